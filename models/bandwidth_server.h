@@ -1,0 +1,33 @@
+#pragma once
+// A shared bandwidth resource served in arrival order. Requests reserve time on it instead of generating an event per
+// byte or per cycle: two streams that arrive together each see about half the bandwidth, and a stream arriving at an
+// idle server sees all of it. Times are integer picoseconds (SystemC's resolution).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace xpu {
+
+class BandwidthServer {
+ public:
+  void configure(double bytes_per_s) { ps_per_byte_ = bytes_per_s > 0 ? 1e12 / bytes_per_s : 0; }
+  // Serves `bytes` no earlier than `now_ps` and after everything reserved before; returns the completion time.
+  uint64_t reserve(uint64_t now_ps, double bytes) {
+    uint64_t start = std::max(now_ps, free_at_ps_);
+    auto dur = static_cast<uint64_t>(std::llround(bytes * ps_per_byte_));
+    free_at_ps_ = start + dur;
+    busy_ps_ += dur;
+    return free_at_ps_;
+  }
+  uint64_t free_at_ps() const { return free_at_ps_; }
+  uint64_t busy_ps() const { return busy_ps_; }
+  bool unlimited() const { return ps_per_byte_ == 0; }
+  void reset() { free_at_ps_ = busy_ps_ = 0; }
+
+ private:
+  double ps_per_byte_ = 0;
+  uint64_t free_at_ps_ = 0;
+  uint64_t busy_ps_ = 0;
+};
+
+}  // namespace xpu

@@ -1,0 +1,231 @@
+#include "models/compute_core.h"
+
+#include <cmath>
+
+#include "sim/registry.h"
+
+namespace xpu {
+
+std::vector<ParamSpec> ComputeCore::param_specs() {
+  return {
+      p_count("units", "", "compute units (SMs, cores) that run tiles independently", 1, 1e7),
+      p_qty("clock", Dim::Frequency, "", "clock frequency under load"),
+      p_dtype_map("matrix_flops_per_clk", "{}",
+                  "dense matrix-unit FLOP per clock per unit, by dtype (a dtype absent here runs on vector units)"),
+      p_dtype_map("vector_flops_per_clk", "{fp32: 256}", "vector-unit FLOP per clock per unit, by dtype"),
+      p_real("matrix_efficiency", "0.85",
+             "sustained fraction of the matrix peak inside a tile's K loop (issue slots, power-capped clock)", 0.01, 1),
+      p_count("max_tiles_per_unit", "2", "tiles (thread blocks) resident on one unit at once", 1, 64),
+      p_qty("local_memory", Dim::Bytes, "228 KiB", "scratchpad/shared memory per unit that tiles are sized to fit"),
+      p_real("load_bytes_per_clk", "64", "bytes per clock one unit can move to or from the cache level", 0.001),
+      p_qty("tile_overhead", Dim::Time, "300 ns", "fixed cost per tile: block launch, prologue set-up, epilogue"),
+      p_dtype_qty_map("mac_energy", Dim::EnergyPerOp, "{bf16: 0.3 pJ/MAC}",
+                      "energy per multiply-accumulate on the matrix units, by dtype"),
+      p_qty("vector_energy", Dim::EnergyPerOp, "1 pJ/op", "energy per vector-unit operation"),
+  };
+}
+
+ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "compute_core", p) {
+  info_.name = this->name();
+  info_.units = static_cast<unsigned>(p.count("units"));
+  info_.clock_hz = p.qty("clock");
+  if (info_.clock_hz <= 0) throw InputError(p.at("clock").mark, info_.name + ".clock must be > 0");
+  info_.max_tiles_per_unit = static_cast<unsigned>(p.count("max_tiles_per_unit"));
+  info_.local_memory = p.qty("local_memory");
+  info_.load_bw_per_unit = p.real("load_bytes_per_clk") * info_.clock_hz;
+  matrix_eff_ = p.real("matrix_efficiency");
+  for (const auto& [k, v] : p.dmap("matrix_flops_per_clk")) matrix_rate_[parse_dtype(k)] = v * info_.clock_hz;
+  for (const auto& [k, v] : p.dmap("vector_flops_per_clk")) vector_rate_[parse_dtype(k)] = v * info_.clock_hz;
+  for (const auto& [k, v] : p.dmap("mac_energy")) mac_pj_[parse_dtype(k)] = v;
+  vector_pj_ = p.qty("vector_energy");
+  info_.matrix_rate = [this](DType d) {
+    auto it = matrix_rate_.find(d);
+    return it == matrix_rate_.end() ? 0.0 : it->second * matrix_eff_;
+  };
+  info_.vector_rate = [this](DType d) {
+    auto it = vector_rate_.find(d);
+    if (it != vector_rate_.end()) return it->second;
+    // Narrow dtypes without their own vector rate compute in fp32.
+    auto f = vector_rate_.find(DType::fp32);
+    return f == vector_rate_.end() ? 0.0 : f->second;
+  };
+  tile_overhead_ps_ = static_cast<uint64_t>(std::llround(p.qty("tile_overhead") * 1e12));
+  active_.assign(info_.units, 0);
+  pipe_free_ps_.assign(info_.units, 0);
+  unit_port_.resize(info_.units);
+  for (auto& u : unit_port_) u.configure(info_.load_bw_per_unit);
+  SC_METHOD(on_event);
+  sensitive << wake_;
+  dont_initialize();
+}
+
+void ComputeCore::bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache, std::vector<DataPort*> to_memory,
+                              uint64_t cache_latency_ps, uint64_t memory_latency_ps) {
+  to_cache_ = std::move(to_cache);
+  to_memory_ = std::move(to_memory);
+  cache_ = cache;
+  cache_latency_ps_ = cache_latency_ps;
+  memory_latency_ps_ = memory_latency_ps;
+  info_.cache_capacity = cache ? cache->capacity_bytes() : 0;
+  info_.cache_bw = cache ? cache->peak_bandwidth() : 0;
+  info_.mem_bw = 0;
+  for (DataPort* d : to_memory_)
+    if (d->peak_bandwidth() > 0 && (info_.mem_bw == 0 || d->peak_bandwidth() < info_.mem_bw))
+      info_.mem_bw = d->peak_bandwidth();
+  info_.cache_latency_s = cache_latency_ps * 1e-12;
+  info_.mem_latency_s = memory_latency_ps * 1e-12;
+}
+
+void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
+                         std::function<void(const KernelReport&)> done) {
+  uint64_t now = sc_core::sc_time_stamp().value();
+  uint32_t slot = 0;
+  while (slot < running_.size() && running_[slot].kernel) ++slot;
+  if (slot == running_.size()) running_.emplace_back();
+  Running& r = running_[slot];
+  r.kernel = std::move(k);
+  r.op = op_index;
+  r.issued = r.completed = 0;
+  r.fixed_pending = false;
+  r.report = KernelReport{};
+  r.report.start_s = now * 1e-12;
+  r.report.tiles = r.kernel->num_tiles;
+  unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
+  r.kernel->tiles_per_unit = tpu;
+  r.report.waves = (r.kernel->num_tiles + uint64_t(info_.units) * tpu - 1) / (uint64_t(info_.units) * tpu);
+  r.done = std::move(done);
+  kernels_ += 1;
+  if (r.kernel->num_tiles == 0) {
+    pending_.push({now + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, slot, now});
+    r.fixed_pending = true;
+  } else {
+    issue_queue_.push_back(slot);
+    fill_units();
+  }
+  schedule_wake(now);
+}
+
+void ComputeCore::fill_units() {
+  uint64_t now = sc_core::sc_time_stamp().value();
+  // Breadth-first over units, as a block scheduler spreads a grid: every unit gets one tile before any gets two.
+  for (unsigned level = 1; level <= info_.max_tiles_per_unit && !issue_queue_.empty(); ++level)
+    for (uint32_t u = 0; u < info_.units && !issue_queue_.empty(); ++u)
+      while (active_[u] < level && issue_one(u, now)) {}
+}
+
+bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
+  while (!issue_queue_.empty()) {
+    uint32_t slot = issue_queue_.front();
+    Running& r = running_[slot];
+    if (r.issued >= r.kernel->num_tiles) { issue_queue_.erase(issue_queue_.begin()); continue; }
+    if (active_[unit] >= r.kernel->tiles_per_unit) return false;
+    TileWork w;
+    r.kernel->tile(r.issued++, w);
+    if (r.issued == r.kernel->num_tiles) issue_queue_.erase(issue_queue_.begin());
+    ++active_[unit];
+
+    DType dt = r.kernel->dtype;
+    double mrate = info_.matrix_rate(dt);
+    double compute_s = 0;
+    if (w.matrix_flops > 0) compute_s += w.matrix_flops / (mrate > 0 ? mrate : info_.vector_rate(dt));
+    if (w.vector_flops > 0) compute_s += w.vector_flops / info_.vector_rate(dt);
+    auto compute_ps = static_cast<uint64_t>(std::llround(compute_s * 1e12));
+
+    uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
+    uint64_t start = now + tile_overhead_ps_;
+    // Arithmetic waits for the first operands (the pipeline prologue) and for the unit's pipes.
+    uint64_t compute_start = std::max(start + latency, pipe_free_ps_[unit]);
+    uint64_t compute_end = compute_start + compute_ps;
+    pipe_free_ps_[unit] = compute_end;
+    busy_ps_ += compute_ps;
+
+    double moved = w.read_bytes + w.write_bytes;
+    uint64_t mem_end = start;
+    if (moved > 0) {
+      mem_end = std::max(mem_end, unit_port_[unit].reserve(start, moved));
+      for (DataPort* d : to_cache_) mem_end = std::max(mem_end, d->transfer(start, moved, w.access, false));
+      for (DataPort* d : to_memory_) {
+        if (w.miss_bytes > 0) mem_end = std::max(mem_end, d->transfer(start, w.miss_bytes, w.access, false));
+        if (w.write_bytes > 0) mem_end = std::max(mem_end, d->transfer(start, w.write_bytes, Access::stream, true));
+      }
+      mem_end += latency;
+      if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
+    }
+    uint64_t finish = std::max(compute_end, mem_end);
+
+    double energy = 0;
+    if (w.matrix_flops > 0) {
+      auto it = mac_pj_.find(dt);
+      double pj = it != mac_pj_.end() ? it->second : (mac_pj_.empty() ? 0 : mac_pj_.begin()->second);
+      energy += w.matrix_flops / 2 * pj;
+    }
+    energy += w.vector_flops * vector_pj_;
+    add_dynamic_energy(energy);
+    matrix_flops_ += w.matrix_flops;
+    vector_flops_ += w.vector_flops;
+    tiles_ += 1;
+
+    KernelReport& rep = r.report;
+    rep.matrix_flops += w.matrix_flops;
+    rep.vector_flops += w.vector_flops;
+    rep.cache_read_bytes += w.read_bytes - w.miss_bytes;
+    rep.miss_bytes += w.miss_bytes;
+    rep.write_bytes += w.write_bytes;
+    rep.energy_j += energy;
+    pending_.push({finish, unit, slot, now});
+    return true;
+  }
+  return false;
+}
+
+void ComputeCore::complete(uint32_t slot, uint64_t now) {
+  Running& r = running_[slot];
+  r.report.end_s = now * 1e-12;
+  auto done = std::move(r.done);
+  KernelReport rep = r.report;
+  r.kernel.reset();
+  done(rep);
+}
+
+void ComputeCore::on_event() {
+  uint64_t now = sc_core::sc_time_stamp().value();
+  std::vector<uint32_t> freed;
+  while (!pending_.empty() && pending_.top().finish_ps <= now) {
+    Pending p = pending_.top();
+    pending_.pop();
+    ++events_;
+    Running& r = running_[p.slot];
+    if (p.unit == UINT32_MAX) { complete(p.slot, now); continue; }
+    --active_[p.unit];
+    freed.push_back(p.unit);
+    if (tile_sink_ && tile_sink_->size() < tile_limit_)
+      tile_sink_->push_back({r.op, p.unit, p.start_ps * 1e-12, p.finish_ps * 1e-12});
+    if (++r.completed == r.kernel->num_tiles) {
+      if (r.kernel->fixed_s > 0) {
+        pending_.push({now + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, p.slot, now});
+      } else {
+        complete(p.slot, now);
+      }
+    }
+  }
+  for (uint32_t u : freed)
+    while (active_[u] < info_.max_tiles_per_unit && issue_one(u, now)) {}
+  schedule_wake(now);
+}
+
+void ComputeCore::schedule_wake(uint64_t now) {
+  if (!pending_.empty()) wake_.notify(sc_core::sc_time::from_value(pending_.top().finish_ps - now));
+}
+
+double ComputeCore::utilization(double s) const { return s > 0 ? busy_ps_ * 1e-12 / info_.units / s : 0; }
+
+void ComputeCore::finish(double s) {
+  Component::finish(s);
+  busy_time_.set(busy_ps_ * 1e-12 / info_.units);
+}
+
+XPU_REGISTER_COMPONENT(ComputeCore, "compute_core",
+                       "Cluster of compute units (SMs/cores) with matrix and vector pipes; runs kernels as tiles",
+                       ComputeCore::param_specs());
+
+}  // namespace xpu

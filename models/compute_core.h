@@ -1,0 +1,93 @@
+#pragma once
+// A cluster of identical compute units (a GPU's SMs, an NPU's cores): matrix units with a rate per dtype, vector
+// units, a clock, tiles in flight per unit. Kernels run as tiles spread over the units in waves; each tile reserves
+// its unit's pipes and the bandwidth of every block on its data path, and one SystemC event fires per tile
+// completion. Contention and overlap come out of those reservations, not out of per-op formulas.
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "models/bandwidth_server.h"
+#include "models/kernel.h"
+#include "sim/component.h"
+#include "sim/result.h"
+
+namespace xpu {
+
+// What one kernel did, reported when it completes.
+struct KernelReport {
+  double start_s = 0, end_s = 0;
+  uint64_t tiles = 0, waves = 0;
+  double matrix_flops = 0, vector_flops = 0;
+  double cache_read_bytes = 0, miss_bytes = 0, write_bytes = 0;
+  double energy_j = 0;
+};
+
+class ComputeCore : public Component {
+ public:
+  SC_HAS_PROCESS(ComputeCore);
+  ComputeCore(sc_core::sc_module_name name, const ParamSet& p);
+  static std::vector<ParamSpec> param_specs();
+
+  // Data path: blocks between a unit and the cache level (cache included), and from the cache to main memory.
+  void bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache, std::vector<DataPort*> to_memory,
+                   uint64_t cache_latency_ps, uint64_t memory_latency_ps);
+  const UnitInfo& info() const { return info_; }
+  // Starts the kernel now (or as soon as units free up if others are running); `done` fires at its completion.
+  void launch(std::unique_ptr<Kernel> k, uint32_t op_index, std::function<void(const KernelReport&)> done);
+  void record_tiles(std::vector<TileRecord>* sink, size_t limit) { tile_sink_ = sink; tile_limit_ = limit; }
+  uint64_t events() const { return events_; }
+  double utilization(double sim_seconds) const override;
+  void finish(double sim_seconds) override;
+
+ private:
+  struct Running {
+    std::unique_ptr<Kernel> kernel;
+    uint32_t op = 0;
+    uint64_t issued = 0, completed = 0;
+    bool fixed_pending = false;
+    KernelReport report;
+    std::function<void(const KernelReport&)> done;
+  };
+  struct Pending {
+    uint64_t finish_ps;
+    uint32_t unit;  // UINT32_MAX: the kernel's fixed part, not a tile
+    uint32_t slot;  // index into running_
+    uint64_t start_ps;
+    bool operator>(const Pending& o) const { return finish_ps > o.finish_ps; }
+  };
+
+  void on_event();
+  void fill_units();
+  bool issue_one(uint32_t unit, uint64_t now_ps);
+  void complete(uint32_t slot, uint64_t now_ps);
+  void schedule_wake(uint64_t now_ps);
+
+  UnitInfo info_;
+  std::vector<DataPort*> to_cache_, to_memory_;
+  CacheLevel* cache_ = nullptr;
+  uint64_t cache_latency_ps_ = 0, memory_latency_ps_ = 0, tile_overhead_ps_ = 0;
+  std::vector<uint16_t> active_;         // tiles resident per unit
+  std::vector<uint64_t> pipe_free_ps_;   // when each unit's arithmetic pipes are free
+  std::vector<BandwidthServer> unit_port_;
+  double matrix_eff_ = 1;
+  std::map<DType, double> mac_pj_, matrix_rate_, vector_rate_;
+  double vector_pj_ = 0;
+
+  std::vector<Running> running_;         // launched kernels; slots reused once a kernel completes
+  std::vector<uint32_t> issue_queue_;    // slots with tiles left to issue, in launch order
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
+  sc_core::sc_event wake_;
+  uint64_t events_ = 0;
+  uint64_t busy_ps_ = 0;
+  std::vector<TileRecord>* tile_sink_ = nullptr;
+  size_t tile_limit_ = 0;
+
+  Stat tiles_{&stats_, "tiles", "", "tiles executed"};
+  Stat kernels_{&stats_, "kernels", "", "kernels executed"};
+  Stat matrix_flops_{&stats_, "matrix_flops", "FLOP", "floating-point operations on the matrix units (padded)"};
+  Stat vector_flops_{&stats_, "vector_flops", "FLOP", "floating-point operations on the vector units"};
+  Stat busy_time_{&stats_, "busy_time", "s", "arithmetic busy time averaged over units"};
+};
+
+}  // namespace xpu

@@ -1,0 +1,81 @@
+#include "models/hbm.h"
+
+#include <cmath>
+
+#include "sim/registry.h"
+
+namespace xpu {
+
+std::vector<ParamSpec> HbmModule::param_specs() {
+  return {
+      p_qty("capacity", Dim::Bytes, "", "total capacity of all stacks"),
+      p_qty("bandwidth", Dim::Bandwidth, "", "peak bandwidth of all stacks together (datasheet figure)"),
+      p_count("stacks", "1", "number of HBM stacks", 1, 64),
+      p_count("channels_per_stack", "16", "independent (pseudo-)channels per stack", 1, 1024),
+      p_qty("latency", Dim::Time, "400 ns", "unloaded read latency seen by a core"),
+      p_qty("interleave", Dim::Bytes, "256 B", "address interleaving granularity across channels"),
+      p_qty("access_granularity", Dim::Bytes, "32 B", "smallest access (sector); random gathers round up to it"),
+      p_real("stream_efficiency", "0.9", "fraction of peak sustained by streaming accesses (refresh, row switches)",
+             0.01, 1),
+      p_real("random_efficiency", "0.5", "fraction of peak sustained by random sector gathers (row misses)", 0.01, 1),
+      p_qty("energy_per_bit", Dim::EnergyPerBit, "4 pJ/bit", "access energy per bit moved (array, I/O, PHY)"),
+  };
+}
+
+HbmModule::HbmModule(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "hbm", p) {
+  peak_bw_ = p.qty("bandwidth");
+  if (peak_bw_ <= 0) throw InputError(p.at("bandwidth").mark, std::string(this->name()) + ".bandwidth must be > 0");
+  size_t n = p.count("stacks") * p.count("channels_per_stack");
+  stream_eff_ = p.real("stream_efficiency");
+  random_eff_ = p.real("random_efficiency");
+  channels_.resize(n);
+  interleave_ = std::max(1.0, p.qty("interleave"));
+  granule_ = std::max(1.0, p.qty("access_granularity"));
+  latency_ps_ = static_cast<uint64_t>(std::llround(p.qty("latency") * 1e12));
+  pj_per_bit_ = p.qty("energy_per_bit");
+  for (auto& c : channels_) c.configure(peak_bw_ / n);
+}
+
+uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool write) {
+  if (bytes <= 0) return now_ps;
+  if (write) bytes_written_ += bytes;
+  else bytes_read_ += bytes;
+  add_dynamic_energy(bytes * 8 * pj_per_bit_);
+  // Inefficiency is charged as extra channel occupancy: the bytes still count once in traffic statistics.
+  double eff = access == Access::random ? random_eff_ : stream_eff_;
+  if (access == Access::random) random_bytes_ += bytes;
+  double cost = bytes / eff;
+  size_t n = channels_.size();
+  double chunks = std::ceil(bytes / interleave_);
+  uint64_t done = now_ps;
+  if (chunks >= n) {
+    for (auto& c : channels_) done = std::max(done, c.reserve(now_ps, cost / n));
+  } else {
+    size_t k = static_cast<size_t>(chunks);
+    double per = cost / k;
+    for (size_t i = 0; i < k; ++i) {
+      done = std::max(done, channels_[next_channel_].reserve(now_ps, per));
+      next_channel_ = (next_channel_ + 1) % n;
+    }
+  }
+  return done;
+}
+
+double HbmModule::utilization(double sim_seconds) const {
+  if (sim_seconds <= 0) return 0;
+  double busy = 0;
+  for (const auto& c : channels_) busy += c.busy_ps();
+  return busy / channels_.size() * 1e-12 / sim_seconds;
+}
+
+void HbmModule::finish(double sim_seconds) {
+  Component::finish(sim_seconds);
+  double busy = 0;
+  for (const auto& c : channels_) busy += c.busy_ps();
+  busy_time_.set(busy / channels_.size() * 1e-12);
+}
+
+XPU_REGISTER_COMPONENT(HbmModule, "hbm", "High-bandwidth memory: stacks x channels, interleaved, with efficiencies",
+                       HbmModule::param_specs());
+
+}  // namespace xpu

@@ -1,0 +1,22 @@
+#include "models/host.h"
+
+#include "sim/registry.h"
+
+namespace xpu {
+
+std::vector<ParamSpec> HostModule::param_specs() {
+  return {
+      p_qty("launch_overhead", Dim::Time, "5 us",
+            "host CPU time per launched op (eager framework dispatch and the driver call)"),
+      p_qty("launch_latency", Dim::Time, "2 us", "time from the launch call until the kernel can start on the device"),
+      p_qty("kernel_gap", Dim::Time, "1 us", "idle gap between back-to-back kernels on one stream"),
+      p_count("streams", "1", "ops that may run concurrently on the device (CUDA streams)", 1, 1024),
+  };
+}
+
+HostModule::HostModule(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "host", p) {}
+
+XPU_REGISTER_COMPONENT(HostModule, "host", "Host CPU that launches kernels, with launch overhead and latency",
+                       HostModule::param_specs());
+
+}  // namespace xpu

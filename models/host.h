@@ -1,0 +1,21 @@
+#pragma once
+// The host CPU that launches kernels. It runs ahead of the device: each op costs it `launch_overhead` of CPU time
+// (framework dispatch plus the driver call), and a kernel cannot start before its launch has reached the device.
+#include "sim/component.h"
+
+namespace xpu {
+
+class HostModule : public Component {
+ public:
+  HostModule(sc_core::sc_module_name name, const ParamSet& p);
+  static std::vector<ParamSpec> param_specs();
+
+  double launch_overhead_s() const { return params().qty("launch_overhead"); }
+  double launch_latency_s() const { return params().qty("launch_latency"); }
+  double kernel_gap_s() const { return params().qty("kernel_gap"); }
+  unsigned streams() const { return static_cast<unsigned>(params().count("streams")); }
+
+  Stat launches{&stats_, "launches", "", "kernels launched"};
+};
+
+}  // namespace xpu

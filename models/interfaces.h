@@ -1,0 +1,39 @@
+#pragma once
+// Narrow interfaces between hardware blocks. The engine finds roles by these interfaces, never by type names, so a
+// new kind of memory or compute unit plugs in without touching the dispatcher.
+#include <cstdint>
+#include <string>
+
+namespace xpu {
+
+enum class Access { stream, random };
+
+// Anything data flows through: a memory, a cache, a NoC, a link.
+class DataPort {
+ public:
+  virtual ~DataPort() = default;
+  // Moves `bytes` starting at `now_ps`; returns when the last byte has passed (excluding latency).
+  virtual uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) = 0;
+  virtual uint64_t latency_ps() const = 0;
+  virtual double peak_bandwidth() const = 0;  // bytes/s; 0 = unlimited
+};
+
+// An on-chip cache level that knows which named tensors are resident (LRU by bytes).
+class CacheLevel : public DataPort {
+ public:
+  virtual double capacity_bytes() const = 0;
+  // Fraction (0..1) of the tensor's bytes resident now.
+  virtual double resident_fraction(const std::string& tensor, double bytes) const = 0;
+  // Marks the tensor as most recently used (allocating it, evicting the least recently used bytes).
+  virtual void touch(const std::string& tensor, double bytes) = 0;
+  virtual void flush() = 0;
+  virtual void count_hits(double hit_bytes, double miss_bytes) = 0;
+};
+
+// The backing store of a device (HBM, DRAM, a memory pool).
+class MainMemory : public DataPort {
+ public:
+  virtual double capacity_bytes() const = 0;
+};
+
+}  // namespace xpu

@@ -1,0 +1,80 @@
+#pragma once
+// A kernel is an op lowered for one compute unit: a number of tiles, each described on demand (so a kernel of a
+// million tiles allocates nothing per tile), plus the unit-level facts a mapper needs to choose its tiling.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "models/interfaces.h"
+#include "sim/registry.h"
+#include "sim/workload/op.h"
+
+namespace xpu {
+
+// Work and traffic of one tile (a GEMM output tile with its K loop, a block of an elementwise op, ...).
+struct TileWork {
+  double matrix_flops = 0;  // executed on the matrix unit at the op's dtype (padded tiles count in full)
+  double vector_flops = 0;  // executed on the vector units
+  double read_bytes = 0;    // bytes loaded through the cache level (hits and misses)
+  double miss_bytes = 0;    // part of read_bytes that comes from main memory
+  double write_bytes = 0;   // bytes stored (to the cache, written back to main memory)
+  Access access = Access::stream;
+};
+
+// What a mapper may know about the compute unit it targets.
+struct UnitInfo {
+  std::string name;
+  unsigned units = 1;              // SMs / cores that run tiles independently
+  unsigned max_tiles_per_unit = 1; // tiles resident on one unit at once
+  double clock_hz = 1e9;
+  double local_memory = 0;         // scratchpad/shared memory per unit, bytes
+  double load_bw_per_unit = 0;     // bytes/s between one unit and the cache level
+  double cache_capacity = 0;       // usable bytes of the cache level (0 = none)
+  double cache_bw = 0, mem_bw = 0; // bytes/s
+  double mem_latency_s = 0, cache_latency_s = 0;
+  std::function<double(DType)> matrix_rate;  // FLOP/s per unit on the matrix unit; 0 = none for that dtype
+  std::function<double(DType)> vector_rate;  // FLOP/s per unit on vector units
+  // Best per-unit rate for a matmul of this dtype (matrix unit, else vector units).
+  double matmul_rate(DType d) const {
+    double m = matrix_rate(d);
+    return m > 0 ? m : vector_rate(d == DType::tf32 ? DType::fp32 : d);
+  }
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Describes tile `index`; tiles are requested once each, in issue order (mappers may track reuse statefully).
+  virtual void tile(uint64_t index, TileWork& out) = 0;
+
+  std::string mapping;        // how the op was lowered, e.g. "tile 128x256x64, split-k 1, 264 tiles"
+  DType dtype = DType::bf16;
+  uint64_t num_tiles = 0;
+  unsigned tiles_per_unit = 1;  // occupancy the mapper chose
+  double fixed_s = 0;           // time after the last tile (e.g. a split-K reduction) or the whole time if no tiles
+};
+
+struct MapContext {
+  const UnitInfo& unit;
+  CacheLevel* cache;  // may be null (no cache level on the path)
+};
+
+using MapperFn = std::function<std::unique_ptr<Kernel>(const Op&, const MapContext&)>;
+
+// Mappers register per op kind, like components per type: a new lowering is a new file and one line.
+class MapperRegistry {
+ public:
+  static MapperRegistry& instance();
+  bool add(OpKind kind, std::string name, MapperFn fn);
+  const MapperFn* find(OpKind kind) const;
+
+ private:
+  MapperFn fns_[16];
+  std::string names_[16];
+};
+
+#define XPU_REGISTER_MAPPER(KIND, NAME, FN) \
+  static const bool XPU_CONCAT(xpu_mapper_, __LINE__) = ::xpu::MapperRegistry::instance().add(KIND, NAME, FN)
+
+}  // namespace xpu

@@ -1,0 +1,117 @@
+// Flash-attention lowering. Prefill: one tile per (batch, query head, block of 128 queries) streaming its visible
+// K/V; causal blocks see only keys up to their diagonal, and are issued longest first to balance the waves.
+// Decode: one tile per (batch, KV head, KV split) covering the query heads that share it (grouped-query), with the KV
+// length split when batch x KV heads cannot fill the units (flash-decoding), plus a small combine step.
+#include <algorithm>
+#include <cmath>
+
+#include "models/kernel.h"
+#include "models/mappers/reuse_tracker.h"
+
+namespace xpu {
+namespace {
+
+constexpr int64_t kQBlock = 128;
+constexpr int64_t kMinMmaRows = 64;     // matrix-unit instructions work on at least this many query rows
+constexpr double kSoftmaxOpsPerScore = 2;  // exp and rescale per score on the vector units (others overlap)
+
+class PrefillKernel : public Kernel {
+ public:
+  PrefillKernel(const Op& op, const AttentionShape& s, const MapContext& ctx)
+      : s_(s), qblocks_(ceil_div(s.seq_q, kQBlock)),
+        tracker_(size_t(s.batch * s.heads_kv), ctx.cache ? ctx.unit.cache_capacity : 0) {
+    dtype = op.dtype;
+    eb_ = dtype_bytes(op.dtype);
+    if (ctx.cache && op.reads.size() >= 3)
+      res_kv_ = 0.5 * (ctx.cache->resident_fraction(op.reads[1].name, op.reads[1].bytes) +
+                       ctx.cache->resident_fraction(op.reads[2].name, op.reads[2].bytes));
+    num_tiles = uint64_t(s.batch * s.heads_q * qblocks_);
+    tiles_per_unit = 1;
+    pass_ = s.backward ? 2.5 : 1.0;
+    mapping = std::string(s.backward ? "flash-attention backward" : "flash-attention") + ", q-block 128, " +
+              std::to_string(num_tiles) + " tiles";
+  }
+
+  void tile(uint64_t index, TileWork& w) override {
+    // Longest blocks first: with causal masking the last query block of each head sees every key.
+    int64_t per_head = qblocks_;
+    int64_t head_idx = int64_t(index) / per_head;  // over batch x heads_q
+    int64_t qb = s_.causal ? per_head - 1 - int64_t(index) % per_head : int64_t(index) % per_head;
+    int64_t b = head_idx / s_.heads_q;
+    int64_t hq = head_idx % s_.heads_q;
+    int64_t group = s_.heads_q / s_.heads_kv;
+    int64_t hkv = hq / group;
+    int64_t rows = std::min(kQBlock, s_.seq_q - qb * kQBlock);
+    int64_t offset = s_.seq_kv - s_.seq_q;
+    int64_t visible = s_.causal ? std::min(s_.seq_kv, offset + (qb + 1) * kQBlock) : s_.seq_kv;
+    double d = s_.head_dim;
+    w.matrix_flops = pass_ * 4.0 * kQBlock * visible * d;
+    w.vector_flops = pass_ * kSoftmaxOpsPerScore * rows * visible;
+    double kv = 2.0 * visible * d * eb_;
+    double q = rows * d * eb_;
+    w.read_bytes = pass_ * (q + kv);
+    w.miss_bytes = pass_ * (q + tracker_.access(size_t(b * s_.heads_kv + hkv), kv, res_kv_));
+    w.write_bytes = pass_ * rows * d * eb_;
+  }
+
+ private:
+  AttentionShape s_;
+  int64_t qblocks_;
+  ReuseTracker tracker_;
+  double eb_ = 2, res_kv_ = 0, pass_ = 1;
+};
+
+class DecodeKernel : public Kernel {
+ public:
+  DecodeKernel(const Op& op, const AttentionShape& s, const MapContext& ctx) : s_(s) {
+    dtype = op.dtype;
+    eb_ = dtype_bytes(op.dtype);
+    if (ctx.cache && op.reads.size() >= 3)
+      res_kv_ = 0.5 * (ctx.cache->resident_fraction(op.reads[1].name, op.reads[1].bytes) +
+                       ctx.cache->resident_fraction(op.reads[2].name, op.reads[2].bytes));
+    int64_t base = s.batch * s.heads_kv;
+    int64_t units = ctx.unit.units;
+    // Split the KV length until the grid fills the units, keeping chunks of at least 256 keys.
+    splits_ = 1;
+    while (base * splits_ < units && s.seq_kv / (splits_ * 2) >= 256) splits_ *= 2;
+    chunk_ = ceil_div(s.seq_kv, splits_);
+    num_tiles = uint64_t(base * splits_);
+    tiles_per_unit = 2;
+    if (splits_ > 1) {
+      double partial = double(s.batch) * s.heads_q * s.seq_q * splits_ * (s.head_dim + 2) * 4;
+      fixed_s = ctx.unit.cache_latency_s + partial / std::max(1.0, ctx.unit.cache_bw);
+    }
+    mapping = "flash-decoding, kv-split " + std::to_string(splits_) + ", " + std::to_string(num_tiles) + " tiles";
+  }
+
+  void tile(uint64_t index, TileWork& w) override {
+    int64_t split = int64_t(index) % splits_;
+    int64_t keys = std::min(chunk_, s_.seq_kv - split * chunk_);
+    int64_t qrows = (s_.heads_q / s_.heads_kv) * s_.seq_q;
+    double d = s_.head_dim;
+    w.matrix_flops = 4.0 * std::max(qrows, kMinMmaRows) * keys * d;
+    w.vector_flops = kSoftmaxOpsPerScore * qrows * keys;
+    double kv = 2.0 * keys * d * eb_;
+    double q = qrows * d * eb_;
+    w.read_bytes = kv + q;
+    w.miss_bytes = kv * (1 - res_kv_) + q;
+    w.write_bytes = qrows * d * (splits_ > 1 ? 4.0 : eb_);
+  }
+
+ private:
+  AttentionShape s_;
+  int64_t splits_ = 1, chunk_ = 1;
+  double eb_ = 2, res_kv_ = 0;
+};
+
+std::unique_ptr<Kernel> map_attention(const Op& op, const MapContext& ctx) {
+  const auto& s = std::get<AttentionShape>(op.shape);
+  if (s.seq_q <= 16 && !s.backward) return std::make_unique<DecodeKernel>(op, s, ctx);
+  return std::make_unique<PrefillKernel>(op, s, ctx);
+}
+
+}  // namespace
+
+XPU_REGISTER_MAPPER(OpKind::attention, "flash-attention", map_attention);
+
+}  // namespace xpu

@@ -1,0 +1,97 @@
+#include "models/sram.h"
+
+#include <cmath>
+
+#include "sim/registry.h"
+
+namespace xpu {
+
+std::vector<ParamSpec> SramModule::param_specs() {
+  return {
+      p_qty("capacity", Dim::Bytes, "", "capacity"),
+      p_qty("bandwidth", Dim::Bandwidth, "", "aggregate read+write bandwidth of all banks/slices"),
+      p_qty("latency", Dim::Time, "150 ns", "load-to-use latency of a hit as seen by a core"),
+      p_real("usable_fraction", "0.9",
+             "share of the capacity that holds reusable data (the rest is lost to set conflicts and partitioning)",
+             0.01, 1),
+      p_qty("read_energy", Dim::EnergyPerBit, "0.6 pJ/bit", "energy per bit read"),
+      p_qty("write_energy", Dim::EnergyPerBit, "0.7 pJ/bit", "energy per bit written"),
+  };
+}
+
+SramModule::SramModule(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "sram", p) {
+  capacity_ = p.qty("capacity");
+  usable_ = capacity_ * p.real("usable_fraction");
+  bw_ = p.qty("bandwidth");
+  if (bw_ <= 0) throw InputError(p.at("bandwidth").mark, std::string(this->name()) + ".bandwidth must be > 0");
+  port_.configure(bw_);
+  latency_ps_ = static_cast<uint64_t>(std::llround(p.qty("latency") * 1e12));
+  pj_read_ = p.qty("read_energy");
+  pj_write_ = p.qty("write_energy");
+}
+
+uint64_t SramModule::transfer(uint64_t now_ps, double bytes, Access, bool write) {
+  if (bytes <= 0) return now_ps;
+  if (write) { bytes_written_ += bytes; add_dynamic_energy(bytes * 8 * pj_write_); }
+  else { bytes_read_ += bytes; add_dynamic_energy(bytes * 8 * pj_read_); }
+  return port_.reserve(now_ps, bytes);
+}
+
+double SramModule::resident_fraction(const std::string& tensor, double bytes) const {
+  auto it = index_.find(tensor);
+  if (it == index_.end() || bytes <= 0) return 0;
+  return std::min(1.0, it->second->bytes / bytes);
+}
+
+void SramModule::touch(const std::string& tensor, double bytes) {
+  if (tensor.empty() || bytes <= 0) return;
+  auto it = index_.find(tensor);
+  if (it != index_.end()) {
+    resident_ -= it->second->bytes;
+    lru_.erase(it->second);
+    index_.erase(it);
+  }
+  // A tensor larger than the cache keeps only its most recently streamed part.
+  double keep = std::min(bytes, usable_);
+  lru_.push_front({tensor, keep});
+  index_[tensor] = lru_.begin();
+  resident_ += keep;
+  while (resident_ > usable_ && !lru_.empty()) {
+    Entry& victim = lru_.back();
+    double excess = resident_ - usable_;
+    if (victim.bytes > excess && &victim != &lru_.front()) {
+      victim.bytes -= excess;
+      resident_ -= excess;
+      break;
+    }
+    if (&victim == &lru_.front()) break;
+    resident_ -= victim.bytes;
+    index_.erase(victim.name);
+    lru_.pop_back();
+  }
+}
+
+void SramModule::flush() {
+  lru_.clear();
+  index_.clear();
+  resident_ = 0;
+}
+
+void SramModule::count_hits(double hit, double miss) {
+  hit_bytes_ += hit;
+  miss_bytes_ += miss;
+}
+
+double SramModule::utilization(double sim_seconds) const {
+  return sim_seconds > 0 ? port_.busy_ps() * 1e-12 / sim_seconds : 0;
+}
+
+void SramModule::finish(double sim_seconds) {
+  Component::finish(sim_seconds);
+  busy_time_.set(port_.busy_ps() * 1e-12);
+}
+
+XPU_REGISTER_COMPONENT(SramModule, "sram", "On-chip SRAM used as a global cache (L2) with tensor residency tracking",
+                       SramModule::param_specs());
+
+}  // namespace xpu

@@ -1,0 +1,47 @@
+#pragma once
+// On-chip SRAM: a global cache (like a GPU's L2) or a scratchpad. As a cache it tracks which named tensors are
+// resident, LRU by bytes, so a kernel that reads what the previous one wrote finds it on chip when it fits.
+#include <list>
+#include <string>
+#include <unordered_map>
+
+#include "models/bandwidth_server.h"
+#include "models/interfaces.h"
+#include "sim/component.h"
+
+namespace xpu {
+
+class SramModule : public Component, public CacheLevel {
+ public:
+  SramModule(sc_core::sc_module_name name, const ParamSet& p);
+  static std::vector<ParamSpec> param_specs();
+
+  uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) override;
+  uint64_t latency_ps() const override { return latency_ps_; }
+  double peak_bandwidth() const override { return bw_; }
+  double capacity_bytes() const override { return capacity_; }
+  double resident_fraction(const std::string& tensor, double bytes) const override;
+  void touch(const std::string& tensor, double bytes) override;
+  void flush() override;
+  void count_hits(double hit_bytes, double miss_bytes) override;
+  double data_movement_energy_j() const override { return dynamic_energy_j(); }
+  double utilization(double sim_seconds) const override;
+  void finish(double sim_seconds) override;
+
+ private:
+  struct Entry { std::string name; double bytes; };
+  double capacity_ = 0, usable_ = 0, bw_ = 0, pj_read_ = 0, pj_write_ = 0;
+  uint64_t latency_ps_ = 0;
+  BandwidthServer port_;
+  std::list<Entry> lru_;  // front = most recently used
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  double resident_ = 0;
+
+  Stat bytes_read_{&stats_, "bytes_read", "B", "bytes read by cores (hits and fills)"};
+  Stat bytes_written_{&stats_, "bytes_written", "B", "bytes written by cores"};
+  Stat hit_bytes_{&stats_, "hit_bytes", "B", "bytes served without going to main memory"};
+  Stat miss_bytes_{&stats_, "miss_bytes", "B", "bytes that had to come from main memory"};
+  Stat busy_time_{&stats_, "busy_time", "s", "time the SRAM ports were transferring"};
+};
+
+}  // namespace xpu

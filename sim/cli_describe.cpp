@@ -1,0 +1,54 @@
+#include "sim/cli_describe.h"
+
+#include <cstdio>
+
+#include "sim/hardware.h"
+#include "sim/registry.h"
+#include "sim/workload/generator.h"
+
+namespace xpu {
+namespace {
+
+void print_specs(std::ostream& out, const std::vector<ParamSpec>& specs) {
+  size_t w = 4;
+  for (const auto& s : specs) w = std::max(w, s.name.size());
+  for (const auto& s : specs) {
+    std::string def = s.default_value.empty() ? (s.optional ? "(optional)" : "(required)") : s.default_value;
+    char head[256];
+    std::snprintf(head, sizeof head, "  %-*s  %s", int(w), s.name.c_str(), s.type_text().c_str());
+    out << head << "\n      default: " << def << "\n      " << s.doc << "\n";
+  }
+}
+
+}  // namespace
+
+bool describe(std::ostream& out, const std::string& what) {
+  const auto& reg = Registry::instance();
+  if (what.empty()) {
+    out << "Component types (hardware YAML `type:`):\n";
+    for (const auto& t : reg.types()) out << "  " << t << " - " << reg.find(t)->doc << "\n";
+    out << "  connection - an entry of `connections:` (from, to, bandwidth, latency, energy_per_bit)\n";
+    out << "\nWorkload generators (workload YAML `generator:`):\n";
+    for (const auto& g : generator_names()) out << "  " << g << " - " << find_generator(g)->doc << "\n";
+    out << "\n`xpusim describe NAME` prints the parameters of one of them.\n";
+    return true;
+  }
+  if (const ComponentKind* k = reg.find(what)) {
+    out << what << ": " << k->doc << "\nParameters:\n";
+    print_specs(out, k->params);
+    return true;
+  }
+  if (what == "connection") {
+    out << "connection: an edge of the topology, listed under `connections:`\nParameters:\n";
+    print_specs(out, connection_params());
+    return true;
+  }
+  if (const Generator* g = find_generator(what)) {
+    out << what << " (workload generator): " << g->doc << "\nParameters (in `params:`, `defaults:` or --set):\n";
+    print_specs(out, g->specs);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace xpu

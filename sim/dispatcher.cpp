@@ -1,0 +1,127 @@
+#include "sim/dispatcher.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/kernel.h"
+
+namespace xpu {
+
+Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
+                       CacheLevel* cache, const RunOptions& opt)
+    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), opt_(opt) {
+  const size_t n = wl.ops.size();
+  std::vector<size_t> order = topological_order(wl);
+  rank_.assign(n, 0);
+  submit_ps_.assign(n, 0);
+  users_.assign(n, {});
+  waiting_.assign(n, 0);
+  records_.resize(n);
+  padded_flops_.assign(n, 0);
+  // The host submits launches in issue order, one every `launch_overhead`, never waiting for the device.
+  const double overhead = host.launch_overhead_s(), latency = host.launch_latency_s();
+  for (size_t i = 0; i < n; ++i) {
+    rank_[order[i]] = i;
+    submit_ps_[order[i]] = static_cast<uint64_t>(std::llround(((i + 1) * overhead + latency) * 1e12));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    waiting_[i] = wl.ops[i].deps.size();
+    for (size_t d : wl.ops[i].deps) users_[d].push_back(i);
+    if (!waiting_[i]) ready_.push({rank_[i], i});
+  }
+  SC_METHOD(step);
+  sensitive << wake_;
+}
+
+void Dispatcher::step() {
+  uint64_t now = sc_core::sc_time_stamp().value();
+  ++events_;
+  for (auto& [op, rep] : finished_) {
+    OpRecord& rec = records_[op];
+    rec.end_s = rep.end_s;
+    rec.tiles = rep.tiles;
+    rec.waves = rep.waves;
+    rec.bytes = rep.miss_bytes + rep.write_bytes;
+    rec.cache_bytes = rep.cache_read_bytes;
+    rec.energy_j = rep.energy_j;
+    const UnitInfo& u = core_.info();
+    DType dt = wl_.ops[op].dtype;
+    double mrate = u.matmul_rate(dt) * u.units, vrate = u.vector_rate(dt) * u.units;
+    rec.compute_s = (mrate > 0 ? rep.matrix_flops / mrate : 0) + (vrate > 0 ? rep.vector_flops / vrate : 0);
+    rec.memory_s = u.mem_bw > 0 ? rec.bytes / u.mem_bw : 0;
+    rec.cache_s = u.cache_bw > 0 ? (rep.cache_read_bytes + rep.miss_bytes + rep.write_bytes) / u.cache_bw : 0;
+    double dur = rec.duration_s();
+    double explained = std::max({rec.compute_s, rec.memory_s, rec.cache_s});
+    rec.launch_s = std::max(0.0, dur - explained);
+    if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
+    else if (explained < 0.5 * dur) rec.bound = Bound::latency;
+    else if (explained == rec.compute_s) rec.bound = Bound::compute;
+    else if (explained == rec.memory_s) rec.bound = Bound::memory;
+    else rec.bound = Bound::cache;
+    busy_s_ += dur;
+    if (cache_) {
+      for (const auto& r : wl_.ops[op].reads) cache_->touch(r.name, r.bytes);
+      for (const auto& w : wl_.ops[op].writes) cache_->touch(w.name, w.bytes);
+    }
+    --inflight_;
+    ++done_count_;
+    stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
+    for (size_t u2 : users_[op])
+      if (--waiting_[u2] == 0) ready_.push({rank_[u2], u2});
+    if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
+  }
+  finished_.clear();
+
+  while (inflight_ < host_.streams() && !ready_.empty()) {
+    size_t op = ready_.top().second;
+    uint64_t start = std::max({now, submit_ps_[op], host_.streams() == 1 ? stream_free_ps_ : uint64_t(0)});
+    if (start > now) {
+      wake_.notify(sc_core::sc_time::from_value(start - now));
+      return;
+    }
+    ready_.pop();
+    launch(op, now);
+  }
+}
+
+void Dispatcher::launch(size_t op_index, uint64_t now) {
+  const Op& op = wl_.ops[op_index];
+  OpRecord& rec = records_[op_index];
+  rec.index = op_index;
+  rec.name = op.name;
+  rec.kind = op_kind_name(op.kind);
+  rec.variant = op.variant;
+  rec.layer = op.layer;
+  rec.dtype = dtype_name(op.dtype);
+  rec.unit = core_.name();
+  rec.start_s = now * 1e-12;
+  rec.flops = op.flops();
+  rec.min_bytes = op.min_bytes();
+  if (opt_.cold && cache_) cache_->flush();
+  std::unique_ptr<Kernel> k;
+  if (op.measured_us >= 0 && !MapperRegistry::instance().find(op.kind)) {
+    rec.modelled = false;
+  }
+  const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
+  if (mapper && rec.modelled) {
+    MapContext ctx{core_.info(), cache_};
+    k = (*mapper)(op, ctx);
+  } else if (op.measured_us >= 0) {
+    // Not modelled: the trace's measured duration stands in, and the report says so.
+    struct Fixed : Kernel { void tile(uint64_t, TileWork&) override {} };
+    k = std::make_unique<Fixed>();
+    k->fixed_s = op.measured_us * 1e-6;
+    k->mapping = "measured duration";
+    rec.modelled = false;
+  } else {
+    throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
+  }
+  ++inflight_;
+  host_.launches += 1;
+  core_.launch(std::move(k), static_cast<uint32_t>(op_index), [this, op_index](const KernelReport& r) {
+    finished_.push_back({op_index, r});
+    wake_.notify(sc_core::SC_ZERO_TIME);
+  });
+}
+
+}  // namespace xpu

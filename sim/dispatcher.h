@@ -1,0 +1,53 @@
+#pragma once
+// Issues ready ops in dependency order: the host submits launches back to back (running ahead of the device), a
+// kernel starts when its launch has arrived, its inputs are done and a stream is free; a mapper lowers it into tiles
+// on the compute unit. One SC_METHOD woken by launch times and by kernel completions.
+#include <queue>
+#include <systemc>
+#include <vector>
+
+#include "models/compute_core.h"
+#include "models/host.h"
+#include "sim/result.h"
+#include "sim/simulation.h"
+
+namespace xpu {
+
+class Dispatcher : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Dispatcher);
+  Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
+             CacheLevel* cache, const RunOptions& opt);
+  const std::vector<OpRecord>& records() const { return records_; }
+  uint64_t events() const { return events_; }
+  size_t completed() const { return done_count_; }
+  double busy_s() const { return busy_s_; }
+
+ private:
+  void step();
+  void launch(size_t op, uint64_t now);
+  void on_done(size_t op, const KernelReport& r);
+
+  const Workload& wl_;
+  HostModule& host_;
+  ComputeCore& core_;
+  CacheLevel* cache_;
+  RunOptions opt_;
+  std::vector<size_t> rank_;                 // position in issue order
+  std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device
+  std::vector<std::vector<size_t>> users_;
+  std::vector<size_t> waiting_;              // unfinished deps per op
+  std::priority_queue<std::pair<size_t, size_t>, std::vector<std::pair<size_t, size_t>>,
+                      std::greater<std::pair<size_t, size_t>>> ready_;  // (rank, op)
+  std::vector<std::pair<size_t, KernelReport>> finished_;
+  std::vector<OpRecord> records_;
+  std::vector<double> padded_flops_;
+  uint64_t stream_free_ps_ = 0;
+  unsigned inflight_ = 0;
+  size_t done_count_ = 0;
+  uint64_t events_ = 0;
+  double busy_s_ = 0;
+  sc_core::sc_event wake_;
+};
+
+}  // namespace xpu

@@ -1,0 +1,23 @@
+#pragma once
+// The machine-readable result: everything in a RunResult as JSON, for scripts and regression comparisons.
+#include "sim/result.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace xpu {
+
+// Deterministic: the same result gives a byte-identical dump (objects are key-ordered, nothing time-dependent).
+nlohmann::json result_to_json(const RunResult& r);
+
+// One op as a JSON "ops" entry; op_field_names() lists the same keys in the CSV column order.
+nlohmann::json op_to_json(const OpRecord& op);
+const std::vector<std::string>& op_field_names();
+
+// Throws InputError naming the path when the file cannot be created or written completely.
+// indent -1 writes one line: a large trace is then about a third of the size.
+void write_json_file(const std::string& path, const nlohmann::json& j, int indent = 2);
+
+}  // namespace xpu

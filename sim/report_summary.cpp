@@ -1,0 +1,239 @@
+#include "sim/report_summary.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+namespace xpu {
+
+namespace {
+
+// snprintf into a std::string; every line of the summary goes through it so column widths stay fixed.
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  int n = std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  if (n < 0) return {};
+  return std::string(buf, std::min<size_t>(size_t(n), sizeof buf - 1));
+}
+
+std::string fmt_time(double s) {
+  if (s < 1e-3) return fmt("%.2f us", s * 1e6);
+  if (s < 1) return fmt("%.3f ms", s * 1e3);
+  return fmt("%.3f s", s);
+}
+
+std::string fmt_energy(double j) {
+  if (j != 0 && j < 1e-3) return fmt("%.3f uJ", j * 1e6);
+  if (j != 0 && j < 1) return fmt("%.3f mJ", j * 1e3);
+  return fmt("%.3f J", j);
+}
+
+std::string fmt_count(double n) {
+  if (n >= 1e9) return fmt("%.2fG", n / 1e9);
+  if (n >= 1e6) return fmt("%.2fM", n / 1e6);
+  if (n >= 1e3) return fmt("%.2fk", n / 1e3);
+  return fmt("%.0f", n);
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+// Long names would break the table; the tail is kept because it is the part that differs ("...attn.q_proj").
+std::string clip(const std::string& s, size_t width) {
+  if (s.size() <= width) return s;
+  return "~" + s.substr(s.size() - (width - 1));
+}
+
+bool is_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+struct Group {
+  std::string op, kind;
+  size_t count = 0;
+  double time = 0, flops = 0, bytes = 0;
+  std::array<double, 6> by_bound{};  // time per Bound, to pick the dominant one
+};
+
+const char* dominant_bound(const Group& g) {
+  size_t best = 0;
+  for (size_t i = 1; i < g.by_bound.size(); ++i)
+    if (g.by_bound[i] > g.by_bound[best]) best = i;
+  return bound_name(static_cast<Bound>(best));
+}
+
+// Groups sorted by time, longest first; ties by name so the order never depends on input order.
+std::vector<Group> sorted(std::map<std::pair<std::string, std::string>, Group>&& m) {
+  std::vector<Group> v;
+  v.reserve(m.size());
+  for (auto& kv : m) v.push_back(std::move(kv.second));
+  std::stable_sort(v.begin(), v.end(), [](const Group& a, const Group& b) { return a.time > b.time; });
+  return v;
+}
+
+void add(Group& g, const OpRecord& op) {
+  double d = op.duration_s();
+  g.count++;
+  g.time += d;
+  g.flops += op.flops;
+  g.bytes += op.bytes;
+  size_t b = static_cast<size_t>(op.bound);
+  if (b < g.by_bound.size()) g.by_bound[b] += d;
+}
+
+// Descriptions can be paragraphs; wrapping at word boundaries keeps the summary within 100 columns.
+void print_wrapped(std::ostream& out, const std::string& text, size_t indent, size_t width) {
+  std::string line;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find_first_of(" \n", i);
+    if (j == std::string::npos) j = text.size();
+    std::string word = text.substr(i, j - i);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out << std::string(indent, ' ') << line << "\n";
+      line.clear();
+    }
+    if (!word.empty()) line += (line.empty() ? "" : " ") + word;
+    i = j + 1;
+  }
+  if (!line.empty()) out << std::string(indent, ' ') << line << "\n";
+}
+
+void print_header(std::ostream& out, const RunResult& r) {
+  out << "Hardware:  " << (r.hw_name.empty() ? "?" : r.hw_name);
+  if (!r.hw_file.empty()) out << " (" << r.hw_file << ")";
+  out << "\nWorkload:  " << (r.workload_name.empty() ? "?" : r.workload_name);
+  if (!r.workload_file.empty()) out << " (" << r.workload_file << ")";
+  out << "\n";
+  print_wrapped(out, r.workload_description, 11, 88);
+  out << "\n";
+}
+
+void print_headline(std::ostream& out, const RunResult& r) {
+  double t = r.total_time_s;
+  out << fmt("%-18s%s\n", "Total time", fmt_time(t).c_str());
+  out << fmt("%-18s%s (%.1f%% of total)\n", "GPU busy", fmt_time(r.gpu_busy_s).c_str(),
+             100 * ratio(r.gpu_busy_s, t));
+  double tflops = ratio(r.flops, t) / 1e12;
+  out << fmt("%-18s%.2f TFLOP/s", "Compute", tflops);
+  if (r.peak_flops > 0)
+    out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.flops, t) / r.peak_flops, r.peak_flops / 1e12);
+  out << "\n";
+  double gbps = ratio(r.hbm_bytes, t) / 1e9;
+  out << fmt("%-18s%.1f GB/s", "HBM bandwidth", gbps);
+  if (r.peak_hbm_bw > 0)
+    out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.hbm_bytes, t) / r.peak_hbm_bw, r.peak_hbm_bw / 1e9);
+  out << "\n";
+}
+
+void print_energy(std::ostream& out, const RunResult& r) {
+  double e = r.energy_j;
+  out << fmt("%-18s%s, average power %.1f W\n", "Energy", fmt_energy(e).c_str(), ratio(e, r.total_time_s));
+  auto part = [&](const char* name, double j) {
+    out << fmt("  %-16s%-14s%5.1f%%\n", name, fmt_energy(j).c_str(), 100 * ratio(j, e));
+  };
+  part("compute", r.energy_compute_j);
+  part("data movement", r.energy_data_j);
+  part("static", r.energy_static_j);
+  // Dynamic energy that is neither arithmetic nor data movement (control, clocking) would otherwise vanish.
+  double other = e - r.energy_compute_j - r.energy_data_j - r.energy_static_j;
+  if (std::abs(other) > 1e-9 * std::max(1.0, e)) part("other", other);
+}
+
+void print_components(std::ostream& out, const RunResult& r) {
+  if (r.components.empty()) return;
+  out << "\nComponents\n";
+  out << fmt("  %-32s %-16s %7s %14s %12s\n", "name", "type", "util", "energy", "area mm2");
+  for (const auto& c : r.components)
+    out << fmt("  %-32s %-16s %6.1f%% %14s %12.1f\n", clip(c.name, 32).c_str(), clip(c.type, 16).c_str(),
+               100 * c.utilization, fmt_energy(c.energy_dynamic_j + c.energy_static_j).c_str(), c.area_mm2);
+}
+
+void print_kinds(std::ostream& out, const RunResult& r, double denom) {
+  std::map<std::pair<std::string, std::string>, Group> m;
+  for (const auto& op : r.ops) {
+    Group& g = m[{op.kind, ""}];
+    g.op = op.kind;
+    add(g, op);
+  }
+  out << "\nTime by kind\n";
+  out << fmt("  %-20s %8s %12s %7s %9s %9s\n", "kind", "count", "time", "%", "TFLOP/s", "GB/s");
+  for (const auto& g : sorted(std::move(m)))
+    out << fmt("  %-20s %8zu %12s %6.1f%% %9.2f %9.1f\n", clip(g.op, 20).c_str(), g.count,
+               fmt_time(g.time).c_str(), 100 * ratio(g.time, denom), ratio(g.flops, g.time) / 1e12,
+               ratio(g.bytes, g.time) / 1e9);
+}
+
+void print_top_ops(std::ostream& out, const RunResult& r, double denom, size_t top_n) {
+  std::map<std::pair<std::string, std::string>, Group> m;
+  for (const auto& op : r.ops) {
+    std::string base = strip_layer_prefix(op.name, op.layer);
+    Group& g = m[{base, op.kind}];
+    g.op = base;
+    g.kind = op.kind;
+    add(g, op);
+  }
+  std::vector<Group> v = sorted(std::move(m));
+  out << fmt("\nTop ops by time (%zu of %zu)\n", std::min(top_n, v.size()), v.size());
+  out << fmt("  %-26s %-10s %6s %11s %6s %8s %8s %s\n", "op", "kind", "count", "time", "%", "TFLOP/s", "GB/s",
+             "bound");
+  for (size_t i = 0; i < v.size() && i < top_n; ++i) {
+    const Group& g = v[i];
+    out << fmt("  %-26s %-10s %6zu %11s %5.1f%% %8.2f %8.1f %s\n", clip(g.op, 26).c_str(),
+               clip(g.kind, 10).c_str(), g.count, fmt_time(g.time).c_str(), 100 * ratio(g.time, denom),
+               ratio(g.flops, g.time) / 1e12, ratio(g.bytes, g.time) / 1e9, dominant_bound(g));
+  }
+}
+
+}  // namespace
+
+std::string strip_layer_prefix(const std::string& name, const std::string& layer) {
+  if (!layer.empty() && name.size() > layer.size() + 1 && name.compare(0, layer.size(), layer) == 0) {
+    char sep = name[layer.size()];
+    if (sep == '.' || sep == '/' || sep == ':') return name.substr(layer.size() + 1);
+  }
+  // Without a usable layer field, recognise the common spellings: "L3.x", "layer12/x", "layers.3.x".
+  size_t dot = name.find_first_of("./");
+  if (dot == std::string::npos || dot + 1 >= name.size()) return name;
+  std::string first = name.substr(0, dot);
+  size_t letters = 0;
+  while (letters < first.size() && (std::isalpha(static_cast<unsigned char>(first[letters])) || first[letters] == '_'))
+    ++letters;
+  if (letters < first.size() && is_digits(first.substr(letters))) return name.substr(dot + 1);
+  if (letters == first.size()) {
+    size_t dot2 = name.find_first_of("./", dot + 1);
+    if (dot2 != std::string::npos && dot2 + 1 < name.size() && is_digits(name.substr(dot + 1, dot2 - dot - 1)))
+      return name.substr(dot2 + 1);
+  }
+  return name;
+}
+
+void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
+  print_header(out, r);
+  print_headline(out, r);
+  print_energy(out, r);
+  double area = 0;
+  for (const auto& c : r.components) area += c.area_mm2;
+  if (r.components.empty()) area = r.area_mm2;
+  out << fmt("%-18s%.1f mm2\n", "Die area", area);
+  out << fmt("%-18s%llu events in %.3f s wall (%s events/s)\n", "Simulation",
+             static_cast<unsigned long long>(r.events), r.wall_s, fmt_count(ratio(double(r.events), r.wall_s)).c_str());
+  print_components(out, r);
+  if (r.ops.empty()) return;
+  // Shares are of the run's time; a result without a total (hand-built, or trace-only) falls back to kernel time.
+  double denom = r.total_time_s;
+  if (denom <= 0)
+    for (const auto& op : r.ops) denom += op.duration_s();
+  print_kinds(out, r, denom);
+  print_top_ops(out, r, denom, top_n);
+}
+
+}  // namespace xpu

@@ -1,0 +1,155 @@
+#include "sim/simulation.h"
+
+#include <chrono>
+#include <memory>
+
+#include "models/compute_core.h"
+#include "models/host.h"
+#include "sim/dispatcher.h"
+#include "sim/edge_port.h"
+#include "sim/registry.h"
+
+namespace xpu {
+namespace {
+
+nlohmann::json tree_to_json(const ConfigNode& n) {
+  switch (n.kind) {
+    case ConfigNode::Kind::Null: return nullptr;
+    case ConfigNode::Kind::Scalar: return n.scalar;
+    case ConfigNode::Kind::List: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& i : n.list) a.push_back(tree_to_json(i));
+      return a;
+    }
+    case ConfigNode::Kind::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& [k, v] : n.map) o[k] = tree_to_json(v);
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+template <class T>
+std::vector<size_t> find_all(const std::vector<std::unique_ptr<Component>>& comps) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < comps.size(); ++i)
+    if (dynamic_cast<T*>(comps[i].get())) out.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOptions& opt) {
+  auto wall0 = std::chrono::steady_clock::now();
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+
+  std::vector<std::unique_ptr<Component>> comps;
+  for (const auto& c : hw.components) comps.emplace_back(Registry::instance().find(c.type)->create(c.name, c.params));
+  std::vector<std::unique_ptr<EdgePort>> edges;
+  for (const auto& c : hw.connections) edges.push_back(std::make_unique<EdgePort>(c));
+
+  auto cores = find_all<ComputeCore>(comps);
+  auto hosts = find_all<HostModule>(comps);
+  if (cores.size() != 1)
+    throw InputError(SourceMark{hw.file, 0, 0}, "expected exactly one compute_core component, found " +
+                                                    std::to_string(cores.size()) +
+                                                    " (multi-device configs need the scale-out models)");
+  if (hosts.size() != 1)
+    throw InputError(SourceMark{hw.file, 0, 0},
+                     "expected exactly one host component, found " + std::to_string(hosts.size()));
+  auto* core = static_cast<ComputeCore*>(comps[cores[0]].get());
+  auto* host = static_cast<HostModule*>(comps[hosts[0]].get());
+
+  // Data path: the nearest main memory by hops; blocks up to the first cache serve hits, the rest serve misses.
+  size_t mem = SIZE_MAX;
+  std::vector<size_t> best;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    if (!dynamic_cast<MainMemory*>(comps[i].get())) continue;
+    auto p = hw.path(cores[0], i);
+    if (!p.empty() && (best.empty() || p.size() < best.size())) { best = p; mem = i; }
+  }
+  if (mem == SIZE_MAX)
+    throw InputError(hw.components[cores[0]].mark,
+                     "compute core '" + hw.components[cores[0]].name + "' has no connection path to a memory (hbm)");
+  std::vector<DataPort*> to_cache, to_memory;
+  CacheLevel* cache = nullptr;
+  uint64_t lat_cache = 0, lat_mem = 0;
+  for (size_t i = 1; i < best.size(); ++i) {
+    auto [e, ok] = boost::edge(best[i - 1], best[i], hw.graph);
+    DataPort* edge = edges[hw.graph[e].connection].get();
+    auto* port = dynamic_cast<DataPort*>(comps[best[i]].get());
+    auto& list = cache ? to_memory : to_cache;
+    list.push_back(edge);
+    lat_mem += edge->latency_ps();
+    if (port) {
+      list.push_back(port);
+      lat_mem += port->latency_ps();
+    }
+    if (!cache) {
+      lat_cache = lat_mem;
+      if (auto* c = dynamic_cast<CacheLevel*>(comps[best[i]].get())) cache = c;
+    }
+  }
+  if (!cache) { to_memory.insert(to_memory.begin(), to_cache.begin(), to_cache.end()); to_cache.clear(); }
+  core->bind_memory(to_cache, cache, to_memory, lat_cache, lat_mem);
+
+  RunResult res;
+  if (opt.record_tiles) core->record_tiles(&res.tiles, opt.tile_limit);
+  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, opt);
+  sc_core::sc_start();
+  if (dispatcher.completed() != wl.ops.size())
+    throw std::logic_error("simulation stopped with " + std::to_string(wl.ops.size() - dispatcher.completed()) +
+                           " ops unfinished");
+  double t = sc_core::sc_time_stamp().to_seconds();
+
+  res.hw_name = hw.name;
+  res.hw_file = hw.file;
+  res.workload_name = wl.name;
+  res.workload_file = wl.source;
+  res.workload_description = wl.description;
+  res.total_time_s = t;
+  res.ops = dispatcher.records();
+  res.gpu_busy_s = dispatcher.busy_s();
+  res.events = core->events() + dispatcher.events();
+  for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
+  const UnitInfo& u = core->info();
+  res.peak_flops = u.matmul_rate(wl.ops.empty() ? DType::bf16 : wl.ops.front().dtype) * u.units;
+  res.peak_hbm_bw = u.mem_bw;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    Component& c = *comps[i];
+    c.finish(t);
+    ComponentRecord r;
+    r.name = c.name();
+    r.type = c.type();
+    r.area_mm2 = c.area_mm2();
+    r.energy_dynamic_j = c.dynamic_energy_j();
+    r.energy_static_j = c.static_energy_j();
+    r.data_movement_j = c.data_movement_energy_j();
+    r.utilization = c.utilization(t);
+    r.stats = c.stats().to_json();
+    res.energy_data_j += r.data_movement_j;
+    res.energy_compute_j += r.energy_dynamic_j - r.data_movement_j;
+    res.energy_static_j += r.energy_static_j;
+    res.area_mm2 += r.area_mm2;
+    res.components.push_back(std::move(r));
+  }
+  for (const auto& e : edges) {
+    if (e->bytes() <= 0) continue;
+    ComponentRecord r;
+    r.name = e->name();
+    r.type = "connection";
+    r.energy_dynamic_j = r.data_movement_j = e->energy_j();
+    r.utilization = t > 0 ? e->busy_s() / t : 0;
+    r.stats = {{"bytes", e->bytes()}};
+    res.energy_data_j += r.data_movement_j;
+    res.components.push_back(std::move(r));
+  }
+  res.energy_j = res.energy_compute_j + res.energy_data_j + res.energy_static_j;
+  res.effective_config = tree_to_json(hw.tree);
+  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return res;
+}
+
+}  // namespace xpu

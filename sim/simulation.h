@@ -1,0 +1,22 @@
+#pragma once
+// One simulation: elaborates the hardware config into SystemC modules, runs the workload on them and collects the
+// result. SystemC allows one elaboration per process, so a process runs one Simulation.
+#include <functional>
+#include <memory>
+
+#include "sim/hardware.h"
+#include "sim/result.h"
+#include "sim/workload/op.h"
+
+namespace xpu {
+
+struct RunOptions {
+  bool cold = false;           // flush the cache before every kernel (as microbenchmarks with an L2 flush do)
+  bool record_tiles = false;   // keep per-tile records for the timeline
+  size_t tile_limit = 200000;
+  std::function<void(size_t done, size_t total)> progress;  // called as ops complete
+};
+
+RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOptions& opt = {});
+
+}  // namespace xpu

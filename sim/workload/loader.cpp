@@ -1,0 +1,144 @@
+#include "sim/workload/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "sim/workload/explicit_ops.h"
+#include "sim/workload/generator.h"
+
+namespace xpu {
+
+std::vector<std::string> split_set_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  char quote = 0;
+  auto flush = [&] {
+    size_t a = cur.find_first_not_of(" \t"), b = cur.find_last_not_of(" \t");
+    if (a != std::string::npos) out.push_back(cur.substr(a, b - a + 1));
+    cur.clear();
+  };
+  for (char c : list) {
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{' || c == '(') {
+      ++depth;
+    } else if ((c == ']' || c == '}' || c == ')') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      flush();
+      continue;
+    }
+    cur += c;
+  }
+  flush();
+  return out;
+}
+
+namespace {
+
+const std::vector<std::string>& top_level_keys() {
+  static const std::vector<std::string> k = {"name", "description", "generator", "params", "defaults", "ops"};
+  return k;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// Merges `params`, then `defaults`, then each --set into one mapping that keeps every value's own mark.
+ConfigNode merged_params(const ConfigNode& root, const Generator& g, const std::vector<std::string>& sets) {
+  ConfigNode merged;
+  merged.kind = ConfigNode::Kind::Map;
+  merged.mark = root.find("generator")->mark;
+  for (const char* section : {"params", "defaults"}) {
+    const ConfigNode* n = root.find(section);
+    if (!n || n->kind == ConfigNode::Kind::Null) continue;
+    if (!n->is_map()) throw InputError(n->mark, std::string(section) + ": expected a mapping of parameters, found " +
+                                                    n->kind_name());
+    for (const auto& [k, v] : n->map) merged.set(k, v);
+  }
+  std::vector<std::string> names;
+  for (const auto& s : g.specs) names.push_back(s.name);
+  const SourceMark set_mark{"--set", 0, 0};
+  for (const auto& s : sets) {
+    const std::string key = s.substr(0, s.find('='));
+    if (s.find('=') == std::string::npos)
+      throw InputError(set_mark, "'" + s + "' is not of the form key=value");
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
+      std::string hint = closest_match(key, names);
+      throw InputError(set_mark, "unknown workload parameter '" + key + "' for generator '" + g.name + "'" +
+                                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; valid: " +
+                                     join(names));
+    }
+    apply_override(merged, s, "--set", false);
+  }
+  return merged;
+}
+
+}  // namespace
+
+Workload parse_workload(const ConfigNode& root, const std::string& source, const std::vector<std::string>& sets) {
+  if (!root.is_map())
+    throw InputError(root.mark, "a workload file is a mapping (name, generator/params or ops), found " +
+                                    root.kind_name());
+  for (const auto& [k, v] : root.map) {
+    if (std::find(top_level_keys().begin(), top_level_keys().end(), k) != top_level_keys().end()) continue;
+    std::string hint = closest_match(k, top_level_keys());
+    throw InputError(v.key_mark, "unknown workload key '" + k + "'" +
+                                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; expected " +
+                                     join(top_level_keys()));
+  }
+  auto text = [&](const char* key) -> std::string {
+    const ConfigNode* n = root.find(key);
+    if (!n || n->kind == ConfigNode::Kind::Null) return "";
+    if (!n->is_scalar()) throw InputError(n->mark, std::string(key) + ": expected text, found " + n->kind_name());
+    return n->scalar;
+  };
+  std::string name = text("name");
+  if (name.empty()) name = std::filesystem::path(source).stem().string();
+  const ConfigNode* gen = root.find("generator");
+  const ConfigNode* ops = root.find("ops");
+  if (gen && ops) throw InputError(ops->key_mark, "a workload has either `generator:` or `ops:`, not both");
+  if (!gen && !ops) throw InputError(root.mark, "a workload needs `generator:` (with params) or an `ops:` list");
+
+  Workload w;
+  if (gen) {
+    const std::string gname = text("generator");
+    const Generator* g = find_generator(gname);
+    if (!g) {
+      std::string hint = closest_match(gname, generator_names());
+      throw InputError(gen->mark, "unknown generator '" + gname + "'" +
+                                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; known: " +
+                                      join(generator_names()));
+    }
+    ParamSet p = validate_params(name, g->name, merged_params(root, *g, sets), g->specs, {});
+    w = g->fn(p, name);
+  } else {
+    for (const char* k : {"params", "defaults"})
+      if (const ConfigNode* n = root.find(k))
+        throw InputError(n->key_mark, std::string("`") + k + ":` belongs to the generator form; explicit ops " +
+                                          "carry their sizes themselves");
+    if (!sets.empty())
+      throw InputError(SourceMark{"--set", 0, 0}, "workload '" + name + "' lists its ops explicitly and has no " +
+                                                      "parameters to set (valid: none)");
+    w.name = name;
+    parse_explicit_ops(*ops, w);
+    w.description = text("description");
+    if (w.description.empty()) w.description = name + " (" + std::to_string(w.ops.size()) + " explicit ops)";
+  }
+  w.name = name;
+  w.source = source;
+  topological_order(w);  // rejects cycles with the op's line
+  return w;
+}
+
+Workload load_workload(const std::string& path, const std::vector<std::string>& sets) {
+  return parse_workload(load_yaml_file(path), path, sets);
+}
+
+}  // namespace xpu

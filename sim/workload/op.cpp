@@ -1,0 +1,138 @@
+#include "sim/workload/op.h"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/topological_sort.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+namespace xpu {
+
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::fp32: return "fp32";
+    case DType::tf32: return "tf32";
+    case DType::fp16: return "fp16";
+    case DType::bf16: return "bf16";
+    case DType::fp8: return "fp8";
+    case DType::int8: return "int8";
+  }
+  return "?";
+}
+
+double dtype_bytes(DType d) {
+  switch (d) {
+    case DType::fp32:
+    case DType::tf32: return 4;
+    case DType::fp16:
+    case DType::bf16: return 2;
+    case DType::fp8:
+    case DType::int8: return 1;
+  }
+  return 4;
+}
+
+DType parse_dtype(const std::string& raw) {
+  std::string s = raw;
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (s.rfind("torch.", 0) == 0) s = s.substr(6);
+  if (s == "fp32" || s == "float32" || s == "float" || s == "f32") return DType::fp32;
+  if (s == "tf32" || s == "float32_tf32") return DType::tf32;
+  if (s == "fp16" || s == "float16" || s == "half" || s == "f16") return DType::fp16;
+  if (s == "bf16" || s == "bfloat16") return DType::bf16;
+  if (s == "fp8" || s == "float8_e4m3fn" || s == "e4m3" || s == "fp8_e4m3" || s == "float8_e5m2") return DType::fp8;
+  if (s == "int8" || s == "i8") return DType::int8;
+  throw std::invalid_argument("unknown dtype '" + raw + "' (expected fp32, tf32, fp16, bf16, fp8 or int8)");
+}
+
+const std::vector<std::string>& op_kind_names() {
+  static const std::vector<std::string> n = {"matmul", "attention", "elementwise", "norm", "softmax",
+                                             "embedding_bag", "concat", "interaction", "collective"};
+  return n;
+}
+const char* op_kind_name(OpKind k) { return op_kind_names()[static_cast<size_t>(k)].c_str(); }
+OpKind parse_op_kind(const std::string& s) {
+  const auto& n = op_kind_names();
+  auto it = std::find(n.begin(), n.end(), s);
+  if (it == n.end()) throw std::invalid_argument("unknown op kind '" + s + "'");
+  return static_cast<OpKind>(it - n.begin());
+}
+
+double Op::flops() const {
+  return std::visit(
+      [&](const auto& s) -> double {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, MatmulShape>) {
+          return 2.0 * s.batch * s.m * s.n * s.k;
+        } else if constexpr (std::is_same_v<T, AttentionShape>) {
+          // QK^T and PV: 2 matmuls of 2*Sq*Skv*D each per head; causal prefill keeps about half.
+          double pairs = double(s.seq_q) * s.seq_kv;
+          if (s.causal && s.seq_q > 1) {
+            double sq = s.seq_q, skv = s.seq_kv;
+            double offset = skv - sq;  // prefix cache: query i sees offset + i + 1 keys
+            pairs = sq * offset + sq * (sq + 1) / 2;
+          }
+          double f = 4.0 * s.batch * s.heads_q * pairs * s.head_dim;
+          return s.backward ? 2.5 * f : f;  // backward: dQ, dK, dV, dP and recomputed S
+        } else if constexpr (std::is_same_v<T, ElementwiseShape>) {
+          return s.flops_per_element * s.elements;
+        } else if constexpr (std::is_same_v<T, RowShape>) {
+          return 5.0 * s.rows * s.cols;
+        } else if constexpr (std::is_same_v<T, EmbeddingBagShape>) {
+          return double(s.tables) * s.batch * s.pooling * s.dim;
+        } else if constexpr (std::is_same_v<T, FeatureShape>) {
+          if (kind == OpKind::interaction) return 2.0 * s.batch * s.features * s.features * s.dim;
+          return 0;
+        } else {
+          return 0;
+        }
+      },
+      shape);
+}
+
+double Op::min_bytes() const {
+  double b = 0;
+  for (const auto& r : reads) b += r.bytes;
+  for (const auto& w : writes) b += w.bytes;
+  return b;
+}
+
+std::vector<size_t> topological_order(const Workload& w) {
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+  Graph g(w.ops.size());
+  for (size_t i = 0; i < w.ops.size(); ++i) {
+    for (size_t d : w.ops[i].deps) {
+      if (d >= w.ops.size())
+        throw InputError(w.ops[i].mark, "op '" + w.ops[i].name + "' depends on a missing op");
+      if (d == i) throw InputError(w.ops[i].mark, "op '" + w.ops[i].name + "' depends on itself");
+      boost::add_edge(d, i, g);
+    }
+  }
+  std::vector<size_t> rev;
+  try {
+    boost::topological_sort(g, std::back_inserter(rev));
+  } catch (const boost::not_a_dag&) {
+    // Find one op on a cycle to name: repeatedly strip ops with no unresolved deps; what remains is cyclic.
+    std::vector<size_t> indeg(w.ops.size(), 0);
+    for (size_t i = 0; i < w.ops.size(); ++i) indeg[i] = w.ops[i].deps.size();
+    std::vector<std::vector<size_t>> users(w.ops.size());
+    for (size_t i = 0; i < w.ops.size(); ++i)
+      for (size_t d : w.ops[i].deps) users[d].push_back(i);
+    std::vector<size_t> q;
+    for (size_t i = 0; i < indeg.size(); ++i)
+      if (!indeg[i]) q.push_back(i);
+    while (!q.empty()) {
+      size_t i = q.back();
+      q.pop_back();
+      for (size_t u : users[i])
+        if (--indeg[u] == 0) q.push_back(u);
+    }
+    for (size_t i = 0; i < indeg.size(); ++i)
+      if (indeg[i]) throw InputError(w.ops[i].mark, "dependency cycle through op '" + w.ops[i].name + "'");
+    throw InputError("workload has a dependency cycle");
+  }
+  return std::vector<size_t>(rev.rbegin(), rev.rend());
+}
+
+}  // namespace xpu

@@ -1,0 +1,84 @@
+#pragma once
+// The op IR: what a workload asks the machine to do. Generators, the workload YAML loader and trace readers all
+// produce it; mappers lower each op into tile work on the hardware modules.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sim/errors.h"
+
+namespace xpu {
+
+enum class DType { fp32, tf32, fp16, bf16, fp8, int8 };
+const char* dtype_name(DType d);
+// Storage bytes of one element (tf32 is stored as fp32).
+double dtype_bytes(DType d);
+// Throws std::invalid_argument for an unknown name; accepts torch spellings (bfloat16, float16, float32, ...).
+DType parse_dtype(const std::string& s);
+
+enum class OpKind { matmul, attention, elementwise, norm, softmax, embedding_bag, concat, interaction, collective };
+const char* op_kind_name(OpKind k);
+OpKind parse_op_kind(const std::string& s);  // throws std::invalid_argument
+const std::vector<std::string>& op_kind_names();
+
+// C[batch][m][n] = A[batch][m][k] x B[batch][k][n]; `b_shared` when every batch uses the same B (weights).
+struct MatmulShape { int64_t batch = 1, m = 0, n = 0, k = 0; bool b_shared = true; };
+// Flash-attention style: Q [batch, heads_q, seq_q, head_dim], K/V [batch, heads_kv, seq_kv, head_dim].
+// Decode is seq_q = 1 (per step) with seq_kv the KV-cache length. heads_q % heads_kv == 0 (grouped-query).
+struct AttentionShape {
+  int64_t batch = 1, heads_q = 1, heads_kv = 1, seq_q = 1, seq_kv = 1, head_dim = 64;
+  bool causal = true;
+  bool backward = false;  // the backward pass of the same attention (training)
+};
+// `inputs` tensors of `elements` each are read, one of `elements` written; flops per output element.
+struct ElementwiseShape { int64_t elements = 0; int64_t inputs = 1; double flops_per_element = 1; };
+// layernorm/rmsnorm/softmax over `cols` for each of `rows`.
+struct RowShape { int64_t rows = 0, cols = 0; };
+// `tables` tables of `rows` x `dim`; `batch` bags per table of `pooling` lookups each, summed.
+struct EmbeddingBagShape { int64_t tables = 1, rows = 0, dim = 0, batch = 0, pooling = 1; };
+// concat: `features` vectors of `dim` per sample -> one; interaction: pairwise dot products among them.
+struct FeatureShape { int64_t batch = 0, features = 0, dim = 0; };
+// A collective among `group` devices on `bytes` per device (all_reduce, all_gather, reduce_scatter, all_to_all,
+// broadcast, send_recv).
+struct CollectiveShape { std::string op = "all_reduce"; int64_t bytes = 0; int64_t group = 1; };
+
+using OpShape = std::variant<MatmulShape, AttentionShape, ElementwiseShape, RowShape, EmbeddingBagShape,
+                             FeatureShape, CollectiveShape>;
+
+// A named tensor an op reads or writes; names let the cache model know what earlier ops left on chip.
+struct TensorRef {
+  std::string name;
+  double bytes = 0;
+};
+
+struct Op {
+  std::string name;
+  OpKind kind = OpKind::elementwise;
+  std::string variant;  // finer kind: gelu, silu_mul, add, rmsnorm, layernorm, rope, ...
+  DType dtype = DType::bf16;
+  DType out_dtype = DType::bf16;  // e.g. fp8 matmul with bf16 output
+  OpShape shape;
+  std::vector<TensorRef> reads;   // by convention matmul: {A, B}; attention: {Q, K, V}
+  std::vector<TensorRef> writes;
+  std::vector<size_t> deps;       // indices of ops that must finish first
+  std::string layer;              // grouping label for reports ("layer 3"), may be empty
+  double measured_us = -1;        // from traces: measured duration, used when the op is not modelled
+  SourceMark mark;                // where it was defined (workload file line), for errors
+
+  double flops() const;           // useful arithmetic (2 per MAC)
+  double min_bytes() const;       // each input read once, each output written once
+};
+
+struct Workload {
+  std::string name;
+  std::string source;             // file it came from
+  std::vector<Op> ops;
+  std::string description;        // e.g. "llama2-7b decode batch 16 kv 2048 (32 layers)"
+};
+
+// Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.
+// Throws InputError naming an op of the cycle.
+std::vector<size_t> topological_order(const Workload& w);
+
+}  // namespace xpu

@@ -1,0 +1,194 @@
+// Generator "transformer": decoder-only LLM inference (one prefill pass or one decode step) as ops, in the order an
+// eager PyTorch implementation issues kernels. Two families:
+//   llama: RMSNorm, rotary embeddings, SwiGLU MLP (gate/up/down), no biases, untied lm_head
+//          (Touvron et al. 2023, "Llama 2", arXiv:2307.09288; HuggingFace modeling_llama.py).
+//   gpt2:  LayerNorm, learned positions, fused qkv with biases, GELU 2-matrix MLP, lm_head tied to the token
+//          embedding (Radford et al. 2019; HuggingFace modeling_gpt2.py).
+// Tensor names are stable across ops (L3.attn.out, L3.k_cache, L3.wq, ...) so that the cache model can tell what a
+// consumer finds on chip, and dependencies follow those names (see WorkloadBuilder).
+#include <string>
+
+#include "sim/workload/builder.h"
+#include "sim/workload/generator.h"
+
+namespace xpu {
+namespace {
+
+std::vector<ParamSpec> transformer_specs() {
+  ParamSpec fuse = p_bool("fuse_qkv", "", "one qkv projection instead of separate q, k, v matmuls "
+                                          "(default: true for gpt2, false for llama as HuggingFace eager runs it)");
+  fuse.optional = true;
+  return {
+      p_count("d_model", "", "hidden size", 1),
+      p_count("heads", "", "query heads", 1),
+      p_count("kv_heads", "0", "key/value heads (grouped-query attention); 0 = heads", 0),
+      p_count("head_dim", "0", "size of one head; 0 = d_model / heads", 0),
+      p_count("ffn", "", "MLP inner size", 1),
+      p_count("layers", "", "decoder blocks", 1),
+      p_count("vocab", "", "vocabulary size", 1),
+      p_choice("arch", "llama", {"llama", "gpt2"},
+               "llama: rmsnorm, rope, SwiGLU, no biases; gpt2: layernorm, learned positions, GELU, biases"),
+      p_choice("dtype", "bf16", {"fp32", "tf32", "fp16", "bf16", "fp8", "int8"}, "weights and activations"),
+      p_choice("mode", "decode", {"prefill", "decode"}, "prefill: `seq` new tokens per sequence; decode: one"),
+      p_count("batch", "1", "sequences processed together", 1),
+      p_count("seq", "512", "prefill: new tokens per sequence (ignored by decode, which adds one)", 1),
+      p_count("kv", "0", "tokens already in the KV cache of each sequence", 0),
+      p_bool("lm_head", "true", "final norm and vocabulary projection (logits for the last token of each sequence)"),
+      fuse,
+  };
+}
+
+struct Dims {
+  int64_t d, hq, hkv, hd, ffn, vocab, batch, seq_q, seq_kv, tokens;
+  bool gpt2, fuse;
+};
+
+Dims resolve(const ParamSet& p) {
+  Dims x{};
+  x.d = p.count("d_model");
+  x.hq = p.count("heads");
+  x.hkv = p.count("kv_heads") ? p.count("kv_heads") : x.hq;
+  if (x.hq % x.hkv != 0)
+    throw InputError(p.at("kv_heads").mark, "heads (" + std::to_string(x.hq) + ") must be a multiple of kv_heads (" +
+                                                std::to_string(x.hkv) + ")");
+  x.hd = p.count("head_dim");
+  if (x.hd == 0) {
+    if (x.d % x.hq != 0)
+      throw InputError(p.at("heads").mark, "d_model (" + std::to_string(x.d) + ") is not a multiple of heads (" +
+                                               std::to_string(x.hq) + "); set head_dim");
+    x.hd = x.d / x.hq;
+  }
+  x.ffn = p.count("ffn");
+  x.vocab = p.count("vocab");
+  x.batch = p.count("batch");
+  x.seq_q = p.str("mode") == "prefill" ? int64_t(p.count("seq")) : 1;
+  x.seq_kv = int64_t(p.count("kv")) + x.seq_q;
+  x.tokens = x.batch * x.seq_q;
+  x.gpt2 = p.str("arch") == "gpt2";
+  x.fuse = p.has("fuse_qkv") ? p.flag("fuse_qkv") : x.gpt2;
+  return x;
+}
+
+// One decoder block; `in` is the residual stream entering it. Returns the name of the stream leaving it.
+std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::string& in) {
+  const std::string L = "L" + std::to_string(layer), P = L + ".";
+  b.set_layer(L);
+  const double T = double(x.tokens), qdim = double(x.hq * x.hd), kvdim = double(x.hkv * x.hd);
+  const std::string norm = x.gpt2 ? "layernorm" : "rmsnorm";
+  auto bias = [&](const std::string& n) { return x.gpt2 ? P + n : std::string(); };
+  auto mm = [&](int64_t m, int64_t k, int64_t n) { return MatmulShape{1, m, n, k, true}; };
+
+  b.add(P + "attn_norm", OpKind::norm, norm, RowShape{x.tokens, x.d}, {b.t(in, T * x.d), b.t(P + "attn_norm.w", x.d)},
+        {b.t(P + "attn_norm.out", T * x.d)});
+  const std::string h = P + "attn_norm.out";
+
+  // Rope rewrites q and k; without rope, k goes straight into the cache. New keys/values are appended to
+  // L.k_cache / L.v_cache, which attention then reads whole (kv + new tokens).
+  std::string q_name;
+  if (x.fuse) {
+    b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv", bias("bqkv"));
+    if (!x.gpt2) {
+      // vLLM-style fused rotary + cache write: one pass over qkv; only q and k get the rotation's arithmetic.
+      b.add(P + "rope", OpKind::elementwise, "rope",
+            ElementwiseShape{int64_t(T * (qdim + 2 * kvdim)), 1, 3 * (qdim + kvdim) / (qdim + 2 * kvdim)},
+            {b.t(P + "qkv", T * (qdim + 2 * kvdim))},
+            {b.t(P + "q_rot", T * qdim), b.t(P + "k_cache", T * kvdim), b.t(P + "v_cache", T * kvdim)});
+      q_name = P + "q_rot";
+    } else {
+      b.add(P + "kv_write", OpKind::elementwise, "copy", ElementwiseShape{int64_t(T * 2 * kvdim), 1, 0},
+            {b.t(P + "qkv", T * 2 * kvdim)}, {b.t(P + "k_cache", T * kvdim), b.t(P + "v_cache", T * kvdim)});
+      q_name = P + "qkv";  // attention reads q as a view of the fused output
+    }
+  } else {
+    const std::string k_out = x.gpt2 ? P + "k_cache" : P + "k";
+    b.matmul(P + "q_proj", mm(x.tokens, x.d, int64_t(qdim)), h, P + "wq", P + "q", bias("bq"));
+    b.matmul(P + "k_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wk", k_out, bias("bk"));
+    b.matmul(P + "v_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wv", P + "v_cache", bias("bv"));
+    if (!x.gpt2) {
+      b.add(P + "rope", OpKind::elementwise, "rope", ElementwiseShape{int64_t(T * (qdim + kvdim)), 1, 3},
+            {b.t(P + "q", T * qdim), b.t(P + "k", T * kvdim)},
+            {b.t(P + "q_rot", T * qdim), b.t(P + "k_cache", T * kvdim)});
+      q_name = P + "q_rot";
+    } else {
+      q_name = P + "q";
+    }
+  }
+
+  AttentionShape a{x.batch, x.hq, x.hkv, x.seq_q, x.seq_kv, x.hd, true, false};
+  const double kv_cache = double(x.batch) * x.seq_kv * kvdim;
+  b.add(P + "attn", OpKind::attention, "", a,
+        {b.t(q_name, T * qdim), b.t(P + "k_cache", kv_cache), b.t(P + "v_cache", kv_cache)},
+        {b.t(P + "attn.out", T * qdim)});
+  b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
+  b.add(P + "attn_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
+        {b.t(in, T * x.d), b.t(P + "o", T * x.d)}, {b.t(P + "resid", T * x.d)});
+
+  b.add(P + "mlp_norm", OpKind::norm, norm, RowShape{x.tokens, x.d},
+        {b.t(P + "resid", T * x.d), b.t(P + "mlp_norm.w", x.d)}, {b.t(P + "mlp_norm.out", T * x.d)});
+  const std::string h2 = P + "mlp_norm.out";
+  if (!x.gpt2) {
+    b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", P + "gate");
+    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up");
+    // silu(gate) * up: about 4 flops for silu (exp, add, divide, multiply) and one for the product.
+    b.add(P + "silu_mul", OpKind::elementwise, "silu_mul", ElementwiseShape{x.tokens * x.ffn, 2, 5},
+          {b.t(P + "gate", T * x.ffn), b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
+  } else {
+    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up"));
+    // tanh-approximated GELU ("gelu_new" in GPT-2): a handful of multiplies and adds plus one tanh.
+    b.add(P + "gelu", OpKind::elementwise, "gelu", ElementwiseShape{x.tokens * x.ffn, 1, 8},
+          {b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
+  }
+  b.matmul(P + "down_proj", mm(x.tokens, x.ffn, x.d), P + "act", P + "w_down", P + "mlp", bias("b_down"));
+  b.add(P + "mlp_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
+        {b.t(P + "resid", T * x.d), b.t(P + "mlp", T * x.d)}, {b.t(P + "out", T * x.d)});
+  return P + "out";
+}
+
+Workload build_transformer(const ParamSet& p, const std::string& name) {
+  const Dims x = resolve(p);
+  Workload w;
+  w.name = name;
+  const std::string mode = p.str("mode");
+  w.description = name + " " + mode + " batch=" + std::to_string(x.batch) +
+                  (mode == "prefill" ? " seq=" + std::to_string(x.seq_q) : "") +
+                  " kv=" + std::to_string(p.count("kv")) + " layers=" + std::to_string(p.count("layers"));
+  WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
+  const double T = double(x.tokens);
+
+  b.set_layer("embed");
+  if (!x.gpt2) {
+    b.add("embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.vocab, x.d, x.tokens, 1},
+          {b.t("embed.w", T * x.d)}, {b.t("embed.out", T * x.d)});
+  } else {
+    b.add("embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.vocab, x.d, x.tokens, 1},
+          {b.t("embed.w", T * x.d)}, {b.t("embed.tok", T * x.d)});
+    // Learned positions: only the rows for the positions in use are read.
+    b.add("pos_embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.seq_kv, x.d, x.tokens, 1},
+          {b.t("pos_embed.w", T * x.d)}, {b.t("embed.pos", T * x.d)});
+    b.add("embed_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
+          {b.t("embed.tok", T * x.d), b.t("embed.pos", T * x.d)}, {b.t("embed.out", T * x.d)});
+  }
+
+  std::string stream = "embed.out";
+  for (int i = 0; i < int(p.count("layers")); ++i) stream = add_layer(b, x, i, stream);
+
+  if (p.flag("lm_head")) {
+    b.set_layer("head");
+    b.add("final_norm", OpKind::norm, x.gpt2 ? "layernorm" : "rmsnorm", RowShape{x.tokens, x.d},
+          {b.t(stream, T * x.d), b.t("final_norm.w", x.d)}, {b.t("final_norm.out", T * x.d)});
+    // Logits only for the last token of each sequence, as generation needs (HF logits_to_keep=1, vLLM).
+    // GPT-2 ties the projection to the token embedding, so it reads the same tensor.
+    b.matmul("lm_head", MatmulShape{1, x.batch, x.vocab, x.d, true}, "final_norm.out",
+             x.gpt2 ? "embed.w" : "lm_head.w", "logits");
+  }
+  return w;
+}
+
+}  // namespace
+
+XPU_REGISTER_GENERATOR("transformer",
+                       "decoder-only transformer inference (llama or gpt2 family): one prefill pass or one decode "
+                       "step over `batch` sequences with `kv` tokens already cached",
+                       transformer_specs(), build_transformer);
+
+}  // namespace xpu
