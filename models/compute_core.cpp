@@ -129,7 +129,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     double compute_s = 0;
     if (w.matrix_flops > 0) compute_s += w.matrix_flops / (mrate > 0 ? mrate : info_.vector_rate(dt));
     if (w.vector_flops > 0) compute_s += w.vector_flops / info_.vector_rate(dt);
-    auto compute_ps = static_cast<uint64_t>(std::llround(compute_s * 1e12));
+    auto compute_ps = static_cast<uint64_t>(compute_s * 1e12 + 0.5);
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
     uint64_t start = now + tile_overhead_ps_;

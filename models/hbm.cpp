@@ -28,12 +28,12 @@ HbmModule::HbmModule(sc_core::sc_module_name name, const ParamSet& p) : Componen
   size_t n = p.count("stacks") * p.count("channels_per_stack");
   stream_eff_ = p.real("stream_efficiency");
   random_eff_ = p.real("random_efficiency");
-  channels_.resize(n);
+  free_at_ps_.assign(n, 0);
   interleave_ = std::max(1.0, p.qty("interleave"));
   granule_ = std::max(1.0, p.qty("access_granularity"));
   latency_ps_ = static_cast<uint64_t>(std::llround(p.qty("latency") * 1e12));
   pj_per_bit_ = p.qty("energy_per_bit");
-  for (auto& c : channels_) c.configure(peak_bw_ / n);
+  ps_per_byte_channel_ = 1e12 / (peak_bw_ / n);
 }
 
 uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool write) {
@@ -45,34 +45,40 @@ uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool 
   double eff = access == Access::random ? random_eff_ : stream_eff_;
   if (access == Access::random) random_bytes_ += bytes;
   double cost = bytes / eff;
-  size_t n = channels_.size();
-  double chunks = std::ceil(bytes / interleave_);
+  const size_t n = free_at_ps_.size();
+  const double chunks = std::ceil(bytes / interleave_);
   uint64_t done = now_ps;
+  uint64_t* f = free_at_ps_.data();
   if (chunks >= n) {
-    for (auto& c : channels_) done = std::max(done, c.reserve(now_ps, cost / n));
-  } else {
-    size_t k = static_cast<size_t>(chunks);
-    double per = cost / k;
-    for (size_t i = 0; i < k; ++i) {
-      done = std::max(done, channels_[next_channel_].reserve(now_ps, per));
-      next_channel_ = (next_channel_ + 1) % n;
+    const auto dur = static_cast<uint64_t>(cost / n * ps_per_byte_channel_ + 0.5);
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t end = (f[i] > now_ps ? f[i] : now_ps) + dur;
+      f[i] = end;
+      done = end > done ? end : done;
     }
+    busy_ps_total_ += dur * n;
+  } else {
+    const auto k = static_cast<size_t>(chunks);
+    const auto dur = static_cast<uint64_t>(cost / k * ps_per_byte_channel_ + 0.5);
+    for (size_t i = 0; i < k; ++i) {
+      uint64_t& c = f[next_channel_];
+      c = std::max(c, now_ps) + dur;
+      done = std::max(done, c);
+      next_channel_ = next_channel_ + 1 == n ? 0 : next_channel_ + 1;
+    }
+    busy_ps_total_ += dur * k;
   }
   return done;
 }
 
 double HbmModule::utilization(double sim_seconds) const {
   if (sim_seconds <= 0) return 0;
-  double busy = 0;
-  for (const auto& c : channels_) busy += c.busy_ps();
-  return busy / channels_.size() * 1e-12 / sim_seconds;
+  return double(busy_ps_total_) / free_at_ps_.size() * 1e-12 / sim_seconds;
 }
 
 void HbmModule::finish(double sim_seconds) {
   Component::finish(sim_seconds);
-  double busy = 0;
-  for (const auto& c : channels_) busy += c.busy_ps();
-  busy_time_.set(busy / channels_.size() * 1e-12);
+  busy_time_.set(double(busy_ps_total_) / free_at_ps_.size() * 1e-12);
 }
 
 XPU_REGISTER_COMPONENT(HbmModule, "hbm", "High-bandwidth memory: stacks x channels, interleaved, with efficiencies",

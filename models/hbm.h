@@ -4,7 +4,6 @@
 // into two efficiencies: sustained streaming (row hits) and random sector gathers (row misses, activate overhead).
 #include <vector>
 
-#include "models/bandwidth_server.h"
 #include "models/interfaces.h"
 #include "sim/component.h"
 
@@ -24,7 +23,11 @@ class HbmModule : public Component, public MainMemory {
   double utilization(double sim_seconds) const override;
 
  private:
-  std::vector<BandwidthServer> channels_;
+  // Flat arrays rather than one server object per channel: a large transfer updates every channel, and this loop
+  // is the simulator's hottest.
+  std::vector<uint64_t> free_at_ps_;
+  uint64_t busy_ps_total_ = 0;
+  double ps_per_byte_channel_ = 0;
   double peak_bw_ = 0, interleave_ = 256, granule_ = 32;
   double stream_eff_ = 1, random_eff_ = 1, pj_per_bit_ = 0;
   uint64_t latency_ps_ = 0;

@@ -118,18 +118,31 @@ void merge_into(ConfigNode& base, const ConfigNode& overlay) {
 }
 
 namespace {
-ConfigNode load_chain(const std::string& path, std::vector<std::string>& stack) {
+// `stack` holds (canonical path, path as written) of the files being loaded; `via` is the `extends:` that led here.
+ConfigNode load_chain(const std::string& path, std::vector<std::pair<std::string, std::string>>& stack,
+                      const SourceMark* via) {
   std::string canon = fs::weakly_canonical(fs::path(path)).string();
-  for (const auto& s : stack)
-    if (s == canon) throw InputError(SourceMark{path, 0, 0}, "`extends:` cycle through " + path);
-  stack.push_back(canon);
+  for (size_t i = 0; i < stack.size(); ++i) {
+    if (stack[i].first != canon) continue;
+    std::string chain;
+    for (size_t j = i; j < stack.size(); ++j) chain += stack[j].second + " -> ";
+    throw InputError(via ? *via : SourceMark{path, 0, 0}, "`extends:` cycle: " + chain + path);
+  }
+  stack.emplace_back(canon, path);
   ConfigNode node = load_yaml_file(path);
   if (!node.is_map()) throw InputError(node.mark, "expected a mapping at the top of the file, found " + node.kind_name());
   if (const ConfigNode* ext = node.find("extends")) {
-    if (!ext->is_scalar()) throw InputError(ext->mark, "`extends:` expects a file path");
-    fs::path parent = fs::path(path).parent_path() / ext->scalar;
-    if (!fs::exists(parent)) throw InputError(ext->mark, "`extends:` file not found: " + parent.string());
-    ConfigNode base = load_chain(parent.string(), stack);
+    if (!ext->is_scalar() || ext->scalar.empty()) throw InputError(ext->mark, "`extends:` expects a file path");
+    std::string parent = (fs::path(path).parent_path() / ext->scalar).lexically_normal().string();
+    std::error_code ec;
+    if (!fs::exists(parent, ec))
+      throw InputError(ext->mark, "`extends:` file not found: " + parent + " (paths are relative to " +
+                                      (fs::path(path).parent_path().empty() ? std::string(".")
+                                                                            : fs::path(path).parent_path().string()) +
+                                      ")");
+    if (fs::is_directory(parent, ec)) throw InputError(ext->mark, "`extends:` names a directory: " + parent);
+    SourceMark ext_mark = ext->mark;
+    ConfigNode base = load_chain(parent, stack, &ext_mark);
     node.erase("extends");
     merge_into(base, node);
     node = std::move(base);
@@ -140,8 +153,8 @@ ConfigNode load_chain(const std::string& path, std::vector<std::string>& stack) 
 }  // namespace
 
 ConfigNode load_with_extends(const std::string& path) {
-  std::vector<std::string> stack;
-  return load_chain(path, stack);
+  std::vector<std::pair<std::string, std::string>> stack;
+  return load_chain(path, stack, nullptr);
 }
 
 void apply_override(ConfigNode& root, const std::string& assignment, const std::string& origin, bool must_exist) {

@@ -22,6 +22,9 @@ class InputError : public std::runtime_error {
   InputError(const SourceMark& at, const std::string& what)
       : std::runtime_error(at.str() + ": error: " + what), mark(at) {}
   explicit InputError(const std::string& what) : std::runtime_error("error: " + what) {}
+  // Re-raises a message that is already complete (e.g. received from a child process).
+  struct Verbatim {};
+  InputError(Verbatim, const std::string& full) : std::runtime_error(full) {}
   SourceMark mark;
 };
 

@@ -3,7 +3,7 @@
 #include <boost/graph/breadth_first_search.hpp>
 
 #include <algorithm>
-#include <set>
+#include <map>
 
 #include "sim/registry.h"
 
@@ -86,8 +86,12 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   for (const auto& [name, node] : comps->map) {
     if (!node.is_map()) throw InputError(node.mark, "component '" + name + "': expected a mapping with `type:`");
     const ConfigNode* type = node.find("type");
-    if (!type || !type->is_scalar())
-      throw InputError(node.mark, "component '" + name + "': missing `type:` (`xpusim describe` lists the types)");
+    if (!type || !type->is_scalar()) {
+      // Point at the component's name rather than at its first parameter.
+      const SourceMark& at = type ? type->mark : node.key_mark.file.empty() ? node.mark : node.key_mark;
+      throw InputError(at, "component '" + name + "': " + (type ? "`type:` expects a name" : "missing `type:`") +
+                               " (`xpusim describe` lists the types)");
+    }
     const ComponentKind* kind = Registry::instance().find(type->scalar);
     if (!kind) {
       std::string hint = closest_match(type->scalar, Registry::instance().types());
@@ -103,7 +107,7 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   }
   if (const ConfigNode* conns = tree.find("connections")) {
     if (!conns->is_list()) throw InputError(conns->mark, "`connections:` expects a list of {from: A, to: B, ...}");
-    std::set<std::pair<std::string, std::string>> seen;
+    std::map<std::pair<std::string, std::string>, SourceMark> seen;
     for (const auto& item : conns->list) {
       if (!item.is_map()) throw InputError(item.mark, "a connection must be a mapping {from: A, to: B}");
       ParamSet p = validate_params("connection", "connection", item, connection_params(), {});
@@ -124,9 +128,10 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
         }
       }
       if (c.from == c.to) throw InputError(item.mark, "connection from '" + c.from + "' to itself");
-      auto key = std::minmax(c.from, c.to);
-      if (!seen.insert(key).second)
-        throw InputError(item.mark, "duplicate connection between '" + c.from + "' and '" + c.to + "'");
+      auto [it, fresh] = seen.emplace(std::minmax(c.from, c.to), item.mark);
+      if (!fresh)
+        throw InputError(item.mark, "duplicate connection between '" + c.from + "' and '" + c.to +
+                                        "' (first listed at " + it->second.str() + ")");
       hw.connections.push_back(c);
     }
   }

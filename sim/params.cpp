@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace xpu {
@@ -113,6 +115,30 @@ bool ParamSet::has(const std::string& n) const {
 
 namespace {
 
+// "0.01", "1", "1e+07" rather than std::to_string's "0.010000".
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A typical value of each dimension, for "e.g." in error messages.
+const char* example_of(Dim d) {
+  switch (d) {
+    case Dim::Bytes: return "50 MiB";
+    case Dim::Bandwidth: return "3.35 TB/s";
+    case Dim::Frequency: return "1.98 GHz";
+    case Dim::FlopRate: return "989 TFLOP/s";
+    case Dim::Time: return "450 ns";
+    case Dim::Energy: return "1.5 pJ";
+    case Dim::EnergyPerBit: return "3.9 pJ/bit";
+    case Dim::EnergyPerOp: return "0.4 pJ/MAC";
+    case Dim::Power: return "700 W";
+    case Dim::Area: return "640 mm2";
+  }
+  return "?";
+}
+
 double parse_number(const ConfigNode& n, const std::string& what) {
   if (!n.is_scalar()) throw InputError(n.mark, what + ": expected a number, found " + n.kind_name());
   const std::string& s = n.scalar;
@@ -128,9 +154,9 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
   out.present = true;
   auto range = [&](double v) {
     if (v < spec.min || v > spec.max) {
-      std::string hi = spec.max >= 1e17 ? "" : " and at most " + std::to_string(spec.max);
+      std::string hi = spec.max >= 1e17 ? "" : " and at most " + number_text(spec.max);
       throw InputError(n.mark, what + ": " + n.scalar + " is out of range (expected at least " +
-                                   std::to_string(spec.min) + hi + ")");
+                                   number_text(spec.min) + hi + ")");
     }
   };
   switch (spec.kind) {
@@ -162,7 +188,8 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
       return;
     case ParamKind::Choice:
       if (!n.is_scalar() || std::find(spec.choices.begin(), spec.choices.end(), n.scalar) == spec.choices.end())
-        throw InputError(n.mark, what + ": expected " + spec.type_text() + ", found '" + n.scalar + "'");
+        throw InputError(n.mark, what + ": expected " + spec.type_text() + ", found " +
+                                     (n.is_scalar() ? "'" + n.scalar + "'" : n.kind_name()));
       out.text = n.scalar;
       return;
     case ParamKind::Quantity: {
@@ -172,7 +199,7 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
         out.number = parse_quantity(n.scalar, spec.dim);
       } catch (const std::invalid_argument& e) {
         throw InputError(n.mark, what + ": '" + n.scalar + "': " + e.what() + "; expected a " + spec.type_text() +
-                                     ", e.g. '" + format_quantity(spec.dim == Dim::Bytes ? 52428800 : 1, spec.dim) + "'");
+                                     ", e.g. '" + example_of(spec.dim) + "'");
       }
       out.text = n.scalar;
       return;
@@ -188,7 +215,8 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
           try {
             out.by_key[k] = parse_quantity(v.scalar, spec.dim);
           } catch (const std::invalid_argument& e) {
-            throw InputError(v.mark, what + "." + k + ": '" + v.scalar + "': " + e.what());
+            throw InputError(v.mark, what + "." + k + ": '" + v.scalar + "': " + e.what() + "; expected a " +
+                                         dim_name(spec.dim) + ", e.g. '" + example_of(spec.dim) + "'");
           }
         } else {
           out.by_key[k] = parse_number(v, what + "." + k);
@@ -227,7 +255,9 @@ ParamSet validate_params(const std::string& owner, const std::string& kind_name,
       parse_value(spec, d, pv, what);
       pv.mark = SourceMark{"default", 0, 0};
     } else if (!spec.optional) {
-      throw InputError(node.mark, owner + ": missing required parameter '" + spec.name + "' (" + spec.type_text() +
+      // Point at the component's name (`hbm:`) rather than at its first parameter.
+      const SourceMark& at = node.key_mark.file.empty() ? node.mark : node.key_mark;
+      throw InputError(at, owner + ": missing required parameter '" + spec.name + "' (" + spec.type_text() +
                                       ": " + spec.doc + ")");
     }
     ps.values[spec.name] = pv;

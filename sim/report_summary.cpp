@@ -183,12 +183,12 @@ void print_top_ops(std::ostream& out, const RunResult& r, double denom, size_t t
   }
   std::vector<Group> v = sorted(std::move(m));
   out << fmt("\nTop ops by time (%zu of %zu)\n", std::min(top_n, v.size()), v.size());
-  out << fmt("  %-26s %-10s %6s %11s %6s %8s %8s %s\n", "op", "kind", "count", "time", "%", "TFLOP/s", "GB/s",
+  out << fmt("  %-26s %-13s %6s %11s %6s %8s %8s %s\n", "op", "kind", "count", "time", "%", "TFLOP/s", "GB/s",
              "bound");
   for (size_t i = 0; i < v.size() && i < top_n; ++i) {
     const Group& g = v[i];
-    out << fmt("  %-26s %-10s %6zu %11s %5.1f%% %8.2f %8.1f %s\n", clip(g.op, 26).c_str(),
-               clip(g.kind, 10).c_str(), g.count, fmt_time(g.time).c_str(), 100 * ratio(g.time, denom),
+    out << fmt("  %-26s %-13s %6zu %11s %5.1f%% %8.2f %8.1f %s\n", clip(g.op, 26).c_str(),
+               clip(g.kind, 13).c_str(), g.count, fmt_time(g.time).c_str(), 100 * ratio(g.time, denom),
                ratio(g.flops, g.time) / 1e12, ratio(g.bytes, g.time) / 1e9, dominant_bound(g));
   }
 }

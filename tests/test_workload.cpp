@@ -141,7 +141,7 @@ TEST_CASE("llama2-70b uses grouped-query attention shapes", "[workload]") {
   CHECK(op_named(w, "L0.attn").reads[1].bytes == Approx(16.0 * 2049 * 1024 * 2));
 }
 
-TEST_CASE("--set overrides beat the file's defaults", "[workload]") {
+TEST_CASE("workload overrides from --set beat the file's defaults", "[workload]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", split_set_list("mode=prefill,batch=2,seq=4096,kv=0,layers=2"));
   CHECK(w.description == "llama2-7b prefill batch=2 seq=4096 kv=0 layers=2");
   CHECK(w.ops.size() == 1 + 2 * 14 + 2);
