@@ -5,6 +5,7 @@
 #include "sim/hardware.h"
 #include "sim/registry.h"
 #include "sim/workload/generator.h"
+#include "sim/workload/loader.h"
 
 namespace xpu {
 namespace {
@@ -30,7 +31,9 @@ bool describe(std::ostream& out, const std::string& what) {
     out << "  connection - an entry of `connections:` (from, to, bandwidth, latency, energy_per_bit)\n";
     out << "\nWorkload generators (workload YAML `generator:`):\n";
     for (const auto& g : generator_names()) out << "  " << g << " - " << find_generator(g)->doc << "\n";
-    out << "\n`xpusim describe NAME` prints the parameters of one of them.\n";
+    out << "\nOp kinds (explicit workload `ops:` entries, `kind:`):\n ";
+    for (const auto& k : op_kind_names()) out << " " << k;
+    out << "\n\n`xpusim describe NAME` prints the parameters of one of them.\n";
     return true;
   }
   if (const ComponentKind* k = reg.find(what)) {
@@ -46,6 +49,12 @@ bool describe(std::ostream& out, const std::string& what) {
   if (const Generator* g = find_generator(what)) {
     out << what << " (workload generator): " << g->doc << "\nParameters (in `params:`, `defaults:` or --set):\n";
     print_specs(out, g->specs);
+    return true;
+  }
+  for (const auto& k : op_kind_names()) {
+    if (k != what) continue;
+    out << what << " (op kind in an explicit workload): besides name, kind, variant, dtype, layer, after, inputs:\n";
+    print_specs(out, op_param_specs(parse_op_kind(k)));
     return true;
   }
   return false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -29,6 +30,11 @@ json sort_index(const char* what, int pid, int tid, int index) {
   return e;
 }
 
+void name_thread(json& events, int pid, int tid, const std::string& name) {
+  events.push_back(meta("thread_name", pid, tid, name));
+  events.push_back(sort_index("thread_sort_index", pid, tid, tid));
+}
+
 // dur as a difference of converted times, so that back-to-back slices meet exactly after conversion.
 json slice(const std::string& name, int pid, int tid, double start_s, double end_s) {
   double ts = us(start_s);
@@ -37,47 +43,40 @@ json slice(const std::string& name, int pid, int tid, double start_s, double end
 
 std::string unit_label(const std::string& unit) { return unit.empty() ? "(no unit)" : unit; }
 
-// Ops that overlap on one unit (concurrent streams) cannot share a track: the viewers would nest or reject
-// them. Each op goes on the unit's first track that is free by its start; extra tracks appear only if needed.
-struct OpTracks {
-  std::vector<std::string> units;                 // first-appearance order
-  std::map<std::string, size_t> unit_index;
-  std::vector<int> op_tid;                        // per op
-  std::vector<std::pair<int, std::string>> threads;  // tid, name
+// Slices that partly overlap on one track are rejected or mis-nested by the viewers, and overlap is real here:
+// concurrent ops on a unit, several resident tiles on one SM. Each item goes on the first row free at its
+// start; returns the row per item (items in any order) and the number of rows.
+std::vector<int> pack_rows(const std::vector<std::pair<double, double>>& spans, int& rows) {
+  std::vector<size_t> order(spans.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spans[a].first < spans[b].first; });
+  std::vector<double> row_end;
+  std::vector<int> row(spans.size());
+  for (size_t i : order) {
+    size_t k = 0;
+    while (k < row_end.size() && row_end[k] > spans[i].first) ++k;
+    if (k == row_end.size()) row_end.push_back(spans[i].first);
+    row_end[k] = std::max(row_end[k], spans[i].second);
+    row[i] = int(k);
+  }
+  rows = int(row_end.size());
+  return row;
+}
+
+std::string row_name(const std::string& base, int row) {
+  return row == 0 ? base : base + " #" + std::to_string(row + 1);
+}
+
+struct Units {
+  std::vector<std::string> names;  // first-appearance order in the ops
+  std::map<std::string, size_t> index;
 };
 
-OpTracks assign_tracks(const std::vector<OpRecord>& ops) {
-  OpTracks t;
-  std::vector<std::vector<size_t>> by_unit;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    auto [it, fresh] = t.unit_index.emplace(ops[i].unit, t.units.size());
-    if (fresh) {
-      t.units.push_back(ops[i].unit);
-      by_unit.emplace_back();
-    }
-    by_unit[it->second].push_back(i);
-  }
-  t.op_tid.assign(ops.size(), 0);
-  int next_tid = 1;
-  for (size_t u = 0; u < by_unit.size(); ++u) {
-    auto& idx = by_unit[u];
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return ops[a].start_s < ops[b].start_s; });
-    std::vector<std::pair<int, double>> tracks;  // tid, end of its last op
-    for (size_t i : idx) {
-      auto free = std::find_if(tracks.begin(), tracks.end(),
-                               [&](const auto& tr) { return tr.second <= ops[i].start_s; });
-      if (free == tracks.end()) {
-        std::string name = unit_label(t.units[u]);
-        if (!tracks.empty()) name += " #" + std::to_string(tracks.size() + 1);
-        t.threads.emplace_back(next_tid, name);
-        tracks.emplace_back(next_tid++, ops[i].start_s);
-        free = tracks.end() - 1;
-      }
-      free->second = std::max(free->second, ops[i].end_s);
-      t.op_tid[i] = free->first;
-    }
-  }
-  return t;
+Units units_of(const std::vector<OpRecord>& ops) {
+  Units u;
+  for (const auto& op : ops)
+    if (u.index.emplace(op.unit, u.names.size()).second) u.names.push_back(op.unit);
+  return u;
 }
 
 json op_slice(const OpRecord& op, int tid) {
@@ -89,6 +88,23 @@ json op_slice(const OpRecord& op, int tid) {
                {"bound", bound_name(op.bound)}, {"tiles", op.tiles}, {"waves", op.waves},
                {"modelled", op.modelled}};
   return e;
+}
+
+void add_ops(json& events, const std::vector<OpRecord>& ops, const Units& units) {
+  std::vector<std::vector<size_t>> by_unit(units.names.size());
+  for (size_t i = 0; i < ops.size(); ++i) by_unit[units.index.at(ops[i].unit)].push_back(i);
+  std::vector<int> tid(ops.size());
+  int next_tid = 1;
+  for (size_t u = 0; u < by_unit.size(); ++u) {
+    std::vector<std::pair<double, double>> spans;
+    for (size_t i : by_unit[u]) spans.emplace_back(ops[i].start_s, ops[i].end_s);
+    int rows = 0;
+    std::vector<int> row = pack_rows(spans, rows);
+    for (int k = 0; k < rows; ++k) name_thread(events, kOpsPid, next_tid + k, row_name(unit_label(units.names[u]), k));
+    for (size_t j = 0; j < by_unit[u].size(); ++j) tid[by_unit[u][j]] = next_tid + row[j];
+    next_tid += rows;
+  }
+  for (size_t i = 0; i < ops.size(); ++i) events.push_back(op_slice(ops[i], tid[i]));
 }
 
 // Rates summed over the ops running at each instant: overlapping ops on different units add up.
@@ -132,41 +148,68 @@ void add_counters(json& events, const std::vector<OpRecord>& ops) {
   }
 }
 
-void add_tiles(json& events, const RunResult& r, const OpTracks& tracks, size_t max_tiles) {
+// Tiles go to one process per unit, "<unit> tiles", with a thread per lane (and extra rows for a lane's
+// concurrently resident tiles).
+void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_tiles) {
   if (r.tiles.empty()) return;
   // TileRecord.op names OpRecord.index, which is normally the op's position; map it in case it is not.
   std::unordered_map<size_t, size_t> pos;
   for (size_t i = 0; i < r.ops.size(); ++i) pos.emplace(r.ops[i].index, i);
-  int first_pid = kOpsPid + 1;
-  std::vector<std::set<uint32_t>> lanes(tracks.units.size());  // lanes seen per unit
   size_t kept = std::min(max_tiles, r.tiles.size());
+
+  // (unit, lane) -> kept tiles on it, unit and lane in ascending order so thread ids are stable.
+  std::map<std::pair<size_t, uint32_t>, std::vector<size_t>> lanes;
+  std::vector<size_t> tile_op(kept, SIZE_MAX);
+  std::set<size_t> recording_units;
   for (size_t k = 0; k < kept; ++k) {
-    const TileRecord& tile = r.tiles[k];
-    auto it = pos.find(tile.op);
+    auto it = pos.find(r.tiles[k].op);
     if (it == pos.end()) continue;  // a tile of an op not in the result: nothing to attach it to
-    const OpRecord& op = r.ops[it->second];
-    size_t u = tracks.unit_index.at(op.unit);
-    lanes[u].insert(tile.lane);
-    json e = slice(op.name, first_pid + int(u), int(tile.lane) + 1, tile.start_s, tile.end_s);
+    tile_op[k] = it->second;
+    size_t u = units.index.at(r.ops[it->second].unit);
+    recording_units.insert(u);
+    lanes[{u, r.tiles[k].lane}].push_back(k);
+  }
+
+  std::vector<int> tid(kept, 0);
+  std::map<size_t, int> next_tid;  // per unit
+  for (const auto& [key, tiles] : lanes) {
+    auto [u, lane] = key;
+    int pid = kOpsPid + 1 + int(u);
+    auto [nt, fresh] = next_tid.emplace(u, 1);
+    if (fresh) {
+      events.push_back(meta("process_name", pid, -1, unit_label(units.names[u]) + " tiles"));
+      events.push_back(sort_index("process_sort_index", pid, -1, pid));
+    }
+    std::vector<std::pair<double, double>> spans;
+    for (size_t k : tiles) spans.emplace_back(r.tiles[k].start_s, r.tiles[k].end_s);
+    int rows = 0;
+    std::vector<int> row = pack_rows(spans, rows);
+    for (int j = 0; j < rows; ++j) name_thread(events, pid, nt->second + j, row_name("lane " + std::to_string(lane), j));
+    for (size_t j = 0; j < tiles.size(); ++j) tid[tiles[j]] = nt->second + row[j];
+    nt->second += rows;
+  }
+
+  for (size_t k = 0; k < kept; ++k) {
+    if (tile_op[k] == SIZE_MAX) continue;
+    const OpRecord& op = r.ops[tile_op[k]];
+    json e = slice(op.name, kOpsPid + 1 + int(units.index.at(op.unit)), tid[k], r.tiles[k].start_s,
+                   r.tiles[k].end_s);
     e["cat"] = "tile";
     e["args"] = {{"op", op.index}};
     events.push_back(std::move(e));
   }
-  for (size_t u = 0; u < lanes.size(); ++u) {
-    if (lanes[u].empty()) continue;
-    int pid = first_pid + int(u);
-    events.push_back(meta("process_name", pid, -1, unit_label(tracks.units[u]) + " tiles"));
-    events.push_back(sort_index("process_sort_index", pid, -1, pid));
-    for (uint32_t lane : lanes[u]) {
-      int tid = int(lane) + 1;
-      events.push_back(meta("thread_name", pid, tid, "lane " + std::to_string(lane)));
-      events.push_back(sort_index("thread_sort_index", pid, tid, tid));
-    }
-  }
-  if (kept < r.tiles.size()) {
+
+  // The engine may have stopped recording before we see the tiles; the ops' tile counts on the units that
+  // record tiles tell how many there were.
+  uint64_t total = r.tiles.size();
+  uint64_t expected = 0;
+  for (const auto& op : r.ops)
+    if (recording_units.count(units.index.at(op.unit))) expected += op.tiles;
+  total = std::max(total, expected);
+  if (kept < total) {
+    double ts = kept < r.tiles.size() ? r.tiles[kept].start_s : r.tiles[kept - 1].end_s;
     events.push_back({{"ph", "i"}, {"s", "g"}, {"name", "tiles truncated"}, {"pid", kOpsPid}, {"tid", 0},
-                      {"ts", us(r.tiles[kept].start_s)},
-                      {"args", {{"kept", kept}, {"total", r.tiles.size()}}}});
+                      {"ts", us(ts)}, {"args", {{"kept", kept}, {"total", total}}}});
   }
 }
 
@@ -174,16 +217,12 @@ void add_tiles(json& events, const RunResult& r, const OpTracks& tracks, size_t 
 
 nlohmann::json result_to_chrome_trace(const RunResult& r, size_t max_tiles) {
   json events = json::array();
-  OpTracks tracks = assign_tracks(r.ops);
+  Units units = units_of(r.ops);
   events.push_back(meta("process_name", kOpsPid, -1, r.hw_name.empty() ? "xpusim" : r.hw_name));
   events.push_back(sort_index("process_sort_index", kOpsPid, -1, kOpsPid));
-  for (const auto& [tid, name] : tracks.threads) {
-    events.push_back(meta("thread_name", kOpsPid, tid, name));
-    events.push_back(sort_index("thread_sort_index", kOpsPid, tid, tid));
-  }
-  for (size_t i = 0; i < r.ops.size(); ++i) events.push_back(op_slice(r.ops[i], tracks.op_tid[i]));
+  add_ops(events, r.ops, units);
   add_counters(events, r.ops);
-  add_tiles(events, r, tracks, max_tiles);
+  add_tiles(events, r, units, max_tiles);
   return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
 }
 
