@@ -42,6 +42,10 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
     auto it = matrix_rate_.find(d);
     return it == matrix_rate_.end() ? 0.0 : it->second * matrix_eff_;
   };
+  info_.matrix_peak = [this](DType d) {
+    auto it = matrix_rate_.find(d);
+    return it == matrix_rate_.end() ? info_.vector_rate(d) : it->second;
+  };
   info_.vector_rate = [this](DType d) {
     auto it = vector_rate_.find(d);
     if (it != vector_rate_.end()) return it->second;

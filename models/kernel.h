@@ -35,6 +35,7 @@ struct UnitInfo {
   double mem_latency_s = 0, cache_latency_s = 0;
   std::function<double(DType)> matrix_rate;  // FLOP/s per unit on the matrix unit; 0 = none for that dtype
   std::function<double(DType)> vector_rate;  // FLOP/s per unit on vector units
+  std::function<double(DType)> matrix_peak;  // FLOP/s per unit at the datasheet rate (no efficiency applied)
   // Best per-unit rate for a matmul of this dtype (matrix unit, else vector units).
   double matmul_rate(DType d) const {
     double m = matrix_rate(d);

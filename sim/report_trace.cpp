@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <queue>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -50,16 +51,26 @@ std::vector<int> pack_rows(const std::vector<std::pair<double, double>>& spans, 
   std::vector<size_t> order(spans.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spans[a].first < spans[b].first; });
-  std::vector<double> row_end;
+  // Busy rows by end time and free rows by index: O(n log n) even when thousands of spans overlap.
+  using Busy = std::pair<double, int>;
+  std::priority_queue<Busy, std::vector<Busy>, std::greater<Busy>> busy;
+  std::priority_queue<int, std::vector<int>, std::greater<int>> free;
   std::vector<int> row(spans.size());
+  rows = 0;
   for (size_t i : order) {
-    size_t k = 0;
-    while (k < row_end.size() && row_end[k] > spans[i].first) ++k;
-    if (k == row_end.size()) row_end.push_back(spans[i].first);
-    row_end[k] = std::max(row_end[k], spans[i].second);
-    row[i] = int(k);
+    while (!busy.empty() && busy.top().first <= spans[i].first) {
+      free.push(busy.top().second);
+      busy.pop();
+    }
+    int k = rows;
+    if (free.empty()) ++rows;
+    else {
+      k = free.top();
+      free.pop();
+    }
+    busy.emplace(std::max(spans[i].first, spans[i].second), k);
+    row[i] = k;
   }
-  rows = int(row_end.size());
   return row;
 }
 

@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "models/compute_core.h"
@@ -115,7 +116,13 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.events = core->events() + dispatcher.events();
   for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
   const UnitInfo& u = core->info();
-  res.peak_flops = u.matmul_rate(wl.ops.empty() ? DType::bf16 : wl.ops.front().dtype) * u.units;
+  // The ceiling for the dtype that carries most of the arithmetic, at the datasheet rate.
+  std::map<DType, double> flops_by_dtype;
+  for (const auto& op : wl.ops) flops_by_dtype[op.dtype] += op.flops();
+  DType main_dtype = DType::bf16;
+  for (const auto& [d, f] : flops_by_dtype)
+    if (f > flops_by_dtype[main_dtype]) main_dtype = d;
+  res.peak_flops = u.matrix_peak(main_dtype) * u.units;
   res.peak_hbm_bw = u.mem_bw;
   for (size_t i = 0; i < comps.size(); ++i) {
     Component& c = *comps[i];
@@ -136,7 +143,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
     res.components.push_back(std::move(r));
   }
   for (const auto& e : edges) {
-    if (e->bytes() <= 0) continue;
+    if (e->bytes() <= 0 || (e->peak_bandwidth() <= 0 && e->energy_j() <= 0)) continue;
     ComponentRecord r;
     r.name = e->name();
     r.type = "connection";

@@ -92,11 +92,14 @@ RunResult sample() {
   hbm.utilization = 0.55;
   r.components = {sm, hbm};
   r.area_mm2 = 700;
-  for (uint32_t op = 0; op < 2; ++op)
+  // Every op on "sm" records its 4 tiles, two waves on lanes 0 and 1; "dma" records none.
+  for (const auto& op : r.ops) {
+    if (op.unit != "sm") continue;
     for (uint32_t k = 0; k < 4; ++k) {
-      double s = r.ops[op].start_s, d = r.ops[op].duration_s() / 2;
-      r.tiles.push_back({op, k % 2, s + (k / 2) * d, s + (k / 2 + 1) * d});
+      double s = op.start_s, d = op.duration_s() / 2;
+      r.tiles.push_back({uint32_t(op.index), k % 2, s + (k / 2) * d, s + (k / 2 + 1) * d});
     }
+  }
   r.effective_config = {{"sm", {{"count", 132}}}};
   return r;
 }
@@ -309,9 +312,29 @@ TEST_CASE("trace keeps the first tiles and marks the truncation", "[reports]") {
   CHECK(events_with(result_to_chrome_trace(r), "i").empty());
 }
 
-TEST_CASE("trace caps tiles at the default limit", "[reports][slow]") {
+TEST_CASE("trace notes tiles the engine did not record", "[reports]") {
   RunResult r = sample();
-  r.tiles.assign(kMaxTraceTiles + 10, TileRecord{0, 0, 0, 1e-9});
+  r.tiles.resize(5);
+  auto instants = events_with(result_to_chrome_trace(r), "i");
+  REQUIRE(instants.size() == 1);
+  CHECK(instants[0]["args"]["kept"] == 5);
+  CHECK(instants[0]["args"]["total"] == 20);
+}
+
+TEST_CASE("tiles resident together on one lane get separate rows", "[reports]") {
+  RunResult r = sample();
+  r.tiles.push_back({0, 0, 50e-6, 250e-6});  // overlaps both halves of op 0's lane-0 tiles
+  json t = result_to_chrome_trace(r, 1000);
+  std::set<std::string> names;
+  for (const auto& e : events_with(t, "M"))
+    if (e["name"] == "thread_name" && e["pid"] == 2) names.insert(e["args"]["name"].get<std::string>());
+  CHECK(names == std::set<std::string>{"lane 0", "lane 0 #2", "lane 1"});
+}
+
+TEST_CASE("trace caps tiles at the default limit", "[reports]") {
+  RunResult r = sample();
+  r.tiles.clear();
+  for (uint32_t k = 0; k < kMaxTraceTiles + 10; ++k) r.tiles.push_back({0, k % 64, 0, 1e-9});  // all overlapping
   json t = result_to_chrome_trace(r);
   size_t tiles = 0;
   for (const auto& e : t["traceEvents"]) tiles += e.contains("cat") && e["cat"] == "tile";

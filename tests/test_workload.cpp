@@ -143,7 +143,7 @@ TEST_CASE("llama2-70b uses grouped-query attention shapes", "[workload]") {
 
 TEST_CASE("workload overrides from --set beat the file's defaults", "[workload]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", split_set_list("mode=prefill,batch=2,seq=4096,kv=0,layers=2"));
-  CHECK(w.description == "llama2-7b prefill batch=2 seq=4096 kv=0 layers=2");
+  CHECK(w.description == "llama2-7b prefill batch=2 seq=4096 layers=2");
   CHECK(w.ops.size() == 1 + 2 * 14 + 2);
   const auto& a = std::get<AttentionShape>(op_named(w, "L1.attn").shape);
   CHECK(a.seq_q == 4096);

@@ -32,7 +32,9 @@ std::vector<ParamSpec> transformer_specs() {
       p_choice("mode", "decode", {"prefill", "decode"}, "prefill: `seq` new tokens per sequence; decode: one"),
       p_count("batch", "1", "sequences processed together", 1),
       p_count("seq", "512", "prefill: new tokens per sequence (ignored by decode, which adds one)", 1),
-      p_count("kv", "0", "tokens already in the KV cache of each sequence", 0),
+      p_count("kv", "0", "decode: tokens already in the KV cache of each sequence (ignored by prefill)", 0),
+      p_count("prefix", "0", "prefill: tokens already cached before the new `seq` (prefix caching; ignored by decode)",
+              0),
       p_bool("lm_head", "true", "final norm and vocabulary projection (logits for the last token of each sequence)"),
       fuse,
   };
@@ -62,7 +64,8 @@ Dims resolve(const ParamSet& p) {
   x.vocab = p.count("vocab");
   x.batch = p.count("batch");
   x.seq_q = p.str("mode") == "prefill" ? int64_t(p.count("seq")) : 1;
-  x.seq_kv = int64_t(p.count("kv")) + x.seq_q;
+  // `kv` belongs to decode and `prefix` to prefill, so switching mode with --set never inherits the other's context.
+  x.seq_kv = int64_t(p.count(p.str("mode") == "prefill" ? "prefix" : "kv")) + x.seq_q;
   x.tokens = x.batch * x.seq_q;
   x.gpt2 = p.str("arch") == "gpt2";
   x.fuse = p.has("fuse_qkv") ? p.flag("fuse_qkv") : x.gpt2;
@@ -150,8 +153,10 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
   w.name = name;
   const std::string mode = p.str("mode");
   w.description = name + " " + mode + " batch=" + std::to_string(x.batch) +
-                  (mode == "prefill" ? " seq=" + std::to_string(x.seq_q) : "") +
-                  " kv=" + std::to_string(p.count("kv")) + " layers=" + std::to_string(p.count("layers"));
+                  (mode == "prefill" ? " seq=" + std::to_string(x.seq_q) +
+                                           (p.count("prefix") ? " prefix=" + std::to_string(p.count("prefix")) : "")
+                                     : " kv=" + std::to_string(p.count("kv"))) +
+                  " layers=" + std::to_string(p.count("layers"));
   WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
   const double T = double(x.tokens);
 

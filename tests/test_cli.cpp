@@ -1,0 +1,181 @@
+// The xpusim command line, run as a separate process: exit codes, messages on stderr, files written.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh directory under /tmp per test, removed at scope exit.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "xpusim_cli_XXXXXX").string();
+    REQUIRE(mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+struct Run {
+  int status = -1;     // exit status
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `xpusim <args>` from the repository root (the tests' working directory); args are passed through the shell.
+Run xpusim(const std::string& args, const TempDir& dir) {
+  fs::path out = dir.path / "output.txt";
+  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
+  int raw = std::system(cmd.c_str());
+  Run r;
+  REQUIRE(raw != -1);
+  REQUIRE(WIFEXITED(raw));
+  r.status = WEXITSTATUS(raw);
+  r.output = read_file(out);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("cli: describe lists the component types and generators", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("describe", dir);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  for (const char* name : {"compute_core", "sram", "hbm", "noc", "host", "connection", "transformer", "dlrm"})
+    CHECK(contains(r.output, name));
+}
+
+TEST_CASE("cli: describe hbm prints its parameters with their docs", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("describe hbm", dir);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(contains(r.output, "bandwidth"));
+  CHECK(contains(r.output, "peak bandwidth of all stacks together"));
+  CHECK(contains(r.output, "TB/s"));
+  CHECK(contains(r.output, "capacity"));
+  CHECK(contains(r.output, "(required)"));
+  CHECK(contains(r.output, "stream_efficiency"));
+}
+
+TEST_CASE("cli: describe of a generator and of connection", "[cli]") {
+  TempDir dir;
+  Run t = xpusim("describe transformer", dir);
+  INFO(t.output);
+  CHECK(t.status == 0);
+  CHECK(contains(t.output, "d_model"));
+  Run c = xpusim("describe connection", dir);
+  INFO(c.output);
+  CHECK(c.status == 0);
+  CHECK(contains(c.output, "energy_per_bit"));
+}
+
+TEST_CASE("cli: describe of an unknown name exits 2", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("describe nosuch", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "xpusim: error:"));
+  CHECK(contains(r.output, "'nosuch'"));
+}
+
+TEST_CASE("cli: run with a bad config exits 2 and prints file:line", "[cli]") {
+  TempDir dir;
+  const std::string cfg = "tests/data/bad_configs/wrong_unit.yaml";
+  Run r = xpusim("run --hw " + cfg + " --workload workloads/llama2-7b.yaml -q", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "xpusim: " + cfg + ":7:"));
+  CHECK(contains(r.output, ": error: "));
+  CHECK(contains(r.output, "'GHz' is not a unit of bandwidth"));
+  CHECK_FALSE(contains(r.output, "internal error"));
+}
+
+TEST_CASE("cli: run with a misspelled -p key exits 2 with a suggestion", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("run --hw configs/h100.yaml --workload workloads/llama2-7b.yaml -q -p 'hbm.bandwidht=1 TB/s'", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "'bandwidht'"));
+  CHECK(contains(r.output, "did you mean 'bandwidth'"));
+}
+
+TEST_CASE("cli: an unknown flag exits 2", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("run --hw configs/h100.yaml --workload workloads/llama2-7b.yaml --no-such-flag", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "--no-such-flag"));
+  Run none = xpusim("", dir);  // a subcommand is required
+  INFO(none.output);
+  CHECK(none.status == 2);
+}
+
+TEST_CASE("cli: a missing --hw file exits 2", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("run --hw configs/no_such_file.yaml --workload workloads/llama2-7b.yaml -q", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "no_such_file.yaml"));
+}
+
+TEST_CASE("cli: run writes JSON results and the effective config", "[cli]") {
+  TempDir dir;
+  fs::path json_path = dir.path / "x.json";
+  Run r = xpusim("run --hw configs/h100.yaml --workload workloads/llama2-7b.yaml --set layers=2 -q --json '" +
+                     json_path.string() + "'",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  REQUIRE(fs::exists(json_path));
+  nlohmann::json j = nlohmann::json::parse(read_file(json_path));
+  REQUIRE(j.contains("total_time_s"));
+  CHECK(j["total_time_s"].get<double>() > 0);
+
+  fs::path cfg = dir.path / "x.config.yaml";
+  REQUIRE(fs::exists(cfg));
+  std::string text = read_file(cfg);
+  CHECK(contains(text, "configs/h100.yaml"));
+  CHECK(contains(text, "3.35 TB/s"));
+  CHECK(contains(text, "units: 132"));
+}
+
+TEST_CASE("cli: -p overrides reach the effective config", "[cli]") {
+  TempDir dir;
+  fs::path json_path = dir.path / "y.json";
+  Run r = xpusim("run --hw configs/h200.yaml --workload workloads/llama2-7b.yaml --set layers=1 -q"
+                 " -p 'hbm.bandwidth=4 TB/s' -p components.gpu.units=100 --json '" +
+                     json_path.string() + "'",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  std::string text = read_file(dir.path / "y.config.yaml");
+  CHECK(contains(text, "4 TB/s"));
+  CHECK(contains(text, "units: 100"));
+  CHECK(contains(text, "141 GB"));
+  CHECK_FALSE(contains(text, "\nextends:"));
+}
