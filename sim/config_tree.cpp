@@ -190,10 +190,28 @@ void apply_override(ConfigNode& root, const std::string& assignment, const std::
     }
     cur = next;
   }
-  ConfigNode v = parse_yaml(value, origin);
-  v.mark = m;
-  v.key_mark = m;
-  *cur = v;
+  ConfigNode v;
+  try {
+    v = parse_yaml(value, origin);
+  } catch (const InputError& e) {
+    // "-p a.b=[4: error: ..." rather than a line and column inside the one-line value.
+    std::string what = e.what();
+    const std::string sep = ": error: ";
+    auto at = what.find(sep);
+    throw InputError(m, "value '" + value + "': " + (at == std::string::npos ? what : what.substr(at + sep.size())));
+  }
+  // Every node of the value, nested ones included, comes from the override as a whole.
+  struct Remark {
+    const SourceMark& m;
+    void operator()(ConfigNode& n) const {
+      n.mark = m;
+      n.key_mark = m;
+      for (auto& kv : n.map) (*this)(kv.second);
+      for (auto& item : n.list) (*this)(item);
+    }
+  };
+  Remark{m}(v);
+  *cur = std::move(v);
 }
 
 namespace {

@@ -122,6 +122,12 @@ std::string number_text(double v) {
   return buf;
 }
 
+// "a bandwidth", "an energy per bit".
+std::string a_(const std::string& noun) {
+  bool vowel = !noun.empty() && std::string("aeiou").find(noun[0]) != std::string::npos;
+  return (vowel ? "an " : "a ") + noun;
+}
+
 // A typical value of each dimension, for "e.g." in error messages.
 const char* example_of(Dim d) {
   switch (d) {
@@ -194,29 +200,34 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
       return;
     case ParamKind::Quantity: {
       if (!n.is_scalar())
-        throw InputError(n.mark, what + ": expected a " + spec.type_text() + ", found " + n.kind_name());
+        throw InputError(n.mark, what + ": expected " + a_(spec.type_text()) + ", found " + n.kind_name());
       try {
         out.number = parse_quantity(n.scalar, spec.dim);
       } catch (const std::invalid_argument& e) {
-        throw InputError(n.mark, what + ": '" + n.scalar + "': " + e.what() + "; expected a " + spec.type_text() +
+        throw InputError(n.mark, what + ": '" + n.scalar + "': " + e.what() + "; expected " + a_(spec.type_text()) +
                                      ", e.g. '" + example_of(spec.dim) + "'");
       }
       out.text = n.scalar;
       return;
     }
     case ParamKind::DtypeMap: {
-      if (!n.is_map()) throw InputError(n.mark, what + ": expected a " + spec.type_text() + ", found " + n.kind_name());
+      if (!n.is_map()) throw InputError(n.mark, what + ": expected " + a_(spec.type_text()) + ", found " + n.kind_name());
       out.by_key.clear();
       for (const auto& [k, v] : n.map) {
-        if (std::find(spec.choices.begin(), spec.choices.end(), k) == spec.choices.end())
-          throw InputError(v.key_mark, what + ": unknown dtype '" + k + "' (expected one of fp64, fp32, tf32, fp16, bf16, fp8, int8, int4)");
+        if (std::find(spec.choices.begin(), spec.choices.end(), k) == spec.choices.end()) {
+          std::string all, hint = closest_match(k, spec.choices);
+          for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
+          throw InputError(v.key_mark, what + ": unknown dtype '" + k + "'" +
+                                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                           "; expected one of " + all);
+        }
         if (spec.map_of_quantity) {
-          if (!v.is_scalar()) throw InputError(v.mark, what + "." + k + ": expected a " + dim_name(spec.dim));
+          if (!v.is_scalar()) throw InputError(v.mark, what + "." + k + ": expected " + a_(dim_name(spec.dim)) + ", found " + v.kind_name());
           try {
             out.by_key[k] = parse_quantity(v.scalar, spec.dim);
           } catch (const std::invalid_argument& e) {
-            throw InputError(v.mark, what + "." + k + ": '" + v.scalar + "': " + e.what() + "; expected a " +
-                                         dim_name(spec.dim) + ", e.g. '" + example_of(spec.dim) + "'");
+            throw InputError(v.mark, what + "." + k + ": '" + v.scalar + "': " + e.what() + "; expected " +
+                                         a_(dim_name(spec.dim)) + ", e.g. '" + example_of(spec.dim) + "'");
           }
         } else {
           out.by_key[k] = parse_number(v, what + "." + k);

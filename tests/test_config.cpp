@@ -271,6 +271,20 @@ TEST_CASE("config: bad -p values are reported against the override", "[config]")
     INFO(e.what());
     CHECK(contains(e.what(), "empty segment"));
   }
+  {
+    // The error names the override, not a line and column inside its one-line value.
+    InputError e = error_of([] { load_hardware("configs/h100.yaml", {"hbm.bandwidth=[4"}); });
+    INFO(e.what());
+    CHECK(e.mark.str() == "-p hbm.bandwidth=[4");
+    CHECK(contains(e.what(), "-p hbm.bandwidth=[4: error: "));
+    CHECK(contains(e.what(), "invalid YAML"));
+  }
+  {
+    InputError e = error_of([] { load_hardware("configs/h100.yaml", {"gpu.matrix_flops_per_clk={bf61: 3}"}); });
+    INFO(e.what());
+    CHECK(e.mark.str() == "-p gpu.matrix_flops_per_clk={bf61: 3}");
+    CHECK(contains(e.what(), "did you mean 'bf16'"));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
