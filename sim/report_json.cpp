@@ -50,7 +50,8 @@ nlohmann::json op_to_json(const OpRecord& op) {
 nlohmann::json result_to_json(const RunResult& r) {
   nlohmann::json j;
   j["hardware"] = {{"name", r.hw_name}, {"file", r.hw_file}};
-  j["workload"] = {{"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description}};
+  j["workload"] = {
+      {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description}};
   j["total_time_s"] = r.total_time_s;
   j["gpu_busy_s"] = r.gpu_busy_s;
   j["energy_j"] = r.energy_j;

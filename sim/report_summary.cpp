@@ -204,9 +204,9 @@ std::string strip_layer_prefix(const std::string& name, const std::string& layer
   size_t dot = name.find_first_of("./");
   if (dot == std::string::npos || dot + 1 >= name.size()) return name;
   std::string first = name.substr(0, dot);
+  auto is_letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
   size_t letters = 0;
-  while (letters < first.size() && (std::isalpha(static_cast<unsigned char>(first[letters])) || first[letters] == '_'))
-    ++letters;
+  while (letters < first.size() && is_letter(first[letters])) ++letters;
   if (letters < first.size() && is_digits(first.substr(letters))) return name.substr(dot + 1);
   if (letters == first.size()) {
     size_t dot2 = name.find_first_of("./", dot + 1);
@@ -224,8 +224,9 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   for (const auto& c : r.components) area += c.area_mm2;
   if (r.components.empty()) area = r.area_mm2;
   out << fmt("%-18s%.1f mm2\n", "Die area", area);
+  std::string rate = fmt_count(ratio(double(r.events), r.wall_s));
   out << fmt("%-18s%llu events in %.3f s wall (%s events/s)\n", "Simulation",
-             static_cast<unsigned long long>(r.events), r.wall_s, fmt_count(ratio(double(r.events), r.wall_s)).c_str());
+             static_cast<unsigned long long>(r.events), r.wall_s, rate.c_str());
   print_components(out, r);
   if (r.ops.empty()) return;
   // Shares are of the run's time; a result without a total (hand-built, or trace-only) falls back to kernel time.

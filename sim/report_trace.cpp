@@ -50,7 +50,8 @@ std::string unit_label(const std::string& unit) { return unit.empty() ? "(no uni
 std::vector<int> pack_rows(const std::vector<std::pair<double, double>>& spans, int& rows) {
   std::vector<size_t> order(spans.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spans[a].first < spans[b].first; });
+  auto by_start = [&](size_t a, size_t b) { return spans[a].first < spans[b].first; };
+  std::stable_sort(order.begin(), order.end(), by_start);
   // Busy rows by end time and free rows by index: O(n log n) even when thousands of spans overlap.
   using Busy = std::pair<double, int>;
   std::priority_queue<Busy, std::vector<Busy>, std::greater<Busy>> busy;
@@ -111,7 +112,8 @@ void add_ops(json& events, const std::vector<OpRecord>& ops, const Units& units)
     for (size_t i : by_unit[u]) spans.emplace_back(ops[i].start_s, ops[i].end_s);
     int rows = 0;
     std::vector<int> row = pack_rows(spans, rows);
-    for (int k = 0; k < rows; ++k) name_thread(events, kOpsPid, next_tid + k, row_name(unit_label(units.names[u]), k));
+    for (int k = 0; k < rows; ++k)
+      name_thread(events, kOpsPid, next_tid + k, row_name(unit_label(units.names[u]), k));
     for (size_t j = 0; j < by_unit[u].size(); ++j) tid[by_unit[u][j]] = next_tid + row[j];
     next_tid += rows;
   }
@@ -195,7 +197,8 @@ void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_
     for (size_t k : tiles) spans.emplace_back(r.tiles[k].start_s, r.tiles[k].end_s);
     int rows = 0;
     std::vector<int> row = pack_rows(spans, rows);
-    for (int j = 0; j < rows; ++j) name_thread(events, pid, nt->second + j, row_name("lane " + std::to_string(lane), j));
+    for (int j = 0; j < rows; ++j)
+      name_thread(events, pid, nt->second + j, row_name("lane " + std::to_string(lane), j));
     for (size_t j = 0; j < tiles.size(); ++j) tid[tiles[j]] = nt->second + row[j];
     nt->second += rows;
   }
