@@ -80,10 +80,10 @@ TEST_CASE("llama2-7b decode: ops per layer, dataflow and tensor names", "[worklo
   CHECK(w.name == "llama2-7b");
   CHECK(w.source == "workloads/llama2-7b.yaml");
   CHECK(w.description == "llama2-7b decode batch=16 kv=2048 layers=32");
-  // embed + 32 x (norm, q, k, v, rope, attn, o, add, norm, gate, up, silu_mul, down, add) + final norm + lm_head
-  CHECK(ops_in_layer(w, "L0") == 14);
-  CHECK(ops_in_layer(w, "L31") == 14);
-  CHECK(w.ops.size() == 1 + 32 * 14 + 2);
+  // embed + 32 x (norm, q, k, v, rope, attn, o, add, norm, gate, up, silu, mul, down, add) + final norm + lm_head
+  CHECK(ops_in_layer(w, "L0") == 15);
+  CHECK(ops_in_layer(w, "L31") == 15);
+  CHECK(w.ops.size() == 1 + 32 * 15 + 2);
   CHECK(topological_order(w).size() == w.ops.size());
 
   CHECK(depends_on(w, "L3.q_proj", "L3.attn_norm"));
@@ -95,8 +95,8 @@ TEST_CASE("llama2-7b decode: ops per layer, dataflow and tensor names", "[worklo
   CHECK(depends_on(w, "L3.attn", "L3.v_proj"));
   CHECK(depends_on(w, "L3.attn_add", "L2.mlp_add"));  // residual stream
   CHECK(depends_on(w, "L4.attn_norm", "L3.mlp_add"));
-  CHECK(depends_on(w, "L3.silu_mul", "L3.gate_proj"));
-  CHECK(depends_on(w, "L3.silu_mul", "L3.up_proj"));
+  CHECK(depends_on(w, "L3.silu", "L3.gate_proj"));
+  CHECK(depends_on(w, "L3.mul", "L3.up_proj"));
 
   const Op& attn = op_named(w, "L3.attn");
   const Op& o = op_named(w, "L3.o_proj");
@@ -129,7 +129,7 @@ TEST_CASE("llama2-7b decode flops are 2 x parameters x tokens plus attention", "
 
 TEST_CASE("llama2-70b uses grouped-query attention shapes", "[workload]") {
   Workload w = load_workload("workloads/llama2-70b.yaml", {});
-  CHECK(ops_in_layer(w, "L79") == 14);
+  CHECK(ops_in_layer(w, "L79") == 15);
   const auto& a = std::get<AttentionShape>(op_named(w, "L0.attn").shape);
   CHECK(a.heads_q == 64);
   CHECK(a.heads_kv == 8);
@@ -144,7 +144,7 @@ TEST_CASE("llama2-70b uses grouped-query attention shapes", "[workload]") {
 TEST_CASE("workload overrides from --set beat the file's defaults", "[workload]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", split_set_list("mode=prefill,batch=2,seq=4096,kv=0,layers=2"));
   CHECK(w.description == "llama2-7b prefill batch=2 seq=4096 layers=2");
-  CHECK(w.ops.size() == 1 + 2 * 14 + 2);
+  CHECK(w.ops.size() == 1 + 2 * 15 + 2);
   const auto& a = std::get<AttentionShape>(op_named(w, "L1.attn").shape);
   CHECK(a.seq_q == 4096);
   CHECK(a.seq_kv == 4096);
@@ -153,9 +153,16 @@ TEST_CASE("workload overrides from --set beat the file's defaults", "[workload]"
   CHECK(std::get<MatmulShape>(op_named(w, "lm_head").shape).m == 2);  // last token of each sequence
 
   Workload nohead = load_workload("workloads/llama2-7b.yaml", {"lm_head=false", "layers=1"});
-  CHECK(nohead.ops.size() == 1 + 14);
+  CHECK(nohead.ops.size() == 1 + 15);
   Workload fused = load_workload("workloads/llama2-7b.yaml", {"fuse_qkv=true", "layers=1"});
-  CHECK(ops_in_layer(fused, "L0") == 12);
+  CHECK(ops_in_layer(fused, "L0") == 13);
+  // The layout of the H100 calibration runs (Kineto traces): 11 kernels per block, no embedding or lm_head.
+  Workload harness = load_workload("workloads/llama2-7b.yaml", {"fuse_qkv=true", "rope=false", "fuse_gate_up=true",
+                                                                  "norm=layernorm", "embed=false", "lm_head=false",
+                                                                  "layers=2"});
+  CHECK(harness.ops.size() == 22);
+  CHECK(op_named(harness, "L1.attn_norm").variant == "layernorm");
+  CHECK(std::get<MatmulShape>(op_named(harness, "L0.gate_up_proj").shape).n == 2 * 11008);
   CHECK(std::get<MatmulShape>(op_named(fused, "L0.qkv_proj").shape).n == 3 * 4096);
 }
 

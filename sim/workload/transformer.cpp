@@ -37,12 +37,17 @@ std::vector<ParamSpec> transformer_specs() {
               0),
       p_bool("lm_head", "true", "final norm and vocabulary projection (logits for the last token of each sequence)"),
       fuse,
+      p_choice("norm", "auto", {"auto", "layernorm", "rmsnorm"}, "normalization; auto: rmsnorm for llama, layernorm for gpt2"),
+      p_bool("rope", "true", "rotary embedding kernel on q and k (llama only)"),
+      p_bool("fuse_gate_up", "false", "one matmul producing gate and up side by side (llama only)"),
+      p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
   };
 }
 
 struct Dims {
   int64_t d, hq, hkv, hd, ffn, vocab, batch, seq_q, seq_kv, tokens;
-  bool gpt2, fuse;
+  bool gpt2, fuse, rope, fuse_gate_up;
+  std::string norm;
 };
 
 Dims resolve(const ParamSet& p) {
@@ -69,6 +74,9 @@ Dims resolve(const ParamSet& p) {
   x.tokens = x.batch * x.seq_q;
   x.gpt2 = p.str("arch") == "gpt2";
   x.fuse = p.has("fuse_qkv") ? p.flag("fuse_qkv") : x.gpt2;
+  x.rope = !x.gpt2 && p.flag("rope");
+  x.fuse_gate_up = !x.gpt2 && p.flag("fuse_gate_up");
+  x.norm = p.str("norm") != "auto" ? p.str("norm") : (x.gpt2 ? "layernorm" : "rmsnorm");
   return x;
 }
 
@@ -77,7 +85,7 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   const std::string L = "L" + std::to_string(layer), P = L + ".";
   b.set_layer(L);
   const double T = double(x.tokens), qdim = double(x.hq * x.hd), kvdim = double(x.hkv * x.hd);
-  const std::string norm = x.gpt2 ? "layernorm" : "rmsnorm";
+  const std::string& norm = x.norm;
   auto bias = [&](const std::string& n) { return x.gpt2 ? P + n : std::string(); };
   auto mm = [&](int64_t m, int64_t k, int64_t n) { return MatmulShape{1, m, n, k, true}; };
 
@@ -87,32 +95,37 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
 
   // Rope rewrites q and k; without rope, k goes straight into the cache. New keys/values are appended to
   // L.k_cache / L.v_cache, which attention then reads whole (kv + new tokens).
-  std::string q_name;
+  std::string q_name, k_name = P + "k_cache", v_name = P + "v_cache";
   if (x.fuse) {
     b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv", bias("bqkv"));
-    if (!x.gpt2) {
+    if (x.rope) {
       // vLLM-style fused rotary + cache write: one pass over qkv; only q and k get the rotation's arithmetic.
       b.add(P + "rope", OpKind::elementwise, "rope",
             ElementwiseShape{int64_t(T * (qdim + 2 * kvdim)), 1, 3 * (qdim + kvdim) / (qdim + 2 * kvdim)},
             {b.t(P + "qkv", T * (qdim + 2 * kvdim))},
             {b.t(P + "q_rot", T * qdim), b.t(P + "k_cache", T * kvdim), b.t(P + "v_cache", T * kvdim)});
       q_name = P + "q_rot";
-    } else {
+    } else if (x.gpt2) {
       b.add(P + "kv_write", OpKind::elementwise, "copy", ElementwiseShape{int64_t(T * 2 * kvdim), 1, 0},
             {b.t(P + "qkv", T * 2 * kvdim)}, {b.t(P + "k_cache", T * kvdim), b.t(P + "v_cache", T * kvdim)});
       q_name = P + "qkv";  // attention reads q as a view of the fused output
+    } else {
+      // No cache write: attention reads q, k and v as views of the fused output (SDPA on a prefill).
+      q_name = k_name = v_name = P + "qkv";
     }
   } else {
     const std::string k_out = x.gpt2 ? P + "k_cache" : P + "k";
     b.matmul(P + "q_proj", mm(x.tokens, x.d, int64_t(qdim)), h, P + "wq", P + "q", bias("bq"));
     b.matmul(P + "k_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wk", k_out, bias("bk"));
     b.matmul(P + "v_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wv", P + "v_cache", bias("bv"));
-    if (!x.gpt2) {
+    if (x.rope) {
       b.add(P + "rope", OpKind::elementwise, "rope", ElementwiseShape{int64_t(T * (qdim + kvdim)), 1, 3},
             {b.t(P + "q", T * qdim), b.t(P + "k", T * kvdim)},
             {b.t(P + "q_rot", T * qdim), b.t(P + "k_cache", T * kvdim)});
       q_name = P + "q_rot";
     } else {
+      if (!x.gpt2) b.add(P + "k_store", OpKind::elementwise, "copy", ElementwiseShape{int64_t(T * kvdim), 1, 0},
+                         {b.t(P + "k", T * kvdim)}, {b.t(P + "k_cache", T * kvdim)});
       q_name = P + "q";
     }
   }
@@ -120,7 +133,7 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   AttentionShape a{x.batch, x.hq, x.hkv, x.seq_q, x.seq_kv, x.hd, true, false};
   const double kv_cache = double(x.batch) * x.seq_kv * kvdim;
   b.add(P + "attn", OpKind::attention, "", a,
-        {b.t(q_name, T * qdim), b.t(P + "k_cache", kv_cache), b.t(P + "v_cache", kv_cache)},
+        {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
         {b.t(P + "attn.out", T * qdim)});
   b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
   b.add(P + "attn_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
@@ -130,11 +143,20 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
         {b.t(P + "resid", T * x.d), b.t(P + "mlp_norm.w", x.d)}, {b.t(P + "mlp_norm.out", T * x.d)});
   const std::string h2 = P + "mlp_norm.out";
   if (!x.gpt2) {
-    b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", P + "gate");
-    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up");
-    // silu(gate) * up: about 4 flops for silu (exp, add, divide, multiply) and one for the product.
-    b.add(P + "silu_mul", OpKind::elementwise, "silu_mul", ElementwiseShape{x.tokens * x.ffn, 2, 5},
-          {b.t(P + "gate", T * x.ffn), b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
+    std::string gate = P + "gate", up = P + "up", variant;
+    if (x.fuse_gate_up) {
+      b.matmul(P + "gate_up_proj", mm(x.tokens, x.d, 2 * x.ffn), h2, P + "w_gate_up", P + "gate_up");
+      gate = up = P + "gate_up";
+      variant = "_strided";  // halves of one tensor: the framework falls back to its non-vectorized kernel
+    } else {
+      b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", gate);
+      b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up);
+    }
+    // Eager silu(gate) * up is two kernels: silu (exp, add, divide: ~4 flops) then the product.
+    b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
+          {b.t(gate, T * x.ffn)}, {b.t(P + "silu", T * x.ffn)});
+    b.add(P + "mul", OpKind::elementwise, "mul" + variant, ElementwiseShape{x.tokens * x.ffn, 2, 1},
+          {b.t(P + "silu", T * x.ffn), b.t(up, T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
   } else {
     b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up"));
     // tanh-approximated GELU ("gelu_new" in GPT-2): a handful of multiplies and adds plus one tanh.
@@ -161,7 +183,9 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
   const double T = double(x.tokens);
 
   b.set_layer("embed");
-  if (!x.gpt2) {
+  if (!p.flag("embed")) {
+    // The residual stream starts as an input already on the device.
+  } else if (!x.gpt2) {
     b.add("embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.vocab, x.d, x.tokens, 1},
           {b.t("embed.w", T * x.d)}, {b.t("embed.out", T * x.d)});
   } else {
