@@ -64,7 +64,7 @@ int cmd_run(const RunArgs& a) {
 
   xpu::print_summary(std::cout, r, a.top);
   if (!a.json.empty()) xpu::write_json_file(a.json, xpu::result_to_json(r));
-  if (!a.trace.empty()) xpu::write_json_file(a.trace, xpu::result_to_chrome_trace(r));
+  if (!a.trace.empty()) xpu::write_json_file(a.trace, xpu::result_to_chrome_trace(r), -1);  // compact: traces are large
   if (!a.csv.empty()) {
     std::ofstream f(a.csv, std::ios::binary);
     if (!f) throw xpu::InputError(xpu::SourceMark{a.csv, 0, 0}, "cannot write file");
