@@ -15,6 +15,7 @@
 #include "sim/report_summary.h"
 #include "sim/report_trace.h"
 #include "sim/simulation.h"
+#include "sim/validate/validate.h"
 #include "sim/workload/loader.h"
 
 namespace fs = std::filesystem;
@@ -74,6 +75,35 @@ int cmd_run(const RunArgs& a) {
   return 0;
 }
 
+struct ValidateArgs {
+  std::string hw, cases, out;
+  std::vector<std::string> overrides;
+  bool warm = false, quiet = false;
+};
+
+int cmd_validate(const ValidateArgs& a) {
+  xpu::HardwareConfig hw = xpu::load_hardware(a.hw, a.overrides);
+  std::ifstream in(a.cases, std::ios::binary);
+  if (!in) throw xpu::InputError(xpu::SourceMark{a.cases, 0, 0}, "cannot open file");
+  nlohmann::json cases;
+  try {
+    cases = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw xpu::InputError(xpu::SourceMark{a.cases, 0, 0}, std::string("invalid JSON: ") + e.what());
+  }
+  std::unique_ptr<xpu::Progress> progress;
+  xpu::ValidateOptions opt;
+  opt.warm = a.warm;
+  if (!a.quiet) {
+    progress = std::make_unique<xpu::Progress>("validating", 0);
+    opt.progress = [&](size_t done, size_t) { progress->update(done); };
+  }
+  nlohmann::json out = xpu::run_validation(hw, cases, opt, std::cout);
+  if (progress) progress->finish();
+  if (!a.out.empty()) xpu::write_json_file(a.out, out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +125,17 @@ int main(int argc, char** argv) {
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   r->add_flag("-q,--quiet", run.quiet, "no progress on stderr");
 
+  ValidateArgs val;
+  auto* v = app.add_subcommand("validate", "simulate every row of a calibration file and compare with measurements");
+  v->add_option("--hw", val.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
+  v->add_option("--cases", val.cases, "calibration cases JSON (schema of h100_calibration.json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  v->add_option("--out", val.out, "write the cases with sim_ms / sim_gpu_busy_us / sim_ms_per_iter added here");
+  v->add_option("-p,--param", val.overrides, "override a hardware field: path.to.key=value (repeatable)");
+  v->add_flag("--warm", val.warm, "compare with ms_warm (operands left in L2) instead of ms_cold");
+  v->add_flag("-q,--quiet", val.quiet, "no progress on stderr");
+
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
   d->add_option("type", what, "component type or generator name");
@@ -114,6 +155,7 @@ int main(int argc, char** argv) {
 
   try {
     if (r->parsed()) return cmd_run(run);
+    if (v->parsed()) return cmd_validate(val);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
         std::cerr << "xpusim: error: no component type or generator named '" << what

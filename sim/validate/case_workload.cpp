@@ -1,0 +1,189 @@
+#include "sim/validate/case_workload.h"
+
+#include "sim/config_tree.h"
+#include "sim/workload/loader.h"
+
+namespace xpu {
+namespace {
+
+int64_t need_int(const nlohmann::json& row, const char* key) {
+  if (!row.contains(key) || !row[key].is_number()) throw InputError(std::string("missing number field '") + key + "'");
+  double v = row[key].get<double>();
+  if (v < 1) throw InputError(std::string("field '") + key + "' must be at least 1");
+  return int64_t(v);
+}
+
+std::string text(const nlohmann::json& row, const char* key, const std::string& def = "") {
+  if (!row.contains(key)) {
+    if (!def.empty()) return def;
+    throw InputError(std::string("missing text field '") + key + "'");
+  }
+  return row[key].is_string() ? row[key].get<std::string>() : row[key].dump();
+}
+
+DType dtype_of(const nlohmann::json& row, const char* key = "dtype", const std::string& def = "bfloat16") {
+  std::string d = text(row, key, def);
+  try {
+    return parse_dtype(d);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
+}
+
+Op single(const std::string& name, OpKind kind, DType dt, OpShape shape, std::vector<TensorRef> reads, TensorRef out) {
+  Op op;
+  op.name = name;
+  op.kind = kind;
+  op.dtype = op.out_dtype = dt;
+  op.shape = shape;
+  op.reads = std::move(reads);
+  op.writes = {std::move(out)};
+  return op;
+}
+
+Workload gemm(const nlohmann::json& r) {
+  int64_t m = need_int(r, "M"), n = need_int(r, "N"), k = need_int(r, "K");
+  DType dt = dtype_of(r);
+  // fp8 GEMMs write a wider type (the calibration's fp8 e4m3 rows produce bf16).
+  DType out = r.contains("out_dtype") ? dtype_of(r, "out_dtype") : (dt == DType::fp8 ? DType::bf16 : dt);
+  if (dt == DType::fp32 && r.value("tf32", false)) dt = DType::tf32;
+  double eb = dtype_bytes(dt);
+  Op op = single("gemm", OpKind::matmul, dt, MatmulShape{1, m, n, k, true}, {{"A", m * k * eb}, {"B", k * n * eb}},
+                 {"C", m * n * dtype_bytes(out)});
+  op.out_dtype = out;
+  return Workload{"gemm", "", {op}, ""};
+}
+
+Workload attention(const nlohmann::json& r, bool backward) {
+  std::string kind = text(r, "kind");
+  AttentionShape s;
+  s.batch = need_int(r, "B");
+  s.heads_q = need_int(r, "Hq");
+  s.heads_kv = r.contains("Hkv") ? need_int(r, "Hkv") : s.heads_q;
+  s.seq_q = r.contains("Sq") ? need_int(r, "Sq") : 1;
+  s.seq_kv = need_int(r, "Skv");
+  s.head_dim = need_int(r, "D");
+  if (s.heads_q % s.heads_kv) throw InputError("Hq must be a multiple of Hkv");
+  if (kind == "prefill_causal") s.causal = true;
+  else if (kind == "prefill" || kind == "prefill_noncausal") s.causal = false;
+  else if (kind == "decode") { s.causal = false; s.seq_q = r.contains("Sq") ? s.seq_q : 1; }
+  else throw InputError("unknown attention kind '" + kind + "' (expected prefill_causal, prefill, decode)");
+  DType dt = dtype_of(r);
+  double eb = dtype_bytes(dt);
+  double q = double(s.batch) * s.heads_q * s.seq_q * s.head_dim * eb;
+  double kv = double(s.batch) * s.heads_kv * s.seq_kv * s.head_dim * eb;
+  Workload w{"attention", "", {}, ""};
+  w.ops.push_back(single("attn", OpKind::attention, dt, s, {{"Q", q}, {"K", kv}, {"V", kv}}, {"O", q}));
+  if (backward) {
+    AttentionShape b = s;
+    b.backward = true;
+    Op op = single("attn_bwd", OpKind::attention, dt, b, {{"Q", q}, {"K", kv}, {"V", kv}, {"O", q}, {"dO", q}},
+                   {"dQ", q});
+    op.writes.push_back({"dK", kv});
+    op.writes.push_back({"dV", kv});
+    op.deps = {0};
+    w.ops.push_back(op);
+  }
+  return w;
+}
+
+Workload elementwise(const nlohmann::json& r) {
+  std::string name = text(r, "op");
+  int64_t rows = need_int(r, "rows"), cols = need_int(r, "cols");
+  DType dt = dtype_of(r);
+  double n = double(rows) * cols, b = n * dtype_bytes(dt);
+  Workload w{"elementwise", "", {}, ""};
+  auto ew = [&](const std::string& op_name, const std::string& variant, int inputs, double flops,
+                std::vector<TensorRef> reads, const std::string& out) {
+    Op op = single(op_name, OpKind::elementwise, dt, ElementwiseShape{rows * cols, inputs, flops}, std::move(reads),
+                   {out, b});
+    op.variant = variant;
+    if (!w.ops.empty()) op.deps = {w.ops.size() - 1};
+    w.ops.push_back(op);
+  };
+  // FLOPs per element follow the usual expansions (gelu tanh form ~8, silu = x / (1 + exp(-x)) ~4).
+  if (name == "copy") ew("copy", "copy", 1, 0, {{"x", b}}, "y");
+  else if (name == "add" || name == "mul" || name == "sub" || name == "div") ew(name, name, 2, 1, {{"x", b}, {"z", b}}, "y");
+  else if (name == "gelu") ew("gelu", "gelu", 1, 8, {{"x", b}}, "y");
+  else if (name == "silu") ew("silu", "silu", 1, 4, {{"x", b}}, "y");
+  else if (name == "relu") ew("relu", "relu", 1, 1, {{"x", b}}, "y");
+  else if (name == "sigmoid") ew("sigmoid", "sigmoid", 1, 4, {{"x", b}}, "y");
+  else if (name == "tanh") ew("tanh", "tanh", 1, 4, {{"x", b}}, "y");
+  else if (name == "silu_mul") {  // eager F.silu(a) * b: two kernels
+    ew("silu", "silu", 1, 4, {{"a", b}}, "t");
+    ew("mul", "mul", 2, 1, {{"t", b}, {"b", b}}, "y");
+  } else if (name == "layernorm" || name == "rmsnorm" || name == "softmax") {
+    OpKind kind = name == "softmax" ? OpKind::softmax : OpKind::norm;
+    std::vector<TensorRef> reads = {{"x", b}};
+    if (kind == OpKind::norm) reads.push_back({"w", cols * dtype_bytes(dt)});
+    Op op = single(name, kind, dt, RowShape{rows, cols}, reads, {"y", b});
+    op.variant = name;
+    w.ops.push_back(op);
+  } else {
+    throw InputError("unknown elementwise op '" + name +
+                     "' (known: copy, add, mul, sub, div, gelu, silu, relu, sigmoid, tanh, silu_mul, layernorm, "
+                     "rmsnorm, softmax)");
+  }
+  return w;
+}
+
+Workload embedding(const nlohmann::json& r) {
+  std::string mode = text(r, "mode", "sum");
+  if (mode != "sum" && mode != "mean") throw InputError("embedding_bag mode '" + mode + "' is not modelled");
+  EmbeddingBagShape s{1, need_int(r, "rows"), need_int(r, "dim"), need_int(r, "batch"), need_int(r, "pooling")};
+  DType dt = dtype_of(r, "dtype", "float32");
+  double eb = dtype_bytes(dt);
+  Op op = single("embedding_bag", OpKind::embedding_bag, dt, s, {{"table", double(s.rows) * s.dim * eb}},
+                 {"bags", double(s.batch) * s.dim * eb});
+  return Workload{"embedding_bag", "", {op}, ""};
+}
+
+Workload from_generator(const std::string& yaml, const std::string& name) {
+  return parse_workload(parse_yaml(yaml, "calibration row " + name), "calibration row " + name, {});
+}
+
+Workload model(const nlohmann::json& r) {
+  std::string name = text(r, "name", "model");
+  std::string mode = text(r, "mode", "prefill");
+  bool dlrm = r.contains("model") ? text(r, "model").rfind("dlrm", 0) == 0 : name.rfind("dlrm", 0) == 0;
+  if (dlrm) {
+    std::string y = "name: " + name + "\ngenerator: dlrm\nparams: {batch: " + std::to_string(need_int(r, "batch")) +
+                    ", dim: " + std::to_string(need_int(r, "dim")) + ", dtype: " +
+                    dtype_name(dtype_of(r, "dtype", "float32")) +
+                    (r.contains("row_cap") ? ", row_cap: " + std::to_string(need_int(r, "row_cap")) : "") + "}\n";
+    return from_generator(y, name);
+  }
+  if (mode != "prefill" && mode != "decode")
+    throw InputError("model mode '" + mode + "' is not modelled yet (prefill and decode are)");
+  // The calibration harness's block (see its Kineto traces): LayerNorm, fused qkv, SDPA, fused gate+up, eager silu
+  // and mul, no embedding or lm_head.
+  int64_t d = need_int(r, "d"), heads = need_int(r, "heads");
+  int64_t kvh = r.contains("kv_heads") ? need_int(r, "kv_heads") : heads;
+  int64_t kv = r.contains("KV") && r["KV"].is_number() ? int64_t(r["KV"].get<double>()) : 0;
+  std::string y = "name: " + name + "\ngenerator: transformer\nparams: {d_model: " + std::to_string(d) +
+                  ", heads: " + std::to_string(heads) + ", kv_heads: " + std::to_string(kvh) +
+                  ", ffn: " + std::to_string(need_int(r, "ffn")) + ", layers: " + std::to_string(need_int(r, "layers")) +
+                  ", vocab: 32000, arch: llama, norm: layernorm, rope: false, fuse_qkv: true, fuse_gate_up: true," +
+                  " embed: false, lm_head: false, dtype: " + dtype_name(dtype_of(r)) + ", mode: " + mode +
+                  ", batch: " + std::to_string(need_int(r, "B")) +
+                  (mode == "prefill" ? ", seq: " + std::to_string(need_int(r, "S")) + ", prefix: " + std::to_string(kv)
+                                     : ", kv: " + std::to_string(kv)) +
+                  "}\n";
+  return from_generator(y, name);
+}
+
+}  // namespace
+
+Workload case_workload(const std::string& section, const nlohmann::json& row) {
+  if (!row.is_object()) throw InputError("a row must be a JSON object");
+  if (section == "gemm") return gemm(row);
+  if (section == "attention") return attention(row, false);
+  if (section == "elementwise") return elementwise(row);
+  if (section == "embedding_bag") return embedding(row);
+  if (section == "models") return model(row);
+  throw InputError("unknown section '" + section + "'");
+}
+
+Workload attention_fwd_bwd_workload(const nlohmann::json& row) { return attention(row, true); }
+
+}  // namespace xpu

@@ -1,0 +1,200 @@
+#include "sim/validate/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "sim/isolated_run.h"
+#include "sim/validate/case_workload.h"
+
+namespace xpu {
+namespace {
+
+// Measured ceilings of the cases file; where one is missing, the config's datasheet figure.
+struct Ceilings {
+  std::map<DType, double> flops;  // FLOP/s
+  double bytes_per_s = 0;
+  double rate(DType d) const {
+    auto it = flops.find(d);
+    if (it != flops.end()) return it->second;
+    if (d == DType::fp8 || d == DType::int8) {  // twice the 16-bit rate on tensor-core machines
+      auto b = flops.find(DType::bf16);
+      if (b != flops.end()) return 2 * b->second;
+    }
+    return flops.empty() ? 1e15 : flops.begin()->second;
+  }
+};
+
+Ceilings ceilings(const HardwareConfig& hw, const nlohmann::json& cases) {
+  Ceilings c;
+  for (const auto& comp : hw.components) {
+    if (comp.type == "compute_core") {
+      double per_unit_clk = comp.params.count("units") * comp.params.qty("clock");
+      for (const auto& [k, v] : comp.params.dmap("matrix_flops_per_clk")) c.flops[parse_dtype(k)] = v * per_unit_clk;
+      for (const auto& [k, v] : comp.params.dmap("vector_flops_per_clk"))
+        if (!c.flops.count(parse_dtype(k))) c.flops[parse_dtype(k)] = v * per_unit_clk;
+    }
+    if (comp.type == "hbm") c.bytes_per_s = comp.params.qty("bandwidth");
+  }
+  if (cases.contains("ceilings") && cases["ceilings"].is_object()) {
+    for (const auto& [k, v] : cases["ceilings"].items()) {
+      if (!v.is_number()) continue;
+      const std::string pre = "gemm8192_", post = "_TFLOPs";
+      if (k.rfind(pre, 0) == 0 && k.size() > pre.size() + post.size() && k.substr(k.size() - post.size()) == post) {
+        try {
+          c.flops[parse_dtype(k.substr(pre.size(), k.size() - pre.size() - post.size()))] = v.get<double>() * 1e12;
+        } catch (const std::invalid_argument&) {
+        }
+      }
+      if (k == "d2d_copy_GBps_rw") c.bytes_per_s = v.get<double>() * 1e9;
+    }
+  }
+  return c;
+}
+
+double roofline_s(const Workload& w, const Ceilings& c) {
+  double t = 0;
+  for (const auto& op : w.ops) t += std::max(op.flops() / c.rate(op.dtype), op.min_bytes() / c.bytes_per_s);
+  return t;
+}
+
+// What one metric of a section compares: the measured field and the predicted one.
+struct Metric {
+  std::string section, measured, predicted, roofline;
+};
+
+struct Errors {
+  std::vector<double> sim, roof;
+  size_t rows = 0, failed = 0;
+};
+
+double pct(const std::vector<double>& v, const char* what) {
+  if (v.empty()) return NAN;
+  std::vector<double> s = v;
+  std::sort(s.begin(), s.end());
+  if (std::string(what) == "median") return 100 * s[s.size() / 2];
+  if (std::string(what) == "worst") return 100 * s.back();
+  double sum = 0;
+  for (double x : s) sum += x;
+  return 100 * sum / s.size();
+}
+
+nlohmann::json stats_json(const Errors& e) {
+  auto num = [](double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); };
+  return {{"rows", e.rows},
+          {"simulated", e.sim.size()},
+          {"failed", e.failed},
+          {"mape_pct", num(pct(e.sim, "mape"))},
+          {"median_pct", num(pct(e.sim, "median"))},
+          {"worst_pct", num(pct(e.sim, "worst"))},
+          {"roofline_mape_pct", num(pct(e.roof, "mape"))},
+          {"roofline_median_pct", num(pct(e.roof, "median"))},
+          {"roofline_worst_pct", num(pct(e.roof, "worst"))}};
+}
+
+double kernel_gap_s(const HardwareConfig& hw) {
+  for (const auto& c : hw.components)
+    if (c.type == "host") return c.params.qty("kernel_gap");
+  return 0;
+}
+
+// Device time of a micro benchmark: from the first kernel's start to the last one's end, plus one kernel gap for the
+// events that bracket it in the measurement.
+double span_s(const nlohmann::json& r, double gap) {
+  double a = 1e300, b = 0;
+  for (const auto& op : r["ops"]) {
+    a = std::min(a, op["start_s"].get<double>());
+    b = std::max(b, op["end_s"].get<double>());
+  }
+  return r["ops"].empty() ? 0 : b - a + gap;
+}
+
+}  // namespace
+
+nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& cases, const ValidateOptions& opt,
+                              std::ostream& out) {
+  if (!cases.is_object()) throw InputError("a cases file must be a JSON object with sections");
+  const Ceilings ceil = ceilings(hw, cases);
+  const double gap = kernel_gap_s(hw);
+  const std::string micro_key = opt.warm ? "ms_warm" : "ms_cold";
+  const std::vector<std::string> sections = {"gemm", "attention", "elementwise", "embedding_bag", "models"};
+  std::vector<Metric> metrics = {
+      {"gemm", micro_key, "sim_ms", "roofline_ms"},
+      {"attention", micro_key, "sim_ms", "roofline_ms"},
+      {"attention", "ms_fwd_bwd_cold", "sim_ms_fwd_bwd", "roofline_ms_fwd_bwd"},
+      {"elementwise", micro_key, "sim_ms", "roofline_ms"},
+      {"embedding_bag", micro_key, "sim_ms", "roofline_ms"},
+      {"models", "gpu_busy_us", "sim_gpu_busy_us", "roofline_gpu_busy_us"},
+      {"models", "ms_per_iter_events", "sim_ms_per_iter", "roofline_ms_per_iter"},
+  };
+
+  nlohmann::json result = cases;
+  size_t total = 0, done = 0;
+  for (const auto& s : sections)
+    if (cases.contains(s) && cases[s].is_array()) total += cases[s].size();
+
+  for (const auto& s : sections) {
+    if (!cases.contains(s)) continue;
+    if (!cases[s].is_array()) throw InputError("section '" + s + "' must be a list of rows");
+    for (size_t i = 0; i < cases[s].size(); ++i) {
+      nlohmann::json& row = result[s][i];
+      try {
+        Workload w = case_workload(s, cases[s][i]);
+        RunOptions ro;
+        ro.cold = s != "models" && !opt.warm;
+        nlohmann::json r = simulate_in_child(hw, w, ro);
+        double roof = roofline_s(w, ceil);
+        if (s == "models") {
+          row["sim_gpu_busy_us"] = r["gpu_busy_s"].get<double>() * 1e6;
+          row["sim_ms_per_iter"] = r["total_time_s"].get<double>() * 1e3;
+          row["roofline_gpu_busy_us"] = roof * 1e6;
+          row["roofline_ms_per_iter"] = roof * 1e3;
+        } else {
+          row["sim_ms"] = span_s(r, gap) * 1e3;
+          row["roofline_ms"] = roof * 1e3;
+        }
+        if (s == "attention" && cases[s][i].contains("ms_fwd_bwd_cold")) {
+          Workload fb = attention_fwd_bwd_workload(cases[s][i]);
+          row["sim_ms_fwd_bwd"] = span_s(simulate_in_child(hw, fb, ro), gap) * 1e3;
+          row["roofline_ms_fwd_bwd"] = roofline_s(fb, ceil) * 1e3;
+        }
+      } catch (const InputError& e) {
+        std::string msg = e.what();
+        if (msg.rfind("error: ", 0) == 0) msg = msg.substr(7);
+        row["sim_error"] = msg;
+      }
+      if (opt.progress) opt.progress(++done, total);
+    }
+  }
+
+  // Errors per metric, and the table.
+  nlohmann::json summary = nlohmann::json::object();
+  char line[256];
+  std::snprintf(line, sizeof line, "%-14s %-18s %5s | %-28s | %-28s\n", "section", "metric", "rows",
+                "xpusim  MAPE  median   worst", "roofline  MAPE  median  worst");
+  out << line;
+  for (const auto& m : metrics) {
+    if (!result.contains(m.section)) continue;
+    Errors e;
+    for (const auto& row : result[m.section]) {
+      if (!row.is_object() || !row.contains(m.measured) || !row[m.measured].is_number()) continue;
+      ++e.rows;
+      double meas = row[m.measured].get<double>();
+      if (!row.contains(m.predicted) || meas <= 0) { ++e.failed; continue; }
+      e.sim.push_back(std::fabs(row[m.predicted].get<double>() - meas) / meas);
+      e.roof.push_back(std::fabs(row[m.roofline].get<double>() - meas) / meas);
+    }
+    if (!e.rows) continue;
+    summary[m.section + "." + m.measured] = stats_json(e);
+    std::snprintf(line, sizeof line, "%-14s %-18s %5zu |       %6.1f%% %6.1f%% %6.1f%% |        %6.1f%% %6.1f%% %6.1f%%%s\n",
+                  m.section.c_str(), m.measured.c_str(), e.rows, pct(e.sim, "mape"), pct(e.sim, "median"),
+                  pct(e.sim, "worst"), pct(e.roof, "mape"), pct(e.roof, "median"), pct(e.roof, "worst"),
+                  e.failed ? ("  (" + std::to_string(e.failed) + " not simulated)").c_str() : "");
+    out << line;
+  }
+  result["validation"] = {{"hardware", hw.file}, {"assumption", opt.warm ? "warm" : "cold"}, {"metrics", summary}};
+  return result;
+}
+
+}  // namespace xpu
