@@ -15,6 +15,14 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_dtype_map("vector_flops_per_clk", "{fp32: 256}", "vector-unit FLOP per clock per unit, by dtype"),
       p_real("matrix_efficiency", "0.85",
              "sustained fraction of the matrix peak inside a tile's K loop (issue slots, power-capped clock)", 0.01, 1),
+      p_dtype_map("matrix_efficiency_by_dtype", "{}",
+                  "per-dtype override of matrix_efficiency (the vendor library's kernels differ per dtype); a dtype "
+                  "that runs a matmul on the vector units (fp32 without tf32) takes its entry here too"),
+      p_real("unaligned_efficiency", "1.0",
+             "share of the matrix rate kept when operand rows are not 16-byte aligned: the library falls back to "
+             "kernels without bulk (TMA) copies that load elements one by one", 0.001, 1),
+      p_qty("kernel_overhead", Dim::Time, "0 s",
+            "fixed device time per kernel: grid launch, block scheduler ramp-up and the drain at its end"),
       p_count("max_tiles_per_unit", "2", "tiles (thread blocks) resident on one unit at once", 1, 64),
       p_qty("local_memory", Dim::Bytes, "228 KiB", "scratchpad/shared memory per unit that tiles are sized to fit"),
       p_real("load_bytes_per_clk", "64", "bytes per clock one unit can move to or from the cache level", 0.001),
@@ -34,14 +42,23 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   info_.local_memory = p.qty("local_memory");
   info_.load_bw_per_unit = p.real("load_bytes_per_clk") * info_.clock_hz;
   matrix_eff_ = p.real("matrix_efficiency");
+  for (const auto& [k, v] : p.dmap("matrix_efficiency_by_dtype")) {
+    if (v <= 0 || v > 1)
+      throw InputError(p.at("matrix_efficiency_by_dtype").mark,
+                       info_.name + ".matrix_efficiency_by_dtype." + k + " must be in (0, 1]");
+    eff_by_dtype_[parse_dtype(k)] = v;
+  }
+  info_.unaligned_efficiency = p.real("unaligned_efficiency");
+  kernel_overhead_ps_ = static_cast<uint64_t>(std::llround(p.qty("kernel_overhead") * 1e12));
   for (const auto& [k, v] : p.dmap("matrix_flops_per_clk")) matrix_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("vector_flops_per_clk")) vector_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("mac_energy")) mac_pj_[parse_dtype(k)] = v;
   vector_pj_ = p.qty("vector_energy");
   info_.matrix_rate = [this](DType d) {
     auto it = matrix_rate_.find(d);
-    return it == matrix_rate_.end() ? 0.0 : it->second * matrix_eff_;
+    return it == matrix_rate_.end() ? 0.0 : it->second * efficiency(d);
   };
+  info_.matmul_vector_efficiency = [this](DType d) { return efficiency(d); };
   info_.matrix_peak = [this](DType d) {
     auto it = matrix_rate_.find(d);
     return it == matrix_rate_.end() ? info_.vector_rate(d) : it->second;
@@ -93,6 +110,7 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.fixed_pending = false;
   r.report = KernelReport{};
   r.report.start_s = now * 1e-12;
+  r.start_ps = now + kernel_overhead_ps_ + static_cast<uint64_t>(r.kernel->start_delay_s * 1e12 + 0.5);
   r.report.tiles = r.kernel->num_tiles;
   unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
   r.kernel->tiles_per_unit = tpu;
@@ -100,7 +118,7 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.done = std::move(done);
   kernels_ += 1;
   if (r.kernel->num_tiles == 0) {
-    pending_.push({now + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, slot, now});
+    pending_.push({r.start_ps + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, slot, now});
     r.fixed_pending = true;
   } else {
     issue_queue_.push_back(slot);
@@ -131,12 +149,13 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     DType dt = r.kernel->dtype;
     double mrate = info_.matrix_rate(dt);
     double compute_s = 0;
-    if (w.matrix_flops > 0) compute_s += w.matrix_flops / (mrate > 0 ? mrate : info_.vector_rate(dt));
+    if (w.matrix_flops > 0)
+      compute_s += w.matrix_flops / ((mrate > 0 ? mrate : info_.vector_rate(dt) * efficiency(dt)) * r.kernel->rate_scale);
     if (w.vector_flops > 0) compute_s += w.vector_flops / info_.vector_rate(dt);
     auto compute_ps = static_cast<uint64_t>(compute_s * 1e12 + 0.5);
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
-    uint64_t start = now + tile_overhead_ps_;
+    uint64_t start = std::max(now, r.start_ps) + tile_overhead_ps_;
     // Arithmetic waits for the first operands (the pipeline prologue) and for the unit's pipes.
     uint64_t compute_start = std::max(start + latency, pipe_free_ps_[unit]);
     uint64_t compute_end = compute_start + compute_ps;
@@ -219,6 +238,11 @@ void ComputeCore::on_event() {
 
 void ComputeCore::schedule_wake(uint64_t now) {
   if (!pending_.empty()) wake_.notify(sc_core::sc_time::from_value(pending_.top().finish_ps - now));
+}
+
+double ComputeCore::efficiency(DType d) const {
+  auto it = eff_by_dtype_.find(d);
+  return it == eff_by_dtype_.end() ? matrix_eff_ : it->second;
 }
 
 double ComputeCore::utilization(double s) const { return s > 0 ? busy_ps_ * 1e-12 / info_.units / s : 0; }

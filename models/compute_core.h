@@ -45,6 +45,7 @@ class ComputeCore : public Component {
     std::unique_ptr<Kernel> kernel;
     uint32_t op = 0;
     uint64_t issued = 0, completed = 0;
+    uint64_t start_ps = 0;  // tiles start no earlier (launch overhead)
     bool fixed_pending = false;
     KernelReport report;
     std::function<void(const KernelReport&)> done;
@@ -71,6 +72,9 @@ class ComputeCore : public Component {
   std::vector<uint64_t> pipe_free_ps_;   // when each unit's arithmetic pipes are free
   std::vector<BandwidthServer> unit_port_;
   double matrix_eff_ = 1;
+  std::map<DType, double> eff_by_dtype_;
+  uint64_t kernel_overhead_ps_ = 0;
+  double efficiency(DType d) const;
   std::map<DType, double> mac_pj_, matrix_rate_, vector_rate_;
   double vector_pj_ = 0;
 

@@ -27,6 +27,8 @@ class CacheLevel : public DataPort {
   // Marks the tensor as most recently used (allocating it, evicting the least recently used bytes).
   virtual void touch(const std::string& tensor, double bytes) = 0;
   virtual void flush() = 0;
+  // Extra wait of a kernel's first accesses after a flush (address translations are refilled too).
+  virtual double flush_penalty_s() const { return 0; }
   virtual void count_hits(double hit_bytes, double miss_bytes) = 0;
 };
 

@@ -35,11 +35,15 @@ struct UnitInfo {
   double mem_latency_s = 0, cache_latency_s = 0;
   std::function<double(DType)> matrix_rate;  // FLOP/s per unit on the matrix unit; 0 = none for that dtype
   std::function<double(DType)> vector_rate;  // FLOP/s per unit on vector units
+  std::function<double(DType)> matmul_vector_efficiency;  // sustained share for matmuls on the vector units
+  double unaligned_efficiency = 1;           // matrix-rate share without 16-byte aligned operand rows
   std::function<double(DType)> matrix_peak;  // FLOP/s per unit at the datasheet rate (no efficiency applied)
   // Best per-unit rate for a matmul of this dtype (matrix unit, else vector units).
   double matmul_rate(DType d) const {
     double m = matrix_rate(d);
-    return m > 0 ? m : vector_rate(d == DType::tf32 ? DType::fp32 : d);
+    if (m > 0) return m;
+    DType v = d == DType::tf32 ? DType::fp32 : d;
+    return vector_rate(v) * (matmul_vector_efficiency ? matmul_vector_efficiency(v) : 1.0);
   }
 };
 
@@ -54,6 +58,8 @@ class Kernel {
   uint64_t num_tiles = 0;
   unsigned tiles_per_unit = 1;  // occupancy the mapper chose
   double fixed_s = 0;           // time after the last tile (e.g. a split-K reduction) or the whole time if no tiles
+  double rate_scale = 1;        // multiplier on the matrix rate (e.g. the unaligned-operand fallback)
+  double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)
 };
 
 struct MapContext {

@@ -14,6 +14,9 @@ std::vector<ParamSpec> SramModule::param_specs() {
       p_real("usable_fraction", "0.9",
              "share of the capacity that holds reusable data (the rest is lost to set conflicts and partitioning)",
              0.01, 1),
+      p_qty("flush_penalty", Dim::Time, "0 s",
+            "extra start-up of a kernel whose data was flushed: TLB refills through page-table walks and the first "
+            "round trips to memory"),
       p_qty("read_energy", Dim::EnergyPerBit, "0.6 pJ/bit", "energy per bit read"),
       p_qty("write_energy", Dim::EnergyPerBit, "0.7 pJ/bit", "energy per bit written"),
   };

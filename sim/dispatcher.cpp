@@ -98,6 +98,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   rec.flops = op.flops();
   rec.min_bytes = op.min_bytes();
   if (opt_.cold && cache_) cache_->flush();
+  const double cold_delay = opt_.cold && cache_ ? cache_->flush_penalty_s() : 0;
   std::unique_ptr<Kernel> k;
   if (op.measured_us >= 0 && !MapperRegistry::instance().find(op.kind)) {
     rec.modelled = false;
@@ -116,6 +117,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   } else {
     throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
   }
+  k->start_delay_s += cold_delay;
   ++inflight_;
   host_.launches += 1;
   core_.launch(std::move(k), static_cast<uint32_t>(op_index), [this, op_index](const KernelReport& r) {

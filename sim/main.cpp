@@ -78,7 +78,7 @@ int cmd_run(const RunArgs& a) {
 struct ValidateArgs {
   std::string hw, cases, out;
   std::vector<std::string> overrides;
-  bool warm = false, quiet = false;
+  bool warm = false, quiet = false, rows = false;
 };
 
 int cmd_validate(const ValidateArgs& a) {
@@ -94,6 +94,7 @@ int cmd_validate(const ValidateArgs& a) {
   std::unique_ptr<xpu::Progress> progress;
   xpu::ValidateOptions opt;
   opt.warm = a.warm;
+  opt.rows = a.rows;
   if (!a.quiet) {
     progress = std::make_unique<xpu::Progress>("validating", 0);
     opt.progress = [&](size_t done, size_t) { progress->update(done); };
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
   v->add_option("--out", val.out, "write the cases with sim_ms / sim_gpu_busy_us / sim_ms_per_iter added here");
   v->add_option("-p,--param", val.overrides, "override a hardware field: path.to.key=value (repeatable)");
   v->add_flag("--warm", val.warm, "compare with ms_warm (operands left in L2) instead of ms_cold");
+  v->add_flag("--rows", val.rows, "also print every row with its measured and simulated time");
   v->add_flag("-q,--quiet", val.quiet, "no progress on stderr");
 
   std::string what;

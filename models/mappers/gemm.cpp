@@ -43,7 +43,12 @@ class GemmKernel : public Kernel {
       double bytes = double(p.split + 1) * s.batch * s.m * s.n * 4;
       fixed_s = bytes / std::max(1.0, ctx.unit.mem_bw) + ctx.unit.mem_latency_s;
     }
-    mapping = "tile " + std::to_string(p.t.m) + "x" + std::to_string(p.t.n) + ", split-k " +
+    // Bulk tensor copies need 16-byte aligned rows in A (K), B (N) and C (N); without them the library runs
+    // kernels that load elements one by one.
+    bool aligned = std::fmod(s.k * in_bytes_, 16) == 0 && std::fmod(s.n * in_bytes_, 16) == 0 &&
+                   std::fmod(s.n * out_bytes_, 16) == 0;
+    if (!aligned) rate_scale = ctx.unit.unaligned_efficiency;
+    mapping = std::string(aligned ? "" : "unaligned, ") + "tile " + std::to_string(p.t.m) + "x" + std::to_string(p.t.n) + ", split-k " +
               std::to_string(p.split) + ", " + std::to_string(num_tiles) + " tiles";
   }
 

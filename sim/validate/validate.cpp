@@ -168,9 +168,35 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
     }
   }
 
+  char line[512];
+  if (opt.rows) {
+    for (const auto& m : metrics) {
+      if (!result.contains(m.section)) continue;
+      for (const auto& row : result[m.section]) {
+        if (!row.is_object() || !row.contains(m.measured)) continue;
+        std::string shape;
+        for (const auto& [k, v] : row.items()) {
+          bool measured_or_sim = k.rfind("ms", 0) == 0 || k.rfind("sim_", 0) == 0 || k.rfind("roofline", 0) == 0 ||
+                                 k.find("TFLOPs") != std::string::npos || k.find("GBps") != std::string::npos ||
+                                 k.find("bytes") != std::string::npos || k.find("_us") != std::string::npos ||
+                                 k == "kernels";
+          if (!measured_or_sim) shape += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()) + " ";
+        }
+        if (row.contains("sim_error")) {
+          out << m.section << " " << shape << " sim_error: " << row["sim_error"].get<std::string>() << "\n";
+          continue;
+        }
+        if (!row.contains(m.predicted)) continue;
+        double meas = row[m.measured].get<double>(), sim = row[m.predicted].get<double>();
+        std::snprintf(line, sizeof line, "%-14s %-18s meas %10.4f sim %10.4f err %+7.1f%%  %s\n", m.section.c_str(),
+                      m.measured.c_str(), meas, sim, 100 * (sim - meas) / meas, shape.c_str());
+        out << line;
+      }
+    }
+    out << "\n";
+  }
   // Errors per metric, and the table.
   nlohmann::json summary = nlohmann::json::object();
-  char line[256];
   std::snprintf(line, sizeof line, "%-14s %-18s %5s | %-28s | %-28s\n", "section", "metric", "rows",
                 "xpusim  MAPE  median   worst", "roofline  MAPE  median  worst");
   out << line;

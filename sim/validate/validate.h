@@ -11,7 +11,8 @@
 namespace xpu {
 
 struct ValidateOptions {
-  bool warm = false;  // compare micro rows with ms_warm (operands left in L2) instead of ms_cold (L2 flushed)
+  bool warm = false;
+  bool rows = false;  // also print every row: its shape, measured, simulated, error  // compare micro rows with ms_warm (operands left in L2) instead of ms_cold (L2 flushed)
   std::function<void(size_t done, size_t total)> progress;
 };
 
