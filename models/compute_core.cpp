@@ -21,6 +21,11 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_real("unaligned_efficiency", "1.0",
              "share of the matrix rate kept when operand rows are not 16-byte aligned: the library falls back to "
              "kernels without bulk (TMA) copies that load elements one by one", 0.001, 1),
+      p_qty("unaligned_overhead", Dim::Time, "0 s",
+            "extra fixed time of those fallback kernels (set-up without tensor-memory descriptors, no prefetch)"),
+      p_choice("gemm_schedule", "auto", {"auto", "data_parallel", "stream_k"},
+               "how GEMM libraries spread work: whole output tiles in waves (data_parallel), K iterations evenly "
+               "over all units with partial-tile fix-ups (stream_k), or whichever is estimated faster (auto)"),
       p_qty("kernel_overhead", Dim::Time, "0 s",
             "fixed device time per kernel: grid launch, block scheduler ramp-up and the drain at its end"),
       p_count("max_tiles_per_unit", "2", "tiles (thread blocks) resident on one unit at once", 1, 64),
@@ -49,6 +54,8 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
     eff_by_dtype_[parse_dtype(k)] = v;
   }
   info_.unaligned_efficiency = p.real("unaligned_efficiency");
+  info_.gemm_schedule = p.str("gemm_schedule");
+  info_.unaligned_overhead_s = p.qty("unaligned_overhead");
   kernel_overhead_ps_ = static_cast<uint64_t>(std::llround(p.qty("kernel_overhead") * 1e12));
   for (const auto& [k, v] : p.dmap("matrix_flops_per_clk")) matrix_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("vector_flops_per_clk")) vector_rate_[parse_dtype(k)] = v * info_.clock_hz;
@@ -162,7 +169,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     pipe_free_ps_[unit] = compute_end;
     busy_ps_ += compute_ps;
 
-    double moved = w.read_bytes + w.write_bytes;
+    double moved = w.read_bytes + w.write_bytes + w.scratch_bytes;
     uint64_t mem_end = start;
     if (moved > 0) {
       mem_end = std::max(mem_end, unit_port_[unit].reserve(start, moved));
@@ -191,7 +198,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     KernelReport& rep = r.report;
     rep.matrix_flops += w.matrix_flops;
     rep.vector_flops += w.vector_flops;
-    rep.cache_read_bytes += w.read_bytes - w.miss_bytes;
+    rep.cache_read_bytes += w.read_bytes - w.miss_bytes + w.scratch_bytes;
     rep.miss_bytes += w.miss_bytes;
     rep.write_bytes += w.write_bytes;
     rep.energy_j += energy;

@@ -6,7 +6,8 @@
 
 namespace xpu {
 
-enum class Access { stream, random };
+// stream: long sequential runs; tile: 2-D boxes of a matrix (short runs in many DRAM rows); random: sector gathers.
+enum class Access { stream, tile, random };
 
 // Anything data flows through: a memory, a cache, a NoC, a link.
 class DataPort {

@@ -19,6 +19,7 @@ struct TileWork {
   double read_bytes = 0;    // bytes loaded through the cache level (hits and misses)
   double miss_bytes = 0;    // part of read_bytes that comes from main memory
   double write_bytes = 0;   // bytes stored (to the cache, written back to main memory)
+  double scratch_bytes = 0; // short-lived bytes (partial sums) written and read back within the cache only
   Access access = Access::stream;
 };
 
@@ -37,6 +38,8 @@ struct UnitInfo {
   std::function<double(DType)> vector_rate;  // FLOP/s per unit on vector units
   std::function<double(DType)> matmul_vector_efficiency;  // sustained share for matmuls on the vector units
   double unaligned_efficiency = 1;           // matrix-rate share without 16-byte aligned operand rows
+  double unaligned_overhead_s = 0;           // and the extra fixed time of those kernels
+  std::string gemm_schedule = "auto";        // data_parallel, stream_k, or auto (the faster estimate)
   std::function<double(DType)> matrix_peak;  // FLOP/s per unit at the datasheet rate (no efficiency applied)
   // Best per-unit rate for a matmul of this dtype (matrix unit, else vector units).
   double matmul_rate(DType d) const {

@@ -118,6 +118,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
   }
   k->start_delay_s += cold_delay;
+  rec.mapping = k->mapping;
   ++inflight_;
   host_.launches += 1;
   core_.launch(std::move(k), static_cast<uint32_t>(op_index), [this, op_index](const KernelReport& r) {

@@ -28,7 +28,7 @@ const std::vector<std::string>& op_field_names() {
   static const std::vector<std::string> names = {
       "index", "name", "kind", "variant", "layer", "dtype", "unit", "start_s", "end_s", "duration_s",
       "flops", "bytes", "cache_bytes", "min_bytes", "tiles", "waves", "compute_s", "memory_s", "cache_s",
-      "launch_s", "bound", "energy_j", "modelled"};
+      "launch_s", "bound", "energy_j", "modelled", "mapping"};
   return names;
 }
 
@@ -43,7 +43,7 @@ nlohmann::json op_to_json(const OpRecord& op) {
           {"tiles", op.tiles},       {"waves", op.waves},
           {"compute_s", op.compute_s}, {"memory_s", op.memory_s},
           {"cache_s", op.cache_s},   {"launch_s", op.launch_s},
-          {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j},
+          {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j}, {"mapping", op.mapping},
           {"modelled", op.modelled}};
 }
 

@@ -30,6 +30,7 @@ struct OpRecord {
   Bound bound = Bound::latency;
   double energy_j = 0;        // dynamic energy attributed to the op
   bool modelled = true;       // false: executed with its measured duration (trace ops the simulator does not model)
+  std::string mapping;        // how the mapper lowered it (tile shape, schedule, splits)
   double duration_s() const { return end_s - start_s; }
 };
 

@@ -28,6 +28,7 @@ components:
     matrix_flops_per_clk: {bf16: 4096, fp16: 4096}
     vector_flops_per_clk: {fp32: 256, bf16: 512}
     matrix_efficiency: 1.0
+    gemm_schedule: data_parallel
     tile_overhead: 0 s
     load_bytes_per_clk: 64
   l2: {type: sram, capacity: 50 MiB, bandwidth: 10 TB/s, latency: 100 ns}
