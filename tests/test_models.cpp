@@ -142,7 +142,8 @@ TEST_CASE("gemm: 1.5 waves of tiles take about as long as 2 waves", "[models][ge
   // Only 64x64 tiles fit 40 KiB of shared memory, and fast operand paths make every tile compute-bound, so the run
   // time steps with the number of tiles per unit. 768 rows = 12 tile rows; columns of 704, 1056, 1408 give
   // 132 tiles (1 wave), 204 (1.5 waves) and 264 (2 waves) on 132 units.
-  auto hw = machine({"core.local_memory=40 KiB", "core.load_bytes_per_clk=2048", "l2.bandwidth=200 TB/s"});
+  auto hw = machine({"core.local_memory=40 KiB", "core.load_bytes_per_clk=2048", "l2.bandwidth=200 TB/s",
+                     "hbm.bandwidth=100 TB/s"});
   auto gemm = [&](int n) {
     return ops("name: waves\nops:\n  - {name: mm, kind: matmul, m: 768, n: " + std::to_string(n) +
                ", k: 16384}\n");
