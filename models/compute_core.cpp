@@ -13,6 +13,9 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_dtype_map("matrix_flops_per_clk", "{}",
                   "dense matrix-unit FLOP per clock per unit, by dtype (a dtype absent here runs on vector units)"),
       p_dtype_map("vector_flops_per_clk", "{fp32: 256}", "vector-unit FLOP per clock per unit, by dtype"),
+      p_real("special_ops_per_clk", "0",
+             "transcendental operations (exp, rsqrt) per clock per unit on special-function units; 0: vector units",
+             0),
       p_real("matrix_efficiency", "0.85",
              "sustained fraction of the matrix peak inside a tile's K loop (issue slots, power-capped clock)", 0.01, 1),
       p_dtype_map("matrix_efficiency_by_dtype", "{}",
@@ -55,6 +58,7 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   }
   info_.unaligned_efficiency = p.real("unaligned_efficiency");
   info_.gemm_schedule = p.str("gemm_schedule");
+  info_.special_rate = p.real("special_ops_per_clk") * info_.clock_hz;
   info_.unaligned_overhead_s = p.qty("unaligned_overhead");
   kernel_overhead_ps_ = static_cast<uint64_t>(std::llround(p.qty("kernel_overhead") * 1e12));
   for (const auto& [k, v] : p.dmap("matrix_flops_per_clk")) matrix_rate_[parse_dtype(k)] = v * info_.clock_hz;
@@ -159,6 +163,8 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     if (w.matrix_flops > 0)
       compute_s += w.matrix_flops / ((mrate > 0 ? mrate : info_.vector_rate(dt) * efficiency(dt)) * r.kernel->rate_scale);
     if (w.vector_flops > 0) compute_s += w.vector_flops / info_.vector_rate(dt);
+    if (w.special_ops > 0)
+      compute_s += w.special_ops / (info_.special_rate > 0 ? info_.special_rate : info_.vector_rate(DType::fp32));
     auto compute_ps = static_cast<uint64_t>(compute_s * 1e12 + 0.5);
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);

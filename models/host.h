@@ -11,6 +11,8 @@ class HostModule : public Component {
   static std::vector<ParamSpec> param_specs();
 
   double launch_overhead_s() const { return params().qty("launch_overhead"); }
+  // Host time to dispatch one op of this kind: its entry in `op_overhead`, else `launch_overhead`.
+  double dispatch_s(const std::string& op_kind) const;
   double launch_latency_s() const { return params().qty("launch_latency"); }
   double kernel_gap_s() const { return params().qty("kernel_gap"); }
   unsigned streams() const { return static_cast<unsigned>(params().count("streams")); }

@@ -16,6 +16,7 @@ namespace xpu {
 struct TileWork {
   double matrix_flops = 0;  // executed on the matrix unit at the op's dtype (padded tiles count in full)
   double vector_flops = 0;  // executed on the vector units
+  double special_ops = 0;   // transcendentals (exp, rsqrt) on the special-function units
   double read_bytes = 0;    // bytes loaded through the cache level (hits and misses)
   double miss_bytes = 0;    // part of read_bytes that comes from main memory
   double write_bytes = 0;   // bytes stored (to the cache, written back to main memory)
@@ -36,6 +37,7 @@ struct UnitInfo {
   double mem_latency_s = 0, cache_latency_s = 0;
   std::function<double(DType)> matrix_rate;  // FLOP/s per unit on the matrix unit; 0 = none for that dtype
   std::function<double(DType)> vector_rate;  // FLOP/s per unit on vector units
+  double special_rate = 0;                   // transcendentals/s per unit (0: they run on the vector units)
   std::function<double(DType)> matmul_vector_efficiency;  // sustained share for matmuls on the vector units
   double unaligned_efficiency = 1;           // matrix-rate share without 16-byte aligned operand rows
   double unaligned_overhead_s = 0;           // and the extra fixed time of those kernels

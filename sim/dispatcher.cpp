@@ -18,11 +18,13 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   waiting_.assign(n, 0);
   records_.resize(n);
   padded_flops_.assign(n, 0);
-  // The host submits launches in issue order, one every `launch_overhead`, never waiting for the device.
-  const double overhead = host.launch_overhead_s(), latency = host.launch_latency_s();
+  // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
+  const double latency = host.launch_latency_s();
+  double host_s = 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
-    submit_ps_[order[i]] = static_cast<uint64_t>(std::llround(((i + 1) * overhead + latency) * 1e12));
+    host_s += host.dispatch_s(op_kind_name(wl.ops[order[i]].kind));
+    submit_ps_[order[i]] = static_cast<uint64_t>(std::llround((host_s + latency) * 1e12));
   }
   for (size_t i = 0; i < n; ++i) {
     waiting_[i] = wl.ops[i].deps.size();

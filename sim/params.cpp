@@ -48,6 +48,15 @@ ParamSpec p_dtype_map(std::string n, std::string d, std::string doc) {
   s.choices = dtype_keys();
   return s;
 }
+ParamSpec p_keyed_qty_map(std::string n, Dim dim, std::string d, std::vector<std::string> keys, std::string key_kind,
+                          std::string doc) {
+  auto s = p_dtype_map(std::move(n), std::move(d), std::move(doc));
+  s.dim = dim;
+  s.map_of_quantity = true;
+  s.choices = std::move(keys);
+  s.key_kind = std::move(key_kind);
+  return s;
+}
 ParamSpec p_dtype_qty_map(std::string n, Dim dim, std::string d, std::string doc) {
   auto s = p_dtype_map(std::move(n), std::move(d), std::move(doc));
   s.dim = dim;
@@ -217,7 +226,7 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
         if (std::find(spec.choices.begin(), spec.choices.end(), k) == spec.choices.end()) {
           std::string all, hint = closest_match(k, spec.choices);
           for (const auto& c : spec.choices) all += (all.empty() ? "" : ", ") + c;
-          throw InputError(v.key_mark, what + ": unknown dtype '" + k + "'" +
+          throw InputError(v.key_mark, what + ": unknown " + spec.key_kind + " '" + k + "'" +
                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                                            "; expected one of " + all);
         }

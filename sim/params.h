@@ -24,6 +24,7 @@ struct ParamSpec {
   std::vector<std::string> choices;  // Choice; also the allowed keys of a DtypeMap
   bool map_of_quantity = false;      // DtypeMap values are quantities of `dim` rather than plain numbers
   bool optional = false;             // may be absent, with no default
+  std::string key_kind = "dtype";    // what the keys of a DtypeMap name, for messages
 
   std::string type_text() const;     // e.g. "bandwidth (TB/s, GB/s, ...)"
 };
@@ -37,6 +38,9 @@ ParamSpec p_choice(std::string name, std::string def, std::vector<std::string> c
 ParamSpec p_qty(std::string name, Dim dim, std::string def, std::string doc);
 ParamSpec p_dtype_map(std::string name, std::string def, std::string doc);
 ParamSpec p_dtype_qty_map(std::string name, Dim dim, std::string def, std::string doc);
+// A map from one of `keys` (e.g. op kinds) to a quantity.
+ParamSpec p_keyed_qty_map(std::string name, Dim dim, std::string def, std::vector<std::string> keys,
+                          std::string key_kind, std::string doc);
 
 // Dtype names accepted as keys in per-dtype maps.
 const std::vector<std::string>& dtype_keys();

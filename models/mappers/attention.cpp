@@ -13,7 +13,8 @@ namespace {
 
 constexpr int64_t kQBlock = 128;
 constexpr int64_t kMinMmaRows = 64;     // matrix-unit instructions work on at least this many query rows
-constexpr double kSoftmaxOpsPerScore = 2;  // exp and rescale per score on the vector units (others overlap)
+constexpr double kSoftmaxOpsPerScore = 2;  // running max and sum per score on the vector units (scale is fused)
+constexpr int64_t kKvBlock = 128;          // keys per inner iteration
 
 class PrefillKernel : public Kernel {
  public:
@@ -45,13 +46,18 @@ class PrefillKernel : public Kernel {
     int64_t offset = s_.seq_kv - s_.seq_q;
     int64_t visible = s_.causal ? std::min(s_.seq_kv, offset + (qb + 1) * kQBlock) : s_.seq_kv;
     double d = s_.head_dim;
+    // Forward: S = QK^T and O = PV (4 D flops per score); one exp per score on the special-function units, which
+    // the matrix units wait for. Backward: five matmuls (2.5x), the exp recomputed, and dQ accumulated in fp32 with
+    // atomics in the cache for every key block visited.
     w.matrix_flops = pass_ * 4.0 * kQBlock * visible * d;
     w.vector_flops = pass_ * kSoftmaxOpsPerScore * rows * visible;
+    w.special_ops = double(rows) * visible;
     double kv = 2.0 * visible * d * eb_;
     double q = rows * d * eb_;
     w.read_bytes = pass_ * (q + kv);
     w.miss_bytes = pass_ * (q + tracker_.access(size_t(b * s_.heads_kv + hkv), kv, res_kv_));
     w.write_bytes = pass_ * rows * d * eb_;
+    if (s_.backward) w.scratch_bytes = double(ceil_div(visible, kKvBlock)) * rows * d * 4 * 2;
   }
 
  private:
@@ -91,6 +97,7 @@ class DecodeKernel : public Kernel {
     double d = s_.head_dim;
     w.matrix_flops = 4.0 * std::max(qrows, kMinMmaRows) * keys * d;
     w.vector_flops = kSoftmaxOpsPerScore * qrows * keys;
+    w.special_ops = double(qrows) * keys;
     double kv = 2.0 * keys * d * eb_;
     double q = qrows * d * eb_;
     w.read_bytes = kv + q;

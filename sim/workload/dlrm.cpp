@@ -146,11 +146,10 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
       b.matmul(P + ".down", MatmulShape{1, B, int64_t(p.count("dcn_rank")), W, true}, x, P + ".v", P + ".low");
       b.matmul(P + ".up", MatmulShape{1, B, W, int64_t(p.count("dcn_rank")), true}, P + ".low", P + ".u",
                P + ".proj", P + ".b");
-      // The first layer's x_l is x0 itself, read once.
-      std::vector<std::string> ins = {"features", P + ".proj"};
-      if (x != "features") ins.push_back(x);
-      b.add_io(P + ".cross", OpKind::elementwise, "cross", ElementwiseShape{B * W, int64_t(ins.size()), 2}, ins,
-               P + ".out");
+      // Eager PyTorch runs the cross as two kernels: x0 * proj, then + x_l.
+      b.add_io(P + ".mul", OpKind::elementwise, "mul", ElementwiseShape{B * W, 2, 1}, {"features", P + ".proj"},
+               P + ".gated");
+      b.add_io(P + ".add", OpKind::elementwise, "add", ElementwiseShape{B * W, 2, 1}, {P + ".gated", x}, P + ".out");
       x = P + ".out";
     }
   }
