@@ -102,7 +102,8 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   if (opt_.cold && cache_) cache_->flush();
   const double cold_delay = opt_.cold && cache_ ? cache_->flush_penalty_s() : 0;
   std::unique_ptr<Kernel> k;
-  if (op.measured_us >= 0 && !MapperRegistry::instance().find(op.kind)) {
+  // Trace ops the readers could not map (variant "unmodelled:<what>") also run for their measured duration.
+  if (op.measured_us >= 0 && (!MapperRegistry::instance().find(op.kind) || op.variant.rfind("unmodelled:", 0) == 0)) {
     rec.modelled = false;
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);

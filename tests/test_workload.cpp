@@ -257,7 +257,7 @@ TEST_CASE("workload input errors point at the offending line", "[workload]") {
   expect_error("generator: transfomer\n", 1, "did you mean 'transformer'");
   expect_error("generator: transformer\nparams:\n  d_model: 64\n  hedas: 4\n", 4, "did you mean 'heads'");
   expect_error("generator: transformer\nparams: {d_model: 64, heads: 4, ffn: 8, layers: 1, vocab: 10}\n"
-               "defaults:\n  mode: train\n",
+               "defaults:\n  mode: pretrain\n",
                4, "mode");
   expect_error("generator: transformer\nparams: {d_model: 64, heads: 6, kv_heads: 4, ffn: 8, layers: 1, vocab: 10}\n",
                2, "multiple of kv_heads");

@@ -153,8 +153,16 @@ Workload model(const nlohmann::json& r) {
                     (r.contains("row_cap") ? ", row_cap: " + std::to_string(need_int(r, "row_cap")) : "") + "}\n";
     return from_generator(y, name);
   }
-  if (mode != "prefill" && mode != "decode")
-    throw InputError("model mode '" + mode + "' is not modelled yet (prefill and decode are)");
+  if (mode == "training" || mode == "fwd_bwd" || mode == "train_step") mode = "train";
+  if (mode != "prefill" && mode != "decode" && mode != "train")
+    throw InputError("model mode '" + mode + "' is not modelled (prefill, decode and train are)");
+  std::string train_opts;
+  if (mode == "train") {
+    bool opt = !r.contains("optimizer") || (r["optimizer"].is_boolean() ? r["optimizer"].get<bool>()
+                                                                        : text(r, "optimizer") != "none");
+    bool recompute = r.contains("recompute") && r["recompute"].is_boolean() && r["recompute"].get<bool>();
+    train_opts = std::string(", optimizer: ") + (opt ? "adamw" : "none") + ", recompute: " + (recompute ? "true" : "false");
+  }
   // The calibration harness's block (see its Kineto traces): LayerNorm, fused qkv, SDPA, fused gate+up, eager silu
   // and mul, no embedding or lm_head.
   int64_t d = need_int(r, "d"), heads = need_int(r, "heads");
@@ -166,9 +174,10 @@ Workload model(const nlohmann::json& r) {
                   ", vocab: 32000, arch: llama, norm: layernorm, rope: false, fuse_qkv: true, fuse_gate_up: true," +
                   " embed: false, lm_head: false, dtype: " + dtype_name(dtype_of(r)) + ", mode: " + mode +
                   ", batch: " + std::to_string(need_int(r, "B")) +
-                  (mode == "prefill" ? ", seq: " + std::to_string(need_int(r, "S")) + ", prefix: " + std::to_string(kv)
-                                     : ", kv: " + std::to_string(kv)) +
-                  "}\n";
+                  (mode == "decode" ? ", kv: " + std::to_string(kv)
+                                    : ", seq: " + std::to_string(need_int(r, "S")) +
+                                          (mode == "prefill" ? ", prefix: " + std::to_string(kv) : "")) +
+                  train_opts + "}\n";
   return from_generator(y, name);
 }
 

@@ -54,6 +54,11 @@ double shape_output_bytes(const Op& op) {
       op.shape);
 }
 
+void WorkloadBuilder::adopt_existing() {
+  for (size_t i = 0; i < w_.ops.size(); ++i)
+    for (const auto& wr : w_.ops[i].writes) producer_[wr.name] = i;
+}
+
 size_t WorkloadBuilder::add(const std::string& name, OpKind kind, const std::string& variant, OpShape shape,
                             std::vector<TensorRef> reads, std::vector<TensorRef> writes) {
   Op op;

@@ -23,6 +23,8 @@ class WorkloadBuilder {
   WorkloadBuilder(Workload& w, DType dtype, SourceMark mark) : w_(w), dtype_(dtype), mark_(std::move(mark)) {}
 
   void set_layer(std::string layer) { layer_ = std::move(layer); }
+  // Takes the ops already in the workload as producers, so ops added now depend on them by tensor name.
+  void adopt_existing();
   DType dtype() const { return dtype_; }
   // A tensor of `elements` in the builder's dtype.
   TensorRef t(const std::string& name, double elements) const { return {name, elements * dtype_bytes(dtype_)}; }

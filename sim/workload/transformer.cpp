@@ -8,6 +8,7 @@
 // consumer finds on chip, and dependencies follow those names (see WorkloadBuilder).
 #include <string>
 
+#include "sim/workload/autograd.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/generator.h"
 
@@ -29,7 +30,11 @@ std::vector<ParamSpec> transformer_specs() {
       p_choice("arch", "llama", {"llama", "gpt2"},
                "llama: rmsnorm, rope, SwiGLU, no biases; gpt2: layernorm, learned positions, GELU, biases"),
       p_choice("dtype", "bf16", {"fp32", "tf32", "fp16", "bf16", "fp8", "int8"}, "weights and activations"),
-      p_choice("mode", "decode", {"prefill", "decode"}, "prefill: `seq` new tokens per sequence; decode: one"),
+      p_choice("mode", "decode", {"prefill", "decode", "train"},
+               "prefill: `seq` new tokens per sequence; decode: one; train: forward, backward and optimizer step "
+               "over `seq` tokens per sequence"),
+      p_bool("recompute", "false", "train: recompute each layer's forward before its backward (activation checkpointing)"),
+      p_choice("optimizer", "adamw", {"adamw", "none"}, "train: weight update after the backward pass"),
       p_count("batch", "1", "sequences processed together", 1),
       p_count("seq", "512", "prefill: new tokens per sequence (ignored by decode, which adds one)", 1),
       p_count("kv", "0", "decode: tokens already in the KV cache of each sequence (ignored by prefill)", 0),
@@ -68,9 +73,10 @@ Dims resolve(const ParamSet& p) {
   x.ffn = p.count("ffn");
   x.vocab = p.count("vocab");
   x.batch = p.count("batch");
-  x.seq_q = p.str("mode") == "prefill" ? int64_t(p.count("seq")) : 1;
+  const std::string mode = p.str("mode");
+  x.seq_q = mode == "decode" ? 1 : int64_t(p.count("seq"));
   // `kv` belongs to decode and `prefix` to prefill, so switching mode with --set never inherits the other's context.
-  x.seq_kv = int64_t(p.count(p.str("mode") == "prefill" ? "prefix" : "kv")) + x.seq_q;
+  x.seq_kv = (mode == "decode" ? int64_t(p.count("kv")) : mode == "prefill" ? int64_t(p.count("prefix")) : 0) + x.seq_q;
   x.tokens = x.batch * x.seq_q;
   x.gpt2 = p.str("arch") == "gpt2";
   x.fuse = p.has("fuse_qkv") ? p.flag("fuse_qkv") : x.gpt2;
@@ -175,7 +181,7 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
   w.name = name;
   const std::string mode = p.str("mode");
   w.description = name + " " + mode + " batch=" + std::to_string(x.batch) +
-                  (mode == "prefill" ? " seq=" + std::to_string(x.seq_q) +
+                  (mode != "decode" ? " seq=" + std::to_string(x.seq_q) +
                                            (p.count("prefix") ? " prefix=" + std::to_string(p.count("prefix")) : "")
                                      : " kv=" + std::to_string(p.count("kv"))) +
                   " layers=" + std::to_string(p.count("layers"));
@@ -205,10 +211,21 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
     b.set_layer("head");
     b.add("final_norm", OpKind::norm, x.gpt2 ? "layernorm" : "rmsnorm", RowShape{x.tokens, x.d},
           {b.t(stream, T * x.d), b.t("final_norm.w", x.d)}, {b.t("final_norm.out", T * x.d)});
-    // Logits only for the last token of each sequence, as generation needs (HF logits_to_keep=1, vLLM).
-    // GPT-2 ties the projection to the token embedding, so it reads the same tensor.
-    b.matmul("lm_head", MatmulShape{1, x.batch, x.vocab, x.d, true}, "final_norm.out",
-             x.gpt2 ? "embed.w" : "lm_head.w", "logits");
+    // Inference needs logits only for the last token of each sequence (HF logits_to_keep=1, vLLM); training needs
+    // them for every token, followed by the cross-entropy's softmax. GPT-2 ties the projection to the embedding.
+    const bool train = mode == "train";
+    const int64_t rows = train ? x.tokens : x.batch;
+    b.matmul("lm_head", MatmulShape{1, rows, x.vocab, x.d, true}, "final_norm.out", x.gpt2 ? "embed.w" : "lm_head.w",
+             "logits");
+    if (train)
+      b.add("cross_entropy", OpKind::softmax, "log_softmax", RowShape{rows, x.vocab},
+            {b.t("logits", double(rows) * x.vocab)}, {b.t("loss.grad_in", double(rows) * x.vocab)});
+  }
+  if (mode == "train") {
+    TrainingOptions t;
+    t.recompute = p.flag("recompute");
+    t.optimizer = p.str("optimizer") == "adamw";
+    append_training_step(w, t);
   }
   return w;
 }
@@ -216,8 +233,8 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
 }  // namespace
 
 XPU_REGISTER_GENERATOR("transformer",
-                       "decoder-only transformer inference (llama or gpt2 family): one prefill pass or one decode "
-                       "step over `batch` sequences with `kv` tokens already cached",
+                       "decoder-only transformer (llama or gpt2 family): one prefill pass, one decode step over "
+                       "`batch` sequences with `kv` tokens cached, or one training step (forward, backward, AdamW)",
                        transformer_specs(), build_transformer);
 
 }  // namespace xpu

@@ -1,0 +1,209 @@
+#include "sim/workload/autograd.h"
+
+#include <map>
+#include <set>
+
+#include "sim/workload/builder.h"
+
+namespace xpu {
+namespace {
+
+class Backward {
+ public:
+  Backward(Workload& w, DType dt) : w_(w), b_(w, dt, w.ops.empty() ? SourceMark{} : w.ops.front().mark) {
+    for (size_t i = 0; i < w.ops.size(); ++i) {
+      const Op& o = w.ops[i];
+      for (const auto& t : o.writes) producer_[t.name] = i;
+      // Weight slots: a shared matmul B operand and its bias, a norm's scale, an embedding table.
+      if (o.kind == OpKind::matmul && std::get<MatmulShape>(o.shape).b_shared)
+        for (size_t r = 1; r < o.reads.size(); ++r) weight_slots_.insert(o.reads[r].name);
+      if (o.kind == OpKind::norm && o.reads.size() > 1) weight_slots_.insert(o.reads[1].name);
+      if (o.kind == OpKind::embedding_bag && !o.reads.empty()) weight_slots_.insert(o.reads[0].name);
+    }
+    b_.adopt_existing();
+  }
+
+  // Emits the backward kernels of forward op `f` (a copy: adding ops may reallocate w_.ops).
+  void op(const Op f) {
+    if (f.measured_us >= 0) return;
+    b_.set_layer(f.layer);
+    const std::string P = f.name + ".bwd";
+    switch (f.kind) {
+      case OpKind::matmul: matmul(f, P); break;
+      case OpKind::attention: attention(f, P); break;
+      case OpKind::norm:
+      case OpKind::softmax: rows(f, P); break;
+      case OpKind::elementwise: elementwise(f, P); break;
+      case OpKind::embedding_bag:
+        if (!f.reads.empty() && !f.writes.empty())
+          emit(P, OpKind::elementwise, "embedding_bwd", ElementwiseShape{elements(f.writes[0]), 1, 1},
+               {grad_of(f.writes[0])}, {f.reads[0]});
+        break;
+      case OpKind::concat:
+      case OpKind::interaction:
+        for (const auto& r : f.reads)
+          if (needs_grad(r))
+            emit(P + "." + r.name, f.kind == OpKind::interaction ? OpKind::interaction : OpKind::elementwise,
+                 "split", f.kind == OpKind::interaction ? f.shape : OpShape{ElementwiseShape{elements(r), 1, 0}},
+                 {grad_of(f.writes[0]), r}, {r});
+        break;
+      case OpKind::collective: break;
+    }
+  }
+
+  // Weights that received a gradient, grouped by the layer of their consumer.
+  std::map<std::string, double> weight_bytes_by_layer() const { return weights_; }
+  Workload& workload() { return w_; }
+  WorkloadBuilder& builder() { return b_; }
+
+ private:
+  double elements(const TensorRef& t) const { return t.bytes / dtype_bytes(b_.dtype()); }
+  bool produced(const TensorRef& t) const { return producer_.count(t.name) > 0; }
+  // Activations get gradients; weights too (recorded for the optimizer); raw inputs do not.
+  bool needs_grad(const TensorRef& t) const { return produced(t) || weight_slots_.count(t.name) > 0; }
+  TensorRef grad_of(const TensorRef& t) const {
+    auto it = grad_.find(t.name);
+    return {it != grad_.end() ? it->second : "d:" + t.name, t.bytes};
+  }
+
+  // Adds an op whose `targets` are the tensors it produces gradients for; a second gradient of the same tensor is
+  // written aside and summed in by an accumulation kernel, as autograd does.
+  void emit(const std::string& name, OpKind kind, const std::string& variant, OpShape shape,
+            std::vector<TensorRef> reads, const std::vector<TensorRef>& targets) {
+    std::vector<TensorRef> writes;
+    std::vector<std::pair<TensorRef, TensorRef>> accumulate;
+    for (const auto& t : targets) {
+      auto it = grad_.find(t.name);
+      if (it == grad_.end()) {
+        grad_[t.name] = "d:" + t.name;
+        writes.push_back({"d:" + t.name, t.bytes});
+      } else {
+        TensorRef part{"d:" + t.name + "#" + std::to_string(++parts_[t.name]), t.bytes};
+        writes.push_back(part);
+        accumulate.push_back({{it->second, t.bytes}, part});
+      }
+    }
+    b_.add(name, kind, variant, std::move(shape), std::move(reads), writes);
+    for (const auto& [total, part] : accumulate)
+      b_.add(part.name + ".acc", OpKind::elementwise, "add", ElementwiseShape{int64_t(elements(total)), 2, 1},
+             {total, part}, {total});
+  }
+
+  void note_weight(const Op& f, const TensorRef& t) {
+    if (!produced(t) && seen_weights_.insert(t.name).second) weights_[f.layer] += t.bytes;
+  }
+
+  void matmul(const Op& f, const std::string& P) {
+    const auto& s = std::get<MatmulShape>(f.shape);
+    if (f.reads.size() < 2 || f.writes.empty()) return;
+    const TensorRef &a = f.reads[0], &bw = f.reads[1];
+    TensorRef dc = grad_of(f.writes[0]);
+    // dA = dC B^T and dB = A^T dC; a weight's gradient sums over the batch of tokens.
+    if (produced(a)) emit(P + ".dA", OpKind::matmul, "dgrad", MatmulShape{s.batch, s.m, s.k, s.n, s.b_shared}, {dc, bw}, {a});
+    if (s.b_shared) {
+      emit(P + ".dB", OpKind::matmul, "wgrad", MatmulShape{1, s.k, s.n, s.batch * s.m, true}, {a, dc}, {bw});
+      note_weight(f, bw);
+    } else {
+      emit(P + ".dB", OpKind::matmul, "wgrad", MatmulShape{s.batch, s.k, s.n, s.m, false}, {a, dc}, {bw});
+    }
+    if (f.reads.size() > 2) note_weight(f, f.reads[2]);  // bias: reduced inside the wgrad epilogue
+  }
+
+  void attention(const Op& f, const std::string& P) {
+    AttentionShape s = std::get<AttentionShape>(f.shape);
+    s.backward = true;
+    std::vector<TensorRef> reads = f.reads;
+    reads.push_back(f.writes[0]);
+    reads.push_back(grad_of(f.writes[0]));
+    // q, k and v that are views of one fused tensor get one gradient tensor of the fused size.
+    std::vector<TensorRef> targets;
+    for (const auto& r : f.reads)
+      if (needs_grad(r) && (targets.empty() || targets.back().name != r.name)) targets.push_back(r);
+    emit(P, OpKind::attention, "backward", s, reads, targets);
+  }
+
+  void rows(const Op& f, const std::string& P) {
+    const auto& s = std::get<RowShape>(f.shape);
+    std::vector<TensorRef> reads = {f.reads[0], grad_of(f.writes[0])};
+    if (f.kind == OpKind::softmax) reads[0] = f.writes[0];  // softmax backward needs its output, not its input
+    emit(P, f.kind, f.variant + "_bwd", s, reads, {f.reads[0]});
+    if (f.kind == OpKind::norm && f.reads.size() > 1) {
+      // The weight gradient is a second kernel: a column reduction over all rows.
+      emit(P + ".dw", OpKind::norm, f.variant + "_wgrad", s, {f.reads[0], grad_of(f.writes[0])}, {f.reads[1]});
+      note_weight(f, f.reads[1]);
+    }
+  }
+
+  void elementwise(const Op& f, const std::string& P) {
+    const auto& s = std::get<ElementwiseShape>(f.shape);
+    if (f.writes.empty()) return;
+    TensorRef dout = grad_of(f.writes[0]);
+    const bool pass_through = f.variant == "add" || f.variant == "copy" || f.variant == "view";
+    for (size_t i = 0; i < f.reads.size(); ++i) {
+      const TensorRef& in = f.reads[i];
+      if (!needs_grad(in)) continue;
+      if (pass_through && !grad_.count(in.name)) {
+        grad_[in.name] = dout.name;  // the gradient flows through unchanged: no kernel
+        continue;
+      }
+      std::vector<TensorRef> reads = {dout};
+      if (!pass_through)
+        for (size_t j = 0; j < f.reads.size(); ++j) reads.push_back(f.reads[j]);
+      emit(P + "." + std::to_string(i), OpKind::elementwise, pass_through ? "add" : f.variant + "_bwd",
+           ElementwiseShape{s.elements, int64_t(reads.size()), pass_through ? 1 : s.flops_per_element + 1}, reads,
+           {in});
+    }
+  }
+
+  Workload& w_;
+  WorkloadBuilder b_;
+  std::map<std::string, size_t> producer_;
+  std::map<std::string, std::string> grad_;  // tensor -> name of its (accumulated) gradient
+  std::map<std::string, int> parts_;
+  std::map<std::string, double> weights_;
+  std::set<std::string> seen_weights_;
+  std::set<std::string> weight_slots_;
+};
+
+}  // namespace
+
+void append_training_step(Workload& w, const TrainingOptions& opt) {
+  if (w.ops.empty()) return;
+  const size_t nfwd = w.ops.size();
+  const DType dt = w.ops.front().dtype;
+  Backward bw(w, dt);
+  // Layers in forward order, to walk them backwards (and recompute each before its backward).
+  std::vector<std::string> layers;
+  std::map<std::string, std::vector<size_t>> ops_of;
+  for (size_t i = 0; i < nfwd; ++i) {
+    if (!ops_of.count(w.ops[i].layer)) layers.push_back(w.ops[i].layer);
+    ops_of[w.ops[i].layer].push_back(i);
+  }
+  for (auto l = layers.rbegin(); l != layers.rend(); ++l) {
+    if (opt.recompute && l != layers.rbegin()) {
+      for (size_t i : ops_of[*l]) {
+        Op copy = w.ops[i];
+        bw.builder().set_layer(copy.layer);
+        bw.builder().add(copy.name + ".recompute", copy.kind, copy.variant, copy.shape, copy.reads, copy.writes);
+      }
+    }
+    const auto& idx = ops_of[*l];
+    for (auto i = idx.rbegin(); i != idx.rend(); ++i) bw.op(w.ops[*i]);
+  }
+  if (!opt.optimizer) return;
+  // AdamW, fused per layer (multi-tensor apply): read fp32 master weight, bf16 gradient, two fp32 moments; write
+  // the weight, the moments and the bf16 copy used by the next forward.
+  WorkloadBuilder ob(w, DType::fp32, w.ops.front().mark);
+  ob.adopt_existing();
+  for (const auto& [layer, bytes] : bw.weight_bytes_by_layer()) {
+    double n = bytes / dtype_bytes(dt);
+    ob.set_layer(layer);
+    ob.add(layer + ".adamw", OpKind::elementwise, "adamw", ElementwiseShape{int64_t(n), 4, 12},
+           {{layer + ".master", 4 * n}, {"d:" + layer + ".grads", bytes}, {layer + ".adam_m", 4 * n},
+            {layer + ".adam_v", 4 * n}},
+           {{layer + ".master", 4 * n}, {layer + ".adam_m", 4 * n}, {layer + ".adam_v", 4 * n},
+            {layer + ".weights", bytes}});
+  }
+}
+
+}  // namespace xpu

@@ -1,0 +1,17 @@
+#pragma once
+// Training steps for any generated forward graph: appends the backward pass that eager autograd would run (two
+// GEMMs per matmul, attention backward, norm and activation backward, gradient accumulation where a tensor feeds
+// several ops), optional activation recomputation, and an AdamW update of the weights with fp32 master copies.
+#include "sim/workload/op.h"
+
+namespace xpu {
+
+struct TrainingOptions {
+  bool recompute = false;   // re-run each layer's forward just before its backward (activation checkpointing)
+  bool optimizer = true;    // AdamW over every weight that received a gradient
+};
+
+// `w` holds a forward pass in issue order; its last op's outputs are seeded with gradients (the loss).
+void append_training_step(Workload& w, const TrainingOptions& opt);
+
+}  // namespace xpu
