@@ -244,3 +244,47 @@ TEST_CASE("host: kernels cannot start faster than the host launches them", "[mod
   CHECK(total(r) == Approx(200 * 20e-6).epsilon(0.05));
   CHECK(r["gpu_busy_s"].get<double>() < 0.2 * total(r));
 }
+
+TEST_CASE("gemm: stream-K spreads a ragged last wave over every unit", "[models][gemm]") {
+  // 204 compute-bound 64x64 tiles on 132 units: data-parallel tiling pays two full waves, stream-K about 1.55.
+  std::vector<std::string> base = {"core.local_memory=40 KiB", "core.load_bytes_per_clk=2048", "l2.bandwidth=200 TB/s",
+                                   "hbm.bandwidth=100 TB/s"};
+  auto with = [&](const std::string& schedule) {
+    auto o = base;
+    o.push_back("core.gemm_schedule=" + schedule);
+    return machine(o);
+  };
+  auto wl = ops("name: ragged\nops:\n  - {name: mm, kind: matmul, m: 768, n: 1056, k: 16384}\n");
+  auto dp = simulate_in_child(with("data_parallel"), wl);
+  auto sk = simulate_in_child(with("stream_k"), wl);
+  CHECK(sk["ops"][0]["mapping"].get<std::string>().find("stream-k") != std::string::npos);
+  CHECK(op_time(sk, 0) / op_time(dp, 0) == Approx(1.55 / 2).epsilon(0.08));
+}
+
+TEST_CASE("gemm: rows that are not 16-byte aligned run the slower fallback", "[models][gemm]") {
+  auto hw = machine({"core.unaligned_efficiency=0.25"});
+  auto aligned = simulate_in_child(hw, ops("name: a\nops:\n  - {name: mm, kind: matmul, m: 4096, n: 4096, k: 4096}\n"));
+  auto odd = simulate_in_child(hw, ops("name: b\nops:\n  - {name: mm, kind: matmul, m: 4096, n: 4095, k: 4096}\n"));
+  CHECK(odd["ops"][0]["mapping"].get<std::string>().find("unaligned") != std::string::npos);
+  CHECK(op_time(odd, 0) > 3 * op_time(aligned, 0));
+}
+
+TEST_CASE("attention: exponentials on the special-function units slow long prefills", "[models][attention]") {
+  auto wl = ops(R"(
+name: attn
+ops:
+  - {name: attn, kind: attention, batch: 1, heads_q: 32, heads_kv: 32, seq_q: 8192, seq_kv: 8192, head_dim: 128}
+)");
+  double no_sfu = op_time(simulate_in_child(machine({"core.special_ops_per_clk=1000000"}), wl), 0);
+  double sfu16 = op_time(simulate_in_child(machine({"core.special_ops_per_clk=16"}), wl), 0);
+  // Per 128x128 block: 2 matmuls x 2 x 128^3 FLOP at 4096/clk (2048 clk), then 16384 exps at 16/clk (1024 clk).
+  CHECK(sfu16 / no_sfu == Approx(1.5).epsilon(0.1));
+}
+
+TEST_CASE("host: an op kind with its own dispatch cost delays the ops after it", "[models][host]") {
+  std::string text = "name: bags\nops:\n";
+  for (int i = 0; i < 20; ++i)
+    text += "  - {name: b" + std::to_string(i) + ", kind: embedding_bag, rows: 1000, dim: 64, batch: 64}\n";
+  auto r = simulate_in_child(machine({"host.op_overhead={embedding_bag: 50 us}"}), ops(text));
+  CHECK(total(r) == Approx(20 * 50e-6).epsilon(0.1));
+}
