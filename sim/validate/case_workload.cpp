@@ -133,7 +133,8 @@ Workload embedding(const nlohmann::json& r) {
   EmbeddingBagShape s{1, need_int(r, "rows"), need_int(r, "dim"), need_int(r, "batch"), need_int(r, "pooling")};
   DType dt = dtype_of(r, "dtype", "float32");
   double eb = dtype_bytes(dt);
-  Op op = single("embedding_bag", OpKind::embedding_bag, dt, s, {{"table", double(s.rows) * s.dim * eb}},
+  // The bytes an embedding bag reads are the gathered rows, not the whole table (the mapper sizes the table itself).
+  Op op = single("embedding_bag", OpKind::embedding_bag, dt, s, {{"table", double(s.batch) * s.pooling * s.dim * eb}},
                  {"bags", double(s.batch) * s.dim * eb});
   return Workload{"embedding_bag", "", {op}, ""};
 }
