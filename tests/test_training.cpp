@@ -82,3 +82,24 @@ TEST_CASE("training: AdamW moves 28 bytes per parameter; recompute re-runs the f
   CHECK(fr > 1.2 * fp);  // about one more forward
   CHECK(fr < 1.4 * fp);
 }
+
+TEST_CASE("moe: mixtral routes each token to 2 of 8 experts; imbalance slows prefill", "[workload][moe]") {
+  Workload w = load_workload("workloads/mixtral-8x7b.yaml", {"mode=prefill", "batch=1", "seq=4096", "layers=1",
+                                                            "embed=false", "lm_head=false"});
+  double expert_tokens = 0, expert_matmuls = 0;
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::matmul && op.name.find(".expert") != std::string::npos) {
+      expert_matmuls += 1;
+      if (op.name.find("gate_proj") != std::string::npos) expert_tokens += std::get<MatmulShape>(op.shape).m;
+    }
+  CHECK(expert_matmuls == 8 * 3);
+  CHECK(expert_tokens == Approx(4096 * 2).margin(8));  // top-2 assignments, rounded up per expert
+  // The busiest of 8 experts gets 3x the mean (3072 tokens), the other 7 share the remaining 5120.
+  Workload skewed = load_workload("workloads/mixtral-8x7b.yaml", {"mode=prefill", "batch=1", "seq=4096", "layers=1",
+                                                                 "expert_imbalance=3"});
+  int64_t busiest = 0;
+  for (const auto& op : skewed.ops)
+    if (op.name.find("expert0.gate_proj") != std::string::npos) busiest = std::get<MatmulShape>(op.shape).m;
+  CHECK(busiest == 3072);
+  REQUIRE_THROWS_AS(load_workload("workloads/mixtral-8x7b.yaml", {"top_k=9"}), InputError);
+}

@@ -6,6 +6,8 @@
 //          embedding (Radford et al. 2019; HuggingFace modeling_gpt2.py).
 // Tensor names are stable across ops (L3.attn.out, L3.k_cache, L3.wq, ...) so that the cache model can tell what a
 // consumer finds on chip, and dependencies follow those names (see WorkloadBuilder).
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "sim/workload/autograd.h"
@@ -46,12 +48,19 @@ std::vector<ParamSpec> transformer_specs() {
       p_bool("rope", "true", "rotary embedding kernel on q and k (llama only)"),
       p_bool("fuse_gate_up", "false", "one matmul producing gate and up side by side (llama only)"),
       p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
+      p_count("experts", "0", "mixture of experts: experts per layer (0: a dense MLP)", 0, 1024),
+      p_count("top_k", "2", "mixture of experts: experts each token is routed to", 1, 64),
+      p_real("expert_imbalance", "1.0",
+             "mixture of experts: tokens of the busiest expert over the mean (1: perfectly balanced routing)", 1,
+             1e6),
   };
 }
 
 struct Dims {
   int64_t d, hq, hkv, hd, ffn, vocab, batch, seq_q, seq_kv, tokens;
   bool gpt2, fuse, rope, fuse_gate_up;
+  int64_t experts, top_k;
+  double imbalance;
   std::string norm;
 };
 
@@ -83,7 +92,79 @@ Dims resolve(const ParamSet& p) {
   x.rope = !x.gpt2 && p.flag("rope");
   x.fuse_gate_up = !x.gpt2 && p.flag("fuse_gate_up");
   x.norm = p.str("norm") != "auto" ? p.str("norm") : (x.gpt2 ? "layernorm" : "rmsnorm");
+  x.experts = int64_t(p.count("experts"));
+  x.top_k = int64_t(p.count("top_k"));
+  x.imbalance = p.real("expert_imbalance");
+  if (x.experts && x.top_k > x.experts)
+    throw InputError(p.at("top_k").mark, "top_k (" + std::to_string(x.top_k) + ") exceeds experts (" +
+                                             std::to_string(x.experts) + ")");
+  if (x.experts && x.gpt2) throw InputError(p.at("experts").mark, "mixture of experts is modelled for arch: llama");
   return x;
+}
+
+// The dense MLP of block `P` from its normed input `h2`, writing P + "mlp".
+void add_mlp(WorkloadBuilder& b, const Dims& x, const std::string& P, const std::string& h2) {
+  const double T = double(x.tokens);
+  auto bias = [&](const std::string& n) { return x.gpt2 ? P + n : std::string(); };
+  auto mm = [&](int64_t m, int64_t k, int64_t n) { return MatmulShape{1, m, n, k, true}; };
+  if (!x.gpt2) {
+    std::string gate = P + "gate", up = P + "up", variant;
+    if (x.fuse_gate_up) {
+      b.matmul(P + "gate_up_proj", mm(x.tokens, x.d, 2 * x.ffn), h2, P + "w_gate_up", P + "gate_up");
+      gate = up = P + "gate_up";
+      variant = "_strided";  // halves of one tensor: the framework falls back to its non-vectorized kernel
+    } else {
+      b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", gate);
+      b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up);
+    }
+    // Eager silu(gate) * up is two kernels: silu (exp, add, divide: ~4 flops) then the product.
+    b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
+          {b.t(gate, T * x.ffn)}, {b.t(P + "silu", T * x.ffn)});
+    b.add(P + "mul", OpKind::elementwise, "mul" + variant, ElementwiseShape{x.tokens * x.ffn, 2, 1},
+          {b.t(P + "silu", T * x.ffn), b.t(up, T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
+  } else {
+    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up"));
+    // tanh-approximated GELU ("gelu_new" in GPT-2): a handful of multiplies and adds plus one tanh.
+    b.add(P + "gelu", OpKind::elementwise, "gelu", ElementwiseShape{x.tokens * x.ffn, 1, 8},
+          {b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
+  }
+  b.matmul(P + "down_proj", mm(x.tokens, x.ffn, x.d), P + "act", P + "w_down", P + "mlp", bias("b_down"));
+}
+
+// Mixture of experts as eager implementations run it (HuggingFace Mixtral): a router GEMM and its softmax/top-k,
+// then for each expert a gather of its tokens, its SwiGLU MLP on those tokens, and a scatter-add of the results.
+// `expert_imbalance` gives the busiest expert that many times the mean load; the others share the rest.
+void add_moe(WorkloadBuilder& b, const Dims& x, const std::string& P, const std::string& h2) {
+  const double T = double(x.tokens), E = double(x.experts);
+  auto mm = [&](int64_t m, int64_t k, int64_t n) { return MatmulShape{1, m, n, k, true}; };
+  b.matmul(P + "router", mm(x.tokens, x.d, x.experts), h2, P + "w_router", P + "router_logits");
+  b.add(P + "topk", OpKind::softmax, "softmax_topk", RowShape{x.tokens, x.experts},
+        {b.t(P + "router_logits", T * E)}, {b.t(P + "routing", T * x.top_k * 2)});
+  const double assignments = T * x.top_k, mean = assignments / E;
+  const double busiest = std::min(assignments, mean * x.imbalance);
+  const double rest = E > 1 ? (assignments - busiest) / (E - 1) : 0;
+  std::string acc;
+  for (int64_t e = 0; e < x.experts; ++e) {
+    const int64_t tokens = int64_t(std::ceil(e == 0 ? busiest : rest));
+    if (tokens <= 0) continue;
+    const double t = double(tokens);
+    const std::string E_ = P + "expert" + std::to_string(e) + ".";
+    b.add(E_ + "gather", OpKind::elementwise, "copy", ElementwiseShape{tokens * x.d, 1, 0},
+          {b.t(h2, t * x.d), b.t(P + "routing", T * x.top_k * 2)}, {b.t(E_ + "in", t * x.d)});
+    b.matmul(E_ + "gate_proj", mm(tokens, x.d, x.ffn), E_ + "in", E_ + "w_gate", E_ + "gate");
+    b.matmul(E_ + "up_proj", mm(tokens, x.d, x.ffn), E_ + "in", E_ + "w_up", E_ + "up");
+    b.add(E_ + "silu", OpKind::elementwise, "silu", ElementwiseShape{tokens * x.ffn, 1, 4}, {b.t(E_ + "gate", t * x.ffn)},
+          {b.t(E_ + "silu", t * x.ffn)});
+    b.add(E_ + "mul", OpKind::elementwise, "mul", ElementwiseShape{tokens * x.ffn, 2, 1},
+          {b.t(E_ + "silu", t * x.ffn), b.t(E_ + "up", t * x.ffn)}, {b.t(E_ + "act", t * x.ffn)});
+    b.matmul(E_ + "down_proj", mm(tokens, x.ffn, x.d), E_ + "act", E_ + "w_down", E_ + "out");
+    // index_add_ into the layer output: reads the expert's rows and the running sum.
+    std::vector<TensorRef> reads = {b.t(E_ + "out", t * x.d)};
+    if (!acc.empty()) reads.push_back(b.t(acc, T * x.d));
+    b.add(E_ + "scatter", OpKind::elementwise, "index_add", ElementwiseShape{tokens * x.d, int64_t(reads.size()), 1},
+          reads, {b.t(P + "mlp", T * x.d)});
+    acc = P + "mlp";
+  }
 }
 
 // One decoder block; `in` is the residual stream entering it. Returns the name of the stream leaving it.
@@ -148,28 +229,8 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   b.add(P + "mlp_norm", OpKind::norm, norm, RowShape{x.tokens, x.d},
         {b.t(P + "resid", T * x.d), b.t(P + "mlp_norm.w", x.d)}, {b.t(P + "mlp_norm.out", T * x.d)});
   const std::string h2 = P + "mlp_norm.out";
-  if (!x.gpt2) {
-    std::string gate = P + "gate", up = P + "up", variant;
-    if (x.fuse_gate_up) {
-      b.matmul(P + "gate_up_proj", mm(x.tokens, x.d, 2 * x.ffn), h2, P + "w_gate_up", P + "gate_up");
-      gate = up = P + "gate_up";
-      variant = "_strided";  // halves of one tensor: the framework falls back to its non-vectorized kernel
-    } else {
-      b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", gate);
-      b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up);
-    }
-    // Eager silu(gate) * up is two kernels: silu (exp, add, divide: ~4 flops) then the product.
-    b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
-          {b.t(gate, T * x.ffn)}, {b.t(P + "silu", T * x.ffn)});
-    b.add(P + "mul", OpKind::elementwise, "mul" + variant, ElementwiseShape{x.tokens * x.ffn, 2, 1},
-          {b.t(P + "silu", T * x.ffn), b.t(up, T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
-  } else {
-    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up"));
-    // tanh-approximated GELU ("gelu_new" in GPT-2): a handful of multiplies and adds plus one tanh.
-    b.add(P + "gelu", OpKind::elementwise, "gelu", ElementwiseShape{x.tokens * x.ffn, 1, 8},
-          {b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
-  }
-  b.matmul(P + "down_proj", mm(x.tokens, x.ffn, x.d), P + "act", P + "w_down", P + "mlp", bias("b_down"));
+  if (x.experts) add_moe(b, x, P, h2);
+  else add_mlp(b, x, P, h2);
   b.add(P + "mlp_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
         {b.t(P + "resid", T * x.d), b.t(P + "mlp", T * x.d)}, {b.t(P + "out", T * x.d)});
   return P + "out";
