@@ -188,6 +188,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
       if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
     }
     uint64_t finish = std::max(compute_end, mem_end);
+    if (w.serial_s > 0) finish = std::max(finish, start + static_cast<uint64_t>(w.serial_s * 1e12 + 0.5));
 
     double energy = 0;
     if (w.matrix_flops > 0) {

@@ -21,6 +21,8 @@ struct TileWork {
   double miss_bytes = 0;    // part of read_bytes that comes from main memory
   double write_bytes = 0;   // bytes stored (to the cache, written back to main memory)
   double scratch_bytes = 0; // short-lived bytes (partial sums) written and read back within the cache only
+  double serial_s = 0;      // dependent-latency chain inside the tile (a warp walking a bag's indices, each load
+                            // waiting for the one before): the tile lasts at least this long after it starts
   Access access = Access::stream;
 };
 

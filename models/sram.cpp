@@ -11,6 +11,9 @@ std::vector<ParamSpec> SramModule::param_specs() {
       p_qty("capacity", Dim::Bytes, "", "capacity"),
       p_qty("bandwidth", Dim::Bandwidth, "", "aggregate read+write bandwidth of all banks/slices"),
       p_qty("latency", Dim::Time, "150 ns", "load-to-use latency of a hit as seen by a core"),
+      p_qty("miss_latency", Dim::Time, "0 s",
+            "load-to-use latency of a lone dependent load that misses and goes to main memory (a pointer chase, no "
+            "queueing), for chains of dependent gathers; 0 s: use the data path's loaded memory latency"),
       p_real("usable_fraction", "0.9",
              "share of the capacity that holds reusable data (the rest is lost to set conflicts and partitioning)",
              0.01, 1),
@@ -29,6 +32,7 @@ SramModule::SramModule(sc_core::sc_module_name name, const ParamSet& p) : Compon
   if (bw_ <= 0) throw InputError(p.at("bandwidth").mark, std::string(this->name()) + ".bandwidth must be > 0");
   port_.configure(bw_);
   latency_ps_ = static_cast<uint64_t>(std::llround(p.qty("latency") * 1e12));
+  miss_latency_s_ = p.qty("miss_latency");
   pj_read_ = p.qty("read_energy");
   pj_write_ = p.qty("write_energy");
 }

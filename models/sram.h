@@ -18,6 +18,8 @@ class SramModule : public Component, public CacheLevel {
 
   uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) override;
   uint64_t latency_ps() const override { return latency_ps_; }
+  // Load-to-use latency of a lone dependent load that misses here and goes to main memory (0: not given).
+  double miss_latency_s() const { return miss_latency_s_; }
   double peak_bandwidth() const override { return bw_; }
   double capacity_bytes() const override { return capacity_; }
   double resident_fraction(const std::string& tensor, double bytes) const override;
@@ -33,6 +35,7 @@ class SramModule : public Component, public CacheLevel {
   struct Entry { std::string name; double bytes; };
   double capacity_ = 0, usable_ = 0, bw_ = 0, pj_read_ = 0, pj_write_ = 0;
   uint64_t latency_ps_ = 0;
+  double miss_latency_s_ = 0;
   BandwidthServer port_;
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;

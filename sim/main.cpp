@@ -15,6 +15,7 @@
 #include "sim/report_summary.h"
 #include "sim/report_trace.h"
 #include "sim/simulation.h"
+#include "sim/trace/replay_command.h"
 #include "sim/validate/validate.h"
 #include "sim/workload/loader.h"
 
@@ -25,7 +26,7 @@ namespace {
 struct RunArgs {
   std::string hw, workload, json, trace, csv;
   std::vector<std::string> overrides, sets;
-  bool cold = false, quiet = false;
+  bool cold = false, quiet = false, no_memory_check = false;
   size_t top = 10;
 };
 
@@ -55,6 +56,7 @@ int cmd_run(const RunArgs& a) {
   std::unique_ptr<xpu::Progress> progress;
   xpu::RunOptions opt;
   opt.cold = a.cold;
+  opt.check_memory = !a.no_memory_check;
   opt.record_tiles = !a.trace.empty();
   if (!a.quiet) {
     progress = std::make_unique<xpu::Progress>("simulating " + wl.name, wl.ops.size());
@@ -123,6 +125,8 @@ int main(int argc, char** argv) {
   r->add_option("--trace", run.trace, "write a Chrome/Perfetto trace here");
   r->add_option("--csv", run.csv, "write one row per op here");
   r->add_flag("--cold", run.cold, "flush the cache before every kernel (default: keep what earlier kernels left)");
+  r->add_flag("--no-memory-check", run.no_memory_check,
+              "simulate even when the workload's footprint exceeds the device memory (timing studies)");
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   r->add_flag("-q,--quiet", run.quiet, "no progress on stderr");
 
@@ -137,6 +141,9 @@ int main(int argc, char** argv) {
   v->add_flag("--warm", val.warm, "compare with ms_warm (operands left in L2) instead of ms_cold");
   v->add_flag("--rows", val.rows, "also print every row with its measured and simulated time");
   v->add_flag("-q,--quiet", val.quiet, "no progress on stderr");
+
+  xpu::ReplayArgs rep;
+  auto* rp = xpu::add_replay_command(app, rep);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -158,6 +165,7 @@ int main(int argc, char** argv) {
   try {
     if (r->parsed()) return cmd_run(run);
     if (v->parsed()) return cmd_validate(val);
+    if (rp->parsed()) return xpu::cmd_replay(rep);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
         std::cerr << "xpusim: error: no component type or generator named '" << what

@@ -76,6 +76,7 @@ nlohmann::json result_to_json(const RunResult& r) {
   j["components"] = std::move(comps);
 
   j["effective_config"] = r.effective_config.is_null() ? nlohmann::json::object() : r.effective_config;
+  j["memory"] = r.memory.is_null() ? nlohmann::json::object() : r.memory;
   return j;
 }
 

@@ -67,6 +67,7 @@ struct RunResult {
   std::vector<TileRecord> tiles;
   std::vector<ComponentRecord> components;
   nlohmann::json effective_config;  // hardware config after overlays and -p overrides
+  nlohmann::json memory;            // footprint against capacity: weights, KV cache, optimizer, peak activations
 };
 
 }  // namespace xpu

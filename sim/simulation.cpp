@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 
@@ -9,6 +10,7 @@
 #include "sim/dispatcher.h"
 #include "sim/edge_port.h"
 #include "sim/registry.h"
+#include "sim/workload/footprint.h"
 
 namespace xpu {
 namespace {
@@ -96,6 +98,17 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   if (!cache) { to_memory.insert(to_memory.begin(), to_cache.begin(), to_cache.end()); to_cache.clear(); }
   core->bind_memory(to_cache, cache, to_memory, lat_cache, lat_mem);
 
+  // A workload that does not fit the device memory is reported rather than simulated as if it did.
+  const Footprint need = memory_footprint(wl);
+  const double capacity = dynamic_cast<MainMemory*>(comps[mem].get())->capacity_bytes();
+  if (opt.check_memory && need.total() > capacity) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "needs %.2f GB of device memory but '%s' holds %.2f GB (short by %.2f GB): ",
+                  need.total() / 1e9, hw.components[mem].name.c_str(), capacity / 1e9, (need.total() - capacity) / 1e9);
+    throw InputError(SourceMark{wl.source, 0, 0}, "workload '" + wl.name + "' " + buf + need.describe() +
+                                                      "; use more devices, a smaller batch or a larger memory");
+  }
+
   RunResult res;
   if (opt.record_tiles) core->record_tiles(&res.tiles, opt.tile_limit);
   Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, opt);
@@ -155,6 +168,9 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   }
   res.energy_j = res.energy_compute_j + res.energy_data_j + res.energy_static_j;
   res.effective_config = tree_to_json(hw.tree);
+  res.memory = {{"weights_bytes", need.weights}, {"kv_cache_bytes", need.kv_cache}, {"optimizer_bytes", need.optimizer},
+                {"activations_peak_bytes", need.activations}, {"total_bytes", need.total()},
+                {"capacity_bytes", capacity}};
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
 }

@@ -14,6 +14,7 @@ struct RunOptions {
   bool cold = false;           // flush the cache before every kernel (as microbenchmarks with an L2 flush do)
   bool record_tiles = false;   // keep per-tile records for the timeline
   size_t tile_limit = 200000;
+  bool check_memory = true;    // refuse a workload whose footprint exceeds the device memory
   std::function<void(size_t done, size_t total)> progress;  // called as ops complete
 };
 

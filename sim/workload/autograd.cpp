@@ -51,6 +51,8 @@ class Backward {
     }
   }
 
+  // Recomputed copies of activations are activations too.
+  void note_produced(const std::string& name) { producer_[name] = 0; }
   // Weights that received a gradient, grouped by the layer of their consumer.
   std::map<std::string, double> weight_bytes_by_layer() const { return weights_; }
   Workload& workload() { return w_; }
@@ -179,16 +181,34 @@ void append_training_step(Workload& w, const TrainingOptions& opt) {
     if (!ops_of.count(w.ops[i].layer)) layers.push_back(w.ops[i].layer);
     ops_of[w.ops[i].layer].push_back(i);
   }
+  // Forward layers that read each tensor: a layer's internal tensors are those only it reads.
+  std::map<std::string, std::set<std::string>> readers;
+  for (size_t i = 0; i < nfwd; ++i)
+    for (const auto& t : w.ops[i].reads) readers[t.name].insert(w.ops[i].layer);
   for (auto l = layers.rbegin(); l != layers.rend(); ++l) {
+    // Recomputation writes fresh copies of the layer's internal tensors just before its backward, so the forward
+    // ones die early (the memory saving) and the backward reads the copies.
+    std::map<std::string, std::string> rename;
     if (opt.recompute && l != layers.rbegin()) {
+      for (size_t i : ops_of[*l])
+        for (const auto& t : w.ops[i].writes)
+          if (readers[t.name].size() == 1 && readers[t.name].count(*l)) rename[t.name] = t.name + ".rc";
       for (size_t i : ops_of[*l]) {
         Op copy = w.ops[i];
+        for (auto& t : copy.reads) if (rename.count(t.name)) t.name = rename[t.name];
+        for (auto& t : copy.writes) if (rename.count(t.name)) t.name = rename[t.name];
         bw.builder().set_layer(copy.layer);
+        for (const auto& t : copy.writes) bw.note_produced(t.name);
         bw.builder().add(copy.name + ".recompute", copy.kind, copy.variant, copy.shape, copy.reads, copy.writes);
       }
     }
     const auto& idx = ops_of[*l];
-    for (auto i = idx.rbegin(); i != idx.rend(); ++i) bw.op(w.ops[*i]);
+    for (auto i = idx.rbegin(); i != idx.rend(); ++i) {
+      Op f = w.ops[*i];
+      for (auto& t : f.reads) if (rename.count(t.name)) t.name = rename[t.name];
+      for (auto& t : f.writes) if (rename.count(t.name)) t.name = rename[t.name];
+      bw.op(f);
+    }
   }
   if (!opt.optimizer) return;
   // AdamW, fused per layer (multi-tensor apply): read fp32 master weight, bf16 gradient, two fp32 moments; write

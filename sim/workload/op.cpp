@@ -1,9 +1,9 @@
 #include "sim/workload/op.h"
 
 #include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
+#include <queue>
 #include <cctype>
 #include <stdexcept>
 
@@ -99,7 +99,7 @@ double Op::min_bytes() const {
 }
 
 std::vector<size_t> topological_order(const Workload& w) {
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS>;
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
   Graph g(w.ops.size());
   for (size_t i = 0; i < w.ops.size(); ++i) {
     for (size_t d : w.ops[i].deps) {
@@ -109,30 +109,27 @@ std::vector<size_t> topological_order(const Workload& w) {
       boost::add_edge(d, i, g);
     }
   }
-  std::vector<size_t> rev;
-  try {
-    boost::topological_sort(g, std::back_inserter(rev));
-  } catch (const boost::not_a_dag&) {
-    // Find one op on a cycle to name: repeatedly strip ops with no unresolved deps; what remains is cyclic.
-    std::vector<size_t> indeg(w.ops.size(), 0);
-    for (size_t i = 0; i < w.ops.size(); ++i) indeg[i] = w.ops[i].deps.size();
-    std::vector<std::vector<size_t>> users(w.ops.size());
-    for (size_t i = 0; i < w.ops.size(); ++i)
-      for (size_t d : w.ops[i].deps) users[d].push_back(i);
-    std::vector<size_t> q;
-    for (size_t i = 0; i < indeg.size(); ++i)
-      if (!indeg[i]) q.push_back(i);
-    while (!q.empty()) {
-      size_t i = q.back();
-      q.pop_back();
-      for (size_t u : users[i])
-        if (--indeg[u] == 0) q.push_back(u);
-    }
+  // Kahn's algorithm taking the lowest-numbered ready op first: the program order whenever the dependencies allow
+  // it, which is the order an eager framework issues kernels in.
+  std::vector<size_t> indeg(w.ops.size(), 0);
+  for (size_t v = 0; v < w.ops.size(); ++v) indeg[v] = boost::in_degree(v, g);
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  for (size_t v = 0; v < indeg.size(); ++v)
+    if (!indeg[v]) ready.push(v);
+  std::vector<size_t> order;
+  order.reserve(w.ops.size());
+  while (!ready.empty()) {
+    size_t v = ready.top();
+    ready.pop();
+    order.push_back(v);
+    for (auto [e, end] = boost::out_edges(v, g); e != end; ++e)
+      if (--indeg[boost::target(*e, g)] == 0) ready.push(boost::target(*e, g));
+  }
+  if (order.size() != w.ops.size()) {
     for (size_t i = 0; i < indeg.size(); ++i)
       if (indeg[i]) throw InputError(w.ops[i].mark, "dependency cycle through op '" + w.ops[i].name + "'");
-    throw InputError("workload has a dependency cycle");
   }
-  return std::vector<size_t>(rev.rbegin(), rev.rend());
+  return order;
 }
 
 }  // namespace xpu

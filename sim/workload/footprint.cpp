@@ -1,0 +1,71 @@
+#include "sim/workload/footprint.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace xpu {
+
+std::string Footprint::describe() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "weights %.2f GB, KV cache %.2f GB, optimizer state %.2f GB, activations %.2f GB",
+                weights / 1e9, kv_cache / 1e9, optimizer / 1e9, activations / 1e9);
+  return buf;
+}
+
+Footprint memory_footprint(const Workload& w) {
+  Footprint f;
+  std::vector<size_t> order = topological_order(w);
+  std::map<std::string, double> produced;  // tensor -> bytes (largest write)
+  for (const auto& op : w.ops)
+    for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
+  // Resident inputs, each counted once at its largest size.
+  std::map<std::string, std::pair<double, int>> resident;  // name -> (bytes, class 0 weight, 1 kv, 2 optimizer)
+  for (const auto& op : w.ops)
+    for (size_t r = 0; r < op.reads.size(); ++r) {
+      const TensorRef& t = op.reads[r];
+      if (produced.count(t.name)) continue;
+      int cls = op.variant == "adamw" ? 2 : (op.kind == OpKind::attention && (r == 1 || r == 2)) ? 1 : 0;
+      auto& e = resident[t.name];
+      e.first = std::max(e.first, t.bytes);
+      e.second = std::max(e.second, cls);
+    }
+  // A tensor read larger than any write of it held data before the run (a KV cache the step appends to).
+  for (const auto& op : w.ops)
+    for (size_t r = 0; r < op.reads.size(); ++r) {
+      const TensorRef& t = op.reads[r];
+      auto p = produced.find(t.name);
+      if (p == produced.end() || t.bytes <= p->second) continue;
+      auto& e = resident[t.name + " (before the run)"];
+      e.first = std::max(e.first, t.bytes - p->second);
+      e.second = std::max(e.second, op.kind == OpKind::attention ? 1 : 0);
+    }
+  for (const auto& [name, e] : resident) (e.second == 2 ? f.optimizer : e.second == 1 ? f.kv_cache : f.weights) += e.first;
+  // Optimizer state is written back in place: the moments and master weights it produces are resident too.
+  std::set<std::string> optimizer_state;
+  for (const auto& op : w.ops)
+    if (op.variant == "adamw")
+      for (const auto& t : op.writes)
+        if (!resident.count(t.name) && optimizer_state.insert(t.name).second) f.optimizer += t.bytes;
+  // Liveness of produced tensors over the issue order.
+  std::map<std::string, size_t> first, last;
+  for (size_t pos = 0; pos < order.size(); ++pos) {
+    const Op& op = w.ops[order[pos]];
+    for (const auto& t : op.writes)
+      if (!first.count(t.name) && !optimizer_state.count(t.name)) first[t.name] = pos;
+    for (const auto& t : op.reads)
+      if (produced.count(t.name)) last[t.name] = pos;
+  }
+  std::vector<double> delta(order.size() + 1, 0);
+  for (const auto& [name, pos] : first) {
+    size_t end = last.count(name) ? std::max(last[name], pos) : pos;
+    delta[pos] += produced[name];
+    delta[end + 1] -= produced[name];
+  }
+  double live = 0;
+  for (double d : delta) f.activations = std::max(f.activations, live += d);
+  return f;
+}
+
+}  // namespace xpu
