@@ -99,8 +99,10 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   rec.start_s = now * 1e-12;
   rec.flops = op.flops();
   rec.min_bytes = op.min_bytes();
-  if (opt_.cold && cache_) cache_->flush();
-  const double cold_delay = opt_.cold && cache_ ? cache_->flush_penalty_s() : 0;
+  const bool flush = cache_ && (opt_.cold || (opt_.cold_start && !launched_any_));
+  launched_any_ = true;
+  if (flush) cache_->flush();
+  const double cold_delay = flush ? cache_->flush_penalty_s() : 0;
   std::unique_ptr<Kernel> k;
   // Trace ops the readers could not map (variant "unmodelled:<what>") also run for their measured duration.
   if (op.measured_us >= 0 && (!MapperRegistry::instance().find(op.kind) || op.variant.rfind("unmodelled:", 0) == 0)) {

@@ -44,6 +44,7 @@ class Dispatcher : public sc_core::sc_module {
   std::vector<double> padded_flops_;
   uint64_t stream_free_ps_ = 0;
   unsigned inflight_ = 0;
+  bool launched_any_ = false;
   size_t done_count_ = 0;
   uint64_t events_ = 0;
   double busy_s_ = 0;

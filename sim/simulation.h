@@ -11,7 +11,8 @@
 namespace xpu {
 
 struct RunOptions {
-  bool cold = false;           // flush the cache before every kernel (as microbenchmarks with an L2 flush do)
+  bool cold = false;           // flush the cache before every kernel
+  bool cold_start = false;     // flush it once, before the first kernel (a benchmark that flushes per call)
   bool record_tiles = false;   // keep per-tile records for the timeline
   size_t tile_limit = 200000;
   bool check_memory = true;    // refuse a workload whose footprint exceeds the device memory
