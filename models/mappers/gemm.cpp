@@ -22,7 +22,7 @@ struct TileShape { int64_t m, n; };
 const TileShape kShapes[] = {{128, 256}, {256, 128}, {128, 128}, {128, 64}, {64, 128}, {64, 64}};
 constexpr int64_t kGroupM = 8;  // swizzle: tiles walk N within groups of 8 M-tiles
 constexpr int64_t kStepK = 64;  // K depth of one pipeline stage (one stream-K iteration)
-constexpr int64_t kChunkIters = 8;  // stream-K reuse is tracked per 512-deep K chunk of each panel
+constexpr int64_t kChunkIters = 1;  // stream-K reuse is tracked per K iteration of each panel (units split tiles there)
 
 struct Plan {
   TileShape t{128, 128};
