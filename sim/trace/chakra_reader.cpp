@@ -1,0 +1,267 @@
+// Chakra execution traces (MLCommons): a GlobalMetadata message, then Node messages, each preceded by its length
+// as a varint. Read one message at a time, so a trace of millions of nodes never sits in memory as protobufs.
+// GPU compute nodes keep their measured duration (the PyTorch-converted traces name kernels, not ops), or are
+// modelled from num_ops / tensor_size where the producer recorded them; collectives become collective ops.
+#include <cmath>
+#include <filesystem>
+#include <regex>
+#include <unordered_map>
+
+#include "chakra_et.pb.h"
+#include "sim/trace/trace_names.h"
+#include "sim/trace/trace_deps.h"
+#include "sim/trace/trace_file.h"
+#include "sim/trace/trace_reader.h"
+
+namespace xpu {
+namespace {
+
+namespace pb = xpu_chakra;
+namespace fs = std::filesystem;
+
+// Varint length prefix; false at a clean end of file (before its first byte).
+bool read_length(TraceFile& f, uint64_t& len) {
+  len = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    int b = f.get();
+    if (b < 0) {
+      if (shift == 0) return false;
+      f.fail("truncated file: the data ends inside a message length");
+    }
+    len |= uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  f.fail("malformed message length (a varint of more than 10 bytes): not a Chakra trace?");
+}
+
+bool next_message(TraceFile& f, std::string& buf, const std::string& what) {
+  uint64_t len;
+  if (!read_length(f, len)) return false;
+  if (len > (uint64_t(1) << 30)) f.fail("message length " + std::to_string(len) + " is implausible: not a Chakra trace?");
+  buf.resize(len);
+  f.read_exact(buf.data(), len, what);
+  return true;
+}
+
+double attr_number(const pb::AttributeProto& a) {
+  switch (a.value_case()) {
+    case pb::AttributeProto::kDoubleVal: return a.double_val();
+    case pb::AttributeProto::kFloatVal: return a.float_val();
+    case pb::AttributeProto::kInt32Val: return a.int32_val();
+    case pb::AttributeProto::kInt64Val: return double(a.int64_val());
+    case pb::AttributeProto::kUint32Val: return a.uint32_val();
+    case pb::AttributeProto::kUint64Val: return double(a.uint64_val());
+    case pb::AttributeProto::kSint32Val: return a.sint32_val();
+    case pb::AttributeProto::kSint64Val: return double(a.sint64_val());
+    case pb::AttributeProto::kFixed32Val: return a.fixed32_val();
+    case pb::AttributeProto::kFixed64Val: return double(a.fixed64_val());
+    case pb::AttributeProto::kSfixed32Val: return a.sfixed32_val();
+    case pb::AttributeProto::kSfixed64Val: return double(a.sfixed64_val());
+    case pb::AttributeProto::kBoolVal: return a.bool_val() ? 1 : 0;
+    default: return NAN;
+  }
+}
+
+struct Attrs {
+  std::unordered_map<std::string, double> num;
+  std::unordered_map<std::string, std::string> text;
+  explicit Attrs(const pb::Node& n) {
+    for (const auto& a : n.attr()) {
+      if (a.value_case() == pb::AttributeProto::kStringVal) text[a.name()] = a.string_val();
+      else if (double v = attr_number(a); !std::isnan(v)) num[a.name()] = v;
+    }
+  }
+  double get(const std::string& k, double def = -1) const {
+    auto it = num.find(k);
+    return it == num.end() ? def : it->second;
+  }
+};
+
+std::string comm_name(int type) {
+  switch (type) {
+    case pb::ALL_REDUCE: case pb::REDUCE: return "all_reduce";
+    case pb::ALL_GATHER: case pb::GATHER: return "all_gather";
+    case pb::REDUCE_SCATTER: case pb::REDUCE_SCATTER_BLOCK: case pb::SCATTER: return "reduce_scatter";
+    case pb::ALL_TO_ALL: return "all_to_all";
+    case pb::BROADCAST: return "broadcast";
+    case pb::BARRIER: return "barrier";
+    default: return "";
+  }
+}
+
+// Chakra writes one file per rank, <prefix>.<rank>.et: the group of a collective is the number of ranks beside it,
+// since the node itself does not say.
+int64_t ranks_beside(const std::string& path) {
+  static const std::regex rank_file(R"((.*)\.(\d+)\.et(\.gz)?)");
+  std::smatch m;
+  std::string base = fs::path(path).filename().string();
+  if (!std::regex_match(base, m, rank_file)) return 0;
+  std::string prefix = m[1];
+  int64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path(), ec)) {
+    std::smatch m2;
+    std::string other = e.path().filename().string();
+    if (std::regex_match(other, m2, rank_file) && m2[1] == prefix) ++n;
+  }
+  return n;
+}
+
+// num_ops and tensor_size without a shape: a dense GEMM when the arithmetic intensity is GEMM-like, else a
+// streaming kernel moving `tensor_size` bytes; either way the machine's compute and memory ceilings both count.
+Op op_from_counts(const std::string& name, double ops, double bytes, DType dt, double measured_us) {
+  Op op;
+  op.name = name;
+  op.dtype = op.out_dtype = dt;
+  op.measured_us = measured_us;
+  double e = dtype_bytes(dt);
+  if (ops > 0 && ops >= 16 * std::max(bytes, 1.0)) {
+    int64_t m = std::max<int64_t>(1, std::llround(std::cbrt(ops / 2)));
+    op.kind = OpKind::matmul;
+    op.variant = "from num_ops";
+    op.shape = MatmulShape{1, m, m, m, true};
+    op.reads = {{"", double(m) * m * e}, {"", double(m) * m * e}};
+    op.writes = {{"", double(m) * m * e}};
+  } else {
+    int64_t elements = std::max<int64_t>(1, std::llround(bytes / (2 * e)));
+    op.kind = OpKind::elementwise;
+    op.variant = "from tensor_size";
+    op.shape = ElementwiseShape{elements, 1, ops / double(elements)};
+    op.reads = {{"", elements * e}};
+    op.writes = {{"", elements * e}};
+  }
+  return op;
+}
+
+DType dtype_of_inputs(const pb::Node& n) {
+  // types is a Python-literal list: "['Tensor(c10::BFloat16)', 'Int', ...]"; the first tensor type decides.
+  const std::string& t = n.inputs().types();
+  for (const char* key : {"BFloat16", "Half", "Float8", "float", "double"})
+    if (t.find(key) != std::string::npos) {
+      std::string k = key;
+      return k == "BFloat16" ? DType::bf16 : k == "Half" ? DType::fp16 : k == "Float8" ? DType::fp8 : DType::fp32;
+    }
+  return DType::fp32;
+}
+
+}  // namespace
+
+TraceWorkload read_chakra(const std::string& path) {
+  TraceFile f(path);
+  TraceWorkload out;
+  out.stats.format = "chakra";
+  std::string buf;
+  pb::GlobalMetadata meta;
+  if (!next_message(f, buf, "the GlobalMetadata message"))
+    throw InputError(SourceMark{path, 0, 0}, "empty trace file (expected a Chakra GlobalMetadata message)");
+  if (!meta.ParseFromString(buf))
+    throw InputError(SourceMark{path, 0, 0}, "not a Chakra trace: the first message is not a GlobalMetadata");
+  std::string version = meta.version();
+  for (const auto& a : meta.attr())
+    if (a.name() == "schema" && a.value_case() == pb::AttributeProto::kStringVal) version = a.string_val();
+  if (!version.empty()) out.stats.notes.push_back("schema " + version);
+
+  Workload& w = out.workload;
+  w.name = strip_gz(fs::path(path).filename().string());
+  w.source = path;
+  std::vector<uint64_t> ids;
+  std::vector<std::vector<uint64_t>> dep_ids;
+  std::vector<long> op_of_node;
+  std::vector<std::string> names;
+  int64_t ranks = -1;  // computed on the first collective
+  size_t host = 0, zero_dur = 0;
+  pb::Node n;
+  for (size_t k = 0; next_message(f, buf, "Node message #" + std::to_string(k + 1)); ++k) {
+    if (!n.ParseFromString(buf))
+      throw InputError(SourceMark{path, 0, 0}, "Node message #" + std::to_string(k + 1) + " is not a valid Chakra Node");
+    Attrs at(n);
+    ids.push_back(n.id());
+    names.push_back(n.name());
+    std::vector<uint64_t> d(n.data_deps().begin(), n.data_deps().end());
+    d.insert(d.end(), n.ctrl_deps().begin(), n.ctrl_deps().end());
+    dep_ids.push_back(std::move(d));
+    op_of_node.push_back(-1);
+    double dur = double(n.duration_micros());
+    bool on_host = at.get("is_cpu_op", 0) != 0;
+    Op op;
+    if (on_host && (n.type() == pb::COMP_NODE || n.type() == pb::COMM_COLL_NODE)) {
+      ++host;  // host-side calls: their order reaches the kernels through resolve_deps
+      continue;
+    } else if (n.type() == pb::COMP_NODE) {
+      if (!n.duration_micros()) ++zero_dur;
+      double ops = at.get("num_ops"), bytes = at.get("tensor_size");
+      if (ops > 0 || bytes > 0) {
+        op = op_from_counts(n.name(), std::max(ops, 0.0), std::max(bytes, 0.0), dtype_of_inputs(n), dur);
+        ++out.stats.mapped;
+      } else {
+        std::string s = short_kernel_name(n.name());
+        op = unmodelled_op(s, s, dur);
+        out.stats.unmodelled_one(s);
+      }
+    } else if (n.type() == pb::COMM_COLL_NODE || n.type() == pb::COMM_SEND_NODE || n.type() == pb::COMM_RECV_NODE) {
+      CollectiveShape s;
+      s.op = n.type() == pb::COMM_COLL_NODE ? comm_name(int(at.get("comm_type", 0))) : "send_recv";
+      if (s.op.empty()) s.op = collective_name(n.name());
+      s.bytes = int64_t(std::max(0.0, at.get("comm_size", 0)));
+      s.group = int64_t(at.get("comm_group_size", at.get("group_size", 0)));
+      if (s.group <= 0 && n.type() != pb::COMM_COLL_NODE) s.group = 2;
+      if (s.group <= 0) {
+        if (ranks < 0) ranks = ranks_beside(path);
+        s.group = ranks;
+      }
+      if (s.op.empty() || s.op == "barrier") {
+        out.stats.skip(n.name() + ": collective type " + std::to_string(int(at.get("comm_type", -1))) + " not modelled");
+        continue;
+      }
+      if (s.group <= 1 && dur > 0) {
+        // A rank's file alone does not say how many ranks took part: keep what it measured.
+        op = unmodelled_op(short_kernel_name(n.name()), s.op + " (group size unknown)", dur);
+        out.stats.unmodelled_one(op.variant.substr(11));
+      } else {
+        op.name = short_kernel_name(n.name());
+        op.kind = OpKind::collective;
+        op.variant = s.op;
+        op.shape = s;
+        op.reads = {{"", double(s.bytes)}};
+        op.writes = {{"", double(s.bytes)}};
+        op.measured_us = dur > 0 ? dur : -1;
+        ++out.stats.mapped;
+      }
+    } else {
+      out.stats.skip(pb::NodeType_Name(n.type()) + " nodes are not modelled");
+      continue;
+    }
+    for (size_t r = 0; r < op.reads.size(); ++r) op.reads[r].name = "n" + std::to_string(n.id()) + ".in" + std::to_string(r);
+    for (size_t r = 0; r < op.writes.size(); ++r) op.writes[r].name = "n" + std::to_string(n.id()) + ".out" + std::to_string(r);
+    op.mark = SourceMark{path, 0, 0};
+    op_of_node.back() = long(w.ops.size());
+    w.ops.push_back(std::move(op));
+  }
+  if (host) out.stats.notes.push_back(std::to_string(host) + " host (CPU) nodes: not device work, their ordering kept");
+  if (zero_dur)
+    out.stats.notes.push_back(std::to_string(zero_dur) + " GPU compute nodes record no duration (under 1 us): taken as 0");
+
+  std::unordered_map<uint64_t, size_t> index;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (!index.emplace(ids[i], i).second)
+      throw InputError(SourceMark{path, 0, 0}, "two nodes have id " + std::to_string(ids[i]));
+  std::vector<std::vector<size_t>> deps(ids.size());
+  size_t missing = 0;
+  for (size_t i = 0; i < ids.size(); ++i)
+    for (uint64_t id : dep_ids[i]) {
+      auto it = index.find(id);
+      if (it == index.end()) ++missing;
+      else deps[i].push_back(it->second);
+    }
+  if (missing) out.stats.notes.push_back(std::to_string(missing) + " dependencies on nodes absent from the file ignored");
+  size_t cyclic = 0;
+  auto resolved = resolve_deps(std::move(deps), op_of_node, w.ops.size(), names, path, &cyclic);
+  if (cyclic)
+    out.stats.warnings.push_back("dropped " + std::to_string(cyclic) +
+                                 " dependency edge(s) closing a cycle (the trace's dependencies are not acyclic)");
+  for (size_t i = 0; i < w.ops.size(); ++i) w.ops[i].deps = std::move(resolved[i]);
+  w.description = "replay of " + w.name + " (" + std::to_string(w.ops.size()) + " device nodes)";
+  return out;
+}
+
+}  // namespace xpu

@@ -1,0 +1,91 @@
+#include "sim/trace/replay_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "sim/hardware.h"
+#include "sim/progress.h"
+#include "sim/report_json.h"
+#include "sim/report_summary.h"
+#include "sim/simulation.h"
+#include "sim/trace/trace_names.h"
+#include "sim/trace/replay_compare.h"
+#include "sim/trace/trace_reader.h"
+
+namespace xpu {
+namespace {
+
+// Configs describe one device, so a collective among several cannot be simulated: one the trace timed keeps its
+// measured duration instead of failing the whole replay; an untimed one is an error here, before simulating
+// (the mapper would raise it inside a SystemC process, where it no longer reads as a user error).
+void prepare_collectives(Workload& w, TraceStats& s) {
+  for (Op& op : w.ops) {
+    if (op.kind != OpKind::collective || is_unmodelled(op)) continue;
+    const auto& c = std::get<CollectiveShape>(op.shape);
+    if (c.group <= 1) continue;
+    std::string what = c.op + " among " + std::to_string(c.group) + " devices";
+    if (op.measured_us < 0)
+      throw InputError(op.mark, "op '" + op.name + "' (" + what +
+                                    ") needs a multi-device config, and the trace records no duration to use instead");
+    op.variant = "unmodelled:" + what + " (single-device config)";
+    --s.mapped;
+    s.unmodelled_one(op.variant.substr(11));
+  }
+}
+
+}  // namespace
+
+CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
+  auto* c = app.add_subcommand("replay", "simulate a profiled run (Kineto, PyTorch ET or Chakra trace) on a config");
+  c->add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
+  c->add_option("--trace", a.trace, "trace file: Kineto/Chrome .json[.gz], PyTorch ET .json[.gz], Chakra .et[.gz]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c->add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
+  c->add_option("--json", a.json, "write machine-readable results here (with measured_gpu_busy_us, sim_gpu_busy_us)");
+  c->add_flag("--compare", a.compare, "print measured vs simulated time per kernel class (trace from this hardware)");
+  c->add_option("--top", a.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
+  c->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
+  return c;
+}
+
+int cmd_replay(const ReplayArgs& a) {
+  HardwareConfig hw = load_hardware(a.hw, a.overrides);
+  TraceWorkload t = read_trace(a.trace);
+  prepare_collectives(t.workload, t.stats);
+  print_trace_report(std::cerr, t.stats);
+
+  std::unique_ptr<Progress> progress;
+  RunOptions opt;
+  if (!a.quiet) {
+    progress = std::make_unique<Progress>("replaying " + t.workload.name, t.workload.ops.size());
+    opt.progress = [&](size_t done, size_t) { progress->update(done); };
+  }
+  RunResult r = simulate(hw, t.workload, opt);
+  if (progress) progress->finish();
+
+  print_summary(std::cout, r, a.top);
+  Comparison c = compare_with_trace(t.workload, r);
+  if (a.compare) print_comparison(std::cout, c);
+  if (!a.json.empty()) {
+    nlohmann::json j = result_to_json(r);
+    j["measured_gpu_busy_us"] = c.measured_ops ? nlohmann::json(c.measured_us) : nlohmann::json(nullptr);
+    j["sim_gpu_busy_us"] = r.gpu_busy_s * 1e6;
+    j["trace"] = {{"file", a.trace},
+                  {"format", t.stats.format},
+                  {"modelled_ops", t.stats.mapped},
+                  {"unmodelled_ops", t.stats.unmodelled},
+                  {"skipped_ops", t.stats.skipped},
+                  {"skipped", t.stats.skipped_by},
+                  {"notes", t.stats.notes}};
+    j["compare"] = comparison_to_json(c);
+    if (j.contains("ops") && j["ops"].is_array())
+      for (auto& o : j["ops"])
+        if (o.contains("index") && o["index"].get<size_t>() < t.workload.ops.size())
+          if (double m = t.workload.ops[o["index"].get<size_t>()].measured_us; m >= 0) o["measured_us"] = m;
+    write_json_file(a.json, j);
+  }
+  return 0;
+}
+
+}  // namespace xpu

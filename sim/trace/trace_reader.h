@@ -1,0 +1,51 @@
+#pragma once
+// Trace replay input: reads a profiler trace of a real run (Kineto/Chrome JSON, PyTorch execution trace JSON,
+// Chakra protobuf; each optionally gzip-compressed) into the op IR, and accounts for everything it could not model
+// so that nothing is dropped silently.
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/workload/op.h"
+
+namespace xpu {
+
+struct TraceStats {
+  std::string format;                           // "kineto", "pytorch-et" or "chakra"
+  size_t mapped = 0;                            // ops with a modelled shape
+  size_t unmodelled = 0;                        // kept with their measured duration only
+  size_t skipped = 0;                           // dropped, each with a reason
+  std::map<std::string, size_t> unmodelled_by;  // what was kept unmodelled -> count
+  std::map<std::string, size_t> skipped_by;     // reason -> count
+  std::vector<std::string> notes;               // e.g. "kept profiler step 1 of 3"
+  std::vector<std::string> warnings;            // problems with the trace that did not stop the replay
+
+  void unmodelled_one(const std::string& what) { ++unmodelled, ++unmodelled_by[what]; }
+  void skip(const std::string& reason) { ++skipped, ++skipped_by[reason]; }
+};
+
+struct TraceWorkload {
+  Workload workload;
+  TraceStats stats;
+};
+
+// Picks the reader by extension (.et/.et.gz: Chakra) or content (JSON with traceEvents: Kineto; with nodes:
+// execution trace). Throws InputError naming the file for unreadable, malformed or cyclic traces, and when no
+// usable op is left.
+TraceWorkload read_trace(const std::string& path);
+
+// One line per kind of skipped or unmodelled op, with counts ("warning: skipped 12 x aten::foo: no mapping").
+void print_trace_report(std::ostream& out, const TraceStats& s);
+
+// Readers, one per format; read_trace dispatches to them. The JSON formats take the parsed document (read_trace
+// parses once, dropping Kineto events no reader uses as it goes).
+TraceWorkload read_kineto(const std::string& path, const nlohmann::json& root);
+TraceWorkload read_pytorch_et(const std::string& path, const nlohmann::json& root);
+TraceWorkload read_chakra(const std::string& path);
+// The parse-time filter read_trace applies: keeps cpu ops, GPU activities, launches and step markers.
+bool kineto_keep_event(int depth, const nlohmann::json& object);
+
+}  // namespace xpu

@@ -1,0 +1,558 @@
+// Trace replay: each reader on real traces (workloads/traces/), the shared aten mapping, broken inputs, the
+// replay command, and a replay of a measured H100 run compared with its measured GPU busy time.
+#include <catch2/catch.hpp>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "chakra_et.pb.h"
+#include "sim/hardware.h"
+#include "sim/isolated_run.h"
+#include "sim/trace/aten_map.h"
+#include "sim/trace/trace_reader.h"
+
+// After the project headers: <signal.h> defines si_value as a macro, which sim/units.h uses as a name.
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace xpu;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kKinetoLlama = "workloads/traces/kineto/kineto_llama2-7b_prefill_b1_s2048_kv0_L2.json.gz";
+const std::string kKinetoDlrm = "workloads/traces/kineto/kineto_dlrmv2_forward_b2048.json.gz";
+const std::string kEtLlama = "workloads/traces/pytorch_et/pytorch_et_llama2-7b_prefill_b1_s2048_kv0_L2.json.gz";
+const std::string kEtHost = "workloads/traces/pytorch_et/host_et_1.0.2.json.gz";
+const std::string kChakraConverted = "workloads/traces/chakra/pytorch_converted.0.et.gz";
+const std::string kChakraAllReduce = "workloads/traces/chakra/all_reduce_8npus_1MB/all_reduce.0.et";
+const std::string kChakraReduceScatter = "workloads/traces/chakra/reduce_scatter_8npus_1MB/reduce_scatter.3.et";
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "xpusim_trace_XXXXXX").string();
+    REQUIRE(mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path / name, std::ios::binary) << bytes;
+    return (path / name).string();
+  }
+  std::string write_gz(const std::string& name, const std::string& bytes) const {
+    std::string p = (path / name).string();
+    gzFile g = gzopen(p.c_str(), "wb");
+    gzwrite(g, bytes.data(), unsigned(bytes.size()));
+    gzclose(g);
+    return p;
+  }
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t count_kind(const Workload& w, OpKind k, bool modelled = true) {
+  size_t n = 0;
+  for (const auto& op : w.ops) n += op.kind == k && is_unmodelled(op) != modelled;
+  return n;
+}
+size_t count_unmodelled(const Workload& w) {
+  size_t n = 0;
+  for (const auto& op : w.ops) n += is_unmodelled(op);
+  return n;
+}
+size_t count_deps(const Workload& w) {
+  size_t n = 0;
+  for (const auto& op : w.ops) n += op.deps.size();
+  return n;
+}
+double measured_sum(const Workload& w) {
+  double s = 0;
+  for (const auto& op : w.ops) s += op.measured_us;
+  return s;
+}
+
+// Expects read_trace to throw InputError naming the file and containing `needle`.
+void expect_error(const std::string& path, const std::string& needle) {
+  try {
+    read_trace(path);
+    FAIL("expected an InputError containing '" << needle << "' for " << path);
+  } catch (const InputError& e) {
+    std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find(path) != std::string::npos);
+    CHECK(msg.find(needle) != std::string::npos);
+  }
+}
+
+// A Chakra file: GlobalMetadata then the nodes, each length-prefixed with a varint.
+std::string chakra_bytes(const std::vector<xpu_chakra::Node>& nodes) {
+  auto framed = [](const std::string& msg) {
+    std::string out;
+    uint64_t n = msg.size();
+    do {
+      uint8_t b = n & 0x7f;
+      n >>= 7;
+      out += char(n ? b | 0x80 : b);
+    } while (n);
+    return out + msg;
+  };
+  xpu_chakra::GlobalMetadata meta;
+  meta.set_version("0.0.4");
+  std::string out = framed(meta.SerializeAsString());
+  for (const auto& n : nodes) out += framed(n.SerializeAsString());
+  return out;
+}
+
+xpu_chakra::Node chakra_node(uint64_t id, const std::string& name, xpu_chakra::NodeType type, uint64_t dur,
+                             std::vector<uint64_t> deps, bool cpu = false) {
+  xpu_chakra::Node n;
+  n.set_id(id);
+  n.set_name(name);
+  n.set_type(type);
+  n.set_duration_micros(dur);
+  for (auto d : deps) n.add_data_deps(d);
+  auto* a = n.add_attr();
+  a->set_name("is_cpu_op");
+  a->set_bool_val(cpu);
+  return n;
+}
+
+void add_attr(xpu_chakra::Node& n, const std::string& name, int64_t v) {
+  auto* a = n.add_attr();
+  a->set_name(name);
+  a->set_int64_val(v);
+}
+
+struct Run {
+  int status = -1;
+  std::string output;
+};
+
+Run xpusim(const std::string& args, const TempDir& dir) {
+  fs::path out = dir.path / "output.txt";
+  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
+  int raw = std::system(cmd.c_str());
+  Run r;
+  REQUIRE(raw != -1);
+  REQUIRE(WIFEXITED(raw));
+  r.status = WEXITSTATUS(raw);
+  r.output = slurp(out.string());
+  return r;
+}
+
+AtenArg tensor_arg(std::vector<int64_t> dims, const std::string& type = "c10::BFloat16") {
+  AtenArg a;
+  a.type = type;
+  a.tensors.push_back(TensorArg{std::move(dims), 0, "", ""});
+  return a;
+}
+AtenArg scalar_arg(const std::string& value, const std::string& type = "Scalar") {
+  AtenArg a;
+  a.type = type;
+  a.value = value;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("trace: Kineto llama2-7b trace maps GEMMs, attention, norms and elementwise ops", "[trace]") {
+  TraceWorkload t = read_trace(kKinetoLlama);
+  const Workload& w = t.workload;
+  CHECK(t.stats.format == "kineto");
+  // 3 iterations of 2 layers: 22 kernels and 6 memsets each, no ProfilerStep markers so all are kept.
+  REQUIRE(w.ops.size() == 84);
+  CHECK(count_kind(w, OpKind::matmul) == 24);
+  CHECK(count_kind(w, OpKind::attention) == 6);
+  CHECK(count_kind(w, OpKind::norm) == 12);
+  CHECK(count_kind(w, OpKind::elementwise) == 24);
+  CHECK(count_unmodelled(w) == 18);  // cuBLAS / cuDNN workspace memsets, kept at their measured time
+  CHECK(t.stats.unmodelled == 18);
+  CHECK(t.stats.skipped == 0);
+  // The fused qkv projection: aten::mm [2048,4096] x [4096,12288].
+  const Op* qkv = nullptr;
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::matmul && !qkv) qkv = &op;
+  REQUIRE(qkv);
+  const auto& mm = std::get<MatmulShape>(qkv->shape);
+  CHECK(mm.m == 2048);
+  CHECK(mm.k == 4096);
+  CHECK(mm.n == 12288);
+  CHECK(qkv->dtype == DType::bf16);
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::attention) {
+      const auto& a = std::get<AttentionShape>(op.shape);
+      CHECK(a.batch == 1);
+      CHECK(a.heads_q == 32);
+      CHECK(a.seq_q == 2048);
+      CHECK(a.seq_kv == 2048);
+      CHECK(a.head_dim == 128);
+      CHECK(a.causal);  // from the recorded is_causal=True
+    }
+  // One stream: every op but the first follows the previous one.
+  CHECK(count_deps(w) == 83);
+  for (size_t i = 1; i < w.ops.size(); ++i) CHECK(w.ops[i].deps == std::vector<size_t>{i - 1});
+  // Every kernel keeps its measured duration; their sum is the calibration file's gpu_busy_us x 3 iterations.
+  for (const auto& op : w.ops) CHECK(op.measured_us >= 0);
+  CHECK(measured_sum(w) == Approx(3 * 2791.006).epsilon(1e-4));
+}
+
+TEST_CASE("trace: Kineto DLRM trace maps embedding bags, cat and addmm", "[trace]") {
+  TraceWorkload t = read_trace(kKinetoDlrm);
+  const Workload& w = t.workload;
+  REQUIRE(w.ops.size() == 116);
+  CHECK(count_kind(w, OpKind::embedding_bag) == 52);
+  CHECK(count_kind(w, OpKind::concat) == 2);
+  CHECK(count_kind(w, OpKind::matmul) == 28);
+  CHECK(count_unmodelled(w) == 8);  // split-K reductions and bias copies launched by mm/addmm
+  // 26 tables of dim 128, 2048 bags each; the first is capped at 2,000,000 rows with 6144 indices (3 per bag).
+  const Op& first_bag =
+      *std::find_if(w.ops.begin(), w.ops.end(), [](const Op& o) { return o.kind == OpKind::embedding_bag; });
+  const auto& e = std::get<EmbeddingBagShape>(first_bag.shape);
+  CHECK(e.rows == 2000000);
+  CHECK(e.pooling == 3);
+  CHECK(first_bag.dtype == DType::fp32);
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::embedding_bag) {
+      CHECK(std::get<EmbeddingBagShape>(op.shape).dim == 128);
+      CHECK(std::get<EmbeddingBagShape>(op.shape).batch == 2048);
+    }
+  // addmm(bias, x[2048,13], W^T[13,512]) reads the bias too.
+  const Op& first_mm = *std::find_if(w.ops.begin(), w.ops.end(), [](const Op& o) { return o.kind == OpKind::matmul; });
+  CHECK(std::get<MatmulShape>(first_mm.shape).m == 2048);
+  CHECK(std::get<MatmulShape>(first_mm.shape).k == 13);
+  CHECK(std::get<MatmulShape>(first_mm.shape).n == 512);
+  CHECK(first_mm.reads.size() == 3);
+  CHECK(measured_sum(w) == Approx(2 * 1999.0835).epsilon(1e-4));
+}
+
+TEST_CASE("trace: PyTorch ET maps the outermost aten op and links ops through tensor storage", "[trace]") {
+  TraceWorkload t = read_trace(kEtLlama);
+  const Workload& w = t.workload;
+  CHECK(t.stats.format == "pytorch-et");
+  // One iteration of 2 layers: rms_norm x4, linear x8, sdpa x2, add x4, silu x2, mul x2.
+  REQUIRE(w.ops.size() == 22);
+  CHECK(count_kind(w, OpKind::matmul) == 8);
+  CHECK(count_kind(w, OpKind::attention) == 2);
+  CHECK(count_kind(w, OpKind::norm) == 4);
+  CHECK(count_kind(w, OpKind::elementwise) == 8);
+  CHECK(t.stats.skipped == 0);
+  // aten::linear's weight is [out, in]: [1,2048,4096] x [12288,4096]^T.
+  REQUIRE(w.ops[1].name == "aten::linear");
+  const auto& s = std::get<MatmulShape>(w.ops[1].shape);
+  CHECK(s.m == 2048);
+  CHECK(s.k == 4096);
+  CHECK(s.n == 12288);
+  // The projection reads what the norm wrote, by storage id.
+  CHECK(w.ops[1].deps == std::vector<size_t>{0});
+  CHECK(w.ops[1].reads[0].name == w.ops[0].writes[0].name);
+  size_t with_deps = 0;
+  for (const auto& op : w.ops) with_deps += !op.deps.empty();
+  CHECK(with_deps == 21);  // every op but the first norm consumes an earlier result
+  for (const auto& op : w.ops) CHECK(op.measured_us < 0);  // execution traces carry no timing
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::attention) CHECK(std::get<AttentionShape>(op.shape).causal);
+}
+
+TEST_CASE("trace: PyTorch ET host trace keeps collectives and reports host copies", "[trace]") {
+  TraceWorkload t = read_trace(kEtHost);
+  const Workload& w = t.workload;
+  REQUIRE(w.ops.size() == 10);
+  for (const auto& op : w.ops) {
+    REQUIRE(op.kind == OpKind::collective);
+    const auto& c = std::get<CollectiveShape>(op.shape);
+    CHECK(c.op == "all_gather");
+    CHECK(c.group == 2);
+    CHECK(c.bytes == 4);
+  }
+  CHECK(t.stats.skipped == 10);  // cpu -> cuda copies of the inputs
+  CHECK(t.stats.skipped_by.begin()->first.find("host-device copy") != std::string::npos);
+}
+
+TEST_CASE("trace: Chakra converted trace keeps every GPU kernel with its measured duration", "[trace]") {
+  TraceWorkload t = read_trace(kChakraConverted);
+  const Workload& w = t.workload;
+  CHECK(t.stats.format == "chakra");
+  // 1,209 GPU compute nodes and 7 GPU-side collectives; the 2,448 host nodes only pass their ordering on.
+  REQUIRE(w.ops.size() == 1216);
+  CHECK(count_unmodelled(w) == 1216);
+  double sum = 0;
+  for (const auto& op : w.ops) {
+    CHECK(op.measured_us >= 0);
+    sum += op.measured_us;
+  }
+  CHECK(sum == Approx(329543));
+  CHECK(count_deps(w) > w.ops.size());
+  // The converter made one host op wait for its own kernel: that edge is dropped with a warning.
+  REQUIRE(t.stats.warnings.size() == 1);
+  CHECK(t.stats.warnings[0].find("cycle") != std::string::npos);
+  size_t collectives = 0;
+  for (const auto& [what, n] : t.stats.unmodelled_by)
+    if (what.find("group size unknown") != std::string::npos) collectives += n;
+  CHECK(collectives == 7);
+}
+
+TEST_CASE("trace: Chakra collectives take type and size from attributes and the group from the rank files", "[trace]") {
+  TraceWorkload a = read_trace(kChakraAllReduce);
+  REQUIRE(a.workload.ops.size() == 1);
+  const auto& c = std::get<CollectiveShape>(a.workload.ops[0].shape);
+  CHECK(c.op == "all_reduce");
+  CHECK(c.bytes == 1048576);
+  CHECK(c.group == 8);
+  CHECK(a.workload.ops[0].measured_us < 0);
+  TraceWorkload r = read_trace(kChakraReduceScatter);
+  CHECK(std::get<CollectiveShape>(r.workload.ops[0].shape).op == "reduce_scatter");
+}
+
+TEST_CASE("trace: Chakra nodes with num_ops and tensor_size are modelled, host nodes pass dependencies on", "[trace]") {
+  using namespace xpu_chakra;
+  Node gemm = chakra_node(1, "big", COMP_NODE, 100, {});
+  add_attr(gemm, "num_ops", int64_t(2e12));
+  add_attr(gemm, "tensor_size", int64_t(1e8));
+  Node host = chakra_node(2, "aten::host_side", COMP_NODE, 5, {1}, true);
+  Node stream = chakra_node(3, "small", COMP_NODE, 7, {2});
+  add_attr(stream, "num_ops", int64_t(1e6));
+  add_attr(stream, "tensor_size", int64_t(4e8));
+  Node opaque = chakra_node(4, "some_kernel", COMP_NODE, 9, {3});
+  TempDir dir;
+  std::string bytes = chakra_bytes({gemm, host, stream, opaque});
+  for (const std::string& p : {dir.write("synthetic.et", bytes), dir.write_gz("synthetic.et.gz", bytes)}) {
+    TraceWorkload t = read_trace(p);
+    const Workload& w = t.workload;
+    REQUIRE(w.ops.size() == 3);
+    CHECK(w.ops[0].kind == OpKind::matmul);
+    CHECK(w.ops[0].flops() == Approx(2e12).epsilon(0.01));
+    CHECK(w.ops[1].kind == OpKind::elementwise);
+    CHECK(!is_unmodelled(w.ops[1]));
+    CHECK(w.ops[1].min_bytes() == Approx(4e8).epsilon(0.01));
+    CHECK(w.ops[1].deps == std::vector<size_t>{0});  // through the host node
+    CHECK(is_unmodelled(w.ops[2]));
+    CHECK(w.ops[2].measured_us == 9);
+    CHECK(w.ops[2].deps == std::vector<size_t>{1});
+    CHECK(t.stats.mapped == 2);
+    CHECK(t.stats.unmodelled == 1);
+  }
+}
+
+TEST_CASE("trace: the aten mapping", "[trace]") {
+  SECTION("linear weights are [out, in]") {
+    AtenCall c{"aten::linear", {tensor_arg({4, 512, 1024}), tensor_arg({4096, 1024}), tensor_arg({4096})}, ""};
+    MapResult r = map_aten(c);
+    REQUIRE(r.op);
+    const auto& s = std::get<MatmulShape>(r.op->op.shape);
+    CHECK(s.m == 2048);
+    CHECK(s.k == 1024);
+    CHECK(s.n == 4096);
+    CHECK(r.op->op.reads.size() == 3);
+    CHECK(r.op->op.writes[0].bytes == 2048.0 * 4096 * 2);
+  }
+  SECTION("bmm is a batched GEMM with per-batch B") {
+    MapResult r = map_aten({"aten::bmm", {tensor_arg({8, 128, 64}), tensor_arg({8, 64, 256})}, ""});
+    REQUIRE(r.op);
+    const auto& s = std::get<MatmulShape>(r.op->op.shape);
+    CHECK(s.batch == 8);
+    CHECK(!s.b_shared);
+  }
+  SECTION("attention causality: argument, kernel name, else Sq == Skv") {
+    auto sdpa = [](int64_t sq, int64_t skv, const std::string& causal, const std::string& kernel) {
+      AtenCall c{"aten::scaled_dot_product_attention",
+                 {tensor_arg({2, 16, sq, 64}), tensor_arg({2, 4, skv, 64}), tensor_arg({2, 4, skv, 64}),
+                  scalar_arg(""), scalar_arg("0."), scalar_arg(causal)},
+                 kernel};
+      MapResult r = map_aten(c);
+      REQUIRE(r.op);
+      return std::get<AttentionShape>(r.op->op.shape);
+    };
+    CHECK(!sdpa(512, 512, "False", "").causal);
+    CHECK(sdpa(1, 512, "True", "").causal);
+    CHECK(sdpa(1, 512, "", "fmha_causal_kernel").causal);
+    CHECK(sdpa(512, 512, "", "").causal);
+    CHECK(!sdpa(1, 512, "", "").causal);
+    CHECK(sdpa(1, 512, "", "").heads_kv == 4);  // grouped-query
+  }
+  SECTION("norms, softmax, elementwise, cat") {
+    MapResult ln = map_aten({"aten::layer_norm", {tensor_arg({8, 1024, 768}), scalar_arg("[768]", "ScalarList")}, ""});
+    REQUIRE(ln.op);
+    CHECK(ln.op->op.kind == OpKind::norm);
+    CHECK(std::get<RowShape>(ln.op->op.shape).rows == 8 * 1024);
+    MapResult sm = map_aten({"aten::_softmax", {tensor_arg({4, 16, 128, 128}), scalar_arg("-1")}, ""});
+    REQUIRE(sm.op);
+    CHECK(sm.op->op.kind == OpKind::softmax);
+    MapResult add = map_aten({"aten::add_", {tensor_arg({1024, 1024}), tensor_arg({1024}), scalar_arg("1")}, ""});
+    REQUIRE(add.op);
+    CHECK(std::get<ElementwiseShape>(add.op->op.shape).elements == 1024 * 1024);
+    CHECK(add.op->op.reads.size() == 2);
+    AtenArg list;
+    list.type = "TensorList";
+    list.tensors = {TensorArg{{64, 128}, 4, "", ""}, TensorArg{{64, 128}, 4, "", ""}, TensorArg{{64, 128}, 4, "", ""}};
+    MapResult cat = map_aten({"aten::cat", {list, scalar_arg("1")}, ""});
+    REQUIRE(cat.op);
+    CHECK(std::get<FeatureShape>(cat.op->op.shape).features == 3);
+    CHECK(std::get<FeatureShape>(cat.op->op.shape).batch == 64);
+  }
+  SECTION("unknown ops and host tensors say why they have no op") {
+    MapResult r = map_aten({"aten::frobnicate", {tensor_arg({4})}, ""});
+    CHECK(!r.op);
+    CHECK(r.why.find("aten::frobnicate") != std::string::npos);
+    AtenArg host = tensor_arg({4}, "Tensor(float)");
+    host.tensors[0].device = "cpu";
+    CHECK(!map_aten({"aten::mul", {host, host}, ""}).op);
+    CHECK(launches_no_kernel("aten::view"));
+    CHECK(!launches_no_kernel("aten::mm"));
+  }
+}
+
+TEST_CASE("trace: broken and unusable traces give clear errors", "[trace]") {
+  TempDir dir;
+  SECTION("bad JSON") {
+    expect_error(dir.write("bad.json", "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": "), "invalid JSON");
+  }
+  SECTION("truncated gzip") {
+    std::string gz = slurp(kKinetoLlama);
+    expect_error(dir.write("cut.json.gz", gz.substr(0, gz.size() / 2)), "truncated");
+  }
+  SECTION("empty file") { expect_error(dir.write("empty.json", ""), "empty"); }
+  SECTION("JSON that is no known trace") { expect_error(dir.write("other.json", "{\"hello\": 1}"), "unrecognised"); }
+  SECTION("ET node without an id") {
+    expect_error(dir.write("et.json", R"J({"schema": "1.0.2", "nodes": [{"name": "aten::mm", "ctrl_deps": 1}]})J"),
+                 "\"id\"");
+  }
+  SECTION("ET parents forming a cycle") {
+    expect_error(dir.write("cycle.json", R"J({"schema": "1.0.2", "nodes": [
+        {"id": 1, "name": "[pytorch|profiler|execution_trace|process]", "ctrl_deps": 1},
+        {"id": 2, "name": "aten::a", "ctrl_deps": 3}, {"id": 3, "name": "aten::b", "ctrl_deps": 2}]})J"),
+                 "cycle");
+  }
+  SECTION("ET with nothing but unknown ops") {
+    expect_error(dir.write("unknown.json", R"J({"schema": "1.0.2", "nodes": [
+        {"id": 1, "name": "aten::frobnicate", "ctrl_deps": 1,
+         "inputs": {"values": [[5, 6, 0, 4, 4, "cuda:0"]], "shapes": [[4]], "types": ["Tensor(float)"]}}]})J"),
+                 "nothing to simulate");
+  }
+  SECTION("Kineto without GPU activities") {
+    expect_error(dir.write("cpu.json", R"J({"traceEvents": [{"ph": "X", "cat": "cpu_op", "name": "aten::mm",
+                                        "ts": 1, "dur": 2, "pid": 1, "tid": 1}]})J"),
+                 "nothing to simulate");
+  }
+  SECTION("Chakra file cut inside a node") {
+    std::string et = slurp(kChakraAllReduce);
+    expect_error(dir.write("cut.0.et", et.substr(0, et.size() - 5)), "truncated");
+  }
+  SECTION("Chakra file that is not protobuf") {
+    // A 3-byte message whose string field claims 5 bytes.
+    expect_error(dir.write("junk.et", std::string("\x03\x0a\x05" "a", 4)), "not a Chakra trace");
+  }
+}
+
+TEST_CASE("trace: unknown ops are kept or reported, never dropped silently", "[trace]") {
+  TempDir dir;
+  // A Kineto kernel launched by an op without a mapping keeps its measured time.
+  std::string kineto = R"J({"traceEvents": [
+    {"ph": "X", "cat": "cpu_op", "name": "aten::frobnicate", "ts": 10, "dur": 20, "pid": 1, "tid": 1,
+     "args": {"External id": 7, "Input Dims": [[16]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "kernel", "name": "void frob_kernel<float>(float*)", "ts": 40, "dur": 12.5, "pid": 0,
+     "tid": 7, "args": {"External id": 7, "correlation": 99, "stream": 7}},
+    {"ph": "X", "cat": "kernel", "ts": 60, "pid": 0, "tid": 7, "name": "no duration", "args": {}}]})J";
+  TraceWorkload k = read_trace(dir.write("k.json", kineto));
+  REQUIRE(k.workload.ops.size() == 1);
+  CHECK(is_unmodelled(k.workload.ops[0]));
+  CHECK(k.workload.ops[0].measured_us == 12.5);
+  CHECK(k.stats.unmodelled_by.begin()->first.find("aten::frobnicate") != std::string::npos);
+  CHECK(k.stats.skipped == 1);  // the event without ts/dur
+  // An ET leaf without a mapping is skipped with its reason; the rest of the trace is kept.
+  std::string et = R"J({"schema": "1.0.2", "nodes": [
+    {"id": 0, "name": "[pytorch|profiler|execution_trace|thread]", "ctrl_deps": 0},
+    {"id": 1, "name": "aten::frobnicate", "ctrl_deps": 0,
+     "inputs": {"values": [[5, 6, 0, 4, 4, "cuda:0"]], "shapes": [[4]], "types": ["Tensor(float)"]}},
+    {"id": 2, "name": "aten::mm", "ctrl_deps": 0,
+     "inputs": {"values": [[7, 8, 0, 64, 4, "cuda:0"], [9, 10, 0, 64, 4, "cuda:0"]], "shapes": [[8, 8], [8, 8]],
+                "types": ["Tensor(float)", "Tensor(float)"]},
+     "outputs": {"values": [[11, 12, 0, 64, 4, "cuda:0"]], "shapes": [[8, 8]], "types": ["Tensor(float)"]}}]})J";
+  TraceWorkload e = read_trace(dir.write("e.json", et));
+  REQUIRE(e.workload.ops.size() == 1);
+  CHECK(e.workload.ops[0].kind == OpKind::matmul);
+  CHECK(e.stats.skipped == 1);
+  std::ostringstream report;
+  print_trace_report(report, e.stats);
+  CHECK(report.str().find("warning: skipped 1 x aten::frobnicate") != std::string::npos);
+}
+
+TEST_CASE("trace: only the first profiler step of a Kineto trace is replayed", "[trace]") {
+  TempDir dir;
+  std::string kineto = R"J({"traceEvents": [
+    {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#6", "ts": 100, "dur": 100, "pid": 1, "tid": 1},
+    {"ph": "X", "cat": "user_annotation", "name": "ProfilerStep#5", "ts": 0, "dur": 100, "pid": 1, "tid": 1},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::relu", "ts": 10, "dur": 10, "pid": 1, "tid": 1,
+     "args": {"External id": 1, "Input Dims": [[1024, 1024]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 12, "dur": 3, "pid": 1, "tid": 1,
+     "args": {"External id": 1, "correlation": 11}},
+    {"ph": "X", "cat": "kernel", "name": "relu_kernel", "ts": 30, "dur": 5, "pid": 0, "tid": 7,
+     "args": {"correlation": 11, "stream": 7}},
+    {"ph": "X", "cat": "cpu_op", "name": "aten::relu", "ts": 110, "dur": 10, "pid": 1, "tid": 1,
+     "args": {"External id": 2, "Input Dims": [[1024, 1024]], "Input type": ["float"]}},
+    {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "ts": 112, "dur": 3, "pid": 1, "tid": 1,
+     "args": {"External id": 2, "correlation": 12}},
+    {"ph": "X", "cat": "kernel", "name": "relu_kernel", "ts": 130, "dur": 5, "pid": 0, "tid": 7,
+     "args": {"correlation": 12, "stream": 7}},
+    {"ph": "i", "cat": "python_function", "name": "dropped while parsing", "ts": 1, "pid": 1, "tid": 1}]})J";
+  TraceWorkload t = read_trace(dir.write_gz("steps.json.gz", kineto));
+  REQUIRE(t.workload.ops.size() == 1);
+  // Linked through the launch's correlation id, since the kernel carries no External id itself.
+  CHECK(t.workload.ops[0].name == "aten::relu");
+  CHECK(std::get<ElementwiseShape>(t.workload.ops[0].shape).elements == 1024 * 1024);
+  CHECK(t.workload.ops[0].measured_us == 5);
+  REQUIRE(!t.stats.notes.empty());
+  CHECK(t.stats.notes[0].find("step 1 of 2") != std::string::npos);
+}
+
+TEST_CASE("trace: xpusim replay prints the comparison, writes the JSON and exits 2 on bad traces", "[trace][cli]") {
+  TempDir dir;
+  std::string json = (dir.path / "r.json").string();
+  Run ok = xpusim("replay --hw configs/h100.yaml --trace " + kKinetoDlrm + " --compare -q --json " + json, dir);
+  INFO(ok.output);
+  REQUIRE(ok.status == 0);
+  CHECK(ok.output.find("Measured (trace) vs simulated") != std::string::npos);
+  CHECK(ok.output.find("GEMM") != std::string::npos);
+  CHECK(ok.output.find("total") != std::string::npos);
+  nlohmann::json j = nlohmann::json::parse(slurp(json));
+  CHECK(j["measured_gpu_busy_us"].get<double>() == Approx(2 * 1999.0835).epsilon(1e-4));
+  CHECK(j["sim_gpu_busy_us"].get<double>() > 0);
+  CHECK(j["trace"]["format"] == "kineto");
+  CHECK(j["compare"]["GEMM"]["kernels"] == 28);
+
+  Run bad = xpusim("replay --hw configs/h100.yaml --trace " + dir.write("bad.json", "{\"traceEvents\": [") + " -q", dir);
+  INFO(bad.output);
+  CHECK(bad.status == 2);
+  CHECK(bad.output.find("bad.json") != std::string::npos);
+  // A collective among 8 ranks without a measured duration cannot run on a one-device config.
+  Run coll = xpusim("replay --hw configs/h100.yaml --trace " + kChakraAllReduce + " -q", dir);
+  INFO(coll.output);
+  CHECK(coll.status == 2);
+  CHECK(coll.output.find("multi-device") != std::string::npos);
+}
+
+TEST_CASE("trace: replay of the llama2-7b Kineto trace on h100 lands near the measured GPU busy time", "[trace][e2e]") {
+  TraceWorkload t = read_trace(kKinetoLlama);
+  double measured_us = measured_sum(t.workload);
+  nlohmann::json r = simulate_in_child(load_hardware("configs/h100.yaml"), t.workload);
+  double sim_us = r.at("gpu_busy_s").get<double>() * 1e6;
+  double ratio = sim_us / measured_us;
+  std::cout << "llama2-7b Kineto replay on h100: measured " << measured_us << " us, simulated " << sim_us
+            << " us, ratio " << ratio << "\n";
+  // Generous while the models are being calibrated.
+  CHECK(ratio > 0.65);
+  CHECK(ratio < 1.35);
+}
