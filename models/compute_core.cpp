@@ -121,7 +121,8 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.fixed_pending = false;
   r.report = KernelReport{};
   r.report.start_s = now * 1e-12;
-  r.start_ps = now + kernel_overhead_ps_ + static_cast<uint64_t>(r.kernel->start_delay_s * 1e12 + 0.5);
+  r.start_ps = now + (r.kernel->overhead_included ? 0 : kernel_overhead_ps_) +
+               static_cast<uint64_t>(r.kernel->start_delay_s * 1e12 + 0.5);
   r.report.tiles = r.kernel->num_tiles;
   unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
   r.kernel->tiles_per_unit = tpu;

@@ -67,6 +67,7 @@ class Kernel {
   double fixed_s = 0;           // time after the last tile (e.g. a split-K reduction) or the whole time if no tiles
   double rate_scale = 1;        // multiplier on the matrix rate (e.g. the unaligned-operand fallback)
   double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)
+  bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
 };
 
 struct MapContext {

@@ -117,6 +117,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     struct Fixed : Kernel { void tile(uint64_t, TileWork&) override {} };
     k = std::make_unique<Fixed>();
     k->fixed_s = op.measured_us * 1e-6;
+    k->overhead_included = true;
     k->mapping = "measured duration";
     rec.modelled = false;
   } else {

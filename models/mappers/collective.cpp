@@ -7,7 +7,10 @@ namespace {
 
 class NoopKernel : public Kernel {
  public:
-  NoopKernel() { mapping = "no-op (group of 1)"; }
+  NoopKernel() {
+    mapping = "no-op (group of 1)";
+    overhead_included = true;
+  }
   void tile(uint64_t, TileWork&) override {}
 };
 

@@ -287,6 +287,11 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
       // Mapped again with the kernel's name, which may say "causal".
       op = map_aten(make_call(*ops[size_t(a.group)].ev, kname)).op->op;
       op.measured_us = a.dur;
+      // PyTorch's non-vectorized elementwise kernel (strided or misaligned operands) is issue-bound, unlike its
+      // vectorized one: the kernel name is the only record of which ran.
+      if (op.kind == OpKind::elementwise && kname.find("vectorized_elementwise_kernel") == std::string::npos &&
+          kname.find("elementwise_kernel<") != std::string::npos)
+        op.variant += "_strided";
       ++out.stats.mapped;
     } else {
       std::string kshort = short_kernel_name(kname);
