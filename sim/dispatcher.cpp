@@ -73,7 +73,15 @@ void Dispatcher::step() {
     if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
   }
   finished_.clear();
+  try {
+    issue_ready(now);
+  } catch (const InputError&) {
+    error_ = std::current_exception();
+    sc_core::sc_stop();
+  }
+}
 
+void Dispatcher::issue_ready(uint64_t now) {
   while (inflight_ < host_.streams() && !ready_.empty()) {
     size_t op = ready_.top().second;
     uint64_t start = std::max({now, submit_ps_[op], host_.streams() == 1 ? stream_free_ps_ : uint64_t(0)});

@@ -2,6 +2,7 @@
 // Issues ready ops in dependency order: the host submits launches back to back (running ahead of the device), a
 // kernel starts when its launch has arrived, its inputs are done and a stream is free; a mapper lowers it into tiles
 // on the compute unit. One SC_METHOD woken by launch times and by kernel completions.
+#include <exception>
 #include <queue>
 #include <systemc>
 #include <vector>
@@ -22,9 +23,13 @@ class Dispatcher : public sc_core::sc_module {
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
   double busy_s() const { return busy_s_; }
+  // A user error raised while issuing ops (a mapper rejecting an op) stops the simulation and is kept here, so the
+  // caller can rethrow it as it was instead of SystemC's wrapped report.
+  std::exception_ptr error() const { return error_; }
 
  private:
   void step();
+  void issue_ready(uint64_t now);
   void launch(size_t op, uint64_t now);
   void on_done(size_t op, const KernelReport& r);
 
@@ -49,6 +54,7 @@ class Dispatcher : public sc_core::sc_module {
   uint64_t events_ = 0;
   double busy_s_ = 0;
   sc_core::sc_event wake_;
+  std::exception_ptr error_;
 };
 
 }  // namespace xpu

@@ -113,6 +113,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   if (opt.record_tiles) core->record_tiles(&res.tiles, opt.tile_limit);
   Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, opt);
   sc_core::sc_start();
+  if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (dispatcher.completed() != wl.ops.size())
     throw std::logic_error("simulation stopped with " + std::to_string(wl.ops.size() - dispatcher.completed()) +
                            " ops unfinished");

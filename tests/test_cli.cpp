@@ -179,3 +179,26 @@ TEST_CASE("cli: -p overrides reach the effective config", "[cli]") {
   CHECK(contains(text, "141 GB"));
   CHECK_FALSE(contains(text, "\nextends:"));
 }
+
+TEST_CASE("cli: an op the mapper rejects during the run exits 2 with its file and line", "[cli]") {
+  TempDir dir;
+  std::ofstream(dir.path / "coll.yaml") << "name: coll\nops:\n"
+                                            "  - {name: ar, kind: collective, op: all_reduce, bytes: 16 MiB, group: 8}\n";
+  Run r = xpusim("run --hw configs/h100.yaml --workload " + (dir.path / "coll.yaml").string() + " -q", dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "coll.yaml:3"));
+  CHECK(contains(r.output, "multi-device"));
+  CHECK_FALSE(contains(r.output, "internal error"));
+}
+
+TEST_CASE("cli: validate writes predictions and replay compares a real trace", "[cli]") {
+  TempDir dir;
+  Run v = xpusim("validate --hw configs/h100.yaml --cases tests/data/calibration/h100_calibration.json -q --out " +
+                     (dir.path / "pred.json").string(),
+                 dir);
+  INFO(v.output);
+  CHECK(v.status == 0);
+  CHECK(contains(v.output, "roofline"));
+  CHECK(contains(read_file(dir.path / "pred.json"), "sim_ms"));
+}
