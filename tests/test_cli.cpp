@@ -192,7 +192,7 @@ TEST_CASE("cli: an op the mapper rejects during the run exits 2 with its file an
   CHECK_FALSE(contains(r.output, "internal error"));
 }
 
-TEST_CASE("cli: validate writes predictions and replay compares a real trace", "[cli]") {
+TEST_CASE("cli: validate prints the table and writes predictions", "[cli]") {
   TempDir dir;
   Run v = xpusim("validate --hw configs/h100.yaml --cases tests/data/calibration/h100_calibration.json -q --out " +
                      (dir.path / "pred.json").string(),
