@@ -37,7 +37,7 @@ void check(const nlohmann::json& m, const std::string& metric, double max_mape, 
 
 TEST_CASE("calibration: H100 micro-benchmarks and models within the targets", "[calibration]") {
   nlohmann::json m = validation();
-  check(m, "gemm.ms_cold", 10, 60);  // target: no row worse than 50%; one odd-shaped tiny GEMM is at 57%
+  check(m, "gemm.ms_cold", 10, 50);
   check(m, "attention.ms_cold", 12, 50);
   check(m, "elementwise.ms_cold", 10, 50);
   check(m, "embedding_bag.ms_cold", 15, 50);

@@ -102,7 +102,7 @@ class GemmKernel : public Kernel {
     };
     bool aligned = aligned_to(16);
     if (!aligned) rate_scale = ctx.unit.unaligned_efficiency;
-    if (!aligned_to(4)) start_delay_s += ctx.unit.unaligned_overhead_s;
+    if (std::fmod(s.k * pb_.in_bytes, 4) != 0) start_delay_s += ctx.unit.unaligned_overhead_s;
     mapping = std::string(aligned ? "" : "unaligned, ") + "tile " + std::to_string(p.t.m) + "x" +
               std::to_string(p.t.n) + (p.stream_k ? ", stream-k" : ", split-k " + std::to_string(p.split)) + ", " +
               std::to_string(num_tiles) + " tiles";
@@ -200,7 +200,9 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
         if (est < best.estimate * 0.98) best = Plan{t, split, false, est};
       }
     }
-    if (u.gemm_schedule != "data_parallel") {
+    // Stream-K belongs to the matrix-unit kernels; matmuls on the vector units (fp32 without tf32) run the classic
+    // data-parallel SIMT kernels with split-K.
+    if (u.gemm_schedule != "data_parallel" && (u.gemm_schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
       double work = 2.0 * tiles * t.m * t.n * s.k / rate / u.units;
       double traffic = double(tiles) * (t.m + t.n) * s.k * bytes / unit_bw / u.units;
       double fixup = 2.0 * t.m * t.n * 4 / unit_bw + u.cache_latency_s;
