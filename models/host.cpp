@@ -12,6 +12,9 @@ std::vector<ParamSpec> HostModule::param_specs() {
       p_keyed_qty_map("op_overhead", Dim::Time, "{}", op_kind_names(), "op kind",
                       "host time per op of a kind when it differs from launch_overhead (e.g. eager embedding_bag "
                       "allocates and checks its index tensors on the CPU)"),
+      p_qty("autograd_overhead", Dim::Time, "0 s",
+            "host time once per backward pass before its first kernel: the autograd engine takes over on its own "
+            "thread and walks the graph"),
       p_qty("launch_latency", Dim::Time, "2 us", "time from the launch call until the kernel can start on the device"),
       p_qty("kernel_gap", Dim::Time, "1 us", "idle gap between back-to-back kernels on one stream"),
       p_count("streams", "1", "ops that may run concurrently on the device (CUDA streams)", 1, 1024),

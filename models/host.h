@@ -14,6 +14,7 @@ class HostModule : public Component {
   // Host time to dispatch one op of this kind: its entry in `op_overhead`, else `launch_overhead`.
   double dispatch_s(const std::string& op_kind) const;
   double launch_latency_s() const { return params().qty("launch_latency"); }
+  double autograd_overhead_s() const { return params().qty("autograd_overhead"); }
   double kernel_gap_s() const { return params().qty("kernel_gap"); }
   unsigned streams() const { return static_cast<unsigned>(params().count("streams")); }
 

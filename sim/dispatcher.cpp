@@ -23,6 +23,7 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   double host_s = 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
+    if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
     host_s += host.dispatch_s(op_kind_name(wl.ops[order[i]].kind));
     submit_ps_[order[i]] = static_cast<uint64_t>(std::llround((host_s + latency) * 1e12));
   }

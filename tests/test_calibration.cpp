@@ -39,6 +39,7 @@ TEST_CASE("calibration: H100 micro-benchmarks and models within the targets", "[
   nlohmann::json m = validation();
   check(m, "gemm.ms_cold", 10, 50);
   check(m, "attention.ms_cold", 12, 50);
+  check(m, "attention.ms_fwd_bwd_cold", 25, 50);  // no separate target: held to "no row worse than 50%"
   check(m, "elementwise.ms_cold", 10, 50);
   check(m, "embedding_bag.ms_cold", 15, 50);
   check(m, "models.gpu_busy_us", 8, 50);

@@ -83,6 +83,7 @@ Workload attention(const nlohmann::json& r, bool backward) {
     op.writes.push_back({"dV", kv});
     op.deps = {0};
     w.ops.push_back(op);
+    w.backward_start = 1;
   }
   return w;
 }

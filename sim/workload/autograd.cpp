@@ -173,6 +173,7 @@ void append_training_step(Workload& w, const TrainingOptions& opt) {
   if (w.ops.empty()) return;
   const size_t nfwd = w.ops.size();
   const DType dt = w.ops.front().dtype;
+  w.backward_start = nfwd;
   Backward bw(w, dt);
   // Layers in forward order, to walk them backwards (and recompute each before its backward).
   std::vector<std::string> layers;

@@ -1,6 +1,7 @@
 #pragma once
 // The op IR: what a workload asks the machine to do. Generators, the workload YAML loader and trace readers all
 // produce it; mappers lower each op into tile work on the hardware modules.
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -75,6 +76,7 @@ struct Workload {
   std::string source;             // file it came from
   std::vector<Op> ops;
   std::string description;        // e.g. "llama2-7b decode batch 16 kv 2048 (32 layers)"
+  size_t backward_start = SIZE_MAX;  // first op of a backward pass (the host pays the autograd engine's start there)
 };
 
 // Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.
