@@ -70,9 +70,12 @@ class Kernel {
   bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
 };
 
+class Interconnect;
+
 struct MapContext {
   const UnitInfo& unit;
-  CacheLevel* cache;  // may be null (no cache level on the path)
+  CacheLevel* cache;                 // may be null (no cache level on the path)
+  Interconnect* fabric = nullptr;    // may be null (a single device)
 };
 
 using MapperFn = std::function<std::unique_ptr<Kernel>(const Op&, const MapContext&)>;

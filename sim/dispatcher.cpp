@@ -8,8 +8,8 @@
 namespace xpu {
 
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-                       CacheLevel* cache, const RunOptions& opt)
-    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), opt_(opt) {
+                       CacheLevel* cache, Interconnect* fabric, const RunOptions& opt)
+    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), fabric_(fabric), opt_(opt) {
   const size_t n = wl.ops.size();
   std::vector<size_t> order = topological_order(wl);
   rank_.assign(n, 0);
@@ -57,6 +57,7 @@ void Dispatcher::step() {
     double explained = std::max({rec.compute_s, rec.memory_s, rec.cache_s});
     rec.launch_s = std::max(0.0, dur - explained);
     if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
+    else if (wl_.ops[op].kind == OpKind::collective) rec.bound = Bound::interconnect;
     else if (explained < 0.5 * dur) rec.bound = Bound::latency;
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;
@@ -119,7 +120,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
   if (mapper && rec.modelled) {
-    MapContext ctx{core_.info(), cache_};
+    MapContext ctx{core_.info(), cache_, fabric_};
     k = (*mapper)(op, ctx);
   } else if (op.measured_us >= 0) {
     // Not modelled: the trace's measured duration stands in, and the report says so.

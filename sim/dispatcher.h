@@ -18,7 +18,7 @@ class Dispatcher : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Dispatcher);
   Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-             CacheLevel* cache, const RunOptions& opt);
+             CacheLevel* cache, Interconnect* fabric, const RunOptions& opt);
   const std::vector<OpRecord>& records() const { return records_; }
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
@@ -37,6 +37,7 @@ class Dispatcher : public sc_core::sc_module {
   HostModule& host_;
   ComputeCore& core_;
   CacheLevel* cache_;
+  Interconnect* fabric_;
   RunOptions opt_;
   std::vector<size_t> rank_;                 // position in issue order
   std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device

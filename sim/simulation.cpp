@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "models/compute_core.h"
+#include "models/fabric.h"
 #include "models/host.h"
 #include "sim/dispatcher.h"
 #include "sim/edge_port.h"
@@ -111,7 +112,10 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
 
   RunResult res;
   if (opt.record_tiles) core->record_tiles(&res.tiles, opt.tile_limit);
-  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, opt);
+  Interconnect* fabric = nullptr;
+  for (auto& c : comps)
+    if (auto* f = dynamic_cast<Interconnect*>(c.get())) fabric = f;
+  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, fabric, opt);
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (dispatcher.completed() != wl.ops.size())

@@ -10,7 +10,8 @@ namespace {
 
 class Backward {
  public:
-  Backward(Workload& w, DType dt) : w_(w), b_(w, dt, w.ops.empty() ? SourceMark{} : w.ops.front().mark) {
+  Backward(Workload& w, DType dt, int64_t tp)
+      : w_(w), b_(w, dt, w.ops.empty() ? SourceMark{} : w.ops.front().mark), tp_(tp) {
     for (size_t i = 0; i < w.ops.size(); ++i) {
       const Op& o = w.ops[i];
       for (const auto& t : o.writes) producer_[t.name] = i;
@@ -19,6 +20,8 @@ class Backward {
         for (size_t r = 1; r < o.reads.size(); ++r) weight_slots_.insert(o.reads[r].name);
       if (o.kind == OpKind::norm && o.reads.size() > 1) weight_slots_.insert(o.reads[1].name);
       if (o.kind == OpKind::embedding_bag && !o.reads.empty()) weight_slots_.insert(o.reads[0].name);
+      if (o.kind == OpKind::matmul && o.variant == "column_parallel" && !o.reads.empty())
+        tp_inputs_.insert(o.reads[0].name);
     }
     b_.adopt_existing();
   }
@@ -28,6 +31,14 @@ class Backward {
     if (f.measured_us >= 0) return;
     b_.set_layer(f.layer);
     const std::string P = f.name + ".bwd";
+    // The input of column-parallel matmuls has a partial gradient on each tensor-parallel rank; once all of them have
+    // contributed (now, at its producer), one all-reduce completes it (Megatron's f operator).
+    for (const auto& t : f.writes)
+      if (tp_ > 1 && tp_inputs_.erase(t.name)) {
+        TensorRef g = grad_of(t);
+        b_.add(t.name + ".grad_all_reduce", OpKind::collective, "tensor_parallel",
+               CollectiveShape{"all_reduce", int64_t(g.bytes), tp_}, {g}, {g});
+      }
     switch (f.kind) {
       case OpKind::matmul: matmul(f, P); break;
       case OpKind::attention: attention(f, P); break;
@@ -47,14 +58,18 @@ class Backward {
                  "split", f.kind == OpKind::interaction ? f.shape : OpShape{ElementwiseShape{elements(r), 1, 0}},
                  {grad_of(f.writes[0]), r}, {r});
         break;
-      case OpKind::collective: break;
+      case OpKind::collective:
+        // The all-reduce after a row-parallel matmul is the identity in the backward pass.
+        if (!f.reads.empty() && !f.writes.empty() && !grad_.count(f.reads[0].name))
+          grad_[f.reads[0].name] = grad_of(f.writes[0]).name;
+        break;
     }
   }
 
   // Recomputed copies of activations are activations too.
   void note_produced(const std::string& name) { producer_[name] = 0; }
   // Weights that received a gradient, grouped by the layer of their consumer.
-  std::map<std::string, double> weight_bytes_by_layer() const { return weights_; }
+  const std::map<std::string, std::vector<TensorRef>>& weight_grads_by_layer() const { return weights_; }
   Workload& workload() { return w_; }
   WorkloadBuilder& builder() { return b_; }
 
@@ -92,7 +107,7 @@ class Backward {
   }
 
   void note_weight(const Op& f, const TensorRef& t) {
-    if (!produced(t) && seen_weights_.insert(t.name).second) weights_[f.layer] += t.bytes;
+    if (!produced(t) && seen_weights_.insert(t.name).second) weights_[f.layer].push_back(grad_of(t));
   }
 
   void matmul(const Op& f, const std::string& P) {
@@ -162,9 +177,11 @@ class Backward {
   std::map<std::string, size_t> producer_;
   std::map<std::string, std::string> grad_;  // tensor -> name of its (accumulated) gradient
   std::map<std::string, int> parts_;
-  std::map<std::string, double> weights_;
+  std::map<std::string, std::vector<TensorRef>> weights_;
+  int64_t tp_ = 1;
   std::set<std::string> seen_weights_;
   std::set<std::string> weight_slots_;
+  std::set<std::string> tp_inputs_;
 };
 
 }  // namespace
@@ -174,7 +191,7 @@ void append_training_step(Workload& w, const TrainingOptions& opt) {
   const size_t nfwd = w.ops.size();
   const DType dt = w.ops.front().dtype;
   w.backward_start = nfwd;
-  Backward bw(w, dt);
+  Backward bw(w, dt, opt.tp);
   // Layers in forward order, to walk them backwards (and recompute each before its backward).
   std::vector<std::string> layers;
   std::map<std::string, std::vector<size_t>> ops_of;
@@ -211,17 +228,25 @@ void append_training_step(Workload& w, const TrainingOptions& opt) {
       bw.op(f);
     }
   }
-  if (!opt.optimizer) return;
-  // AdamW, fused per layer (multi-tensor apply): read fp32 master weight, bf16 gradient, two fp32 moments; write
-  // the weight, the moments and the bf16 copy used by the next forward.
+  // Data parallelism: each layer's weight gradients are all-reduced (one bucket per layer) before the update.
   WorkloadBuilder ob(w, DType::fp32, w.ops.front().mark);
   ob.adopt_existing();
-  for (const auto& [layer, bytes] : bw.weight_bytes_by_layer()) {
-    double n = bytes / dtype_bytes(dt);
+  for (const auto& [layer, grads] : bw.weight_grads_by_layer()) {
+    double bytes = 0;
+    for (const auto& g : grads) bytes += g.bytes;
     ob.set_layer(layer);
-    ob.add(layer + ".adamw", OpKind::elementwise, "adamw", ElementwiseShape{int64_t(n), 4, 12},
-           {{layer + ".master", 4 * n}, {"d:" + layer + ".grads", bytes}, {layer + ".adam_m", 4 * n},
-            {layer + ".adam_v", 4 * n}},
+    if (opt.dp > 1)
+      ob.add(layer + ".grad_all_reduce", OpKind::collective, "data_parallel",
+             CollectiveShape{"all_reduce", int64_t(bytes), opt.dp}, grads, grads);
+    if (!opt.optimizer) continue;
+    // AdamW, fused per layer (multi-tensor apply): read the fp32 master weights, the gradients and two fp32 moments;
+    // write the weights, the moments and the copy in the training dtype used by the next forward.
+    double n = bytes / dtype_bytes(dt);
+    std::vector<TensorRef> reads = grads;
+    reads.push_back({layer + ".master", 4 * n});
+    reads.push_back({layer + ".adam_m", 4 * n});
+    reads.push_back({layer + ".adam_v", 4 * n});
+    ob.add(layer + ".adamw", OpKind::elementwise, "adamw", ElementwiseShape{int64_t(n), 4, 12}, reads,
            {{layer + ".master", 4 * n}, {layer + ".adam_m", 4 * n}, {layer + ".adam_v", 4 * n},
             {layer + ".weights", bytes}});
   }

@@ -9,6 +9,8 @@ namespace xpu {
 struct TrainingOptions {
   bool recompute = false;   // re-run each layer's forward just before its backward (activation checkpointing)
   bool optimizer = true;    // AdamW over every weight that received a gradient
+  int64_t tp = 1;           // tensor parallel group: all-reduce after the data gradient of column-parallel matmuls
+  int64_t dp = 1;           // data parallel group: all-reduce of each layer's weight gradients before the update
 };
 
 // `w` holds a forward pass in issue order; its last op's outputs are seeded with gradients (the loss).

@@ -36,6 +36,8 @@ class WorkloadBuilder {
   size_t add_io(const std::string& name, OpKind kind, const std::string& variant, OpShape shape,
                 const std::vector<std::string>& ins, const std::string& out);
   // C = A x B (+ bias when `bias` is named); B is a weight unless the shape says otherwise.
+  // An op already added, to refine it (its variant, say).
+  Op& op(size_t index) { return w_.ops[index]; }
   size_t matmul(const std::string& name, MatmulShape s, const std::string& a, const std::string& b,
                 const std::string& c, const std::string& bias = "");
 

@@ -48,6 +48,9 @@ std::vector<ParamSpec> transformer_specs() {
       p_bool("rope", "true", "rotary embedding kernel on q and k (llama only)"),
       p_bool("fuse_gate_up", "false", "one matmul producing gate and up side by side (llama only)"),
       p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
+      p_count("tp", "1", "tensor parallel ranks: heads, FFN and vocabulary split Megatron-style (all-reduces)", 1, 4096),
+      p_count("dp", "1", "train: data parallel ranks (a gradient all-reduce per layer before the update)", 1, 1e6),
+      p_count("ep", "1", "expert parallel ranks: experts split across ranks, tokens exchanged by all-to-all", 1, 4096),
       p_count("experts", "0", "mixture of experts: experts per layer (0: a dense MLP)", 0, 1024),
       p_count("top_k", "2", "mixture of experts: experts each token is routed to", 1, 64),
       p_real("expert_imbalance", "1.0",
@@ -61,6 +64,7 @@ struct Dims {
   bool gpt2, fuse, rope, fuse_gate_up;
   int64_t experts, top_k;
   double imbalance;
+  int64_t tp = 1, ep = 1;
   std::string norm;
 };
 
@@ -92,6 +96,19 @@ Dims resolve(const ParamSet& p) {
   x.rope = !x.gpt2 && p.flag("rope");
   x.fuse_gate_up = !x.gpt2 && p.flag("fuse_gate_up");
   x.norm = p.str("norm") != "auto" ? p.str("norm") : (x.gpt2 ? "layernorm" : "rmsnorm");
+  // Tensor parallelism: this device holds 1/tp of the heads, of the FFN and of the vocabulary; KV heads fewer than
+  // the ranks are replicated.
+  x.tp = int64_t(p.count("tp"));
+  x.ep = int64_t(p.count("ep"));
+  auto split = [&](int64_t v, const char* what) {
+    if (v % x.tp) throw InputError(p.at("tp").mark, std::string(what) + " (" + std::to_string(v) +
+                                                        ") is not divisible by tp (" + std::to_string(x.tp) + ")");
+    return v / x.tp;
+  };
+  x.hq = split(x.hq, "heads");
+  x.hkv = x.hkv >= x.tp ? split(x.hkv, "kv_heads") : 1;
+  x.ffn = split(x.ffn, "ffn");
+  x.vocab = (x.vocab + x.tp - 1) / x.tp;
   x.experts = int64_t(p.count("experts"));
   x.top_k = int64_t(p.count("top_k"));
   x.imbalance = p.real("expert_imbalance");
@@ -99,7 +116,21 @@ Dims resolve(const ParamSet& p) {
     throw InputError(p.at("top_k").mark, "top_k (" + std::to_string(x.top_k) + ") exceeds experts (" +
                                              std::to_string(x.experts) + ")");
   if (x.experts && x.gpt2) throw InputError(p.at("experts").mark, "mixture of experts is modelled for arch: llama");
+  if (x.ep > 1 && (!x.experts || x.experts % x.ep))
+    throw InputError(p.at("ep").mark, "ep (" + std::to_string(x.ep) + ") must divide the number of experts (" +
+                                          std::to_string(x.experts) + ")");
   return x;
+}
+
+// Megatron tensor parallelism: column-parallel matmuls (split outputs) need an all-reduce of their input gradient in
+// training; row-parallel ones (split inputs) produce partial sums that are all-reduced right away.
+void column_parallel(WorkloadBuilder& b, size_t op, const Dims& x) {
+  if (x.tp > 1) b.op(op).variant = "column_parallel";
+}
+void all_reduce_tp(WorkloadBuilder& b, const Dims& x, const std::string& name, const std::string& tensor, double bytes) {
+  if (x.tp > 1)
+    b.add(name, OpKind::collective, "tensor_parallel", CollectiveShape{"all_reduce", int64_t(bytes), x.tp},
+          {{tensor, bytes}}, {{tensor, bytes}});
 }
 
 // The dense MLP of block `P` from its normed input `h2`, writing P + "mlp".
@@ -110,12 +141,12 @@ void add_mlp(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
   if (!x.gpt2) {
     std::string gate = P + "gate", up = P + "up", variant;
     if (x.fuse_gate_up) {
-      b.matmul(P + "gate_up_proj", mm(x.tokens, x.d, 2 * x.ffn), h2, P + "w_gate_up", P + "gate_up");
+      column_parallel(b, b.matmul(P + "gate_up_proj", mm(x.tokens, x.d, 2 * x.ffn), h2, P + "w_gate_up", P + "gate_up"), x);
       gate = up = P + "gate_up";
       variant = "_strided";  // halves of one tensor: the framework falls back to its non-vectorized kernel
     } else {
-      b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", gate);
-      b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up);
+      column_parallel(b, b.matmul(P + "gate_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_gate", gate), x);
+      column_parallel(b, b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up), x);
     }
     // Eager silu(gate) * up is two kernels: silu (exp, add, divide: ~4 flops) then the product.
     b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
@@ -123,12 +154,13 @@ void add_mlp(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
     b.add(P + "mul", OpKind::elementwise, "mul" + variant, ElementwiseShape{x.tokens * x.ffn, 2, 1},
           {b.t(P + "silu", T * x.ffn), b.t(up, T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
   } else {
-    b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up"));
+    column_parallel(b, b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", P + "up", bias("b_up")), x);
     // tanh-approximated GELU ("gelu_new" in GPT-2): a handful of multiplies and adds plus one tanh.
     b.add(P + "gelu", OpKind::elementwise, "gelu", ElementwiseShape{x.tokens * x.ffn, 1, 8},
           {b.t(P + "up", T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
   }
   b.matmul(P + "down_proj", mm(x.tokens, x.ffn, x.d), P + "act", P + "w_down", P + "mlp", bias("b_down"));
+  all_reduce_tp(b, x, P + "mlp_all_reduce", P + "mlp", T * x.d * dtype_bytes(b.dtype()));
 }
 
 // Mixture of experts as eager implementations run it (HuggingFace Mixtral): a router GEMM and its softmax/top-k,
@@ -140,11 +172,17 @@ void add_moe(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
   b.matmul(P + "router", mm(x.tokens, x.d, x.experts), h2, P + "w_router", P + "router_logits");
   b.add(P + "topk", OpKind::softmax, "softmax_topk", RowShape{x.tokens, x.experts},
         {b.t(P + "router_logits", T * E)}, {b.t(P + "routing", T * x.top_k * 2)});
-  const double assignments = T * x.top_k, mean = assignments / E;
+  // Expert parallelism: this rank holds experts/ep experts and receives their tokens from every rank; tokens travel
+  // by all-to-all to their experts (dispatch) and back (combine).
+  const double eb = dtype_bytes(b.dtype());
+  const double assignments = T * x.ep * x.top_k, mean = assignments / E;
   const double busiest = std::min(assignments, mean * x.imbalance);
   const double rest = E > 1 ? (assignments - busiest) / (E - 1) : 0;
+  if (x.ep > 1)
+    b.add(P + "dispatch", OpKind::collective, "expert_parallel",
+          CollectiveShape{"all_to_all", int64_t(T * x.top_k * x.d * eb), x.ep}, {b.t(h2, T * x.d)}, {b.t(h2, T * x.d)});
   std::string acc;
-  for (int64_t e = 0; e < x.experts; ++e) {
+  for (int64_t e = 0; e < x.experts / x.ep; ++e) {
     const int64_t tokens = int64_t(std::ceil(e == 0 ? busiest : rest));
     if (tokens <= 0) continue;
     const double t = double(tokens);
@@ -165,6 +203,10 @@ void add_moe(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
           reads, {b.t(P + "mlp", T * x.d)});
     acc = P + "mlp";
   }
+  if (x.ep > 1)
+    b.add(P + "combine", OpKind::collective, "expert_parallel",
+          CollectiveShape{"all_to_all", int64_t(T * x.top_k * x.d * eb), x.ep}, {b.t(P + "mlp", T * x.d)},
+          {b.t(P + "mlp", T * x.d)});
 }
 
 // One decoder block; `in` is the residual stream entering it. Returns the name of the stream leaving it.
@@ -184,7 +226,8 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   // L.k_cache / L.v_cache, which attention then reads whole (kv + new tokens).
   std::string q_name, k_name = P + "k_cache", v_name = P + "v_cache";
   if (x.fuse) {
-    b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv", bias("bqkv"));
+    column_parallel(b, b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv",
+                                bias("bqkv")), x);
     if (x.rope) {
       // vLLM-style fused rotary + cache write: one pass over qkv; only q and k get the rotation's arithmetic.
       b.add(P + "rope", OpKind::elementwise, "rope",
@@ -202,9 +245,10 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
     }
   } else {
     const std::string k_out = x.gpt2 ? P + "k_cache" : P + "k";
-    b.matmul(P + "q_proj", mm(x.tokens, x.d, int64_t(qdim)), h, P + "wq", P + "q", bias("bq"));
-    b.matmul(P + "k_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wk", k_out, bias("bk"));
-    b.matmul(P + "v_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wv", P + "v_cache", bias("bv"));
+    column_parallel(b, b.matmul(P + "q_proj", mm(x.tokens, x.d, int64_t(qdim)), h, P + "wq", P + "q", bias("bq")), x);
+    column_parallel(b, b.matmul(P + "k_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wk", k_out, bias("bk")), x);
+    column_parallel(b, b.matmul(P + "v_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wv", P + "v_cache", bias("bv")),
+                    x);
     if (x.rope) {
       b.add(P + "rope", OpKind::elementwise, "rope", ElementwiseShape{int64_t(T * (qdim + kvdim)), 1, 3},
             {b.t(P + "q", T * qdim), b.t(P + "k", T * kvdim)},
@@ -223,6 +267,7 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
         {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
         {b.t(P + "attn.out", T * qdim)});
   b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
+  all_reduce_tp(b, x, P + "attn_all_reduce", P + "o", T * x.d * dtype_bytes(b.dtype()));
   b.add(P + "attn_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
         {b.t(in, T * x.d), b.t(P + "o", T * x.d)}, {b.t(P + "resid", T * x.d)});
 
@@ -245,7 +290,10 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
                   (mode != "decode" ? " seq=" + std::to_string(x.seq_q) +
                                            (p.count("prefix") ? " prefix=" + std::to_string(p.count("prefix")) : "")
                                      : " kv=" + std::to_string(p.count("kv"))) +
-                  " layers=" + std::to_string(p.count("layers"));
+                  " layers=" + std::to_string(p.count("layers")) +
+                  (p.count("tp") > 1 ? " tp=" + std::to_string(p.count("tp")) : "") +
+                  (p.count("dp") > 1 ? " dp=" + std::to_string(p.count("dp")) : "") +
+                  (p.count("ep") > 1 ? " ep=" + std::to_string(p.count("ep")) : "");
   WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
   const double T = double(x.tokens);
 
@@ -286,6 +334,8 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
     TrainingOptions t;
     t.recompute = p.flag("recompute");
     t.optimizer = p.str("optimizer") == "adamw";
+    t.tp = int64_t(p.count("tp"));
+    t.dp = int64_t(p.count("dp"));
     append_training_step(w, t);
   }
   return w;

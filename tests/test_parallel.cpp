@@ -1,0 +1,82 @@
+// Parallelism in the generators (tensor, data, expert) and the first-order fabric that runs their collectives.
+#include <catch2/catch.hpp>
+
+#include "sim/hardware.h"
+#include "sim/isolated_run.h"
+#include "sim/workload/loader.h"
+
+using namespace xpu;
+
+namespace {
+std::vector<const Op*> collectives(const Workload& w, const std::string& variant) {
+  std::vector<const Op*> out;
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::collective && op.variant == variant) out.push_back(&op);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("parallel: tensor parallelism splits heads and FFN and all-reduces twice per block", "[parallel]") {
+  Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=prefill", "batch=1", "seq=1024", "layers=2", "tp=4"});
+  for (const auto& op : w.ops) {
+    if (op.name == "L0.q_proj") CHECK(std::get<MatmulShape>(op.shape).n == 4096 / 4);
+    if (op.name == "L0.down_proj") CHECK(std::get<MatmulShape>(op.shape).k == 11008 / 4);
+    if (op.name == "L0.attn") CHECK(std::get<AttentionShape>(op.shape).heads_q == 8);
+  }
+  auto ar = collectives(w, "tensor_parallel");
+  REQUIRE(ar.size() == 2 * 2);
+  CHECK(std::get<CollectiveShape>(ar[0]->shape).bytes == 1024 * 4096 * 2);
+  CHECK(std::get<CollectiveShape>(ar[0]->shape).group == 4);
+  // Training adds one all-reduce per shared input of column-parallel matmuls (Megatron's f): two per block.
+  Workload t = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=1", "seq=1024", "layers=2", "tp=4"});
+  CHECK(collectives(t, "tensor_parallel").size() == 2 * 2 + 2 * 2);
+  REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"tp=3"}), InputError);
+}
+
+TEST_CASE("parallel: data parallelism all-reduces each layer's gradients before its update", "[parallel]") {
+  Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=1", "seq=512", "layers=2", "dp=8",
+                                                         "embed=false", "lm_head=false"});
+  auto ar = collectives(w, "data_parallel");
+  REQUIRE(ar.size() == 2);
+  // One block's weights in bf16.
+  CHECK(double(std::get<CollectiveShape>(ar[0]->shape).bytes) ==
+        Approx((4.0 * 4096 * 4096 + 3.0 * 4096 * 11008 + 2 * 4096) * 2));
+  std::vector<size_t> order = topological_order(w);
+  std::vector<size_t> pos(w.ops.size());
+  for (size_t i = 0; i < order.size(); ++i) pos[order[i]] = i;
+  for (size_t i = 0; i < w.ops.size(); ++i)
+    if (w.ops[i].variant == "adamw") {
+      bool after_reduce = false;
+      for (size_t d : w.ops[i].deps) after_reduce |= w.ops[d].variant == "data_parallel";
+      CHECK(after_reduce);
+    }
+}
+
+TEST_CASE("parallel: expert parallelism keeps experts/ep experts and exchanges tokens by all-to-all", "[parallel]") {
+  Workload w = load_workload("workloads/mixtral-8x7b.yaml", {"mode=prefill", "batch=1", "seq=2048", "layers=1",
+                                                            "ep=4"});
+  auto a2a = collectives(w, "expert_parallel");
+  CHECK(a2a.size() == 2);  // dispatch and combine
+  size_t experts = 0;
+  for (const auto& op : w.ops) experts += op.name.find(".gate_proj") != std::string::npos;
+  CHECK(experts == 8 / 4);
+}
+
+TEST_CASE("parallel: the fabric runs a ring all-reduce in its alpha-beta time", "[parallel]") {
+  HardwareConfig hw = load_hardware("configs/h100-nvlink.yaml");
+  Workload w = parse_workload(parse_yaml("name: ar\nops:\n  - {name: ar, kind: collective, op: all_reduce, "
+                                         "bytes: 64 MiB, group: 8}\n",
+                                         "ar.yaml"),
+                              "ar.yaml", {});
+  auto r = simulate_in_child(hw, w);
+  double n = 64.0 * 1024 * 1024, p = 8;
+  double expect = 2 * (p - 1) / p * n / 370e9 + 2 * (p - 1) * 5e-6;
+  CHECK(r["ops"][0]["duration_s"].get<double>() == Approx(expect).epsilon(1e-3));
+  CHECK(r["ops"][0]["bound"] == "interconnect");
+  // A group larger than the fabric is a clear error.
+  Workload big = parse_workload(parse_yaml("name: ar\nops:\n  - {name: ar, kind: collective, op: all_reduce, "
+                                           "bytes: 1 MiB, group: 64}\n",
+                                           "big.yaml"),
+                                "big.yaml", {});
+  REQUIRE_THROWS_AS(simulate_in_child(hw, big), InputError);
+}
