@@ -47,7 +47,7 @@ class Backward {
       case OpKind::elementwise: elementwise(f, P); break;
       case OpKind::embedding_bag:
         if (!f.reads.empty() && !f.writes.empty())
-          emit(P, OpKind::elementwise, "embedding_bwd", ElementwiseShape{elements(f.writes[0]), 1, 1},
+          emit(P, OpKind::elementwise, "embedding_bwd", ElementwiseShape{int64_t(elements(f.writes[0])), 1, 1},
                {grad_of(f.writes[0])}, {f.reads[0]});
         break;
       case OpKind::concat:
@@ -55,7 +55,7 @@ class Backward {
         for (const auto& r : f.reads)
           if (needs_grad(r))
             emit(P + "." + r.name, f.kind == OpKind::interaction ? OpKind::interaction : OpKind::elementwise,
-                 "split", f.kind == OpKind::interaction ? f.shape : OpShape{ElementwiseShape{elements(r), 1, 0}},
+                 "split", f.kind == OpKind::interaction ? f.shape : OpShape{ElementwiseShape{int64_t(elements(r)), 1, 0}},
                  {grad_of(f.writes[0]), r}, {r});
         break;
       case OpKind::collective:
@@ -68,8 +68,6 @@ class Backward {
 
   // Recomputed copies of activations are activations too.
   void note_produced(const std::string& name) { producer_[name] = 0; }
-  // Weights that received a gradient, grouped by the layer of their consumer.
-  const std::map<std::string, std::vector<TensorRef>>& weight_grads_by_layer() const { return weights_; }
   Workload& workload() { return w_; }
   WorkloadBuilder& builder() { return b_; }
 
@@ -106,10 +104,6 @@ class Backward {
              {total, part}, {total});
   }
 
-  void note_weight(const Op& f, const TensorRef& t) {
-    if (!produced(t) && seen_weights_.insert(t.name).second) weights_[f.layer].push_back(grad_of(t));
-  }
-
   void matmul(const Op& f, const std::string& P) {
     const auto& s = std::get<MatmulShape>(f.shape);
     if (f.reads.size() < 2 || f.writes.empty()) return;
@@ -119,11 +113,9 @@ class Backward {
     if (produced(a)) emit(P + ".dA", OpKind::matmul, "dgrad", MatmulShape{s.batch, s.m, s.k, s.n, s.b_shared}, {dc, bw}, {a});
     if (s.b_shared) {
       emit(P + ".dB", OpKind::matmul, "wgrad", MatmulShape{1, s.k, s.n, s.batch * s.m, true}, {a, dc}, {bw});
-      note_weight(f, bw);
     } else {
       emit(P + ".dB", OpKind::matmul, "wgrad", MatmulShape{s.batch, s.k, s.n, s.m, false}, {a, dc}, {bw});
     }
-    if (f.reads.size() > 2) note_weight(f, f.reads[2]);  // bias: reduced inside the wgrad epilogue
   }
 
   void attention(const Op& f, const std::string& P) {
@@ -147,7 +139,6 @@ class Backward {
     if (f.kind == OpKind::norm && f.reads.size() > 1) {
       // The weight gradient is a second kernel: a column reduction over all rows.
       emit(P + ".dw", OpKind::norm, f.variant + "_wgrad", s, {f.reads[0], grad_of(f.writes[0])}, {f.reads[1]});
-      note_weight(f, f.reads[1]);
     }
   }
 
@@ -177,14 +168,57 @@ class Backward {
   std::map<std::string, size_t> producer_;
   std::map<std::string, std::string> grad_;  // tensor -> name of its (accumulated) gradient
   std::map<std::string, int> parts_;
-  std::map<std::string, std::vector<TensorRef>> weights_;
   int64_t tp_ = 1;
-  std::set<std::string> seen_weights_;
   std::set<std::string> weight_slots_;
   std::set<std::string> tp_inputs_;
 };
 
+bool is_weight_grad(const Op& op) {
+  return op.variant == "wgrad" || op.variant == "embedding_bwd" ||
+         (op.variant.size() > 6 && op.variant.compare(op.variant.size() - 6, 6, "_wgrad") == 0);
+}
+
 }  // namespace
+
+void append_weight_update(Workload& w, int64_t dp, bool adamw) {
+  if (w.ops.empty() || (dp <= 1 && !adamw)) return;
+  const DType dt = w.ops.front().dtype;
+  // Weight gradients per layer, in first-seen order of layers, each tensor once.
+  std::vector<std::string> layers;
+  std::map<std::string, std::vector<TensorRef>> grads;
+  std::set<std::string> seen;
+  for (const auto& op : w.ops) {
+    if (!is_weight_grad(op) || op.writes.empty()) continue;
+    TensorRef g = op.writes[0];
+    auto hash = g.name.find('#');  // an accumulation part: the total carries the gradient's name
+    if (hash != std::string::npos) g.name = g.name.substr(0, hash);
+    if (!seen.insert(g.name).second) continue;
+    if (!grads.count(op.layer)) layers.push_back(op.layer);
+    grads[op.layer].push_back(g);
+  }
+  WorkloadBuilder ob(w, DType::fp32, w.ops.front().mark);
+  ob.adopt_existing();
+  for (const auto& layer : layers) {
+    const auto& g = grads[layer];
+    double bytes = 0;
+    for (const auto& t : g) bytes += t.bytes;
+    ob.set_layer(layer);
+    if (dp > 1)
+      ob.add(layer + ".grad_all_reduce", OpKind::collective, "data_parallel",
+             CollectiveShape{"all_reduce", int64_t(bytes), dp}, g, g);
+    if (!adamw) continue;
+    // AdamW, fused per layer (multi-tensor apply): read the fp32 master weights, the gradients and two fp32 moments;
+    // write the weights, the moments and the copy in the training dtype used by the next forward.
+    double n = bytes / dtype_bytes(dt);
+    std::vector<TensorRef> reads = g;
+    reads.push_back({layer + ".master", 4 * n});
+    reads.push_back({layer + ".adam_m", 4 * n});
+    reads.push_back({layer + ".adam_v", 4 * n});
+    ob.add(layer + ".adamw", OpKind::elementwise, "adamw", ElementwiseShape{int64_t(n), 4, 12}, reads,
+           {{layer + ".master", 4 * n}, {layer + ".adam_m", 4 * n}, {layer + ".adam_v", 4 * n},
+            {layer + ".weights", bytes}});
+  }
+}
 
 void append_training_step(Workload& w, const TrainingOptions& opt) {
   if (w.ops.empty()) return;
@@ -228,28 +262,7 @@ void append_training_step(Workload& w, const TrainingOptions& opt) {
       bw.op(f);
     }
   }
-  // Data parallelism: each layer's weight gradients are all-reduced (one bucket per layer) before the update.
-  WorkloadBuilder ob(w, DType::fp32, w.ops.front().mark);
-  ob.adopt_existing();
-  for (const auto& [layer, grads] : bw.weight_grads_by_layer()) {
-    double bytes = 0;
-    for (const auto& g : grads) bytes += g.bytes;
-    ob.set_layer(layer);
-    if (opt.dp > 1)
-      ob.add(layer + ".grad_all_reduce", OpKind::collective, "data_parallel",
-             CollectiveShape{"all_reduce", int64_t(bytes), opt.dp}, grads, grads);
-    if (!opt.optimizer) continue;
-    // AdamW, fused per layer (multi-tensor apply): read the fp32 master weights, the gradients and two fp32 moments;
-    // write the weights, the moments and the copy in the training dtype used by the next forward.
-    double n = bytes / dtype_bytes(dt);
-    std::vector<TensorRef> reads = grads;
-    reads.push_back({layer + ".master", 4 * n});
-    reads.push_back({layer + ".adam_m", 4 * n});
-    reads.push_back({layer + ".adam_v", 4 * n});
-    ob.add(layer + ".adamw", OpKind::elementwise, "adamw", ElementwiseShape{int64_t(n), 4, 12}, reads,
-           {{layer + ".master", 4 * n}, {layer + ".adam_m", 4 * n}, {layer + ".adam_v", 4 * n},
-            {layer + ".weights", bytes}});
-  }
+  append_weight_update(w, opt.dp, opt.optimizer);
 }
 
 }  // namespace xpu

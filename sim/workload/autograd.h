@@ -16,4 +16,9 @@ struct TrainingOptions {
 // `w` holds a forward pass in issue order; its last op's outputs are seeded with gradients (the loss).
 void append_training_step(Workload& w, const TrainingOptions& opt);
 
+// The end of a training step: per layer, the data-parallel all-reduce of the weight gradients (dp > 1) and the AdamW
+// update (when `adamw`). Weight gradients are found by the ops that produce them (wgrad GEMMs, norm weight gradients,
+// embedding backward), so it also serves several micro-batches that accumulate into the same gradients.
+void append_weight_update(Workload& w, int64_t dp, bool adamw);
+
 }  // namespace xpu
