@@ -76,6 +76,7 @@ struct MapContext {
   const UnitInfo& unit;
   CacheLevel* cache;                 // may be null (no cache level on the path)
   Interconnect* fabric = nullptr;    // may be null (a single device)
+  double busy_so_far_s = 0;          // device time of the ops finished so far (sizes a pipeline bubble)
 };
 
 using MapperFn = std::function<std::unique_ptr<Kernel>(const Op&, const MapContext&)>;

@@ -57,7 +57,8 @@ void Dispatcher::step() {
     double explained = std::max({rec.compute_s, rec.memory_s, rec.cache_s});
     rec.launch_s = std::max(0.0, dur - explained);
     if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
-    else if (wl_.ops[op].kind == OpKind::collective) rec.bound = Bound::interconnect;
+    else if (wl_.ops[op].kind == OpKind::collective)
+      rec.bound = wl_.ops[op].variant == "pipeline_bubble" ? Bound::dependency : Bound::interconnect;
     else if (explained < 0.5 * dur) rec.bound = Bound::latency;
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;
@@ -120,7 +121,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
   if (mapper && rec.modelled) {
-    MapContext ctx{core_.info(), cache_, fabric_};
+    MapContext ctx{core_.info(), cache_, fabric_, busy_s_};
     k = (*mapper)(op, ctx);
   } else if (op.measured_us >= 0) {
     // Not modelled: the trace's measured duration stands in, and the report says so.

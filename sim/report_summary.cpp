@@ -60,7 +60,7 @@ struct Group {
   std::string op, kind;
   size_t count = 0;
   double time = 0, flops = 0, bytes = 0;
-  std::array<double, 6> by_bound{};  // time per Bound, to pick the dominant one
+  std::array<double, kBoundCount> by_bound{};  // time per Bound, to pick the dominant one
 };
 
 const char* dominant_bound(const Group& g) {
@@ -195,7 +195,17 @@ void print_top_ops(std::ostream& out, const RunResult& r, double denom, size_t t
 
 }  // namespace
 
-std::string strip_layer_prefix(const std::string& name, const std::string& layer) {
+// Copies of one op for successive micro-batches ("L3.q_proj.mb5") add up in the summary.
+static std::string strip_microbatch(const std::string& name) {
+  size_t at = name.rfind(".mb");
+  if (at == std::string::npos || at + 3 >= name.size()) return name;
+  for (size_t i = at + 3; i < name.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return name;
+  return name.substr(0, at);
+}
+
+std::string strip_layer_prefix(const std::string& raw, const std::string& layer) {
+  const std::string name = strip_microbatch(raw);
   if (!layer.empty() && name.size() > layer.size() + 1 && name.compare(0, layer.size(), layer) == 0) {
     char sep = name[layer.size()];
     if (sep == '.' || sep == '/' || sep == ':') return name.substr(layer.size() + 1);

@@ -10,6 +10,7 @@ const char* bound_name(Bound b) {
     case Bound::latency: return "latency";
     case Bound::interconnect: return "interconnect";
     case Bound::measured: return "measured";
+    case Bound::dependency: return "dependency";
   }
   return "unknown";  // only reachable through a cast from an out-of-range integer
 }

@@ -9,7 +9,9 @@
 namespace xpu {
 
 // Why an op took the time it did: the resource whose demand came closest to the op's duration.
-enum class Bound { compute, memory, cache, latency, interconnect, measured };
+// dependency: idle while other devices work (a pipeline bubble).
+enum class Bound { compute, memory, cache, latency, interconnect, measured, dependency };
+constexpr size_t kBoundCount = 7;
 const char* bound_name(Bound b);
 
 struct OpRecord {

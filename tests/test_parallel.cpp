@@ -80,3 +80,30 @@ TEST_CASE("parallel: the fabric runs a ring all-reduce in its alpha-beta time", 
                                 "big.yaml", {});
   REQUIRE_THROWS_AS(simulate_in_child(hw, big), InputError);
 }
+
+TEST_CASE("parallel: a pipeline stage runs its micro-batches, then a 1F1B bubble of (p-1)/m", "[parallel]") {
+  Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=8", "seq=512", "layers=8", "pp=4",
+                                                         "microbatches=4", "dp=2"});
+  size_t sends = 0, bubbles = 0, adamw = 0, q_proj = 0;
+  for (const auto& op : w.ops) {
+    if (op.kind == OpKind::collective && op.variant == "pipeline") ++sends;
+    bubbles += op.variant == "pipeline_bubble";
+    adamw += op.variant == "adamw";
+    if (op.name.rfind("L", 0) == 0 && op.name.find(".q_proj.mb") != std::string::npos &&
+        op.name.find("bwd") == std::string::npos)
+      ++q_proj;
+  }
+  CHECK(q_proj == 2 * 4);       // 8 layers over 4 stages, 4 micro-batches
+  CHECK(sends == 4 * 4);        // per micro-batch: activation in and out, gradient out and in
+  CHECK(bubbles == 1);
+  CHECK(adamw == 2);            // one update per layer of the stage, after all micro-batches
+  REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"mode=train", "layers=8", "pp=3"}), InputError);
+
+  auto r = simulate_in_child(load_hardware("configs/h100-nvlink.yaml"), w);
+  double work = 0, bubble = 0;
+  for (const auto& op : r["ops"]) {
+    if (op["variant"] == "pipeline_bubble") bubble = op["duration_s"].get<double>();
+    else if (op["variant"] != "adamw" && op["variant"] != "data_parallel") work += op["duration_s"].get<double>();
+  }
+  CHECK(bubble == Approx(3.0 / 4.0 * work).epsilon(0.02));
+}

@@ -17,6 +17,15 @@ class NoopKernel : public Kernel {
 
 std::unique_ptr<Kernel> map_collective(const Op& op, const MapContext& ctx) {
   const auto& s = std::get<CollectiveShape>(op.shape);
+  if (s.op == "pipeline_bubble") {
+    // 1F1B: with p stages and m micro-batches each stage idles (p - 1) micro-batch slots of forward and backward,
+    // a (p - 1) / m share of the work it did for the m micro-batches simulated before this op.
+    auto k = std::make_unique<NoopKernel>();
+    k->fixed_s = s.steps > 0 ? double(s.group - 1) / double(s.steps) * ctx.busy_so_far_s : 0;
+    k->mapping = "1F1B bubble: (" + std::to_string(s.group) + " - 1) / " + std::to_string(s.steps) +
+                 " of the stage's work";
+    return k;
+  }
   if (s.group <= 1) return std::make_unique<NoopKernel>();
   if (ctx.fabric) {
     auto k = std::make_unique<NoopKernel>();

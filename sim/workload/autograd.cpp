@@ -58,11 +58,19 @@ class Backward {
                  "split", f.kind == OpKind::interaction ? f.shape : OpShape{ElementwiseShape{int64_t(elements(r)), 1, 0}},
                  {grad_of(f.writes[0]), r}, {r});
         break;
-      case OpKind::collective:
-        // The all-reduce after a row-parallel matmul is the identity in the backward pass.
-        if (!f.reads.empty() && !f.writes.empty() && !grad_.count(f.reads[0].name))
+      case OpKind::collective: {
+        const auto& c = std::get<CollectiveShape>(f.shape);
+        if (c.op == "send_recv") {
+          // A pipeline hand-off: the gradient travels back the other way.
+          std::vector<TensorRef> targets;
+          if (!f.reads.empty() && needs_grad(f.reads[0])) targets.push_back(f.reads[0]);
+          if (!f.writes.empty()) emit(P, OpKind::collective, "pipeline", c, {grad_of(f.writes[0])}, targets);
+        } else if (!f.reads.empty() && !f.writes.empty() && !grad_.count(f.reads[0].name)) {
+          // The all-reduce after a row-parallel matmul is the identity in the backward pass.
           grad_[f.reads[0].name] = grad_of(f.writes[0]).name;
+        }
         break;
+      }
     }
   }
 

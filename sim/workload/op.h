@@ -42,7 +42,8 @@ struct EmbeddingBagShape { int64_t tables = 1, rows = 0, dim = 0, batch = 0, poo
 struct FeatureShape { int64_t batch = 0, features = 0, dim = 0; };
 // A collective among `group` devices on `bytes` per device (all_reduce, all_gather, reduce_scatter, all_to_all,
 // broadcast, send_recv).
-struct CollectiveShape { std::string op = "all_reduce"; int64_t bytes = 0; int64_t group = 1; };
+// `steps`: for a pipeline bubble (op "pipeline_bubble"), the micro-batches of the step.
+struct CollectiveShape { std::string op = "all_reduce"; int64_t bytes = 0; int64_t group = 1; int64_t steps = 0; };
 
 using OpShape = std::variant<MatmulShape, AttentionShape, ElementwiseShape, RowShape, EmbeddingBagShape,
                              FeatureShape, CollectiveShape>;

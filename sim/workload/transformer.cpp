@@ -8,6 +8,7 @@
 // consumer finds on chip, and dependencies follow those names (see WorkloadBuilder).
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "sim/workload/autograd.h"
@@ -50,6 +51,9 @@ std::vector<ParamSpec> transformer_specs() {
       p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
       p_count("tp", "1", "tensor parallel ranks: heads, FFN and vocabulary split Megatron-style (all-reduces)", 1, 4096),
       p_count("dp", "1", "train: data parallel ranks (a gradient all-reduce per layer before the update)", 1, 1e6),
+      p_count("pp", "1", "train: pipeline stages; the run simulates one middle stage (layers / pp) over its "
+                          "micro-batches plus the 1F1B bubble", 1, 4096),
+      p_count("microbatches", "1", "train with pp > 1: micro-batches per step (batch is split among them)", 1, 1e6),
       p_count("ep", "1", "expert parallel ranks: experts split across ranks, tokens exchanged by all-to-all", 1, 4096),
       p_count("experts", "0", "mixture of experts: experts per layer (0: a dense MLP)", 0, 1024),
       p_count("top_k", "2", "mixture of experts: experts each token is routed to", 1, 64),
@@ -281,28 +285,16 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   return P + "out";
 }
 
-Workload build_transformer(const ParamSet& p, const std::string& name) {
-  const Dims x = resolve(p);
-  Workload w;
-  w.name = name;
-  const std::string mode = p.str("mode");
-  w.description = name + " " + mode + " batch=" + std::to_string(x.batch) +
-                  (mode != "decode" ? " seq=" + std::to_string(x.seq_q) +
-                                           (p.count("prefix") ? " prefix=" + std::to_string(p.count("prefix")) : "")
-                                     : " kv=" + std::to_string(p.count("kv"))) +
-                  " layers=" + std::to_string(p.count("layers")) +
-                  (p.count("tp") > 1 ? " tp=" + std::to_string(p.count("tp")) : "") +
-                  (p.count("dp") > 1 ? " dp=" + std::to_string(p.count("dp")) : "") +
-                  (p.count("ep") > 1 ? " ep=" + std::to_string(p.count("ep")) : "");
-  WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
+// The forward pass: embedding (optional), `layers` blocks, lm_head (optional). Returns the stream's last tensor.
+std::string add_forward(WorkloadBuilder& b, const Dims& x, const std::string& mode, int layers, bool embed,
+                        bool lm_head, std::string stream) {
   const double T = double(x.tokens);
-
   b.set_layer("embed");
-  if (!p.flag("embed")) {
+  if (!embed) {
     // The residual stream starts as an input already on the device.
   } else if (!x.gpt2) {
     b.add("embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.vocab, x.d, x.tokens, 1},
-          {b.t("embed.w", T * x.d)}, {b.t("embed.out", T * x.d)});
+          {b.t("embed.w", T * x.d)}, {b.t(stream, T * x.d)});
   } else {
     b.add("embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.vocab, x.d, x.tokens, 1},
           {b.t("embed.w", T * x.d)}, {b.t("embed.tok", T * x.d)});
@@ -310,13 +302,10 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
     b.add("pos_embed", OpKind::embedding_bag, "", EmbeddingBagShape{1, x.seq_kv, x.d, x.tokens, 1},
           {b.t("pos_embed.w", T * x.d)}, {b.t("embed.pos", T * x.d)});
     b.add("embed_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
-          {b.t("embed.tok", T * x.d), b.t("embed.pos", T * x.d)}, {b.t("embed.out", T * x.d)});
+          {b.t("embed.tok", T * x.d), b.t("embed.pos", T * x.d)}, {b.t(stream, T * x.d)});
   }
-
-  std::string stream = "embed.out";
-  for (int i = 0; i < int(p.count("layers")); ++i) stream = add_layer(b, x, i, stream);
-
-  if (p.flag("lm_head")) {
+  for (int i = 0; i < layers; ++i) stream = add_layer(b, x, i, stream);
+  if (lm_head) {
     b.set_layer("head");
     b.add("final_norm", OpKind::norm, x.gpt2 ? "layernorm" : "rmsnorm", RowShape{x.tokens, x.d},
           {b.t(stream, T * x.d), b.t("final_norm.w", x.d)}, {b.t("final_norm.out", T * x.d)});
@@ -329,15 +318,110 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
     if (train)
       b.add("cross_entropy", OpKind::softmax, "log_softmax", RowShape{rows, x.vocab},
             {b.t("logits", double(rows) * x.vocab)}, {b.t("loss.grad_in", double(rows) * x.vocab)});
+    stream = train ? "loss.grad_in" : "logits";
   }
-  if (mode == "train") {
-    TrainingOptions t;
-    t.recompute = p.flag("recompute");
-    t.optimizer = p.str("optimizer") == "adamw";
-    t.tp = int64_t(p.count("tp"));
-    t.dp = int64_t(p.count("dp"));
-    append_training_step(w, t);
+  return stream;
+}
+
+TrainingOptions training_options(const ParamSet& p) {
+  TrainingOptions t;
+  t.recompute = p.flag("recompute");
+  t.optimizer = p.str("optimizer") == "adamw";
+  t.tp = int64_t(p.count("tp"));
+  t.dp = int64_t(p.count("dp"));
+  return t;
+}
+
+// Pipeline parallelism, as seen by one middle stage: each micro-batch arrives from the previous stage, runs the
+// stage's layers, leaves for the next, and its gradient comes back the same way. The micro-batches run one after the
+// other (1F1B's steady state alternates a forward and a backward); the bubble of the schedule is an explicit op
+// sized by the stage's simulated work; then the weight gradients accumulated over all micro-batches are
+// all-reduced (data parallel) and applied.
+void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
+  const int64_t pp = int64_t(p.count("pp")), m = int64_t(p.count("microbatches"));
+  const int64_t layers = int64_t(p.count("layers"));
+  if (layers % pp) throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") are not divisible by pp (" +
+                                                         std::to_string(pp) + ")");
+  if (x.batch % m) throw InputError(p.at("microbatches").mark, "batch (" + std::to_string(x.batch) +
+                                                                    ") is not divisible by microbatches (" +
+                                                                    std::to_string(m) + ")");
+  x.batch /= m;
+  x.tokens = x.batch * x.seq_q;
+  const DType dt = parse_dtype(p.str("dtype"));
+  const double act = double(x.tokens) * x.d * dtype_bytes(dt);
+
+  Workload mb;
+  mb.name = w.name;
+  WorkloadBuilder b(mb, dt, p.at("d_model").mark);
+  b.set_layer("pipeline");
+  b.add("recv", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {},
+        {{"stage.in", act}});
+  std::string out = add_forward(b, x, "train", int(layers / pp), false, false, "stage.in");
+  b.set_layer("pipeline");
+  b.add("send", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {{out, act}},
+        {{"stage.out", act}});
+  TrainingOptions t = training_options(p);
+  t.optimizer = false;
+  t.dp = 1;
+  append_training_step(mb, t);
+
+  // Replicate per micro-batch: activations and their gradients get their own names; weights and weight gradients
+  // are shared, so the gradients accumulate.
+  std::set<std::string> produced, shared;
+  for (const auto& op : mb.ops)
+    for (const auto& tr : op.writes) produced.insert(tr.name);
+  for (const auto& op : mb.ops)
+    for (const auto& tr : op.reads)
+      if (!produced.count(tr.name)) shared.insert(tr.name);
+  for (const auto& name : std::set<std::string>(shared)) shared.insert("d:" + name);
+  WorkloadBuilder wb(w, dt, p.at("d_model").mark);
+  for (int64_t k = 0; k < m; ++k) {
+    const std::string sfx = ".mb" + std::to_string(k);
+    for (const Op& op : mb.ops) {
+      auto rename = [&](std::vector<TensorRef> v) {
+        for (auto& tr : v)
+          if (!shared.count(tr.name)) tr.name += sfx;
+        return v;
+      };
+      wb.set_layer(op.layer);
+      size_t i = wb.add(op.name + sfx, op.kind, op.variant, op.shape, rename(op.reads), rename(op.writes));
+      wb.op(i).dtype = op.dtype;
+      wb.op(i).out_dtype = op.out_dtype;
+      if (k == 0 && mb.backward_start < mb.ops.size() && &op == &mb.ops[mb.backward_start]) w.backward_start = i;
+    }
   }
+  wb.set_layer("pipeline");
+  wb.add("bubble", OpKind::collective, "pipeline_bubble", CollectiveShape{"pipeline_bubble", 0, pp, m}, {}, {});
+  const size_t bubble = w.ops.size() - 1;
+  w.ops[bubble].deps.clear();
+  for (size_t i = 0; i < bubble; ++i) w.ops[bubble].deps.push_back(i);
+  append_weight_update(w, int64_t(p.count("dp")), p.str("optimizer") == "adamw");
+  for (size_t i = bubble + 1; i < w.ops.size(); ++i) w.ops[i].deps.push_back(bubble);  // after the pipeline drains
+}
+
+Workload build_transformer(const ParamSet& p, const std::string& name) {
+  const Dims x = resolve(p);
+  Workload w;
+  w.name = name;
+  const std::string mode = p.str("mode");
+  const int64_t pp = int64_t(p.count("pp"));
+  w.description = name + " " + mode + " batch=" + std::to_string(x.batch) +
+                  (mode != "decode" ? " seq=" + std::to_string(x.seq_q) +
+                                           (p.count("prefix") ? " prefix=" + std::to_string(p.count("prefix")) : "")
+                                     : " kv=" + std::to_string(p.count("kv"))) +
+                  " layers=" + std::to_string(p.count("layers")) +
+                  (p.count("tp") > 1 ? " tp=" + std::to_string(p.count("tp")) : "") +
+                  (pp > 1 ? " pp=" + std::to_string(pp) + " microbatches=" + std::to_string(p.count("microbatches")) : "") +
+                  (p.count("dp") > 1 ? " dp=" + std::to_string(p.count("dp")) : "") +
+                  (p.count("ep") > 1 ? " ep=" + std::to_string(p.count("ep")) : "");
+  if (pp > 1) {
+    if (mode != "train") throw InputError(p.at("pp").mark, "pipeline parallelism (pp > 1) is modelled for mode: train");
+    add_pipeline_stage(w, p, x);
+    return w;
+  }
+  WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
+  add_forward(b, x, mode, int(p.count("layers")), p.flag("embed"), p.flag("lm_head"), "embed.out");
+  if (mode == "train") append_training_step(w, training_options(p));
   return w;
 }
 
