@@ -107,3 +107,19 @@ TEST_CASE("parallel: a pipeline stage runs its micro-batches, then a 1F1B bubble
   }
   CHECK(bubble == Approx(3.0 / 4.0 * work).epsilon(0.02));
 }
+
+TEST_CASE("parallel: sharded DLRM tables are looked up for the global batch and exchanged by all-to-all",
+          "[parallel]") {
+  Workload w = load_workload("workloads/dlrmv2.yaml", {"batch=1024", "shards=8"});
+  size_t bags = 0;
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::embedding_bag) {
+      ++bags;
+      CHECK(std::get<EmbeddingBagShape>(op.shape).batch == 1024 * 8);
+    }
+  CHECK(bags == 4);  // tables 0, 8, 16, 24 of 26
+  auto a2a = collectives(w, "sharded_embedding");
+  REQUIRE(a2a.size() == 1);
+  CHECK(std::get<CollectiveShape>(a2a[0]->shape).bytes == int64_t(1024) * 8 * 4 * 128 * 4);
+  REQUIRE_NOTHROW(topological_order(w));
+}

@@ -45,6 +45,10 @@ std::vector<ParamSpec> dlrm_specs() {
       p_choice("interaction", "dcn", {"dot", "dcn"}, "dot: pairwise dot products; dcn: DCN-v2 low-rank cross layers"),
       p_count("dcn_layers", "3", "cross layers (dcn)", 1),
       p_count("dcn_rank", "512", "low-rank size of each cross layer (dcn)", 1),
+      p_count("shards", "1",
+              "model-parallel embedding ranks (TorchRec table-wise sharding): each rank looks up its share of the "
+              "tables for the whole global batch, then an all-to-all returns pooled rows to their samples' ranks",
+              1, 4096),
       p_choice("dtype", "fp32", {"fp32", "tf32", "fp16", "bf16", "fp8", "int8"}, "weights, tables and activations"),
   };
 }
@@ -93,7 +97,8 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
   w.name = name;
   const bool dcn = p.str("interaction") == "dcn";
   w.description = name + " forward batch=" + std::to_string(B) + " tables=" + std::to_string(tables.size()) +
-                  " interaction=" + p.str("interaction");
+                  " interaction=" + p.str("interaction") +
+                  (p.count("shards") > 1 ? " shards=" + std::to_string(p.count("shards")) : "");
   WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("batch").mark);
   auto mlp = [&](const std::string& prefix, const std::vector<Table>& sizes, int64_t in_dim, std::string x,
                  bool relu_last) {
@@ -116,11 +121,26 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
 
   b.set_layer("embedding");
   std::vector<std::string> features = {dense};
+  // Table-wise sharding: this rank holds tables i with i % shards == 0 and serves the global batch (B per rank).
+  const int64_t shards = int64_t(p.count("shards"));
+  std::vector<std::string> looked_up;
   for (size_t i = 0; i < tables.size(); ++i) {
     const std::string T = "emb.T" + std::to_string(i);
-    b.add_io(T, OpKind::embedding_bag, "sum", EmbeddingBagShape{1, tables[i].rows, D, B, tables[i].pooling},
-             {T + ".w"}, T + ".out");
+    if (int64_t(i) % shards == 0) {
+      b.add_io(T, OpKind::embedding_bag, "sum",
+               EmbeddingBagShape{1, tables[i].rows, D, B * shards, tables[i].pooling}, {T + ".w"}, T + ".out");
+      looked_up.push_back(T + ".out");
+    }
     features.push_back(T + ".out");
+  }
+  if (shards > 1) {
+    const double eb = dtype_bytes(b.dtype());
+    std::vector<TensorRef> sent, received;
+    for (const auto& t : looked_up) sent.push_back(b.t(t, double(B) * shards * D));
+    for (size_t i = 0; i < tables.size(); ++i) received.push_back(b.t("emb.T" + std::to_string(i) + ".out", double(B) * D));
+    b.add("embedding_all_to_all", OpKind::collective, "sharded_embedding",
+          CollectiveShape{"all_to_all", int64_t(double(B) * shards * looked_up.size() * D * eb), shards}, sent,
+          received);
   }
 
   b.set_layer("interaction");

@@ -27,8 +27,14 @@ Footprint memory_footprint(const Workload& w) {
       const TensorRef& t = op.reads[r];
       if (produced.count(t.name)) continue;
       int cls = op.variant == "adamw" ? 2 : (op.kind == OpKind::attention && (r == 1 || r == 2)) ? 1 : 0;
+      double bytes = t.bytes;
+      if (op.kind == OpKind::embedding_bag && r == 0) {
+        // A lookup reads a few rows, but the whole table stays resident.
+        const auto& s = std::get<EmbeddingBagShape>(op.shape);
+        bytes = std::max(bytes, double(s.tables) * s.rows * s.dim * dtype_bytes(op.dtype));
+      }
       auto& e = resident[t.name];
-      e.first = std::max(e.first, t.bytes);
+      e.first = std::max(e.first, bytes);
       e.second = std::max(e.second, cls);
     }
   // A tensor read larger than any write of it held data before the run (a KV cache the step appends to).
