@@ -31,6 +31,7 @@ struct RunArgs {
 };
 
 void write_text(const std::string& path, const std::string& text) {
+  xpu::make_parent_dirs(path);
   std::ofstream f(path, std::ios::binary);
   if (!f || !(f << text)) throw xpu::InputError(xpu::SourceMark{path, 0, 0}, "cannot write file");
 }
@@ -69,6 +70,7 @@ int cmd_run(const RunArgs& a) {
   if (!a.json.empty()) xpu::write_json_file(a.json, xpu::result_to_json(r));
   if (!a.trace.empty()) xpu::write_json_file(a.trace, xpu::result_to_chrome_trace(r), -1);  // compact: traces are large
   if (!a.csv.empty()) {
+    xpu::make_parent_dirs(a.csv);
     std::ofstream f(a.csv, std::ios::binary);
     if (!f) throw xpu::InputError(xpu::SourceMark{a.csv, 0, 0}, "cannot write file");
     xpu::write_ops_csv(f, r);

@@ -18,6 +18,8 @@ const std::vector<std::string>& op_field_names();
 
 // Throws InputError naming the path when the file cannot be created or written completely.
 // indent -1 writes one line: a large trace is then about a third of the size.
+// Creates the missing folders of `path` (results usually go to a fresh out/ folder); throws InputError if it cannot.
+void make_parent_dirs(const std::string& path);
 void write_json_file(const std::string& path, const nlohmann::json& j, int indent = 2);
 
 }  // namespace xpu
