@@ -302,12 +302,16 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
       out.stats.unmodelled_one(what);
     }
     // Tensor names: an input the size of a recent output on this stream is taken to be it, so the cache model
-    // sees the producer-consumer reuse of eager execution; anything else is a fresh tensor.
+    // sees the producer-consumer reuse of eager execution; anything else is a fresh tensor. The operands of one
+    // op are distinct tensors: each recent output stands for at most one of them (the two same-sized inputs of a
+    // residual add are the previous kernel's output and an older activation, not that output twice).
+    std::vector<bool> claimed(recent.size(), false);
     for (size_t r = 0; r < op.reads.size(); ++r) {
       op.reads[r].name = "k" + std::to_string(idx) + ".in" + std::to_string(r);
-      for (auto it = recent.rbegin(); it != recent.rend(); ++it)
-        if (it->bytes == op.reads[r].bytes && op.reads[r].bytes > 0 && idx - it->op <= 8) {
-          op.reads[r].name = it->name;
+      for (size_t j = recent.size(); j-- > 0;)
+        if (!claimed[j] && recent[j].bytes == op.reads[r].bytes && op.reads[r].bytes > 0 && idx - recent[j].op <= 8) {
+          op.reads[r].name = recent[j].name;
+          claimed[j] = true;
           break;
         }
     }
