@@ -100,9 +100,11 @@ class GemmKernel : public Kernel {
       return std::fmod(s.k * pb_.in_bytes, bytes) == 0 && std::fmod(s.n * pb_.in_bytes, bytes) == 0 &&
              std::fmod(s.n * pb_.out_bytes, bytes) == 0;
     };
-    bool aligned = aligned_to(16);
+    // A matrix-vector product (M or N of 1) runs a gemv kernel, which has no such alignment needs.
+    const bool gemv = s.m == 1 || s.n == 1;
+    bool aligned = gemv || aligned_to(16);
     if (!aligned) rate_scale = ctx.unit.unaligned_efficiency;
-    if (std::fmod(s.k * pb_.in_bytes, 4) != 0) start_delay_s += ctx.unit.unaligned_overhead_s;
+    if (!gemv && std::fmod(s.k * pb_.in_bytes, 4) != 0) start_delay_s += ctx.unit.unaligned_overhead_s;
     mapping = std::string(aligned ? "" : "unaligned, ") + "tile " + std::to_string(p.t.m) + "x" +
               std::to_string(p.t.n) + (p.stream_k ? ", stream-k" : ", split-k " + std::to_string(p.split)) + ", " +
               std::to_string(num_tiles) + " tiles";

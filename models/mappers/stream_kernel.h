@@ -44,14 +44,6 @@ class StreamKernel : public Kernel {
   StreamWork w_;
 };
 
-// Bytes of the op's inputs that are not already in the cache at launch.
-inline double missing_input_bytes(const Op& op, const MapContext& ctx) {
-  double miss = 0;
-  for (const auto& r : op.reads)
-    miss += r.bytes * (1 - (ctx.cache ? ctx.cache->resident_fraction(r.name, r.bytes) : 0));
-  return miss;
-}
-
 inline double input_bytes(const Op& op) {
   double b = 0;
   for (const auto& r : op.reads) b += r.bytes;
