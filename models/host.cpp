@@ -17,7 +17,9 @@ std::vector<ParamSpec> HostModule::param_specs() {
             "thread and walks the graph"),
       p_qty("launch_latency", Dim::Time, "2 us", "time from the launch call until the kernel can start on the device"),
       p_qty("kernel_gap", Dim::Time, "1 us", "idle gap between back-to-back kernels on one stream"),
-      p_count("streams", "1", "ops that may run concurrently on the device (CUDA streams)", 1, 1024),
+      p_count("streams", "1", "compute ops that may run concurrently on the device (CUDA streams)", 1, 1024),
+      p_count("comm_streams", "1", "collectives that may run at once, beside the compute streams (NCCL's own)", 1,
+              1024),
   };
 }
 

@@ -17,6 +17,7 @@ class HostModule : public Component {
   double autograd_overhead_s() const { return params().qty("autograd_overhead"); }
   double kernel_gap_s() const { return params().qty("kernel_gap"); }
   unsigned streams() const { return static_cast<unsigned>(params().count("streams")); }
+  unsigned comm_streams() const { return static_cast<unsigned>(params().count("comm_streams")); }
 
   Stat launches{&stats_, "launches", "", "kernels launched"};
 };

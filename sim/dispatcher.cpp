@@ -68,9 +68,10 @@ void Dispatcher::step() {
       for (const auto& r : wl_.ops[op].reads) cache_->touch(r.name, r.bytes);
       for (const auto& w : wl_.ops[op].writes) cache_->touch(w.name, w.bytes);
     }
-    --inflight_;
+    --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
-    stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
+    if (!on_comm_stream(op))
+      stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_.push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
@@ -84,17 +85,36 @@ void Dispatcher::step() {
   }
 }
 
+bool Dispatcher::on_comm_stream(size_t op) const {
+  const Op& o = wl_.ops[op];
+  return o.kind == OpKind::collective && o.variant != "pipeline_bubble";
+}
+
+// Ready ops in issue order; each takes a slot on its kind of stream: compute kernels on the compute streams,
+// collectives on the communication streams (as NCCL runs its own), so communication overlaps computation.
 void Dispatcher::issue_ready(uint64_t now) {
-  while (inflight_ < host_.streams() && !ready_.empty()) {
-    size_t op = ready_.top().second;
-    uint64_t start = std::max({now, submit_ps_[op], host_.streams() == 1 ? stream_free_ps_ : uint64_t(0)});
-    if (start > now) {
-      wake_.notify(sc_core::sc_time::from_value(start - now));
-      return;
-    }
+  std::vector<std::pair<size_t, size_t>> held;
+  uint64_t wake_at = UINT64_MAX;
+  while (!ready_.empty()) {
+    auto entry = ready_.top();
     ready_.pop();
+    const size_t op = entry.second;
+    const bool comm = on_comm_stream(op);
+    if ((comm ? inflight_comm_ : inflight_) >= (comm ? host_.comm_streams() : host_.streams())) {
+      held.push_back(entry);
+      continue;
+    }
+    uint64_t start = std::max(now, submit_ps_[op]);
+    if (!comm && host_.streams() == 1) start = std::max(start, stream_free_ps_);
+    if (start > now) {
+      wake_at = std::min(wake_at, start);
+      held.push_back(entry);
+      continue;
+    }
     launch(op, now);
   }
+  for (const auto& e : held) ready_.push(e);
+  if (wake_at != UINT64_MAX) wake_.notify(sc_core::sc_time::from_value(wake_at - now));
 }
 
 void Dispatcher::launch(size_t op_index, uint64_t now) {
@@ -136,7 +156,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   }
   k->start_delay_s += cold_delay;
   rec.mapping = k->mapping;
-  ++inflight_;
+  ++(on_comm_stream(op_index) ? inflight_comm_ : inflight_);
   host_.launches += 1;
   core_.launch(std::move(k), static_cast<uint32_t>(op_index), [this, op_index](const KernelReport& r) {
     finished_.push_back({op_index, r});

@@ -30,6 +30,7 @@ class Dispatcher : public sc_core::sc_module {
  private:
   void step();
   void issue_ready(uint64_t now);
+  bool on_comm_stream(size_t op) const;
   void launch(size_t op, uint64_t now);
   void on_done(size_t op, const KernelReport& r);
 
@@ -49,7 +50,7 @@ class Dispatcher : public sc_core::sc_module {
   std::vector<OpRecord> records_;
   std::vector<double> padded_flops_;
   uint64_t stream_free_ps_ = 0;
-  unsigned inflight_ = 0;
+  unsigned inflight_ = 0, inflight_comm_ = 0;
   bool launched_any_ = false;
   size_t done_count_ = 0;
   uint64_t events_ = 0;

@@ -123,3 +123,20 @@ TEST_CASE("parallel: sharded DLRM tables are looked up for the global batch and 
   CHECK(std::get<CollectiveShape>(a2a[0]->shape).bytes == int64_t(1024) * 8 * 4 * 128 * 4);
   REQUIRE_NOTHROW(topological_order(w));
 }
+
+TEST_CASE("parallel: gradient all-reduces run on their own stream and overlap the backward", "[parallel]") {
+  Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=1", "seq=1024", "layers=4", "dp=8"});
+  auto r = simulate_in_child(load_hardware("configs/h100-nvlink.yaml"), w);
+  double last_backward = 0;
+  for (const auto& op : r["ops"])
+    if (op["name"].get<std::string>().find(".bwd") != std::string::npos)
+      last_backward = std::max(last_backward, op["end_s"].get<double>());
+  size_t overlapped = 0, reduces = 0;
+  for (const auto& op : r["ops"])
+    if (op["variant"] == "data_parallel") {
+      ++reduces;
+      overlapped += op["start_s"].get<double>() < last_backward;
+    }
+  CHECK(reduces == 6);  // 4 blocks, embedding, head
+  CHECK(overlapped >= 4);
+}
