@@ -178,6 +178,17 @@ class GemmKernel : public Kernel {
 
 // Rough times used only to rank plans: a tile's arithmetic against its operand traffic at the unit's share of
 // cache bandwidth; data parallel in whole waves, stream-K evenly spread plus one partial-tile fix-up.
+// SIMT kernels (matmuls on the vector units) come in fewer sizes, and the library keeps the largest tile whose grid
+// still fills the units (the DLRMv2 trace: 128x128x8 for 2048x3456x512 fp32, 32x32x8 for the small layers) rather
+// than shrinking tiles to trim a ragged last wave.
+Plan choose_simt_plan(const MatmulShape& s, const UnitInfo& u, Plan fallback) {
+  for (const auto& t : {TileShape{128, 128}, TileShape{64, 128}, TileShape{64, 64}}) {
+    int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
+    if (tiles >= int64_t(u.units)) return Plan{t, 1, false, 0};
+  }
+  return fallback;
+}
+
 Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
   Plan best;
   double rate = std::max(1.0, u.matmul_rate(dt));
@@ -217,7 +228,9 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
 }
 
 std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
-  Plan p = choose_plan(std::get<MatmulShape>(op.shape), op.dtype, ctx.unit);
+  const auto& s = std::get<MatmulShape>(op.shape);
+  Plan p = choose_plan(s, op.dtype, ctx.unit);
+  if (ctx.unit.matrix_rate(op.dtype) <= 0 && ctx.unit.gemm_schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
   return std::make_unique<GemmKernel>(op, p, ctx);
 }
 
