@@ -63,7 +63,7 @@ void print_comparison(std::ostream& out, const Comparison& c) {
   for (const auto& k : c.classes)
     if (k.count) row(k.name, k.count, k.measured_us, k.sim_us);
   row("total", c.measured_ops, c.measured_us, c.sim_us);
-  out << "  (unmodelled kernels run for their measured time plus the config's per-kernel overhead)\n";
+  out << "  (unmodelled kernels run for their measured time)\n";
 }
 
 nlohmann::json comparison_to_json(const Comparison& c) {
