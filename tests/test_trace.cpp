@@ -590,9 +590,18 @@ TEST_CASE("trace: replay of the llama2-7b Kineto trace on h100 matches the measu
   }
 }
 
+TEST_CASE("trace: replay of the gpt2-small Kineto trace on h100 matches the measured kernel classes", "[trace][e2e]") {
+  auto ratio = replay_ratios("workloads/traces/kineto/kineto_gpt2-small_prefill_b8_s1024_kv0_L12.json.gz");
+  CHECK(ratio["total"] == Approx(1).margin(0.08));
+  for (const char* c : {"GEMM", "attention", "elementwise", "norm"}) {
+    INFO(c);
+    CHECK(ratio[c] == Approx(1).margin(0.15));
+  }
+}
+
 TEST_CASE("trace: replay of the DLRMv2 Kineto trace on h100 matches the measured kernel classes", "[trace][e2e]") {
   auto ratio = replay_ratios(kKinetoDlrm);
-  CHECK(ratio["total"] == Approx(1).margin(0.10));
+  CHECK(ratio["total"] == Approx(1).margin(0.08));
   // The DCN cross layers' mul and add on 28 MB fp32 operands: the producer's output is mostly evicted by the
   // kernel's own traffic before it is reached.
   for (const char* c : {"GEMM", "elementwise"}) {
