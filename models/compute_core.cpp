@@ -118,7 +118,6 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.kernel = std::move(k);
   r.op = op_index;
   r.issued = r.completed = 0;
-  r.fixed_pending = false;
   r.report = KernelReport{};
   r.report.start_s = now * 1e-12;
   r.start_ps = now + (r.kernel->overhead_included ? 0 : kernel_overhead_ps_) +
@@ -131,7 +130,6 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   kernels_ += 1;
   if (r.kernel->num_tiles == 0) {
     pending_.push({r.start_ps + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, slot, now});
-    r.fixed_pending = true;
   } else {
     issue_queue_.push_back(slot);
     fill_units();

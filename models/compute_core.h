@@ -46,7 +46,6 @@ class ComputeCore : public Component {
     uint32_t op = 0;
     uint64_t issued = 0, completed = 0;
     uint64_t start_ps = 0;  // tiles start no earlier (launch overhead)
-    bool fixed_pending = false;
     KernelReport report;
     std::function<void(const KernelReport&)> done;
   };

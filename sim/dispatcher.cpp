@@ -17,7 +17,6 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   users_.assign(n, {});
   waiting_.assign(n, 0);
   records_.resize(n);
-  padded_flops_.assign(n, 0);
   // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
   const double latency = host.launch_latency_s();
   double host_s = 0;

@@ -48,7 +48,6 @@ class Dispatcher : public sc_core::sc_module {
                       std::greater<std::pair<size_t, size_t>>> ready_;  // (rank, op)
   std::vector<std::pair<size_t, KernelReport>> finished_;
   std::vector<OpRecord> records_;
-  std::vector<double> padded_flops_;
   uint64_t stream_free_ps_ = 0;
   unsigned inflight_ = 0, inflight_comm_ = 0;
   bool launched_any_ = false;
