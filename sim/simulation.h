@@ -13,6 +13,7 @@ namespace xpu {
 struct RunOptions {
   bool cold = false;           // flush the cache before every kernel
   bool cold_start = false;     // flush it once, before the first kernel (a benchmark that flushes per call)
+  bool warm_inputs = false;    // start with the workload's inputs in the cache (a benchmark replayed back to back)
   bool record_tiles = false;   // keep per-tile records for the timeline
   size_t tile_limit = 200000;
   bool check_memory = true;    // refuse a workload whose footprint exceeds the device memory

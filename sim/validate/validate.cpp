@@ -145,6 +145,7 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
         // The benchmark flushes the L2 once per call: a multi-kernel row (silu then mul) runs its second kernel on
         // what the first left in the cache.
         ro.cold_start = s != "models" && !opt.warm;
+        ro.warm_inputs = s != "models" && opt.warm;
         nlohmann::json r = simulate_in_child(hw, w, ro);
         double roof = roofline_s(w, ceil);
         if (s == "models") {
