@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "sim/cli_collective.h"
 #include "sim/cli_describe.h"
 #include "sim/hardware.h"
 #include "sim/progress.h"
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
 
   xpu::ReplayArgs rep;
   auto* rp = xpu::add_replay_command(app, rep);
+  xpu::CollectiveArgs coll;
+  auto* cl = xpu::add_collective_command(app, coll);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -168,6 +171,7 @@ int main(int argc, char** argv) {
     if (r->parsed()) return cmd_run(run);
     if (v->parsed()) return cmd_validate(val);
     if (rp->parsed()) return xpu::cmd_replay(rep);
+    if (cl->parsed()) return xpu::cmd_collective(coll);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
         std::cerr << "xpusim: error: no component type or generator named '" << what

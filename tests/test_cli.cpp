@@ -202,3 +202,22 @@ TEST_CASE("cli: validate prints the table and writes predictions", "[cli]") {
   CHECK(contains(v.output, "roofline"));
   CHECK(contains(read_file(dir.path / "pred.json"), "sim_ms"));
 }
+
+TEST_CASE("cli: collective prints an nccl-tests table and writes its rows", "[cli]") {
+  TempDir dir;
+  Run r = xpusim("collective --hw configs/h100-nvlink.yaml --op all_reduce --sizes 1MiB:1GiB -f 4 --json " +
+                     (dir.path / "c.json").string(),
+                 dir);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(contains(r.output, "busbw"));
+  auto j = nlohmann::json::parse(read_file(dir.path / "c.json"));
+  REQUIRE(j["rows"].size() == 6);  // 1, 4, 16, 64, 256, 1024 MiB
+  double small = j["rows"][0]["busbw_GBps"].get<double>(), large = j["rows"][5]["busbw_GBps"].get<double>();
+  CHECK(small < large);                       // latency dominates small messages
+  CHECK(large == Approx(370).epsilon(0.05));  // the ring bus bandwidth at large sizes
+  CHECK(j["rows"][5]["algorithm"] == "ring");
+  Run none = xpusim("collective --hw configs/h100.yaml", dir);
+  CHECK(none.status == 2);
+  CHECK(contains(none.output, "no interconnect"));
+}

@@ -70,7 +70,7 @@ TEST_CASE("parallel: the fabric runs a ring all-reduce in its alpha-beta time", 
                               "ar.yaml", {});
   auto r = simulate_in_child(hw, w);
   double n = 64.0 * 1024 * 1024, p = 8;
-  double expect = 2 * (p - 1) / p * n / 370e9 + 2 * (p - 1) * 5e-6;
+  double expect = 2 * (p - 1) / p * n / 370e9 + 2 * (p - 1) * 2e-6;
   CHECK(r["ops"][0]["duration_s"].get<double>() == Approx(expect).epsilon(1e-3));
   CHECK(r["ops"][0]["bound"] == "interconnect");
   // A group larger than the fabric is a clear error.
