@@ -18,7 +18,7 @@ std::vector<std::string> dim_units(Dim d);
 // Parses "<number> <unit>" for the dimension; throws std::invalid_argument with a short reason otherwise.
 double parse_quantity(const std::string& text, Dim d);
 // Formats an SI value with a readable prefix, e.g. 3.35e12 B/s -> "3.35 TB/s".
-std::string format_quantity(double si_value, Dim d, int precision = 4);
+std::string format_quantity(double value, Dim d, int precision = 4);
 
 struct Bytes { uint64_t v = 0; };
 struct Bandwidth { double bytes_per_s = 0; };

@@ -1,5 +1,7 @@
 // The xpusim command line, run as a separate process: exit codes, messages on stderr, files written.
 #include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 #include <string>
 
 namespace fs = std::filesystem;
+using namespace xpu::test;
 
 namespace {
 
@@ -19,44 +22,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-// A fresh directory under /tmp per test, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xpusim_cli_XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
-struct Run {
-  int status = -1;     // exit status
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `xpusim <args>` from the repository root (the tests' working directory); args are passed through the shell.
-Run xpusim(const std::string& args, const TempDir& dir) {
-  fs::path out = dir.path / "output.txt";
-  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
-  Run r;
-  REQUIRE(raw != -1);
-  REQUIRE(WIFEXITED(raw));
-  r.status = WEXITSTATUS(raw);
-  r.output = read_file(out);
-  return r;
-}
 
 }  // namespace
 

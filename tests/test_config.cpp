@@ -7,6 +7,8 @@
 // Add a file to add a case; files in subdirectories are helpers (extends: targets), not cases.
 #include <catch2/catch.hpp>
 
+#include "tests/test_support.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 
 using namespace xpu;
 namespace fs = std::filesystem;
+using namespace xpu::test;
 
 namespace {
 
@@ -55,25 +58,6 @@ InputError error_of(Fn&& fn) {
 
 HardwareConfig from_text(const std::string& text) { return build_hardware(parse_yaml(text, "mem.yaml"), "mem.yaml"); }
 
-// A fresh directory under /tmp, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xpusim_config_XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-};
 
 const std::string kMinimal =
     "name: tiny\n"

@@ -1,6 +1,8 @@
 // Trace replay: each reader on real traces (workloads/traces/), the shared aten mapping, broken inputs, the
 // replay command, and a replay of a measured H100 run compared with its measured GPU busy time.
 #include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
 #include <zlib.h>
 
 #include <cstdio>
@@ -24,6 +26,7 @@
 
 using namespace xpu;
 namespace fs = std::filesystem;
+using namespace xpu::test;
 
 namespace {
 
@@ -35,36 +38,15 @@ const std::string kChakraConverted = "workloads/traces/chakra/pytorch_converted.
 const std::string kChakraAllReduce = "workloads/traces/chakra/all_reduce_8npus_1MB/all_reduce.0.et";
 const std::string kChakraReduceScatter = "workloads/traces/chakra/reduce_scatter_8npus_1MB/reduce_scatter.3.et";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xpusim_trace_XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return (path / name).string();
-  }
-  std::string write_gz(const std::string& name, const std::string& bytes) const {
-    std::string p = (path / name).string();
-    gzFile g = gzopen(p.c_str(), "wb");
-    gzwrite(g, bytes.data(), unsigned(bytes.size()));
-    gzclose(g);
-    return p;
-  }
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Writes `bytes` gzip-compressed to `name` in `dir`.
+std::string write_gz(const TempDir& dir, const std::string& name, const std::string& bytes) {
+  std::string p = (dir.path / name).string();
+  gzFile g = gzopen(p.c_str(), "wb");
+  gzwrite(g, bytes.data(), unsigned(bytes.size()));
+  gzclose(g);
+  return p;
 }
+
 
 size_t count_kind(const Workload& w, OpKind k, bool modelled = true) {
   size_t n = 0;
@@ -139,22 +121,6 @@ void add_attr(xpu_chakra::Node& n, const std::string& name, int64_t v) {
   a->set_int64_val(v);
 }
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run xpusim(const std::string& args, const TempDir& dir) {
-  fs::path out = dir.path / "output.txt";
-  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
-  Run r;
-  REQUIRE(raw != -1);
-  REQUIRE(WIFEXITED(raw));
-  r.status = WEXITSTATUS(raw);
-  r.output = slurp(out.string());
-  return r;
-}
 
 AtenArg tensor_arg(std::vector<int64_t> dims, const std::string& type = "c10::BFloat16") {
   AtenArg a;
@@ -341,7 +307,7 @@ TEST_CASE("trace: Chakra nodes with num_ops and tensor_size are modelled, host n
   Node opaque = chakra_node(4, "some_kernel", COMP_NODE, 9, {3});
   TempDir dir;
   std::string bytes = chakra_bytes({gemm, host, stream, opaque});
-  for (const std::string& p : {dir.write("synthetic.et", bytes), dir.write_gz("synthetic.et.gz", bytes)}) {
+  for (const std::string& p : {dir.write("synthetic.et", bytes), write_gz(dir, "synthetic.et.gz", bytes)}) {
     TraceWorkload t = read_trace(p);
     const Workload& w = t.workload;
     REQUIRE(w.ops.size() == 3);
@@ -433,7 +399,7 @@ TEST_CASE("trace: broken and unusable traces give clear errors", "[trace]") {
     expect_error(dir.write("bad.json", "{\"traceEvents\": [{\"ph\": \"X\", \"cat\": "), "invalid JSON");
   }
   SECTION("truncated gzip") {
-    std::string gz = slurp(kKinetoLlama);
+    std::string gz = read_file(kKinetoLlama);
     expect_error(dir.write("cut.json.gz", gz.substr(0, gz.size() / 2)), "truncated");
   }
   SECTION("empty file") { expect_error(dir.write("empty.json", ""), "empty"); }
@@ -460,7 +426,7 @@ TEST_CASE("trace: broken and unusable traces give clear errors", "[trace]") {
                  "nothing to simulate");
   }
   SECTION("Chakra file cut inside a node") {
-    std::string et = slurp(kChakraAllReduce);
+    std::string et = read_file(kChakraAllReduce);
     expect_error(dir.write("cut.0.et", et.substr(0, et.size() - 5)), "truncated");
   }
   SECTION("Chakra file that is not protobuf") {
@@ -520,7 +486,7 @@ TEST_CASE("trace: only the first profiler step of a Kineto trace is replayed", "
     {"ph": "X", "cat": "kernel", "name": "relu_kernel", "ts": 130, "dur": 5, "pid": 0, "tid": 7,
      "args": {"correlation": 12, "stream": 7}},
     {"ph": "i", "cat": "python_function", "name": "dropped while parsing", "ts": 1, "pid": 1, "tid": 1}]})J";
-  TraceWorkload t = read_trace(dir.write_gz("steps.json.gz", kineto));
+  TraceWorkload t = read_trace(write_gz(dir, "steps.json.gz", kineto));
   REQUIRE(t.workload.ops.size() == 1);
   // Linked through the launch's correlation id, since the kernel carries no External id itself.
   CHECK(t.workload.ops[0].name == "aten::relu");
@@ -539,7 +505,7 @@ TEST_CASE("trace: xpusim replay prints the comparison, writes the JSON and exits
   CHECK(ok.output.find("Measured (trace) vs simulated") != std::string::npos);
   CHECK(ok.output.find("GEMM") != std::string::npos);
   CHECK(ok.output.find("total") != std::string::npos);
-  nlohmann::json j = nlohmann::json::parse(slurp(json));
+  nlohmann::json j = nlohmann::json::parse(read_file(json));
   CHECK(j["measured_gpu_busy_us"].get<double>() == Approx(2 * 1999.0835).epsilon(1e-4));
   CHECK(j["sim_gpu_busy_us"].get<double>() > 0);
   CHECK(j["trace"]["format"] == "kineto");

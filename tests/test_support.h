@@ -1,0 +1,65 @@
+#pragma once
+// Helpers shared by the test files: a scratch folder, reading a file whole, and running the xpusim binary.
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace xpu::test {
+
+namespace fs = std::filesystem;
+
+inline std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh folder under the system temp folder, removed at scope exit.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "xpusim_test_XXXXXX").string();
+    REQUIRE(mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  // Writes `bytes` to `name` (subfolders created) and returns the full path.
+  std::string write(const std::string& name, const std::string& bytes) const {
+    fs::path p = path / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p.string();
+  }
+};
+
+struct Run {
+  int status = -1;     // exit status
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `xpusim <args>` from the repository root (the tests' working directory); args pass through the shell.
+inline Run xpusim(const std::string& args, const TempDir& dir) {
+  fs::path out = dir.path / "output.txt";
+  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
+  int raw = std::system(cmd.c_str());
+  Run r;
+  REQUIRE(raw != -1);
+  REQUIRE(WIFEXITED(raw));
+  r.status = WEXITSTATUS(raw);
+  r.output = read_file(out);
+  return r;
+}
+
+}  // namespace xpu::test
