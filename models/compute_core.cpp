@@ -123,6 +123,15 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.start_ps = now + (r.kernel->overhead_included ? 0 : kernel_overhead_ps_) +
                static_cast<uint64_t>(r.kernel->start_delay_s * 1e12 + 0.5);
   r.report.tiles = r.kernel->num_tiles;
+  {
+    const DType dt = r.kernel->dtype;
+    const double mrate = info_.matrix_rate(dt), vrate = info_.vector_rate(dt);
+    r.s_per_matrix_flop = 1 / ((mrate > 0 ? mrate : vrate * efficiency(dt)) * r.kernel->rate_scale);
+    r.s_per_vector_flop = 1 / vrate;
+    r.s_per_special_op = 1 / (info_.special_rate > 0 ? info_.special_rate : info_.vector_rate(DType::fp32));
+    auto it = mac_pj_.find(dt);
+    r.j_per_mac = it != mac_pj_.end() ? it->second : (mac_pj_.empty() ? 0 : mac_pj_.begin()->second);
+  }
   unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
   r.kernel->tiles_per_unit = tpu;
   r.report.waves = (r.kernel->num_tiles + uint64_t(info_.units) * tpu - 1) / (uint64_t(info_.units) * tpu);
@@ -156,14 +165,10 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     if (r.issued == r.kernel->num_tiles) issue_queue_.erase(issue_queue_.begin());
     ++active_[unit];
 
-    DType dt = r.kernel->dtype;
-    double mrate = info_.matrix_rate(dt);
-    double compute_s = 0;
-    if (w.matrix_flops > 0)
-      compute_s += w.matrix_flops / ((mrate > 0 ? mrate : info_.vector_rate(dt) * efficiency(dt)) * r.kernel->rate_scale);
-    if (w.vector_flops > 0) compute_s += w.vector_flops / info_.vector_rate(dt);
-    if (w.special_ops > 0)
-      compute_s += w.special_ops / (info_.special_rate > 0 ? info_.special_rate : info_.vector_rate(DType::fp32));
+    // Guarded products: a unit without vector pipes has an infinite time per vector FLOP, and 0 x inf is NaN.
+    double compute_s = (w.matrix_flops > 0 ? w.matrix_flops * r.s_per_matrix_flop : 0) +
+                       (w.vector_flops > 0 ? w.vector_flops * r.s_per_vector_flop : 0) +
+                       (w.special_ops > 0 ? w.special_ops * r.s_per_special_op : 0);
     auto compute_ps = static_cast<uint64_t>(compute_s * 1e12 + 0.5);
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
@@ -190,11 +195,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     if (w.serial_s > 0) finish = std::max(finish, start + static_cast<uint64_t>(w.serial_s * 1e12 + 0.5));
 
     double energy = 0;
-    if (w.matrix_flops > 0) {
-      auto it = mac_pj_.find(dt);
-      double pj = it != mac_pj_.end() ? it->second : (mac_pj_.empty() ? 0 : mac_pj_.begin()->second);
-      energy += w.matrix_flops / 2 * pj;
-    }
+    if (w.matrix_flops > 0) energy += w.matrix_flops / 2 * r.j_per_mac;
     energy += w.vector_flops * vector_pj_;
     add_dynamic_energy(energy);
     matrix_flops_ += w.matrix_flops;

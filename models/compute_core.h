@@ -46,6 +46,8 @@ class ComputeCore : public Component {
     uint32_t op = 0;
     uint64_t issued = 0, completed = 0;
     uint64_t start_ps = 0;  // tiles start no earlier (launch overhead)
+    // Per-kernel constants resolved at launch, so the per-tile path does no lookups.
+    double s_per_matrix_flop = 0, s_per_vector_flop = 0, s_per_special_op = 0, j_per_mac = 0;
     KernelReport report;
     std::function<void(const KernelReport&)> done;
   };
