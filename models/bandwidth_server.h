@@ -20,6 +20,8 @@ class BandwidthServer {
     return free_at_ps_;
   }
   uint64_t free_at_ps() const { return free_at_ps_; }
+  // Keeps the server busy until `t_ps` without serving anything (a stalled sender under back-pressure).
+  void hold_until(uint64_t t_ps) { free_at_ps_ = std::max(free_at_ps_, t_ps); }
   uint64_t busy_ps() const { return busy_ps_; }
   bool unlimited() const { return ps_per_byte_ == 0; }
   void reset() { free_at_ps_ = busy_ps_ = 0; }

@@ -70,12 +70,9 @@ class Kernel {
   bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
 };
 
-class Interconnect;
-
 struct MapContext {
   const UnitInfo& unit;
   CacheLevel* cache;                 // may be null (no cache level on the path)
-  Interconnect* fabric = nullptr;    // may be null (a single device)
   double busy_so_far_s = 0;          // device time of the ops finished so far (sizes a pipeline bubble)
 };
 

@@ -11,7 +11,9 @@ namespace xpu {
 struct CollectiveArgs {
   std::string hw, op = "all_reduce", sizes = "8B:8GiB", json;
   std::vector<std::string> overrides;
-  int64_t group = 0;   // 0: every device of the fabric
+  int64_t group = 0;   // 0: every device of the system
+  int64_t stride = 1;
+  std::string algorithm;
   int64_t factor = 2;  // size multiplier between rows, as nccl-tests -f
 };
 

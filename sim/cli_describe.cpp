@@ -39,6 +39,11 @@ bool describe(std::ostream& out, const std::string& what) {
   if (const ComponentKind* k = reg.find(what)) {
     out << what << ": " << k->doc << "\nParameters:\n";
     print_specs(out, k->params);
+    for (const auto& [name, values] : k->presets) {
+      out << "Preset " << name << ":";
+      for (const auto& [key, v] : values) out << " " << key << "=" << v;
+      out << "\n";
+    }
     return true;
   }
   if (what == "connection") {

@@ -8,8 +8,8 @@
 namespace xpu {
 
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-                       CacheLevel* cache, Interconnect* fabric, const RunOptions& opt)
-    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), fabric_(fabric), opt_(opt) {
+                       CacheLevel* cache, Interconnect* network, const RunOptions& opt)
+    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network), opt_(opt) {
   const size_t n = wl.ops.size();
   std::vector<size_t> order = topological_order(wl);
   rank_.assign(n, 0);
@@ -129,6 +129,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   rec.start_s = now * 1e-12;
   rec.flops = op.flops();
   rec.min_bytes = op.min_bytes();
+  if (start_collective(op_index, now)) return;
   const bool flush = cache_ && (opt_.cold || (opt_.cold_start && !launched_any_));
   launched_any_ = true;
   if (flush) cache_->flush();
@@ -140,7 +141,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
   if (mapper && rec.modelled) {
-    MapContext ctx{core_.info(), cache_, fabric_, busy_s_};
+    MapContext ctx{core_.info(), cache_, busy_s_};
     k = (*mapper)(op, ctx);
   } else if (op.measured_us >= 0) {
     // Not modelled: the trace's measured duration stands in, and the report says so.
@@ -161,6 +162,62 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     finished_.push_back({op_index, r});
     wake_.notify(sc_core::SC_ZERO_TIME);
   });
+}
+
+// A collective among several devices runs on the network; each group of the job (every tensor-parallel group, say)
+// runs its copy at the same moment, as SPMD ranks do, so groups that share links slow each other down.
+bool Dispatcher::start_collective(size_t op_index, uint64_t now) {
+  const Op& op = wl_.ops[op_index];
+  if (!network_ || !on_comm_stream(op_index) || op.measured_us >= 0) return false;
+  const auto& s = std::get<CollectiveShape>(op.shape);
+  if (s.group <= 1) return false;
+  auto axis_size = [&](const char* k) {
+    auto it = wl_.parallel.find(k);
+    return it == wl_.parallel.end() ? int64_t(1) : std::max<int64_t>(1, it->second);
+  };
+  CollectiveCall call;
+  call.op = s.op;
+  call.bytes = double(s.bytes);
+  call.group = s.group;
+  call.name = op.name;
+  if (!wl_.parallel.empty()) {
+    // Megatron's rank order: tensor-parallel ranks adjacent, then data (expert groups inside it), then pipeline.
+    const int64_t tp = axis_size("tp"), dpx = std::max(axis_size("dp"), axis_size("ep")), pp = axis_size("pp");
+    call.world = axis_size("shards") * tp * dpx * pp;
+    if (op.variant == "tensor_parallel") call.stride = 1;
+    else if (op.variant == "data_parallel" || op.variant == "expert_parallel") call.stride = tp;
+    else if (op.variant == "pipeline") {
+      call.stride = tp * dpx;
+      call.group = pp;
+      call.chain = true;
+    }
+  }
+  OpRecord& rec = records_[op_index];
+  rec.index = op_index;
+  rec.name = op.name;
+  rec.kind = op_kind_name(op.kind);
+  rec.variant = op.variant;
+  rec.layer = op.layer;
+  rec.dtype = dtype_name(op.dtype);
+  rec.unit = "network";
+  rec.start_s = now * 1e-12;
+  rec.min_bytes = op.min_bytes();
+  launched_any_ = true;
+  ++inflight_comm_;
+  host_.launches += 1;
+  try {
+    network_->start(call, [this, op_index](const CollectiveOutcome& o) {
+      KernelReport r;
+      r.start_s = records_[op_index].start_s;
+      r.end_s = double(o.end_ps) * 1e-12;
+      records_[op_index].mapping = o.algorithm + ": " + o.detail;
+      finished_.push_back({op_index, r});
+      wake_.notify(sc_core::SC_ZERO_TIME);
+    });
+  } catch (const InputError& e) {
+    throw InputError(op.mark, "op '" + op.name + "': " + std::string(e.what()).substr(7));
+  }
+  return true;
 }
 
 }  // namespace xpu

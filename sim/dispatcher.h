@@ -9,6 +9,7 @@
 
 #include "models/compute_core.h"
 #include "models/host.h"
+#include "sim/network/interconnect.h"
 #include "sim/result.h"
 #include "sim/simulation.h"
 
@@ -18,7 +19,7 @@ class Dispatcher : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Dispatcher);
   Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-             CacheLevel* cache, Interconnect* fabric, const RunOptions& opt);
+             CacheLevel* cache, Interconnect* network, const RunOptions& opt);
   const std::vector<OpRecord>& records() const { return records_; }
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
@@ -32,13 +33,14 @@ class Dispatcher : public sc_core::sc_module {
   void issue_ready(uint64_t now);
   bool on_comm_stream(size_t op) const;
   void launch(size_t op, uint64_t now);
+  bool start_collective(size_t op, uint64_t now);
   void on_done(size_t op, const KernelReport& r);
 
   const Workload& wl_;
   HostModule& host_;
   ComputeCore& core_;
   CacheLevel* cache_;
-  Interconnect* fabric_;
+  Interconnect* network_;
   RunOptions opt_;
   std::vector<size_t> rank_;                 // position in issue order
   std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device

@@ -69,13 +69,13 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   HardwareConfig hw;
   hw.file = file;
   if (!tree.is_map()) throw InputError(tree.mark, "a hardware config must be a mapping with `components:`");
-  static const std::vector<std::string> top = {"name", "description", "components", "connections"};
+  static const std::vector<std::string> top = {"name", "description", "components", "connections", "network"};
   for (const auto& [k, v] : tree.map) {
     if (std::find(top.begin(), top.end(), k) == top.end()) {
       std::string hint = closest_match(k, top);
       throw InputError(v.key_mark, "unknown top-level key '" + k + "'" +
                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                       "; expected name, description, extends, components, connections");
+                                       "; expected name, description, extends, components, connections, network");
     }
   }
   if (const ConfigNode* n = tree.find("name")) hw.name = n->scalar;
@@ -102,7 +102,9 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
     c.name = name;
     c.type = type->scalar;
     c.mark = node.key_mark;
-    c.params = validate_params(name, c.type, node, kind->params, {"type"});
+    ConfigNode with_preset = node;
+    apply_preset(*kind, with_preset);
+    c.params = validate_params(name, c.type, with_preset, kind->params, {"type"});
     hw.components.push_back(std::move(c));
   }
   if (const ConfigNode* conns = tree.find("connections")) {
@@ -140,6 +142,18 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   for (size_t i = 0; i < hw.connections.size(); ++i) {
     auto [e, ok] = boost::add_edge(hw.index_of(hw.connections[i].from), hw.index_of(hw.connections[i].to), hw.graph);
     hw.graph[e].connection = i;
+  }
+  if (const ConfigNode* net = tree.find("network")) {
+    hw.network = parse_network(*net);
+    std::vector<std::string> names;
+    for (const auto& comp : hw.components) names.push_back(comp.name);
+    for (const auto& t : hw.network.tiers)
+      for (const auto& [ref, what] : {std::pair{t.link, "link"}, std::pair{t.switch_name, "switch"}}) {
+        if (ref.empty() || hw.index_of(ref) >= 0) continue;
+        std::string hint = closest_match(ref, names);
+        throw InputError(t.mark, "tier '" + t.name + "': " + what + " '" + ref + "' is not a component" +
+                                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
   }
   hw.tree = std::move(tree);
   if (hw.name.empty()) hw.name = file;

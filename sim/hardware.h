@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sim/config_tree.h"
+#include "sim/network/network_spec.h"
 #include "sim/params.h"
 
 namespace xpu {
@@ -35,6 +36,7 @@ struct HardwareConfig {
   std::vector<ComponentSpec> components;
   std::vector<ConnectionSpec> connections;
   TopologyGraph graph;
+  NetworkSpec network;  // copies of the device and how they are joined; absent: a single device
 
   int index_of(const std::string& component) const;  // -1 when absent
   // Components on the shortest path (by hop count) from `from` to `to`, both included; empty when unreachable.

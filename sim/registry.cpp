@@ -10,6 +10,13 @@ Registry& Registry::instance() {
 }
 
 bool Registry::add(ComponentKind kind) {
+  if (!kind.presets.empty()) {
+    std::vector<std::string> names{"none"};
+    std::string list;
+    for (const auto& [n, v] : kind.presets) { names.push_back(n); list += (list.empty() ? "" : ", ") + n; }
+    kind.params.push_back(p_choice("preset", "none", names, "named parameter set (" + list +
+                                                                "); keys written beside it override its values"));
+  }
   for (const auto& p : common_component_params()) kind.params.push_back(p);
   std::string t = kind.type;
   if (!kinds_.emplace(t, std::move(kind)).second)
@@ -26,6 +33,20 @@ std::vector<std::string> Registry::types() const {
   std::vector<std::string> out;
   for (const auto& [t, k] : kinds_) out.push_back(t);
   return out;
+}
+
+void apply_preset(const ComponentKind& kind, ConfigNode& node) {
+  const ConfigNode* p = node.is_map() ? node.find("preset") : nullptr;
+  if (!p || !p->is_scalar()) return;
+  auto it = kind.presets.find(p->scalar);
+  if (it == kind.presets.end()) return;  // validation reports the bad name against the choices
+  const SourceMark at = p->mark;
+  for (const auto& [k, v] : it->second) {
+    if (node.find(k)) continue;
+    ConfigNode value = parse_yaml(v, "preset " + p->scalar);
+    value.mark = value.key_mark = at;  // errors in a preset value point at the `preset:` line
+    node.set(k, value);
+  }
 }
 
 }  // namespace xpu

@@ -16,6 +16,8 @@ struct ComponentKind {
   std::string doc;
   std::vector<ParamSpec> params;  // the kind's own, followed by the common ones
   std::function<Component*(const std::string& name, const ParamSet&)> create;
+  // Named sets of parameter values (`preset: nvlink4`); keys the user writes beside the preset win.
+  std::map<std::string, std::map<std::string, std::string>> presets = {};
 };
 
 class Registry {
@@ -37,5 +39,16 @@ class Registry {
       {TYPE, DOC, SPECS, [](const std::string& n, const ::xpu::ParamSet& p) -> ::xpu::Component* {       \
          return new CLASS(n.c_str(), p);                                                                  \
        }})
+
+#define XPU_REGISTER_COMPONENT_WITH_PRESETS(CLASS, TYPE, DOC, SPECS, PRESETS)                            \
+  static const bool XPU_CONCAT(xpu_registered_, __LINE__) = ::xpu::Registry::instance().add(             \
+      {TYPE, DOC, SPECS,                                                                                   \
+       [](const std::string& n, const ::xpu::ParamSet& p) -> ::xpu::Component* {                          \
+         return new CLASS(n.c_str(), p);                                                                  \
+       },                                                                                                  \
+       PRESETS})
+
+// Fills the values of `node`'s `preset:` (if any) under the keys it does not set itself.
+void apply_preset(const ComponentKind& kind, ConfigNode& node);
 
 }  // namespace xpu

@@ -16,6 +16,8 @@ double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 nlohmann::json component_to_json(const ComponentRecord& c) {
   return {{"type", c.type},
+          {"scope", c.scope},
+          {"copies", c.copies},
           {"area_mm2", c.area_mm2},
           {"energy_dynamic_j", c.energy_dynamic_j},
           {"energy_static_j", c.energy_static_j},
@@ -55,6 +57,7 @@ nlohmann::json result_to_json(const RunResult& r) {
   j["workload"] = {
       {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description}};
   j["total_time_s"] = r.total_time_s;
+  j["devices"] = r.devices;
   j["gpu_busy_s"] = r.gpu_busy_s;
   j["energy_j"] = r.energy_j;
   j["energy"] = {{"compute_j", r.energy_compute_j}, {"data_movement_j", r.energy_data_j},

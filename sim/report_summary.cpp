@@ -136,7 +136,8 @@ void print_headline(std::ostream& out, const RunResult& r) {
 
 void print_energy(std::ostream& out, const RunResult& r) {
   double e = r.energy_j;
-  out << fmt("%-18s%s, average power %.1f W\n", "Energy", fmt_energy(e).c_str(), ratio(e, r.total_time_s));
+  out << fmt("%-18s%s, average power %.1f W", "Energy", fmt_energy(e).c_str(), ratio(e, r.total_time_s));
+  out << (r.devices > 1 ? fmt(" (%lld devices and their network)\n", (long long)r.devices) : std::string("\n"));
   auto part = [&](const char* name, double j) {
     out << fmt("  %-16s%-14s%5.1f%%\n", name, fmt_energy(j).c_str(), 100 * ratio(j, e));
   };
@@ -146,15 +147,25 @@ void print_energy(std::ostream& out, const RunResult& r) {
   // Dynamic energy that is neither arithmetic nor data movement (control, clocking) would otherwise vanish.
   double other = e - r.energy_compute_j - r.energy_data_j - r.energy_static_j;
   if (std::abs(other) > 1e-9 * std::max(1.0, e)) part("other", other);
+  double net = 0, comm = 0;
+  for (const auto& c : r.components)
+    if (c.scope == "system") net += c.energy_dynamic_j + c.energy_static_j;
+  for (const auto& op : r.ops)
+    if (op.unit == "network") comm += op.duration_s();
+  if (net > 0) part("network", net);
+  if (comm > 0)
+    out << fmt("%-18s%s in collectives (%.1f%% of the run, overlapped or not)\n", "Communication",
+               fmt_time(comm).c_str(), 100 * ratio(comm, r.total_time_s));
 }
 
 void print_components(std::ostream& out, const RunResult& r) {
   if (r.components.empty()) return;
   out << "\nComponents\n";
+  if (r.devices > 1) out << fmt("  (device blocks: energy of all %lld devices; network blocks: all instances)\n", (long long)r.devices);
   out << fmt("  %-32s %-16s %7s %14s %12s\n", "name", "type", "util", "energy", "area mm2");
   for (const auto& c : r.components)
     out << fmt("  %-32s %-16s %6.1f%% %14s %12.1f\n", clip(c.name, 32).c_str(), clip(c.type, 16).c_str(),
-               100 * c.utilization, fmt_energy(c.energy_dynamic_j + c.energy_static_j).c_str(), c.area_mm2);
+               100 * c.utilization, fmt_energy(c.copies * (c.energy_dynamic_j + c.energy_static_j)).c_str(), c.area_mm2);
 }
 
 void print_kinds(std::ostream& out, const RunResult& r, double denom) {
@@ -231,7 +242,7 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   print_headline(out, r);
   print_energy(out, r);
   double area = 0;
-  for (const auto& c : r.components) area += c.area_mm2;
+  for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
   if (r.components.empty()) area = r.area_mm2;
   out << fmt("%-18s%.1f mm2\n", "Die area", area);
   std::string rate = fmt_count(ratio(double(r.events), r.wall_s));

@@ -50,13 +50,16 @@ struct ComponentRecord {
   double data_movement_j = 0;   // part of the dynamic energy that moved data
   double utilization = 0;       // busy time / total time (0..1) where the kind defines busy
   nlohmann::json stats;         // every declared statistic: {"name": value}
+  std::string scope = "device"; // device: one device's block (its figures are per device); system: network blocks
+  double copies = 1;            // how many times its energy counts in the system total (the device count for device blocks)
 };
 
 struct RunResult {
   std::string hw_name, hw_file, workload_name, workload_file, workload_description;
   double total_time_s = 0;
   double gpu_busy_s = 0;        // sum of op durations on the device (kernel time), excluding gaps
-  double energy_j = 0;          // dynamic + static, all components
+  int64_t devices = 1;          // copies of the device in the system (network.devices)
+  double energy_j = 0;          // dynamic + static, whole system (every device and the network)
   double energy_compute_j = 0;  // dynamic energy of arithmetic
   double energy_data_j = 0;     // dynamic energy of data movement (memories, caches, NoC, links)
   double energy_static_j = 0;

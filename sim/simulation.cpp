@@ -7,10 +7,11 @@
 #include <memory>
 
 #include "models/compute_core.h"
-#include "models/fabric.h"
+#include "models/network/net_element.h"
 #include "models/host.h"
 #include "sim/dispatcher.h"
 #include "sim/edge_port.h"
+#include "sim/network/network.h"
 #include "sim/registry.h"
 #include "sim/workload/footprint.h"
 
@@ -124,12 +125,18 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
 
   RunResult res;
   if (opt.record_tiles) core->record_tiles(&res.tiles, opt.tile_limit);
-  Interconnect* fabric = nullptr;
-  for (auto& c : comps)
-    if (auto* f = dynamic_cast<Interconnect*>(c.get())) fabric = f;
-  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, fabric, opt);
+  // Copies of the device joined by the `network:` tiers; the device above is device 0 and stands for every rank.
+  std::unique_ptr<Network> network;
+  if (hw.network.present) {
+    std::map<std::string, NetElement*> elements;
+    for (auto& c : comps)
+      if (auto* e = dynamic_cast<NetElement*>(c.get())) elements[c->name()] = e;
+    network = std::make_unique<Network>("network", hw.network, elements);
+  }
+  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, network.get(), opt);
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
+  if (network && network->error()) std::rethrow_exception(network->error());
   if (dispatcher.completed() != wl.ops.size())
     throw std::logic_error("simulation stopped with " + std::to_string(wl.ops.size() - dispatcher.completed()) +
                            " ops unfinished");
@@ -143,7 +150,8 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.total_time_s = t;
   res.ops = dispatcher.records();
   res.gpu_busy_s = dispatcher.busy_s();
-  res.events = core->events() + dispatcher.events();
+  res.events = core->events() + dispatcher.events() + (network ? network->events() : 0);
+  res.devices = hw.network.present ? hw.network.devices : 1;
   for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
   const UnitInfo& u = core->info();
   // The ceiling for the dtype that carries most of the arithmetic, at the datasheet rate.
@@ -166,10 +174,13 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
     r.data_movement_j = c.data_movement_energy_j();
     r.utilization = c.utilization(t);
     r.stats = c.stats().to_json();
-    res.energy_data_j += r.data_movement_j;
-    res.energy_compute_j += r.energy_dynamic_j - r.data_movement_j;
-    res.energy_static_j += r.energy_static_j;
-    res.area_mm2 += r.area_mm2;
+    // Network blocks already count every instance; the device's blocks count once per device (SPMD ranks).
+    r.copies = dynamic_cast<NetElement*>(&c) ? 1.0 : double(res.devices);
+    r.scope = dynamic_cast<NetElement*>(&c) ? "system" : "device";
+    res.energy_data_j += r.copies * r.data_movement_j;
+    res.energy_compute_j += r.copies * (r.energy_dynamic_j - r.data_movement_j);
+    res.energy_static_j += r.copies * r.energy_static_j;
+    res.area_mm2 += r.area_mm2 * (r.scope == "device" ? 1.0 : 0.0);
     res.components.push_back(std::move(r));
   }
   for (const auto& e : edges) {
@@ -180,7 +191,8 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
     r.energy_dynamic_j = r.data_movement_j = e->energy_j();
     r.utilization = t > 0 ? e->busy_s() / t : 0;
     r.stats = {{"bytes", e->bytes()}};
-    res.energy_data_j += r.data_movement_j;
+    r.copies = double(res.devices);
+    res.energy_data_j += r.copies * r.data_movement_j;
     res.components.push_back(std::move(r));
   }
   res.energy_j = res.energy_compute_j + res.energy_data_j + res.energy_static_j;

@@ -1,4 +1,4 @@
-// Parallelism in the generators (tensor, data, expert) and the first-order fabric that runs their collectives.
+// Parallelism in the generators (tensor, data, expert, pipeline) and their collectives on a multi-device config.
 #include <catch2/catch.hpp>
 
 #include "sim/hardware.h"
@@ -62,25 +62,6 @@ TEST_CASE("parallel: expert parallelism keeps experts/ep experts and exchanges t
   CHECK(experts == 8 / 4);
 }
 
-TEST_CASE("parallel: the fabric runs a ring all-reduce in its alpha-beta time", "[parallel]") {
-  HardwareConfig hw = load_hardware("configs/h100-nvlink.yaml");
-  Workload w = parse_workload(parse_yaml("name: ar\nops:\n  - {name: ar, kind: collective, op: all_reduce, "
-                                         "bytes: 64 MiB, group: 8}\n",
-                                         "ar.yaml"),
-                              "ar.yaml", {});
-  auto r = simulate_in_child(hw, w);
-  double n = 64.0 * 1024 * 1024, p = 8;
-  double expect = 2 * (p - 1) / p * n / 370e9 + 2 * (p - 1) * 2e-6;
-  CHECK(r["ops"][0]["duration_s"].get<double>() == Approx(expect).epsilon(1e-3));
-  CHECK(r["ops"][0]["bound"] == "interconnect");
-  // A group larger than the fabric is a clear error.
-  Workload big = parse_workload(parse_yaml("name: ar\nops:\n  - {name: ar, kind: collective, op: all_reduce, "
-                                           "bytes: 1 MiB, group: 64}\n",
-                                           "big.yaml"),
-                                "big.yaml", {});
-  REQUIRE_THROWS_AS(simulate_in_child(hw, big), InputError);
-}
-
 TEST_CASE("parallel: a pipeline stage runs its micro-batches, then a 1F1B bubble of (p-1)/m", "[parallel]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=8", "seq=512", "layers=8", "pp=4",
                                                          "microbatches=4", "dp=2"});
@@ -99,7 +80,7 @@ TEST_CASE("parallel: a pipeline stage runs its micro-batches, then a 1F1B bubble
   CHECK(adamw == 2);            // one update per layer of the stage, after all micro-batches
   REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"mode=train", "layers=8", "pp=3"}), InputError);
 
-  auto r = simulate_in_child(load_hardware("configs/h100-nvlink.yaml"), w);
+  auto r = simulate_in_child(load_hardware("configs/dgx-h100.yaml"), w);
   double work = 0, bubble = 0;
   for (const auto& op : r["ops"]) {
     if (op["variant"] == "pipeline_bubble") bubble = op["duration_s"].get<double>();
@@ -126,7 +107,7 @@ TEST_CASE("parallel: sharded DLRM tables are looked up for the global batch and 
 
 TEST_CASE("parallel: gradient all-reduces run on their own stream and overlap the backward", "[parallel]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=1", "seq=1024", "layers=4", "dp=8"});
-  auto r = simulate_in_child(load_hardware("configs/h100-nvlink.yaml"), w);
+  auto r = simulate_in_child(load_hardware("configs/dgx-h100.yaml"), w);
   double last_backward = 0;
   for (const auto& op : r["ops"])
     if (op["name"].get<std::string>().find(".bwd") != std::string::npos)

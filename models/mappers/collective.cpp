@@ -1,6 +1,6 @@
-// Collectives on a single device are no-ops; among several devices they need the interconnect models, which a
-// single-accelerator config does not have, so such a workload is rejected with a clear message instead of a guess.
-#include "models/fabric.h"
+// Collectives in a group of one are no-ops and a pipeline bubble is idle time on the device. Collectives among
+// several devices run on the system's network (sim/network), which the dispatcher hands them to; reaching this
+// mapper with a larger group means the config has no `network:`, and the workload is rejected instead of guessed.
 #include "models/kernel.h"
 
 namespace xpu {
@@ -27,20 +27,9 @@ std::unique_ptr<Kernel> map_collective(const Op& op, const MapContext& ctx) {
     return k;
   }
   if (s.group <= 1) return std::make_unique<NoopKernel>();
-  if (ctx.fabric) {
-    auto k = std::make_unique<NoopKernel>();
-    try {
-      k->fixed_s = ctx.fabric->collective_seconds(s.op, double(s.bytes), s.group);
-    } catch (const InputError& e) {
-      throw InputError(op.mark, "op '" + op.name + "': " + std::string(e.what()).substr(7));
-    }
-    const double p = double(s.group);
-    ctx.fabric->count(double(s.bytes) * (s.op == "all_reduce" ? 2 * (p - 1) / p : (p - 1) / p));
-    k->mapping = "ring " + s.op + " among " + std::to_string(s.group);
-    return k;
-  }
   throw InputError(op.mark, "op '" + op.name + "': a " + s.op + " among " + std::to_string(s.group) +
-                                " devices needs a multi-device config with an interconnect; this config has one device");
+                                " devices needs a config with a `network:` of several devices (e.g. configs/dgx-h100.yaml); this one has a "
+                                "single device");
 }
 
 }  // namespace

@@ -95,6 +95,7 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
 
   Workload w;
   w.name = name;
+  w.parallel = {{"shards", int64_t(p.count("shards"))}};
   const bool dcn = p.str("interaction") == "dcn";
   w.description = name + " forward batch=" + std::to_string(B) + " tables=" + std::to_string(tables.size()) +
                   " interaction=" + p.str("interaction") +

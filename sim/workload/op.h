@@ -3,6 +3,7 @@
 // produce it; mappers lower each op into tile work on the hardware modules.
 #include <climits>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -78,6 +79,8 @@ struct Workload {
   std::vector<Op> ops;
   std::string description;        // e.g. "llama2-7b decode batch 16 kv 2048 (32 layers)"
   size_t backward_start = SIZE_MAX;  // first op of a backward pass (the host pays the autograd engine's start there)
+  // Parallel layout of the job this workload is one rank of (tp, pp, dp, ep); empty: groups of contiguous devices.
+  std::map<std::string, int64_t> parallel;
 };
 
 // Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.

@@ -1,0 +1,513 @@
+// Collective algorithms as chunked, pipelined schedules of messages on the network, in the manner of NCCL: rings
+// (optionally both ways round), multi-dimensional rings (hierarchical intra/inter node, torus dimensions), double
+// binary trees, recursive halving-doubling, in-switch reduction with multicast (NVLS), direct all-to-all, pipelined
+// chain broadcast and point-to-point sends. Every group of the call runs at once, so groups that share links contend.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "sim/network/network.h"
+
+namespace xpu {
+namespace {
+
+using Pipe = Network::Pipe;
+
+// Shared bookkeeping: counts the messages that must arrive, calls `done` with the time of the last one.
+struct Run {
+  Network& net;
+  std::function<void(uint64_t)> done;
+  uint64_t expected = 0, got = 0, last = 0;
+  bool finished = false;
+  explicit Run(Network& n) : net(n) {}
+  virtual ~Run() = default;
+  virtual void start() = 0;
+  void arrived(uint64_t t) {
+    last = std::max(last, t);
+    if (++got == expected && !finished) { finished = true; done(last); }
+  }
+  void check_empty() {
+    if (expected == 0) net.at(net.now_ps(), [this] { finished = true; done(net.now_ps()); });
+  }
+};
+
+uint64_t chunks_for(double bytes, double chunk) { return std::max<uint64_t>(1, uint64_t(std::ceil(bytes / chunk))); }
+
+// Rings: every rank sends `steps` messages of `step_bytes` to its neighbour, chunk by chunk; a chunk of step s+1
+// leaves as soon as the same chunk of step s has arrived from the other neighbour.
+struct RingRun : Run {
+  std::vector<std::vector<int64_t>> rings;
+  uint64_t steps;
+  double step_bytes;
+  int dirs;
+  uint64_t C = 1;
+  double cb = 0;
+  std::vector<Pipe> pipes;  // [ring][dir][rank]
+  size_t p = 0;
+  RingRun(Network& n, std::vector<std::vector<int64_t>> r, uint64_t s, double b, bool bidir)
+      : Run(n), rings(std::move(r)), steps(s), step_bytes(b), dirs(bidir ? 2 : 1) {}
+  size_t idx(size_t r, int d, size_t i) const { return (r * size_t(dirs) + size_t(d)) * p + i; }
+  void start() override {
+    p = rings.empty() ? 0 : rings[0].size();
+    if (p < 2 || steps == 0 || step_bytes <= 0) { check_empty(); return; }
+    const double per_dir = step_bytes / dirs;
+    C = chunks_for(per_dir, net.settings().chunk);
+    cb = per_dir / double(C);
+    expected = uint64_t(rings.size()) * uint64_t(dirs) * p * steps * C;
+    pipes.resize(rings.size() * size_t(dirs) * p);
+    for (size_t r = 0; r < rings.size(); ++r)
+      for (int d = 0; d < dirs; ++d)
+        for (size_t i = 0; i < p; ++i) {
+          Pipe& pp = pipes[idx(r, d, i)];
+          pp.src = uint32_t(rings[r][i]);
+          pp.dst = uint32_t(rings[r][next(i, d)]);
+          pp.flow = (uint64_t(r) << 40) ^ (uint64_t(d) << 32) ^ i;
+        }
+    for (size_t r = 0; r < rings.size(); ++r)
+      for (int d = 0; d < dirs; ++d)
+        for (size_t i = 0; i < p; ++i)
+          for (uint64_t c = 0; c < C; ++c) send(r, d, i, 0);
+  }
+  size_t next(size_t i, int d) const { return d == 0 ? (i + 1) % p : (i + p - 1) % p; }
+  void send(size_t r, int d, size_t i, uint64_t s) {
+    net.push(pipes[idx(r, d, i)], cb, [this, r, d, i, s](uint64_t t) {
+      if (s + 1 < steps) send(r, d, next(i, d), s + 1);
+      arrived(t);
+    });
+  }
+};
+
+// Phases run one after another (a barrier between them): the dimensions of a hierarchical or torus algorithm.
+struct PhasedRun : Run {
+  std::vector<std::function<std::unique_ptr<Run>()>> phases;
+  std::unique_ptr<Run> current;
+  size_t next_phase = 0;
+  explicit PhasedRun(Network& n) : Run(n) {}
+  void start() override { advance(); }
+  void advance() {
+    if (next_phase == phases.size()) { finished = true; done(net.now_ps()); return; }
+    auto old = std::move(current);
+    if (old) net.at(net.now_ps(), [o = std::shared_ptr<Run>(std::move(old))] {});  // destroy after this callback
+    current = phases[next_phase++]();
+    current->done = [this](uint64_t) { advance(); };
+    current->start();
+  }
+};
+
+// Double binary tree: two trees over the ranks (the second mirrors the first, so a leaf of one is inside the other),
+// each reducing half the data towards its root and broadcasting it back, chunk by chunk.
+struct TreeRun : Run {
+  std::vector<std::vector<int64_t>> groups;
+  double bytes;
+  uint64_t C = 1;
+  double cb = 0;
+  size_t p = 0;
+  struct Node { Pipe up; std::vector<Pipe> down; std::vector<int> pending; };
+  std::vector<Node> nodes;  // [group][tree][pos]
+  TreeRun(Network& n, std::vector<std::vector<int64_t>> g, double b) : Run(n), groups(std::move(g)), bytes(b) {}
+  int64_t rank_at(size_t g, int tree, size_t pos) const { return groups[g][tree == 0 ? pos : p - 1 - pos]; }
+  size_t at(size_t g, int tree, size_t pos) const { return (g * 2 + size_t(tree)) * p + pos; }
+  size_t children(size_t pos) const { return size_t(2 * pos + 1 < p) + size_t(2 * pos + 2 < p); }
+  void start() override {
+    p = groups.empty() ? 0 : groups[0].size();
+    if (p < 2 || bytes <= 0) { check_empty(); return; }
+    C = chunks_for(bytes / 2, net.settings().chunk);
+    cb = bytes / 2 / double(C);
+    nodes.resize(groups.size() * 2 * p);
+    expected = uint64_t(groups.size()) * 2 * (p - 1) * C;  // broadcast deliveries
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (int t = 0; t < 2; ++t)
+        for (size_t pos = 0; pos < p; ++pos) {
+          Node& nd = nodes[at(g, t, pos)];
+          nd.pending.assign(C, int(children(pos)));
+          if (pos > 0) nd.up = Pipe{uint32_t(rank_at(g, t, pos)), uint32_t(rank_at(g, t, (pos - 1) / 2)), at(g, t, pos)};
+          for (size_t ch : {2 * pos + 1, 2 * pos + 2})
+            if (ch < p) nd.down.push_back(Pipe{uint32_t(rank_at(g, t, pos)), uint32_t(rank_at(g, t, ch)), at(g, t, ch) << 1});
+        }
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (int t = 0; t < 2; ++t)
+        for (size_t pos = 0; pos < p; ++pos)
+          if (children(pos) == 0)
+            for (uint64_t c = 0; c < C; ++c) up(g, t, pos, c);
+  }
+  void up(size_t g, int t, size_t pos, uint64_t c) {
+    if (pos == 0) { down(g, t, 0, c); return; }
+    net.push(nodes[at(g, t, pos)].up, cb, [this, g, t, pos, c](uint64_t) {
+      size_t parent = (pos - 1) / 2;
+      if (--nodes[at(g, t, parent)].pending[c] == 0) up(g, t, parent, c);
+    });
+  }
+  void down(size_t g, int t, size_t pos, uint64_t c) {
+    Node& nd = nodes[at(g, t, pos)];
+    for (size_t k = 0; k < nd.down.size(); ++k) {
+      size_t ch = 2 * pos + 1 + k;
+      net.push(nd.down[k], cb, [this, g, t, ch, c](uint64_t tm) {
+        down(g, t, ch, c);
+        arrived(tm);
+      });
+    }
+  }
+};
+
+// Recursive halving (reduce-scatter) then doubling (all-gather): log2(p) exchanges with partners at distance p/2,
+// p/4, ... with half the data each time, then back.
+struct HalvingDoublingRun : Run {
+  std::vector<std::vector<int64_t>> groups;
+  double bytes;
+  size_t p = 0, L = 0;
+  std::vector<std::vector<Pipe>> pipes;      // [group*p + i][step]
+  std::vector<std::vector<uint64_t>> recv;   // [group*p + i][step] chunks received
+  std::vector<uint64_t> chunks;              // per step
+  HalvingDoublingRun(Network& n, std::vector<std::vector<int64_t>> g, double b) : Run(n), groups(std::move(g)), bytes(b) {}
+  size_t partner(size_t i, size_t step) const {
+    size_t k = step < L ? step : 2 * L - 1 - step;
+    return i ^ (p >> (k + 1));
+  }
+  double step_bytes(size_t step) const {
+    size_t k = step < L ? step : 2 * L - 1 - step;
+    return bytes / double(size_t(1) << (k + 1));
+  }
+  void start() override {
+    p = groups.empty() ? 0 : groups[0].size();
+    if (p < 2 || bytes <= 0) { check_empty(); return; }
+    while ((size_t(1) << L) < p) ++L;
+    const size_t S = 2 * L;
+    pipes.assign(groups.size() * p, std::vector<Pipe>(S));
+    recv.assign(groups.size() * p, std::vector<uint64_t>(S, 0));
+    for (size_t s = 0; s < S; ++s) chunks.push_back(chunks_for(step_bytes(s), net.settings().chunk));
+    for (size_t s = 0; s < S; ++s) expected += uint64_t(groups.size()) * p * chunks[s];
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (size_t i = 0; i < p; ++i)
+        for (size_t s = 0; s < S; ++s)
+          pipes[g * p + i][s] = Pipe{uint32_t(groups[g][i]), uint32_t(groups[g][partner(i, s)]), (g * p + i) * 64 + s};
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (size_t i = 0; i < p; ++i) step(g, i, 0);
+  }
+  void step(size_t g, size_t i, size_t s) {
+    const uint64_t C = chunks[s];
+    const double cb = step_bytes(s) / double(C);
+    for (uint64_t c = 0; c < C; ++c)
+      net.push(pipes[g * p + i][s], cb, [this, g, i, s, C](uint64_t t) {
+        size_t j = partner(i, s);
+        if (++recv[g * p + j][s] == C && s + 1 < 2 * L) step(g, j, s + 1);
+        arrived(t);
+      });
+  }
+};
+
+// In-switch reduction (NVLS): every rank sends its data up to the switches (split by the bandwidth it has to each),
+// a switch reduces a chunk once all ranks' copies are in and multicasts the result down to every rank. all_gather
+// multicasts each rank's shard without reducing; reduce_scatter delivers each reduced chunk to its owner only.
+struct InSwitchRun : Run {
+  std::vector<std::vector<int64_t>> groups;
+  std::vector<uint32_t> switches;
+  std::string op;
+  double bytes;
+  size_t p = 0;
+  std::vector<double> share;
+  std::vector<uint64_t> C;
+  std::vector<Pipe> up_pipes, down_pipes;   // [(g*S + s)*p + i]
+  std::vector<int> pending;                 // per (g, s, c)
+  std::vector<size_t> pend_base;
+  InSwitchRun(Network& n, std::vector<std::vector<int64_t>> g, std::vector<uint32_t> sw, std::string o, double b)
+      : Run(n), groups(std::move(g)), switches(std::move(sw)), op(std::move(o)), bytes(b) {}
+  size_t pi(size_t g, size_t s, size_t i) const { return (g * switches.size() + s) * p + i; }
+  void start() override {
+    p = groups.empty() ? 0 : groups[0].size();
+    if (p < 2 || bytes <= 0) { check_empty(); return; }
+    double total = 0;
+    for (uint32_t s : switches) total += net.edge_bandwidth(uint32_t(groups[0][0]), s);
+    const double up_bytes = op == "all_gather" ? bytes / double(p) : bytes;
+    size_t nchunks = 0;
+    for (uint32_t s : switches) {
+      share.push_back(net.edge_bandwidth(uint32_t(groups[0][0]), s) / total);
+      C.push_back(chunks_for(up_bytes * share.back(), net.settings().chunk));
+      pend_base.push_back(nchunks);
+      nchunks += C.back();
+    }
+    const size_t S = switches.size();
+    up_pipes.resize(groups.size() * S * p);
+    down_pipes.resize(groups.size() * S * p);
+    pending.assign(groups.size() * nchunks, int(p));
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (size_t s = 0; s < S; ++s)
+        for (size_t i = 0; i < p; ++i) {
+          up_pipes[pi(g, s, i)] = Pipe{uint32_t(groups[g][i]), switches[s], pi(g, s, i)};
+          down_pipes[pi(g, s, i)] = Pipe{switches[s], uint32_t(groups[g][i]), pi(g, s, i) << 1};
+        }
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (size_t s = 0; s < S; ++s) {
+        const double cb = up_bytes * share[s] / double(C[s]);
+        const uint64_t deliveries = op == "all_gather" ? p * (p - 1) : op == "reduce_scatter" ? 1 : p;
+        expected += C[s] * deliveries;
+        for (size_t i = 0; i < p; ++i)
+          for (uint64_t c = 0; c < C[s]; ++c)
+            net.push(up_pipes[pi(g, s, i)], cb, [this, g, s, i, c, cb, nchunks](uint64_t) {
+              if (op == "all_gather") { multicast(g, s, cb, i); return; }
+              if (--pending[g * nchunks + pend_base[s] + c] > 0) return;
+              const uint64_t ready = net.reduce_at(switches[s], cb * double(p));
+              net.at(ready, [this, g, s, c, cb] {
+                if (op == "reduce_scatter") {
+                  size_t owner = std::min(p - 1, size_t(double(c) * double(p) / double(C[s])));
+                  net.push(down_pipes[pi(g, s, owner)], cb / double(p) * double(p), [this](uint64_t t) { arrived(t); });
+                } else {
+                  multicast(g, s, cb, SIZE_MAX);
+                }
+              });
+            });
+      }
+  }
+  void multicast(size_t g, size_t s, double cb, size_t except) {
+    for (size_t j = 0; j < p; ++j)
+      if (j != except) net.push(down_pipes[pi(g, s, j)], cb, [this](uint64_t t) { arrived(t); });
+  }
+};
+
+// Point-to-point flows: all-to-all (every rank to every other), send/recv pairs, and pipelined chain broadcast (a
+// flow marked `relay` forwards each chunk over the next flow as soon as it arrives).
+struct FlowsRun : Run {
+  struct Flow { int64_t src, dst; double bytes; bool relay = false; bool head = true; };
+  std::vector<Flow> flows;
+  std::vector<Pipe> pipes;
+  explicit FlowsRun(Network& n, std::vector<Flow> f) : Run(n), flows(std::move(f)) {}
+  void start() override {
+    if (flows.empty()) { check_empty(); return; }
+    pipes.resize(flows.size());
+    for (size_t k = 0; k < flows.size(); ++k) pipes[k] = Pipe{uint32_t(flows[k].src), uint32_t(flows[k].dst), k};
+    for (const auto& f : flows) expected += chunks_for(f.bytes, net.settings().chunk);
+    for (size_t k = 0; k < flows.size(); ++k) {
+      if (!flows[k].head) continue;
+      const uint64_t c = chunks_for(flows[k].bytes, net.settings().chunk);
+      for (uint64_t i = 0; i < c; ++i) send(k, flows[k].bytes / double(c));
+    }
+  }
+  void send(size_t k, double cb) {
+    net.push(pipes[k], cb, [this, k, cb](uint64_t t) {
+      if (flows[k].relay) send(k + 1, cb);
+      arrived(t);
+    });
+  }
+};
+
+}  // namespace
+
+std::vector<std::vector<int64_t>> Network::groups_of(const CollectiveCall& call) const {
+  const int64_t world = call.world > 0 ? call.world : spec_.devices;
+  const std::string what = "collective '" + call.name + "'";
+  if (world > spec_.devices)
+    throw InputError(what + " runs on " + std::to_string(world) + " devices but the system has " +
+                     std::to_string(spec_.devices) + " (network.devices)");
+  const int64_t block = call.group * call.stride;
+  if (call.group < 1 || call.stride < 1 || block > world || world % block)
+    throw InputError(what + ": groups of " + std::to_string(call.group) + " ranks " + std::to_string(call.stride) +
+                     " devices apart do not tile the " + std::to_string(world) + " devices");
+  std::vector<std::vector<int64_t>> out;
+  for (int64_t b = 0; b < world; b += block)
+    for (int64_t off = 0; off < call.stride; ++off) {
+      std::vector<int64_t> g;
+      for (int64_t i = 0; i < call.group; ++i) g.push_back(b + off + i * call.stride);
+      out.push_back(std::move(g));
+    }
+  return out;
+}
+
+namespace {
+
+// Dimensions of a group for multi-dimensional rings: devices per node and nodes when it spans nodes, the torus's
+// dimensions when it is a whole torus instance, else one ring.
+std::vector<int64_t> group_dims(const Network& net, const std::vector<int64_t>& g) {
+  const auto& tiers = net.spec().tiers;
+  const int64_t p = int64_t(g.size());
+  if (tiers.empty() || p < 2) return {p};
+  const int64_t node0 = net.instance_of(g[0], 0);
+  int64_t local = 0;
+  for (auto d : g) local += net.instance_of(d, 0) == node0;
+  if (local < p) {
+    // Ranks of one node must be consecutive and equal in number on every node.
+    for (int64_t i = 0; i < p; ++i)
+      if (net.instance_of(g[size_t(i)], 0) != net.instance_of(g[size_t(i - i % local)], 0)) return {p};
+    if (p % local) return {p};
+    return local > 1 ? std::vector<int64_t>{local, p / local} : std::vector<int64_t>{p};
+  }
+  const TierSpec& t0 = tiers[0];
+  if ((t0.topology == "torus" || t0.topology == "mesh") && p == t0.group && g[1] - g[0] == 1) {
+    std::vector<int64_t> d;
+    for (auto x : t0.dims)
+      if (x > 1) d.push_back(x);
+    return d.empty() ? std::vector<int64_t>{p} : d;
+  }
+  return {p};
+}
+
+// Rings along dimension k of `dims` for every group.
+std::vector<std::vector<int64_t>> dim_rings(const std::vector<std::vector<int64_t>>& groups,
+                                            const std::vector<int64_t>& dims, size_t k) {
+  int64_t stride = 1;
+  for (size_t j = 0; j < k; ++j) stride *= dims[j];
+  const int64_t n = dims[k];
+  std::vector<std::vector<int64_t>> rings;
+  for (const auto& g : groups) {
+    const int64_t p = int64_t(g.size());
+    for (int64_t i = 0; i < p; ++i) {
+      if ((i / stride) % n) continue;  // the first rank of each ring along k
+      std::vector<int64_t> r;
+      for (int64_t c = 0; c < n; ++c) r.push_back(g[size_t(i + c * stride)]);
+      rings.push_back(std::move(r));
+    }
+  }
+  return rings;
+}
+
+std::string human(double b) {
+  char buf[32];
+  if (b >= 1048576) std::snprintf(buf, sizeof buf, "%.4g MiB", b / 1048576);
+  else if (b >= 1024) std::snprintf(buf, sizeof buf, "%.4g KiB", b / 1024);
+  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  return buf;
+}
+
+}  // namespace
+
+void Network::start(const CollectiveCall& call, std::function<void(const CollectiveOutcome&)> done) {
+  now_ps_ = sc_core::sc_time_stamp().value();
+  finished_.clear();  // runs that ended in earlier callbacks; none of their code is on the stack now
+  static const std::vector<std::string> ops = {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast",
+                                               "send_recv"};
+  if (std::find(ops.begin(), ops.end(), call.op) == ops.end())
+    throw InputError("collective '" + call.name + "': unknown operation '" + call.op +
+                     "' (all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, send_recv)");
+  auto groups = groups_of(call);
+  const size_t p = groups[0].size();
+  const CollectiveSettings& cs = spec_.collectives;
+  const double n = call.bytes;
+  auto dims = group_dims(*this, groups[0]);
+  auto switches = shared_reduction_switches(groups[0]);
+  const bool multi_node = dims.size() > 1 && !spec_.tiers.empty() && instance_of(groups[0][0], 0) !=
+                                                                          instance_of(groups[0].back(), 0);
+
+  std::string algo = cs.algorithm, note;
+  auto fallback = [&](const std::string& why, const std::string& to) { note = " (" + algo + " " + why + ")"; algo = to; };
+  if (call.op == "all_reduce") {
+    if (algo == "auto") {
+      if (!switches.empty() && n >= cs.in_switch_min) algo = "in_switch";
+      else if (multi_node && n <= cs.tree_max) algo = "tree";
+      else if (dims.size() > 1) algo = "hierarchical";
+      else algo = "ring";
+    }
+    if (algo == "in_switch" && switches.empty()) fallback("needs switches with reduction shared by the group", "ring");
+    if (algo == "halving_doubling" && (p & (p - 1))) fallback("needs a power-of-two group", "ring");
+    if (algo == "direct") fallback("does not apply to all_reduce", "ring");
+    if (algo == "hierarchical" && dims.size() < 2) algo = "ring";
+  } else if (call.op == "all_gather" || call.op == "reduce_scatter") {
+    if (algo == "auto") algo = dims.size() > 1 ? "hierarchical" : "ring";
+    if (algo == "in_switch" && switches.empty()) fallback("needs switches with reduction shared by the group", "ring");
+    if (algo == "tree" || algo == "halving_doubling" || algo == "direct") fallback("does not apply to " + call.op, "ring");
+    if (algo == "hierarchical" && dims.size() < 2) algo = "ring";
+  } else if (call.op == "all_to_all" || call.op == "send_recv") {
+    if (algo != "auto" && algo != "direct") fallback("does not apply to " + call.op, "direct");
+    algo = "direct";
+  } else {  // broadcast
+    if (algo != "auto" && algo != "ring") fallback("does not apply to broadcast", "ring");
+    algo = "ring";
+  }
+
+  std::shared_ptr<Run> run;
+  std::string detail;
+  const bool bidir = cs.bidirectional;
+  if (algo == "ring" && (call.op == "all_reduce" || call.op == "all_gather" || call.op == "reduce_scatter")) {
+    const uint64_t steps = call.op == "all_reduce" ? 2 * (p - 1) : p - 1;
+    run = std::make_shared<RingRun>(*this, groups, steps, n / double(p), bidir);
+    detail = std::string(bidir ? "bidirectional " : "") + "ring of " + std::to_string(p);
+  } else if (algo == "hierarchical") {
+    auto ph = std::make_shared<PhasedRun>(*this);
+    // Reduce-scatter along each dimension (data shrinks), then all-gather back in reverse.
+    std::vector<double> at_dim;
+    double data = n;
+    for (size_t k = 0; k < dims.size(); ++k) { at_dim.push_back(data / double(dims[k])); data /= double(dims[k]); }
+    const bool rs = call.op != "all_gather", ag = call.op != "reduce_scatter";
+    if (rs)
+      for (size_t k = 0; k < dims.size(); ++k)
+        ph->phases.push_back([this, groups, dims, k, b = at_dim[k], bidir] {
+          return std::make_unique<RingRun>(*this, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
+        });
+    if (ag)
+      for (size_t k = dims.size(); k-- > 0;)
+        ph->phases.push_back([this, groups, dims, k, b = at_dim[k], bidir] {
+          return std::make_unique<RingRun>(*this, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
+        });
+    run = ph;
+    for (size_t k = 0; k < dims.size(); ++k) detail += (k ? "x" : "rings ") + std::to_string(dims[k]);
+  } else if (algo == "tree") {
+    run = std::make_shared<TreeRun>(*this, groups, n);
+    detail = "double binary tree of " + std::to_string(p);
+  } else if (algo == "halving_doubling") {
+    run = std::make_shared<HalvingDoublingRun>(*this, groups, n);
+    detail = "recursive halving-doubling of " + std::to_string(p);
+  } else if (algo == "in_switch") {
+    run = std::make_shared<InSwitchRun>(*this, groups, switches, call.op, n);
+    detail = "in-switch reduction on " + std::to_string(switches.size()) + " switches, multicast";
+  } else {
+    std::vector<FlowsRun::Flow> flows;
+    const bool chain = call.op == "broadcast";
+    for (const auto& g : groups) {
+      if (call.op == "all_to_all") {
+        for (size_t i = 0; i < p; ++i)
+          for (size_t k = 1; k < p; ++k) flows.push_back({g[i], g[(i + k) % p], n / double(p)});
+      } else if (call.op == "send_recv") {
+        for (size_t i = 0; i + 1 < p; i += call.chain ? 1 : 2) flows.push_back({g[i], g[i + 1], n});
+      } else {
+        for (size_t i = 0; i + 1 < p; ++i) flows.push_back({g[i], g[i + 1], n, i + 2 < p, i == 0});
+      }
+    }
+    run = std::make_shared<FlowsRun>(*this, flows);
+    detail = call.op == "all_to_all" ? "direct, " + std::to_string(p * (p - 1)) + " flows per group"
+             : chain                 ? "pipelined chain of " + std::to_string(p)
+                                     : "direct";
+  }
+  detail += ", " + std::to_string(groups.size()) + (groups.size() == 1 ? " group" : " groups") + ", chunks of " +
+            human(cs.chunk) + note;
+
+  // The device pairs that exchange data, for optical circuit switches that must connect them first.
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  if (!ocs_.empty())
+    for (const auto& g : groups)
+      for (size_t i = 0; i < p; ++i) {
+        if (algo == "direct" && call.op == "all_to_all")
+          for (size_t k = i + 1; k < p; ++k) pairs.push_back({g[i], g[k]});
+        else if (algo == "tree")
+          for (size_t k : {2 * i + 1, 2 * i + 2}) {
+            if (k < p) pairs.push_back({g[i], g[k]}), pairs.push_back({g[p - 1 - i], g[p - 1 - k]});
+          }
+        else if (algo == "halving_doubling")
+          for (size_t k = 1; k < p; k <<= 1) pairs.push_back({g[i], g[i ^ k]});
+        else if (algo == "hierarchical") {
+          int64_t stride = 1;
+          for (auto d : dims) {
+            int64_t c = (int64_t(i) / stride) % d;
+            pairs.push_back({g[i], g[size_t(int64_t(i) + ((c + 1) % d - c) * stride)]});
+            stride *= d;
+          }
+        } else if (i + 1 < p || (algo == "ring" && p > 2))
+          pairs.push_back({g[i], g[(i + 1) % p]});
+      }
+
+  const uint64_t t0 = now_ps_;
+  const double wire0 = wire_bytes_;
+  auto* raw = run.get();
+  running_.push_back(run);
+  raw->done = [this, raw, done, algo, detail, t0, wire0, pairs](uint64_t end) {
+    release_circuits(pairs);
+    CollectiveOutcome o;
+    o.end_ps = std::max(end, t0);
+    o.algorithm = algo;
+    o.detail = detail;
+    o.wire_bytes = wire_bytes_ - wire0;
+    for (auto it = running_.begin(); it != running_.end(); ++it)
+      if (it->get() == raw) { finished_.push_back(*it); running_.erase(it); break; }
+    done(o);
+  };
+  const uint64_t launch = uint64_t(std::llround(cs.launch_latency_s * 1e12));
+  at(now_ps_ + launch, [this, raw, pairs] { with_circuits(pairs, [raw] { raw->start(); }); });
+}
+
+}  // namespace xpu

@@ -1,0 +1,487 @@
+#include "sim/network/network.h"
+
+#include <boost/graph/dijkstra_shortest_paths.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace xpu {
+
+struct Network::OcsState {
+  size_t tier = 0;
+  int64_t first = 0, count = 0;       // devices of this instance
+  LinkTemplate* link = nullptr;
+  SwitchTemplate* sw = nullptr;
+  std::string policy;
+  std::set<std::pair<int64_t, int64_t>> circuits;
+  std::vector<uint32_t> edge_ids;
+  int users = 0;
+  uint64_t ready_ps = 0;
+  std::deque<std::pair<std::vector<std::pair<int64_t, int64_t>>, std::function<void()>>> pending;
+};
+
+namespace {
+uint64_t to_ps(double s) { return static_cast<uint64_t>(std::llround(s * 1e12)); }
+uint64_t mix(uint64_t x) {
+  x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
+  return x;
+}
+// Dimensions of a torus for `n` devices with at most `ports` circuits each (2 per dimension), most balanced first.
+std::vector<int64_t> torus_dims(int64_t n, int64_t ports) {
+  std::vector<int64_t> best{n};
+  double best_score = double(n);
+  for (int64_t a = 1; a <= n; ++a) {
+    if (n % a) continue;
+    for (int64_t b = 1; b <= n / a; ++b) {
+      if ((n / a) % b) continue;
+      int64_t c = n / a / b;
+      std::vector<int64_t> d;
+      for (int64_t x : {a, b, c})
+        if (x > 1) d.push_back(x);
+      if (int64_t(d.size()) * 2 > ports || d.empty()) continue;
+      double score = 0;  // diameter
+      for (auto x : d) score += double(x / 2);
+      if (score < best_score) { best_score = score; best = d; }
+    }
+  }
+  return best;
+}
+}  // namespace
+
+Network::Network(sc_core::sc_module_name name, const NetworkSpec& spec, const std::map<std::string, NetElement*>& elements)
+    : sc_core::sc_module(name), spec_(spec), elements_(elements) {
+  build();
+  SC_METHOD(run);
+  sensitive << wake_;
+  dont_initialize();
+}
+
+Network::~Network() {
+  if (getenv("XPU_NET_DEBUG"))
+    for (auto& [v, srv] : reducers_) fprintf(stderr, "reducer %u busy %.3f ms free_at %.3f ms\n", v, srv.busy_ps() * 1e-9, srv.free_at_ps() * 1e-9);
+}
+
+uint32_t Network::add_switch(SwitchTemplate* sw, int tier, int64_t inst) {
+  NetVertex v;
+  v.sw = sw;
+  v.tier = tier;
+  v.instance = inst;
+  sw->add_instances(1);
+  return uint32_t(boost::add_vertex(v, graph_));
+}
+
+uint32_t Network::connect(uint32_t a, uint32_t b, LinkTemplate* link, double share, bool circuit) {
+  const uint32_t id = uint32_t(links_.size() / 2);
+  const double bw = link->bandwidth() * share, lat = link->latency_s();
+  auto sw_lat = [&](uint32_t v) { return graph_[v].sw ? graph_[v].sw->hop_latency_s() : 0.0; };
+  NetEdge e;
+  e.id = id;
+  // Cost of a reference chunk over the template's full bundle: parallel planes of one kind tie, so they share load.
+  e.weight = lat + ref_bytes_ / link->bandwidth() + 0.5 * (sw_lat(a) + sw_lat(b));
+  auto [ed, ok] = boost::add_edge(a, b, e, graph_);
+  edge_of_.push_back(ed);
+  for (auto [from, to] : {std::pair{a, b}, std::pair{b, a}}) {
+    DLink l;
+    l.srv.configure(bw);
+    l.bw = bw;
+    l.latency_ps = to_ps(lat + sw_lat(to));
+    l.buffer_bytes = graph_[from].sw ? graph_[from].sw->buffer_bytes() : 0;
+    l.elem = link;
+    l.into_switch = graph_[to].sw;
+    l.from = from;
+    l.to = to;
+    links_.push_back(l);
+  }
+  if (!circuit) link->add_instances(share);
+  return id;
+}
+
+void Network::remove_edge_id(uint32_t id) {
+  links_[2 * id].alive = links_[2 * id + 1].alive = false;
+  boost::remove_edge(edge_of_[id], graph_);
+}
+
+void Network::build() {
+  const int64_t D = spec_.devices;
+  for (int64_t d = 0; d < D; ++d) {
+    NetVertex v;
+    v.device = d;
+    boost::add_vertex(v, graph_);
+  }
+  ocs_tier_of_device_.assign(size_t(D), -1);
+  for (size_t ti = 0; ti < spec_.tiers.size(); ++ti) {
+    const TierSpec& t = spec_.tiers[ti];
+    const std::string at = "tier '" + t.name + "': ";
+    auto* link = dynamic_cast<LinkTemplate*>(elements_.at(t.link));
+    if (!link) throw InputError(t.mark, at + "'" + t.link + "' is a " + elements_.at(t.link)->type() +
+                                           ", not a link (link, d2d, photonic_link)");
+    SwitchTemplate* sw = nullptr;
+    if (!t.switch_name.empty()) {
+      sw = dynamic_cast<SwitchTemplate*>(elements_.at(t.switch_name));
+      if (!sw) throw InputError(t.mark, at + "'" + t.switch_name + "' is a " + elements_.at(t.switch_name)->type() +
+                                             ", not a switch (switch, optical_circuit_switch)");
+      if (sw->circuit_switched() != (t.topology == "ocs"))
+        throw InputError(t.mark, at + (t.topology == "ocs" ? "an ocs tier needs an optical_circuit_switch"
+                                                           : "an optical_circuit_switch belongs in an ocs tier"));
+    }
+    const int64_t G = t.group;
+    for (int64_t inst = 0; inst < D / G; ++inst) {
+      const int64_t base = inst * G;
+      if (t.topology == "switched") {
+        const double lanes = link->lanes();
+        for (int64_t s = 0; s < t.switches; ++s) {
+          const double l = t.lanes.empty() ? lanes / double(t.switches) : double(t.lanes[size_t(s)]);
+          if (double(G) * std::ceil(l) > sw->ports())
+            throw InputError(t.mark, at + std::to_string(G) + " devices x " + std::to_string(int64_t(std::ceil(l))) +
+                                         " lanes exceed the switch's " + std::to_string(int64_t(sw->ports())) + " ports");
+          uint32_t v = add_switch(sw, int(ti), inst);
+          for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), v, link, l / lanes);
+        }
+      } else if (t.topology == "ring") {
+        for (int64_t m = 0; m < G && G > 1; ++m)
+          if (G > 2 || m == 0) connect(uint32_t(base + m), uint32_t(base + (m + 1) % G), link, 1);
+      } else if (t.topology == "torus" || t.topology == "mesh") {
+        std::vector<int64_t> stride(t.dims.size(), 1);
+        for (size_t k = 1; k < t.dims.size(); ++k) stride[k] = stride[k - 1] * t.dims[k - 1];
+        for (int64_t m = 0; m < G; ++m)
+          for (size_t k = 0; k < t.dims.size(); ++k) {
+            const int64_t n = t.dims[k], c = (m / stride[k]) % n;
+            if (n < 2) continue;
+            if (c + 1 < n) connect(uint32_t(base + m), uint32_t(base + m + stride[k]), link, 1);
+            else if (t.topology == "torus" && n > 2) connect(uint32_t(base + m), uint32_t(base + m - c * stride[k]), link, 1);
+          }
+      } else if (t.topology == "full_mesh") {
+        for (int64_t a = 0; a < G; ++a)
+          for (int64_t b = a + 1; b < G; ++b) connect(uint32_t(base + a), uint32_t(base + b), link, 1);
+      } else if (t.topology == "fat_tree") {
+        const int64_t half = t.radix / 2;
+        if (G <= t.radix) {
+          uint32_t v = add_switch(sw, int(ti), inst);
+          for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), v, link, 1);
+        } else {
+          const int64_t leaves = (G + half - 1) / half;
+          if (leaves > t.radix)
+            throw InputError(t.mark, at + std::to_string(G) + " devices need more than two levels of radix-" +
+                                         std::to_string(t.radix) + " switches (at most " +
+                                         std::to_string(t.radix * half) + ")");
+          std::vector<uint32_t> spine;
+          for (int64_t s = 0; s < half; ++s) spine.push_back(add_switch(sw, int(ti), inst));
+          for (int64_t l = 0; l < leaves; ++l) {
+            uint32_t leaf = add_switch(sw, int(ti), inst);
+            for (int64_t m = l * half; m < std::min(G, (l + 1) * half); ++m) connect(uint32_t(base + m), leaf, link, 1);
+            for (uint32_t s : spine) connect(leaf, s, link, 1);
+          }
+        }
+      } else if (t.topology == "rail") {
+        const int64_t g = spec_.tiers[ti - 1].group, nodes = G / g;
+        if (nodes > t.radix)
+          throw InputError(t.mark, at + std::to_string(nodes) + " nodes exceed the rail switch's " +
+                                       std::to_string(t.radix) + " ports");
+        std::vector<uint32_t> rails;
+        for (int64_t r = 0; r < g; ++r) rails.push_back(add_switch(sw, int(ti), inst));
+        for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), rails[size_t(m % g)], link, 1);
+        // Spines join the rails for traffic between different local ranks (when NVLink forwarding is not used).
+        const double up = std::max<double>(1.0, double(t.radix - nodes) / double(t.switches));
+        for (int64_t s = 0; s < t.switches; ++s) {
+          uint32_t sp = add_switch(sw, int(ti), inst);
+          for (uint32_t r : rails) connect(r, sp, link, up);
+        }
+      } else if (t.topology == "ocs") {
+        const double ports = link->lanes();
+        if (double(G) * ports > double(t.switches) * sw->ports())
+          throw InputError(t.mark, at + std::to_string(G) + " devices x " + std::to_string(int64_t(ports)) +
+                                       " fibres exceed " + std::to_string(t.switches) + " x " +
+                                       std::to_string(int64_t(sw->ports())) + " switch ports");
+        for (int64_t s = 0; s < t.switches; ++s) add_switch(sw, int(ti), inst);
+        auto st = std::make_unique<OcsState>();
+        st->tier = ti;
+        st->first = base;
+        st->count = G;
+        st->link = link;
+        st->sw = sw;
+        st->policy = t.circuits;
+        link->add_instances(double(G) / 2);  // each device's fibres: one link's worth per two ends
+        for (int64_t m = 0; m < G; ++m) ocs_tier_of_device_[size_t(base + m)] = int(ocs_.size());
+        if (t.circuits == "ring" || t.circuits == "torus") {
+          std::vector<int64_t> dims = t.circuits == "ring" ? std::vector<int64_t>{G} : torus_dims(G, int64_t(ports));
+          std::vector<int64_t> stride(dims.size(), 1);
+          for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
+          for (int64_t m = 0; m < G; ++m)
+            for (size_t k = 0; k < dims.size(); ++k) {
+              const int64_t n = dims[k], c = (m / stride[k]) % n;
+              if (n < 2) continue;
+              int64_t peer = c + 1 < n ? m + stride[k] : m - c * stride[k];
+              if (n == 2 && c == 1) continue;
+              st->circuits.insert({base + m, base + peer});
+            }
+          std::map<int64_t, int> peers;
+          for (auto [a, b] : st->circuits) { ++peers[a]; ++peers[b]; }
+          for (auto [a, b] : st->circuits) {
+            double p = std::floor(ports / double(std::max(peers[a], peers[b])));
+            st->edge_ids.push_back(connect(uint32_t(a), uint32_t(b), link, std::max(1.0, p) / ports, true));
+          }
+        }
+        ocs_.push_back(std::move(st));
+      }
+    }
+  }
+}
+
+void Network::at(uint64_t t, std::function<void()> fn) {
+  queue_.push(Ev{t, seq_++, std::move(fn)});
+  if (t < next_wake_) {
+    const uint64_t now = sc_core::sc_time_stamp().value();
+    next_wake_ = t;
+    wake_.notify(sc_core::sc_time::from_value(t > now ? t - now : 0));
+  }
+}
+
+void Network::run() {
+  now_ps_ = sc_core::sc_time_stamp().value();
+  next_wake_ = UINT64_MAX;
+  while (!queue_.empty() && queue_.top().t <= now_ps_) {
+    auto fn = std::move(const_cast<Ev&>(queue_.top()).fn);
+    queue_.pop();
+    ++events_;
+    try {
+      fn();
+    } catch (const InputError&) {
+      error_ = std::current_exception();
+      sc_core::sc_stop();
+      return;
+    }
+  }
+  if (!queue_.empty() && queue_.top().t < next_wake_) {
+    next_wake_ = queue_.top().t;
+    wake_.notify(sc_core::sc_time::from_value(next_wake_ - now_ps_));
+  }
+}
+
+const std::vector<double>& Network::dist_to(uint32_t dst) {
+  auto it = dist_cache_.find(dst);
+  if (it != dist_cache_.end()) return it->second;
+  if (dist_cache_.size() > 4096) dist_cache_.clear();  // bounded memory on very large systems
+  std::vector<double> dist(boost::num_vertices(graph_), 0);
+  boost::dijkstra_shortest_paths(
+      graph_, dst,
+      boost::weight_map(boost::get(&NetEdge::weight, graph_))
+          .distance_map(boost::make_iterator_property_map(dist.begin(), boost::get(boost::vertex_index, graph_))));
+  return dist_cache_.emplace(dst, std::move(dist)).first->second;
+}
+
+uint32_t Network::next_hop(uint32_t v, uint32_t dst, const std::vector<double>& dist, uint64_t flow, uint32_t* link) {
+  uint32_t best = UINT32_MAX, best_link = 0;
+  double best_cost = 1e300;
+  const double tol = 1e-12 + 1e-9 * dist[v];
+  std::vector<std::pair<uint32_t, uint32_t>> tied;
+  for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
+    uint32_t u = uint32_t(boost::target(*e, graph_));
+    if (std::abs(graph_[*e].weight + dist[u] - dist[v]) > tol) continue;
+    const uint32_t id = graph_[*e].id;
+    const uint32_t li = 2 * id + (links_[2 * id].from == v ? 0 : 1);
+    const DLink& L = links_[li];
+    // Adaptive: the next hop where a chunk would finish first; ties go to the flow's hash for determinism.
+    double cost = double(std::max(L.srv.free_at_ps(), now_ps_)) + (L.bw > 0 ? 1e12 * ref_bytes_ / L.bw : 0);
+    if (cost < best_cost - 0.5) { best_cost = cost; tied.clear(); }
+    if (cost <= best_cost + 0.5) tied.push_back({u, li});
+  }
+  if (tied.empty()) throw std::logic_error("network: no route");
+  auto pick = tied[tied.size() == 1 ? 0 : mix(flow ^ (uint64_t(v) << 32)) % tied.size()];
+  best = pick.first;
+  best_link = pick.second;
+  *link = best_link;
+  return best;
+}
+
+uint64_t Network::traverse(uint32_t src, uint32_t dst, uint32_t first_link, double wire, uint64_t t, uint64_t flow,
+                           const std::vector<double>& dist) {
+  uint32_t v = src, prev = UINT32_MAX;
+  uint64_t prev_end = 0, prev_lat = 0;
+  while (v != dst) {
+    uint32_t li, u;
+    if (prev == UINT32_MAX && first_link != UINT32_MAX) {
+      li = first_link;
+      u = links_[li].to;
+    } else {
+      u = next_hop(v, dst, dist, flow, &li);
+    }
+    DLink& L = links_[li];
+    const uint64_t start = std::max(t, L.srv.free_at_ps());
+    // A switch that cannot buffer the wait stalls the link feeding it (credit back-pressure).
+    if (prev != UINT32_MAX && L.buffer_bytes > 0 && L.bw > 0) {
+      const uint64_t buf_ps = to_ps(L.buffer_bytes / L.bw);
+      if (start > t + buf_ps) links_[prev].srv.hold_until(start - buf_ps);
+    }
+    uint64_t end = L.srv.reserve(start, wire);
+    const double busy = double(end - start) * 1e-12;
+    if (prev != UINT32_MAX && end < prev_end + prev_lat) {
+      end = prev_end + prev_lat;  // the tail cannot arrive faster than the slower link before it delivers it
+      L.srv.hold_until(end);
+    }
+    L.elem->carry(wire, busy);
+    if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(wire, 0);
+    wire_bytes_ += wire;
+    t = start + L.latency_ps;
+    prev_end = end;
+    prev_lat = L.latency_ps;
+    prev = li;
+    v = u;
+  }
+  return prev_end + prev_lat;
+}
+
+void Network::send(uint32_t src, uint32_t dst, double bytes, uint64_t delay_ps, uint64_t flow, Arrival arrived) {
+  const uint64_t t = now_ps_ + delay_ps;
+  if (src == dst || bytes <= 0) {
+    at(t, [arrived = std::move(arrived), t] { arrived(t); });
+    return;
+  }
+  const double wire = bytes / spec_.collectives.protocol_efficiency;
+  const auto& dist = dist_to(dst);
+  if (dist[src] >= std::numeric_limits<double>::max() / 2)
+    throw InputError("network: device " + std::to_string(src) + " cannot reach device " + std::to_string(dst));
+  // Parallel planes (a GPU's links to several switches, equal-cost torus directions) carry one message striped
+  // across them in proportion to their bandwidth, as NVLink interleaves addresses over its links.
+  std::vector<std::pair<uint32_t, double>> planes;
+  const double tol = 1e-12 + 1e-9 * dist[src];
+  double total = 0;
+  for (auto [e, end] = boost::out_edges(src, graph_); e != end; ++e) {
+    uint32_t u = uint32_t(boost::target(*e, graph_));
+    if (std::abs(graph_[*e].weight + dist[u] - dist[src]) > tol) continue;
+    const uint32_t id = graph_[*e].id, li = 2 * id + (links_[2 * id].from == src ? 0 : 1);
+    planes.push_back({li, links_[li].bw});
+    total += links_[li].bw;
+  }
+  uint64_t arrival = 0;
+  if (planes.size() > 1 && total > 0 && wire >= 65536) {
+    for (auto [li, bw] : planes) arrival = std::max(arrival, traverse(src, dst, li, wire * bw / total, t, flow, dist));
+  } else {
+    arrival = traverse(src, dst, UINT32_MAX, wire, t, flow, dist);
+  }
+  at(arrival, [arrived = std::move(arrived), arrival] { arrived(arrival); });
+}
+
+void Network::push(Pipe& p, double bytes, Arrival arrived) {
+  p.queue.emplace_back(bytes, std::move(arrived));
+  pump(p);
+}
+
+void Network::pump(Pipe& p) {
+  const uint64_t step = to_ps(spec_.collectives.step_latency_s);
+  while (p.inflight < spec_.collectives.window && !p.queue.empty()) {
+    auto [b, cb] = std::move(p.queue.front());
+    p.queue.pop_front();
+    ++p.inflight;
+    send(p.src, p.dst, b, step, p.flow, [this, &p, cb = std::move(cb)](uint64_t t) {
+      --p.inflight;
+      cb(t);
+      pump(p);
+    });
+  }
+}
+
+uint64_t Network::reduce_at(uint32_t sw, double bytes) {
+  SwitchTemplate* s = graph_[sw].sw;
+  auto& srv = reducers_[sw];
+  if (srv.unlimited()) srv.configure(s->reduction_bandwidth());
+  return srv.reserve(now_ps_, bytes);
+}
+
+std::vector<uint32_t> Network::shared_reduction_switches(const std::vector<int64_t>& devs) const {
+  std::vector<uint32_t> out;
+  if (devs.empty()) return out;
+  for (auto [e, end] = boost::out_edges(uint32_t(devs[0]), graph_); e != end; ++e) {
+    uint32_t s = uint32_t(boost::target(*e, graph_));
+    if (!graph_[s].sw || graph_[s].sw->reduction_bandwidth() <= 0) continue;
+    bool all = true;
+    for (size_t i = 1; i < devs.size() && all; ++i) all = boost::edge(uint32_t(devs[i]), s, graph_).second;
+    if (all) out.push_back(s);
+  }
+  return out;
+}
+
+double Network::edge_bandwidth(uint32_t a, uint32_t b) const {
+  auto [e, ok] = boost::edge(a, b, graph_);
+  if (!ok) return 0;
+  return links_[2 * graph_[e].id].bw;
+}
+
+void Network::with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs, std::function<void()> go) {
+  // All pairs of one call lie in the same OCS instance, or not on an OCS at all.
+  int idx = -1;
+  for (auto [a, b] : pairs)
+    if (ocs_tier_of_device_[size_t(a)] >= 0 && ocs_tier_of_device_[size_t(a)] == ocs_tier_of_device_[size_t(b)])
+      idx = ocs_tier_of_device_[size_t(a)];
+  if (idx < 0) { go(); return; }
+  OcsState& st = *ocs_[size_t(idx)];
+  if (st.policy == "ring" || st.policy == "torus") { go(); return; }
+  std::set<std::pair<int64_t, int64_t>> want;
+  for (auto [a, b] : pairs)
+    if (a != b) want.insert(std::minmax(a, b));
+  const bool have = std::includes(st.circuits.begin(), st.circuits.end(), want.begin(), want.end());
+  if (have && now_ps_ >= st.ready_ps) { ++st.users; go(); return; }
+  if (have) { ++st.users; at(st.ready_ps, std::move(go)); return; }
+  if (st.users > 0) { st.pending.emplace_back(pairs, std::move(go)); return; }
+  const int64_t ports = int64_t(st.link->lanes());
+  auto peers_of = [](const std::set<std::pair<int64_t, int64_t>>& c) {
+    std::map<int64_t, int> n;
+    for (auto [a, b] : c) { ++n[a]; ++n[b]; }
+    return n;
+  };
+  std::set<std::pair<int64_t, int64_t>> next = want;
+  if (st.policy == "accumulate") {
+    std::set<std::pair<int64_t, int64_t>> merged = st.circuits;
+    merged.insert(want.begin(), want.end());
+    int worst = 0;
+    for (auto [d, n] : peers_of(merged)) worst = std::max(worst, n);
+    if (worst <= ports) next = merged;
+  }
+  int worst = 0;
+  for (auto [d, n] : peers_of(next)) worst = std::max(worst, n);
+  if (worst > ports) {
+    // More peers than fibres: circuits form a torus over the instance and traffic relays through devices.
+    next.clear();
+    auto dims = torus_dims(st.count, ports);
+    std::vector<int64_t> stride(dims.size(), 1);
+    for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
+    for (int64_t m = 0; m < st.count; ++m)
+      for (size_t k = 0; k < dims.size(); ++k) {
+        const int64_t n = dims[k], c = (m / stride[k]) % n;
+        if (n < 2 || (n == 2 && c == 1)) continue;
+        int64_t peer = c + 1 < n ? m + stride[k] : m - c * stride[k];
+        next.insert(std::minmax(st.first + m, st.first + peer));
+      }
+  }
+  for (uint32_t id : st.edge_ids) remove_edge_id(id);
+  st.edge_ids.clear();
+  st.circuits = next;
+  auto peers = peers_of(next);
+  for (auto [a, b] : next) {
+    const double p = std::max(1.0, std::floor(double(ports) / double(std::max(peers[a], peers[b]))));
+    st.edge_ids.push_back(connect(uint32_t(a), uint32_t(b), st.link, p / double(ports), true));
+  }
+  dist_cache_.clear();
+  // Mirrors move only when no light crosses them: after the last transfer so far, plus the reconfiguration time.
+  const double reconf = st.sw->reconfiguration_s();
+  st.sw->count_reconfiguration(reconf);
+  st.ready_ps = std::max(now_ps_, st.ready_ps) + to_ps(reconf);
+  ++st.users;
+  at(st.ready_ps, std::move(go));
+}
+
+void Network::release_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
+  int idx = -1;
+  for (auto [a, b] : pairs)
+    if (ocs_tier_of_device_[size_t(a)] >= 0 && ocs_tier_of_device_[size_t(a)] == ocs_tier_of_device_[size_t(b)])
+      idx = ocs_tier_of_device_[size_t(a)];
+  if (idx < 0) return;
+  OcsState& st = *ocs_[size_t(idx)];
+  if (st.policy == "ring" || st.policy == "torus") return;
+  if (--st.users > 0 || st.pending.empty()) return;
+  auto pending = std::move(st.pending);
+  st.pending.clear();
+  for (auto& [p, go] : pending) with_circuits(p, std::move(go));
+}
+
+}  // namespace xpu

@@ -1,0 +1,130 @@
+#pragma once
+// The system network as a discrete-event model: every copy of the device and every switch is a vertex of a Boost.Graph,
+// every link an edge whose two directions are bandwidth servers. A message reserves each link of its route in turn
+// (cut-through: the head moves on after the link latency, the tail cannot pass a slower upstream link), so flows that
+// share a link queue behind each other and contention emerges from the event queue. Routes are the least-cost paths
+// (latency plus serialisation of a reference chunk); among equal-cost next hops a message takes the least loaded
+// (adaptive routing) or the one its flow hashes to (ECMP). Collectives are chunked, pipelined schedules of such
+// messages, run for every group of devices that takes part.
+#include <boost/graph/adjacency_list.hpp>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <systemc>
+#include <unordered_map>
+#include <vector>
+
+#include "models/bandwidth_server.h"
+#include "models/network/net_element.h"
+#include "sim/network/interconnect.h"
+#include "sim/network/network_spec.h"
+
+namespace xpu {
+
+struct NetVertex {
+  int64_t device = -1;                 // device number, or -1 for a switch
+  SwitchTemplate* sw = nullptr;
+  int tier = -1;                       // tier a switch belongs to
+  int64_t instance = -1;               // instance of that tier
+};
+struct NetEdge {
+  uint32_t id = 0;                     // index of the pair of directed links
+  double weight = 0;                   // routing cost
+};
+using NetGraph = boost::adjacency_list<boost::listS, boost::vecS, boost::undirectedS, NetVertex, NetEdge, boost::no_property,
+                                       boost::listS>;
+
+class Network : public sc_core::sc_module, public Interconnect {
+ public:
+  SC_HAS_PROCESS(Network);
+  // `elements` maps component names to the link and switch templates the tiers name.
+  Network(sc_core::sc_module_name name, const NetworkSpec& spec, const std::map<std::string, NetElement*>& elements);
+  ~Network() override;
+
+  int64_t devices() const override { return spec_.devices; }
+  void start(const CollectiveCall& call, std::function<void(const CollectiveOutcome&)> done) override;
+
+  // ---- primitives the collective algorithms use ----
+  using Arrival = std::function<void(uint64_t at_ps)>;
+  uint64_t now_ps() const { return now_ps_; }
+  void at(uint64_t t_ps, std::function<void()> fn);
+  // Sends `bytes` of payload from vertex `src` to `dst` no earlier than now + `delay_ps`; `arrived` runs when the last
+  // byte is there. `flow` seeds the ECMP hash.
+  void send(uint32_t src, uint32_t dst, double bytes, uint64_t delay_ps, uint64_t flow, Arrival arrived);
+  // A sender-to-peer queue that keeps at most `window` messages in flight, so that flows sharing a link interleave.
+  struct Pipe {
+    uint32_t src = 0, dst = 0;
+    uint64_t flow = 0;
+    int inflight = 0;
+    std::deque<std::pair<double, Arrival>> queue;
+  };
+  void push(Pipe& p, double bytes, Arrival arrived);
+  // In-network reduction of `bytes` at switch vertex `sw`; returns when the reduced bytes are ready.
+  uint64_t reduce_at(uint32_t sw, double bytes);
+
+  uint32_t device_vertex(int64_t d) const { return uint32_t(d); }  // devices are vertices 0..devices-1
+  const NetVertex& vertex(uint32_t v) const { return graph_[v]; }
+  const NetworkSpec& spec() const { return spec_; }
+  const CollectiveSettings& settings() const { return spec_.collectives; }
+  // Tier-0 instance (node) of a device, and the like for any tier.
+  int64_t instance_of(int64_t device, size_t tier) const { return device / spec_.tiers[tier].group; }
+  // The reduction switches every device of `devices` attaches to directly (all of them, or none).
+  std::vector<uint32_t> shared_reduction_switches(const std::vector<int64_t>& devices) const;
+  // Bandwidth of the direct edge between two vertices (0 when not adjacent).
+  double edge_bandwidth(uint32_t a, uint32_t b) const;
+  // Optical circuit tiers: make sure circuits for these device pairs exist, then call `go` (after any reconfiguration).
+  void with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs, std::function<void()> go);
+  void release_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs);
+  uint64_t events() const { return events_; }
+  // A user error raised inside a network event (an unreachable device) stops the simulation and is kept here.
+  std::exception_ptr error() const { return error_; }
+  double wire_bytes() const { return wire_bytes_; }
+
+ private:
+  struct DLink {
+    BandwidthServer srv;
+    uint64_t latency_ps = 0;   // link latency plus the traversal latency of the switch it enters
+    double buffer_bytes = 0;   // of the switch output it enters (0: unbounded)
+    double bw = 0;
+    LinkTemplate* elem = nullptr;
+    SwitchTemplate* into_switch = nullptr;
+    uint32_t from = 0, to = 0;
+    bool alive = true;
+  };
+  struct OcsState;
+
+  void run();
+  void pump(Pipe& p);
+  void build();
+  uint32_t add_switch(SwitchTemplate* sw, int tier, int64_t inst);
+  uint32_t connect(uint32_t a, uint32_t b, LinkTemplate* link, double lanes_share, bool circuit = false);
+  void remove_edge_id(uint32_t id);
+  const std::vector<double>& dist_to(uint32_t dst);
+  uint64_t traverse(uint32_t src, uint32_t dst, uint32_t first_link, double wire, uint64_t t, uint64_t flow,
+                    const std::vector<double>& dist);
+  uint32_t next_hop(uint32_t v, uint32_t dst, const std::vector<double>& dist, uint64_t flow, uint32_t* link);
+  std::vector<std::vector<int64_t>> groups_of(const CollectiveCall& call) const;
+
+  NetworkSpec spec_;
+  std::map<std::string, NetElement*> elements_;
+  NetGraph graph_;
+  std::vector<DLink> links_;                      // 2 per edge id
+  std::vector<NetGraph::edge_descriptor> edge_of_;
+  std::unordered_map<uint32_t, std::vector<double>> dist_cache_;
+  std::vector<std::unique_ptr<OcsState>> ocs_;
+  std::vector<int> ocs_tier_of_device_;          // index into ocs_ per device, -1 if none
+  struct Ev { uint64_t t, seq; std::function<void()> fn; bool operator>(const Ev& o) const { return t != o.t ? t > o.t : seq > o.seq; } };
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;
+  uint64_t seq_ = 0, now_ps_ = 0, events_ = 0, next_wake_ = UINT64_MAX;
+  std::unordered_map<uint32_t, BandwidthServer> reducers_;  // in-network reduction units per switch vertex
+  double wire_bytes_ = 0;
+  double ref_bytes_ = 1048576.0;
+  sc_core::sc_event wake_;
+  std::exception_ptr error_;
+  std::vector<std::shared_ptr<void>> running_, finished_;  // collective runs, kept alive until after they finish
+};
+
+}  // namespace xpu
