@@ -94,6 +94,24 @@ struct PhasedRun : Run {
   }
 };
 
+// Runs side by side; done when all are (a torus all-reduce splits its data over rotations of the dimensions).
+struct ParallelRun : Run {
+  std::vector<std::unique_ptr<Run>> parts;
+  size_t left = 0;
+  explicit ParallelRun(Network& n) : Run(n) {}
+  void start() override {
+    left = parts.size();
+    if (!left) { check_empty(); return; }
+    for (auto& r : parts) {
+      r->done = [this](uint64_t t) {
+        last = std::max(last, t);
+        if (--left == 0) { finished = true; net.at(net.now_ps(), [this] { done(last); }); }
+      };
+      r->start();
+    }
+  }
+};
+
 // Double binary tree: two trees over the ranks (the second mirrors the first, so a leaf of one is inside the other),
 // each reducing half the data towards its root and broadcasting it back, chunk by chunk.
 struct TreeRun : Run {
@@ -358,6 +376,30 @@ std::vector<std::vector<int64_t>> dim_rings(const std::vector<std::vector<int64_
   return rings;
 }
 
+// NCCL-style rings across nodes: one ring per local rank, each leaving every node through a different GPU (and so a
+// different NIC on its own rail): ring k enters node a at local rank s_a and leaves from s_a - 1 to the same local
+// rank of the next node, which it enters there (s_{a+1} = s_a - 1).
+std::vector<std::vector<int64_t>> node_rings(const std::vector<std::vector<int64_t>>& groups, int64_t local) {
+  std::vector<std::vector<int64_t>> rings;
+  for (const auto& g : groups) {
+    const int64_t nodes = int64_t(g.size()) / local;
+    for (int64_t k = 0; k < local; ++k) {
+      std::vector<int64_t> r;
+      int64_t s = k;
+      for (int64_t a = 0; a < nodes; ++a) {
+        for (int64_t j = 0; j < local; ++j) r.push_back(g[size_t(a * local + (s + j) % local)]);
+        s = (s + local - 1) % local;
+      }
+      rings.push_back(std::move(r));
+    }
+  }
+  return rings;
+}
+
+// Phases along `dims` in order: reduce-scatter dimension by dimension, then all-gather back.
+std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_t>>& groups, const std::vector<int64_t>& dims,
+                              const std::vector<size_t>& order, double n, const std::string& op, bool bidir);
+
 std::string human(double b) {
   char buf[32];
   if (b >= 1048576) std::snprintf(buf, sizeof buf, "%.4g MiB", b / 1048576);
@@ -366,6 +408,27 @@ std::string human(double b) {
   return buf;
 }
 
+}  // namespace
+
+namespace {
+std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_t>>& groups, const std::vector<int64_t>& dims,
+                              const std::vector<size_t>& order, double n, const std::string& op, bool bidir) {
+  auto ph = std::make_unique<PhasedRun>(net);
+  std::vector<double> at_dim(dims.size());
+  double data = n;
+  for (size_t k : order) { at_dim[k] = data / double(dims[k]); data /= double(dims[k]); }
+  auto add = [&](size_t k) {
+    Network* np = &net;
+    ph->phases.push_back([np, groups, dims, k, b = at_dim[k], bidir] {
+      return std::make_unique<RingRun>(*np, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
+    });
+  };
+  if (op != "all_gather")
+    for (size_t k : order) add(k);
+  if (op != "reduce_scatter")
+    for (size_t i = order.size(); i-- > 0;) add(order[i]);
+  return ph;
+}
 }  // namespace
 
 void Network::start(const CollectiveCall& call, std::function<void(const CollectiveOutcome&)> done) {
@@ -391,7 +454,7 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
     if (algo == "auto") {
       if (!switches.empty() && n >= cs.in_switch_min) algo = "in_switch";
       else if (multi_node && n <= cs.tree_max) algo = "tree";
-      else if (dims.size() > 1) algo = "hierarchical";
+      else if (dims.size() > 1 && !multi_node) algo = "hierarchical";  // torus dimensions
       else algo = "ring";
     }
     if (algo == "in_switch" && switches.empty()) fallback("needs switches with reduction shared by the group", "ring");
@@ -399,7 +462,7 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
     if (algo == "direct") fallback("does not apply to all_reduce", "ring");
     if (algo == "hierarchical" && dims.size() < 2) algo = "ring";
   } else if (call.op == "all_gather" || call.op == "reduce_scatter") {
-    if (algo == "auto") algo = dims.size() > 1 ? "hierarchical" : "ring";
+    if (algo == "auto") algo = dims.size() > 1 && !multi_node ? "hierarchical" : "ring";
     if (algo == "in_switch" && switches.empty()) fallback("needs switches with reduction shared by the group", "ring");
     if (algo == "tree" || algo == "halving_doubling" || algo == "direct") fallback("does not apply to " + call.op, "ring");
     if (algo == "hierarchical" && dims.size() < 2) algo = "ring";
@@ -416,27 +479,32 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
   const bool bidir = cs.bidirectional;
   if (algo == "ring" && (call.op == "all_reduce" || call.op == "all_gather" || call.op == "reduce_scatter")) {
     const uint64_t steps = call.op == "all_reduce" ? 2 * (p - 1) : p - 1;
-    run = std::make_shared<RingRun>(*this, groups, steps, n / double(p), bidir);
-    detail = std::string(bidir ? "bidirectional " : "") + "ring of " + std::to_string(p);
+    if (multi_node && dims[0] > 1) {
+      run = std::make_shared<RingRun>(*this, node_rings(groups, dims[0]), steps, n / double(p) / double(dims[0]), bidir);
+      detail = std::to_string(dims[0]) + std::string(bidir ? " bidirectional" : "") + " rings of " + std::to_string(p) +
+               " (one per NIC rail)";
+    } else {
+      run = std::make_shared<RingRun>(*this, groups, steps, n / double(p), bidir);
+      detail = std::string(bidir ? "bidirectional " : "") + "ring of " + std::to_string(p);
+    }
   } else if (algo == "hierarchical") {
-    auto ph = std::make_shared<PhasedRun>(*this);
-    // Reduce-scatter along each dimension (data shrinks), then all-gather back in reverse.
-    std::vector<double> at_dim;
-    double data = n;
-    for (size_t k = 0; k < dims.size(); ++k) { at_dim.push_back(data / double(dims[k])); data /= double(dims[k]); }
-    const bool rs = call.op != "all_gather", ag = call.op != "reduce_scatter";
-    if (rs)
-      for (size_t k = 0; k < dims.size(); ++k)
-        ph->phases.push_back([this, groups, dims, k, b = at_dim[k], bidir] {
-          return std::make_unique<RingRun>(*this, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
-        });
-    if (ag)
-      for (size_t k = dims.size(); k-- > 0;)
-        ph->phases.push_back([this, groups, dims, k, b = at_dim[k], bidir] {
-          return std::make_unique<RingRun>(*this, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
-        });
-    run = ph;
-    for (size_t k = 0; k < dims.size(); ++k) detail += (k ? "x" : "rings ") + std::to_string(dims[k]);
+    std::vector<size_t> order(dims.size());
+    for (size_t k = 0; k < dims.size(); ++k) order[k] = k;
+    if (!multi_node && call.op == "all_reduce") {
+      // A torus: one share of the data per rotation of the dimension order, so every dimension's links work at once.
+      auto par = std::make_shared<ParallelRun>(*this);
+      for (size_t r = 0; r < dims.size(); ++r) {
+        std::vector<size_t> rot(dims.size());
+        for (size_t k = 0; k < dims.size(); ++k) rot[k] = order[(k + r) % dims.size()];
+        par->parts.push_back(dims_run(*this, groups, dims, rot, n / double(dims.size()), call.op, bidir));
+      }
+      run = par;
+      detail = std::to_string(dims.size()) + " rotations of rings ";
+    } else {
+      run = std::shared_ptr<Run>(dims_run(*this, groups, dims, order, n, call.op, bidir));
+      detail = "rings ";
+    }
+    for (size_t k = 0; k < dims.size(); ++k) detail += (k ? "x" : "") + std::to_string(dims[k]);
   } else if (algo == "tree") {
     run = std::make_shared<TreeRun>(*this, groups, n);
     detail = "double binary tree of " + std::to_string(p);
