@@ -218,7 +218,8 @@ struct HalvingDoublingRun : Run {
 // multicasts each rank's shard without reducing; reduce_scatter delivers each reduced chunk to its owner only.
 struct InSwitchRun : Run {
   std::vector<std::vector<int64_t>> groups;
-  std::vector<uint32_t> switches;
+  std::vector<std::vector<uint32_t>> sw;     // each group's own switches (its node's), in the same plane order
+  std::vector<uint32_t> switches;            // group 0's, for the plane count and shares
   std::string op;
   double bytes;
   size_t p = 0;
@@ -227,8 +228,8 @@ struct InSwitchRun : Run {
   std::vector<Pipe> up_pipes, down_pipes;   // [(g*S + s)*p + i]
   std::vector<int> pending;                 // per (g, s, c)
   std::vector<size_t> pend_base;
-  InSwitchRun(Network& n, std::vector<std::vector<int64_t>> g, std::vector<uint32_t> sw, std::string o, double b)
-      : Run(n), groups(std::move(g)), switches(std::move(sw)), op(std::move(o)), bytes(b) {}
+  InSwitchRun(Network& n, std::vector<std::vector<int64_t>> g, std::vector<std::vector<uint32_t>> s, std::string o, double b)
+      : Run(n), groups(std::move(g)), sw(std::move(s)), switches(sw[0]), op(std::move(o)), bytes(b) {}
   size_t pi(size_t g, size_t s, size_t i) const { return (g * switches.size() + s) * p + i; }
   void start() override {
     p = groups.empty() ? 0 : groups[0].size();
@@ -250,8 +251,8 @@ struct InSwitchRun : Run {
     for (size_t g = 0; g < groups.size(); ++g)
       for (size_t s = 0; s < S; ++s)
         for (size_t i = 0; i < p; ++i) {
-          up_pipes[pi(g, s, i)] = Pipe{uint32_t(groups[g][i]), switches[s], pi(g, s, i)};
-          down_pipes[pi(g, s, i)] = Pipe{switches[s], uint32_t(groups[g][i]), pi(g, s, i) << 1};
+          up_pipes[pi(g, s, i)] = Pipe{uint32_t(groups[g][i]), sw[g][s], pi(g, s, i)};
+          down_pipes[pi(g, s, i)] = Pipe{sw[g][s], uint32_t(groups[g][i]), pi(g, s, i) << 1};
         }
     for (size_t g = 0; g < groups.size(); ++g)
       for (size_t s = 0; s < S; ++s) {
@@ -263,7 +264,7 @@ struct InSwitchRun : Run {
             net.push(up_pipes[pi(g, s, i)], cb, [this, g, s, i, c, cb, nchunks](uint64_t) {
               if (op == "all_gather") { multicast(g, s, cb, i); return; }
               if (--pending[g * nchunks + pend_base[s] + c] > 0) return;
-              const uint64_t ready = net.reduce_at(switches[s], cb * double(p));
+              const uint64_t ready = net.reduce_at(sw[g][s], cb * double(p));
               net.at(ready, [this, g, s, c, cb] {
                 if (op == "reduce_scatter") {
                   size_t owner = std::min(p - 1, size_t(double(c) * double(p) / double(C[s])));
@@ -512,7 +513,13 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
     run = std::make_shared<HalvingDoublingRun>(*this, groups, n);
     detail = "recursive halving-doubling of " + std::to_string(p);
   } else if (algo == "in_switch") {
-    run = std::make_shared<InSwitchRun>(*this, groups, switches, call.op, n);
+    std::vector<std::vector<uint32_t>> per_group;
+    for (const auto& g : groups) {
+      per_group.push_back(shared_reduction_switches(g));
+      if (per_group.back().size() != switches.size())
+        throw InputError("collective '" + call.name + "': groups differ in the reduction switches they share");
+    }
+    run = std::make_shared<InSwitchRun>(*this, groups, per_group, call.op, n);
     detail = "in-switch reduction on " + std::to_string(switches.size()) + " switches, multicast";
   } else {
     std::vector<FlowsRun::Flow> flows;
