@@ -180,15 +180,23 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     busy_ps_ += compute_ps;
 
     double moved = w.read_bytes + w.write_bytes + w.scratch_bytes;
-    uint64_t mem_end = start;
+    uint64_t mem_end = start, pool_done = 0;
     if (moved > 0) {
       mem_end = std::max(mem_end, unit_port_[unit].reserve(start, moved));
       for (DataPort* d : to_cache_) mem_end = std::max(mem_end, d->transfer(start, moved, w.access, false));
+      double local_miss = w.miss_bytes;
+      if (r.kernel->offload_fraction > 0 && !to_pool_.empty() && w.miss_bytes > 0) {
+        const double remote = w.miss_bytes * r.kernel->offload_fraction;
+        local_miss -= remote;
+        uint64_t pool_end = start;
+        for (DataPort* d : to_pool_) pool_end = std::max(pool_end, d->transfer(start, remote, w.access, false));
+        pool_done = pool_end + pool_latency_ps_;
+      }
       for (DataPort* d : to_memory_) {
-        if (w.miss_bytes > 0) mem_end = std::max(mem_end, d->transfer(start, w.miss_bytes, w.access, false));
+        if (local_miss > 0) mem_end = std::max(mem_end, d->transfer(start, local_miss, w.access, false));
         if (w.write_bytes > 0) mem_end = std::max(mem_end, d->transfer(start, w.write_bytes, Access::stream, true));
       }
-      mem_end += latency;
+      mem_end = std::max(mem_end + latency, pool_done);
       if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
     }
     uint64_t finish = std::max(compute_end, mem_end);

@@ -30,6 +30,8 @@ class ComputeCore : public Component {
   static std::vector<ParamSpec> param_specs();
 
   // Data path: blocks between a unit and the cache level (cache included), and from the cache to main memory.
+  // Path to an offload tier (a memory pool) for the reads a kernel's offload_fraction sends there.
+  void bind_offload(std::vector<DataPort*> to_pool, uint64_t latency_ps) { to_pool_ = std::move(to_pool); pool_latency_ps_ = latency_ps; }
   void bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache, std::vector<DataPort*> to_memory,
                    uint64_t cache_latency_ps, uint64_t memory_latency_ps);
   const UnitInfo& info() const { return info_; }
@@ -66,7 +68,8 @@ class ComputeCore : public Component {
   void schedule_wake(uint64_t now_ps);
 
   UnitInfo info_;
-  std::vector<DataPort*> to_cache_, to_memory_;
+  std::vector<DataPort*> to_cache_, to_memory_, to_pool_;
+  uint64_t pool_latency_ps_ = 0;
   CacheLevel* cache_ = nullptr;
   uint64_t cache_latency_ps_ = 0, memory_latency_ps_ = 0, tile_overhead_ps_ = 0;
   std::vector<uint16_t> active_;         // tiles resident per unit

@@ -39,4 +39,12 @@ class MainMemory : public DataPort {
   virtual double capacity_bytes() const = 0;
 };
 
+// A memory tier beside the device's own (a CXL memory pool): it holds whole classes of resident tensors (weights,
+// kv_cache, optimizer, embeddings) that the device then reads over its link instead of from HBM.
+class OffloadTier : public DataPort {
+ public:
+  virtual double capacity_bytes() const = 0;
+  virtual bool holds(const std::string& tensor_class) const = 0;
+};
+
 }  // namespace xpu

@@ -64,6 +64,7 @@ class Kernel {
   DType dtype = DType::bf16;
   uint64_t num_tiles = 0;
   unsigned tiles_per_unit = 1;  // occupancy the mapper chose
+  double offload_fraction = 0;  // share of main-memory reads served by an offload tier (a memory pool)
   double fixed_s = 0;           // time after the last tile (e.g. a split-K reduction) or the whole time if no tiles
   double rate_scale = 1;        // multiplier on the matrix rate (e.g. the unaligned-operand fallback)
   double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)

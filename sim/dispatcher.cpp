@@ -8,8 +8,10 @@
 namespace xpu {
 
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-                       CacheLevel* cache, Interconnect* network, const RunOptions& opt)
-    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network), opt_(opt) {
+                       CacheLevel* cache, Interconnect* network, const RunOptions& opt,
+                       const std::set<std::string>& offloaded)
+    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network),
+      offloaded_(offloaded), opt_(opt) {
   const size_t n = wl.ops.size();
   std::vector<size_t> order = topological_order(wl);
   rank_.assign(n, 0);
@@ -155,6 +157,14 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
   }
   k->start_delay_s += cold_delay;
+  if (!offloaded_.empty()) {
+    double remote = 0, all = 0;
+    for (const auto& t : op.reads) {
+      all += t.bytes;
+      if (offloaded_.count(t.name)) remote += t.bytes;
+    }
+    k->offload_fraction = all > 0 ? remote / all : 0;
+  }
   rec.mapping = k->mapping;
   ++(on_comm_stream(op_index) ? inflight_comm_ : inflight_);
   host_.launches += 1;

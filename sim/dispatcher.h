@@ -4,6 +4,8 @@
 // on the compute unit. One SC_METHOD woken by launch times and by kernel completions.
 #include <exception>
 #include <queue>
+#include <set>
+#include <string>
 #include <systemc>
 #include <vector>
 
@@ -19,7 +21,8 @@ class Dispatcher : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Dispatcher);
   Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
-             CacheLevel* cache, Interconnect* network, const RunOptions& opt);
+             CacheLevel* cache, Interconnect* network, const RunOptions& opt,
+             const std::set<std::string>& offloaded = {});
   const std::vector<OpRecord>& records() const { return records_; }
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
@@ -41,6 +44,7 @@ class Dispatcher : public sc_core::sc_module {
   ComputeCore& core_;
   CacheLevel* cache_;
   Interconnect* network_;
+  std::set<std::string> offloaded_;          // resident tensors kept in an offload tier
   RunOptions opt_;
   std::vector<size_t> rank_;                 // position in issue order
   std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device

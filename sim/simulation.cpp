@@ -101,13 +101,48 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   if (!cache) { to_memory.insert(to_memory.begin(), to_cache.begin(), to_cache.end()); to_cache.clear(); }
   core->bind_memory(to_cache, cache, to_memory, lat_cache, lat_mem);
 
+  // An offload tier (a memory pool) on a path from the core keeps whole classes of resident tensors.
+  OffloadTier* pool = nullptr;
+  std::set<std::string> offloaded;
+  Footprint need = memory_footprint(wl);
+  double pooled = 0;
+  for (size_t i = 0; i < comps.size() && !pool; ++i) {
+    auto* tier = dynamic_cast<OffloadTier*>(comps[i].get());
+    if (!tier) continue;
+    auto p = hw.path(cores[0], i);
+    if (p.empty()) continue;
+    pool = tier;
+    std::vector<DataPort*> to_pool;
+    uint64_t lat = 0;
+    for (size_t k = 1; k < p.size(); ++k) {
+      auto [e, ok] = boost::edge(p[k - 1], p[k], hw.graph);
+      DataPort* edge = edges[hw.graph[e].connection].get();
+      to_pool.push_back(edge);
+      lat += edge->latency_ps();
+      if (auto* port = dynamic_cast<DataPort*>(comps[p[k]].get()); port && k + 1 == p.size()) {
+        to_pool.push_back(port);
+        lat += port->latency_ps();
+      }
+    }
+    core->bind_offload(to_pool, lat);
+    for (const auto& [name, cls] : resident_classes(wl))
+      if (tier->holds(cls)) offloaded.insert(name);
+    for (const char* c : {"weights", "kv_cache", "optimizer", "embeddings"})
+      if (tier->holds(c)) pooled += need.of_class(c);
+    if (opt.check_memory && pooled > tier->capacity_bytes()) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "offloads %.2f GB to '%s' but its share per device is %.2f GB", pooled / 1e9,
+                    hw.components[i].name.c_str(), tier->capacity_bytes() / 1e9);
+      throw InputError(SourceMark{wl.source, 0, 0}, "workload '" + wl.name + "' " + buf);
+    }
+  }
   // A workload that does not fit the device memory is reported rather than simulated as if it did.
-  const Footprint need = memory_footprint(wl);
   const double capacity = dynamic_cast<MainMemory*>(comps[mem].get())->capacity_bytes();
-  if (opt.check_memory && need.total() > capacity) {
+  if (opt.check_memory && need.total() - pooled > capacity) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "needs %.2f GB of device memory but '%s' holds %.2f GB (short by %.2f GB): ",
-                  need.total() / 1e9, hw.components[mem].name.c_str(), capacity / 1e9, (need.total() - capacity) / 1e9);
+                  (need.total() - pooled) / 1e9, hw.components[mem].name.c_str(), capacity / 1e9,
+                  (need.total() - pooled - capacity) / 1e9);
     throw InputError(SourceMark{wl.source, 0, 0}, "workload '" + wl.name + "' " + buf + need.describe() +
                                                       "; use more devices, a smaller batch or a larger memory");
   }
@@ -133,7 +168,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
       if (auto* e = dynamic_cast<NetElement*>(c.get())) elements[c->name()] = e;
     network = std::make_unique<Network>("network", hw.network, elements);
   }
-  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, network.get(), opt);
+  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, network.get(), opt, offloaded);
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (network && network->error()) std::rethrow_exception(network->error());
@@ -199,7 +234,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.effective_config = tree_to_json(hw.tree);
   res.memory = {{"weights_bytes", need.weights}, {"kv_cache_bytes", need.kv_cache}, {"optimizer_bytes", need.optimizer},
                 {"activations_peak_bytes", need.activations}, {"total_bytes", need.total()},
-                {"capacity_bytes", capacity}};
+                {"capacity_bytes", capacity}, {"embeddings_bytes", need.embeddings}, {"offloaded_bytes", pooled}};
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
 }

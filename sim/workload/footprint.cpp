@@ -11,22 +11,29 @@ std::string Footprint::describe() const {
   char buf[256];
   std::snprintf(buf, sizeof buf, "weights %.2f GB, KV cache %.2f GB, optimizer state %.2f GB, activations %.2f GB",
                 weights / 1e9, kv_cache / 1e9, optimizer / 1e9, activations / 1e9);
-  return buf;
+  std::string out = buf;
+  if (embeddings > 0) {
+    std::snprintf(buf, sizeof buf, ", embedding tables %.2f GB", embeddings / 1e9);
+    out += buf;
+  }
+  return out;
 }
 
-Footprint memory_footprint(const Workload& w) {
-  Footprint f;
-  std::vector<size_t> order = topological_order(w);
+namespace {
+const char* kClassNames[] = {"weights", "kv_cache", "optimizer", "embeddings"};
+
+// Resident inputs, each counted once at its largest size: name -> (bytes, class index into kClassNames).
+std::map<std::string, std::pair<double, int>> resident_inputs(const Workload& w) {
   std::map<std::string, double> produced;  // tensor -> bytes (largest write)
   for (const auto& op : w.ops)
     for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
-  // Resident inputs, each counted once at its largest size.
-  std::map<std::string, std::pair<double, int>> resident;  // name -> (bytes, class 0 weight, 1 kv, 2 optimizer)
+  std::map<std::string, std::pair<double, int>> resident;
   for (const auto& op : w.ops)
     for (size_t r = 0; r < op.reads.size(); ++r) {
       const TensorRef& t = op.reads[r];
       if (produced.count(t.name)) continue;
-      int cls = op.variant == "adamw" ? 2 : (op.kind == OpKind::attention && (r == 1 || r == 2)) ? 1 : 0;
+      int cls = op.variant == "adamw" ? 2 : (op.kind == OpKind::attention && (r == 1 || r == 2)) ? 1
+              : (op.kind == OpKind::embedding_bag && r == 0) ? 3 : 0;
       double bytes = t.bytes;
       if (op.kind == OpKind::embedding_bag && r == 0) {
         // A lookup reads a few rows, but the whole table stays resident.
@@ -47,7 +54,25 @@ Footprint memory_footprint(const Workload& w) {
       e.first = std::max(e.first, t.bytes - p->second);
       e.second = std::max(e.second, op.kind == OpKind::attention ? 1 : 0);
     }
-  for (const auto& [name, e] : resident) (e.second == 2 ? f.optimizer : e.second == 1 ? f.kv_cache : f.weights) += e.first;
+  return resident;
+}
+}  // namespace
+
+std::map<std::string, std::string> resident_classes(const Workload& w) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, e] : resident_inputs(w)) out[name] = kClassNames[e.second];
+  return out;
+}
+
+Footprint memory_footprint(const Workload& w) {
+  Footprint f;
+  std::vector<size_t> order = topological_order(w);
+  auto resident = resident_inputs(w);
+  std::map<std::string, double> produced;  // tensor -> bytes (largest write)
+  for (const auto& op : w.ops)
+    for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
+  for (const auto& [name, e] : resident)
+    (e.second == 3 ? f.embeddings : e.second == 2 ? f.optimizer : e.second == 1 ? f.kv_cache : f.weights) += e.first;
   // Optimizer state is written back in place: the moments and master weights it produces are resident too.
   std::set<std::string> optimizer_state;
   for (const auto& op : w.ops)
