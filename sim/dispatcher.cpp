@@ -138,7 +138,8 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   const double cold_delay = flush ? cache_->flush_penalty_s() : 0;
   std::unique_ptr<Kernel> k;
   // Trace ops the readers could not map (variant "unmodelled:<what>") also run for their measured duration.
-  if (op.measured_us >= 0 && (!MapperRegistry::instance().find(op.kind) || op.variant.rfind("unmodelled:", 0) == 0)) {
+  if (op.measured_us >= 0 && (!MapperRegistry::instance().find(op.kind) || op.variant.rfind("unmodelled:", 0) == 0 ||
+                              (op.kind == OpKind::collective && !network_))) {
     rec.modelled = false;
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
@@ -178,7 +179,8 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
 // runs its copy at the same moment, as SPMD ranks do, so groups that share links slow each other down.
 bool Dispatcher::start_collective(size_t op_index, uint64_t now) {
   const Op& op = wl_.ops[op_index];
-  if (!network_ || !on_comm_stream(op_index) || op.measured_us >= 0) return false;
+  // Trace collectives run on the network too; without one (or unmodelled) they keep their measured time.
+  if (!network_ || !on_comm_stream(op_index) || op.variant.rfind("unmodelled:", 0) == 0) return false;
   const auto& s = std::get<CollectiveShape>(op.shape);
   if (s.group <= 1) return false;
   auto axis_size = [&](const char* k) {
