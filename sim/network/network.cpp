@@ -230,6 +230,7 @@ void Network::build() {
 }
 
 void Network::at(uint64_t t, std::function<void()> fn) {
+  t = std::max(t, now_ps_);
   queue_.push(Ev{t, seq_++, std::move(fn)});
   if (t < next_wake_) {
     const uint64_t now = sc_core::sc_time_stamp().value();
@@ -295,41 +296,57 @@ uint32_t Network::next_hop(uint32_t v, uint32_t dst, const std::vector<double>& 
   return best;
 }
 
-uint64_t Network::traverse(uint32_t src, uint32_t dst, uint32_t first_link, double wire, uint64_t t, uint64_t flow,
-                           const std::vector<double>& dist) {
-  uint32_t v = src, prev = UINT32_MAX;
+// One part of a message on its way: it reserves a link when its head reaches that link's start, so a link's queue
+// holds only what has really arrived there (reserving a whole route ahead would leave holes in downstream queues).
+struct Network::Transit {
+  uint32_t dst = 0;
+  double wire = 0;
+  uint64_t flow = 0;
   uint64_t prev_end = 0, prev_lat = 0;
-  while (v != dst) {
-    uint32_t li, u;
-    if (prev == UINT32_MAX && first_link != UINT32_MAX) {
-      li = first_link;
-      u = links_[li].to;
-    } else {
-      u = next_hop(v, dst, dist, flow, &li);
-    }
-    DLink& L = links_[li];
-    const uint64_t start = std::max(t, L.srv.free_at_ps());
-    // A switch that cannot buffer the wait stalls the link feeding it (credit back-pressure).
-    if (prev != UINT32_MAX && L.buffer_bytes > 0 && L.bw > 0) {
-      const uint64_t buf_ps = to_ps(L.buffer_bytes / L.bw);
-      if (start > t + buf_ps) links_[prev].srv.hold_until(start - buf_ps);
-    }
-    uint64_t end = L.srv.reserve(start, wire);
-    const double busy = double(end - start) * 1e-12;
-    if (prev != UINT32_MAX && end < prev_end + prev_lat) {
-      end = prev_end + prev_lat;  // the tail cannot arrive faster than the slower link before it delivers it
-      L.srv.hold_until(end);
-    }
-    L.elem->carry(wire, busy);
-    if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(wire, 0);
-    wire_bytes_ += wire;
-    t = start + L.latency_ps;
-    prev_end = end;
-    prev_lat = L.latency_ps;
-    prev = li;
-    v = u;
+  uint32_t prev_link = UINT32_MAX;
+  std::shared_ptr<Join> join;
+};
+struct Network::Join {
+  int parts = 0;
+  uint64_t last = 0;
+  Arrival arrived;
+};
+
+void Network::hop(Transit tr, uint32_t v, uint64_t t, uint32_t forced_link) {
+  uint32_t li, u;
+  if (forced_link != UINT32_MAX) {
+    li = forced_link;
+    u = links_[li].to;
+  } else {
+    u = next_hop(v, tr.dst, dist_to(tr.dst), tr.flow, &li);
   }
-  return prev_end + prev_lat;
+  DLink& L = links_[li];
+  const uint64_t start = std::max(t, L.srv.free_at_ps());
+  // A switch that cannot buffer the wait stalls the link feeding it (credit back-pressure).
+  if (tr.prev_link != UINT32_MAX && L.buffer_bytes > 0 && L.bw > 0) {
+    const uint64_t buf_ps = to_ps(L.buffer_bytes / L.bw);
+    if (start > t + buf_ps) links_[tr.prev_link].srv.hold_until(start - buf_ps);
+  }
+  uint64_t end = L.srv.reserve(start, tr.wire);
+  const double busy = double(end - start) * 1e-12;
+  if (tr.prev_link != UINT32_MAX && end < tr.prev_end + tr.prev_lat) {
+    end = tr.prev_end + tr.prev_lat;  // the tail cannot arrive faster than the slower link before delivers it
+    L.srv.hold_until(end);
+  }
+  L.elem->carry(tr.wire, busy);
+  if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(tr.wire, 0);
+  wire_bytes_ += tr.wire;
+  tr.prev_end = end;
+  tr.prev_lat = L.latency_ps;
+  tr.prev_link = li;
+  if (u == tr.dst) {
+    Join& j = *tr.join;
+    j.last = std::max(j.last, end + L.latency_ps);
+    if (--j.parts == 0) at(j.last, [join = tr.join] { join->arrived(join->last); });
+    return;
+  }
+  const uint64_t head = start + L.latency_ps;
+  at(head, [this, tr = std::move(tr), u, head]() mutable { hop(std::move(tr), u, head, UINT32_MAX); });
 }
 
 void Network::send(uint32_t src, uint32_t dst, double bytes, uint64_t delay_ps, uint64_t flow, Arrival arrived) {
@@ -354,13 +371,24 @@ void Network::send(uint32_t src, uint32_t dst, double bytes, uint64_t delay_ps, 
     planes.push_back({li, links_[li].bw});
     total += links_[li].bw;
   }
-  uint64_t arrival = 0;
+  auto join = std::make_shared<Join>();
+  join->arrived = std::move(arrived);
+  Transit tr;
+  tr.dst = dst;
+  tr.flow = flow;
+  tr.join = join;
   if (planes.size() > 1 && total > 0 && wire >= 65536) {
-    for (auto [li, bw] : planes) arrival = std::max(arrival, traverse(src, dst, li, wire * bw / total, t, flow, dist));
+    join->parts = int(planes.size());
+    for (auto [li, bw] : planes) {
+      Transit part = tr;
+      part.wire = wire * bw / total;
+      hop(std::move(part), src, t, li);
+    }
   } else {
-    arrival = traverse(src, dst, UINT32_MAX, wire, t, flow, dist);
+    join->parts = 1;
+    tr.wire = wire;
+    hop(std::move(tr), src, t, UINT32_MAX);
   }
-  at(arrival, [arrived = std::move(arrived), arrival] { arrived(arrival); });
 }
 
 void Network::push(Pipe& p, double bytes, Arrival arrived) {

@@ -103,8 +103,9 @@ class Network : public sc_core::sc_module, public Interconnect {
   uint32_t connect(uint32_t a, uint32_t b, LinkTemplate* link, double lanes_share, bool circuit = false);
   void remove_edge_id(uint32_t id);
   const std::vector<double>& dist_to(uint32_t dst);
-  uint64_t traverse(uint32_t src, uint32_t dst, uint32_t first_link, double wire, uint64_t t, uint64_t flow,
-                    const std::vector<double>& dist);
+  struct Transit;
+  struct Join;
+  void hop(Transit tr, uint32_t v, uint64_t t, uint32_t forced_link);
   uint32_t next_hop(uint32_t v, uint32_t dst, const std::vector<double>& dist, uint64_t flow, uint32_t* link);
   std::vector<std::vector<int64_t>> groups_of(const CollectiveCall& call) const;
 
