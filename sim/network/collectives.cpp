@@ -257,7 +257,7 @@ struct InSwitchRun : Run {
     for (size_t g = 0; g < groups.size(); ++g)
       for (size_t s = 0; s < S; ++s) {
         const double cb = up_bytes * share[s] / double(C[s]);
-        const uint64_t deliveries = op == "all_gather" ? p * (p - 1) : op == "reduce_scatter" ? 1 : p;
+        const uint64_t deliveries = op == "all_gather" ? p * (p - 1) : p;
         expected += C[s] * deliveries;
         for (size_t i = 0; i < p; ++i)
           for (uint64_t c = 0; c < C[s]; ++c)
@@ -267,8 +267,9 @@ struct InSwitchRun : Run {
               const uint64_t ready = net.reduce_at(sw[g][s], cb * double(p));
               net.at(ready, [this, g, s, c, cb] {
                 if (op == "reduce_scatter") {
-                  size_t owner = std::min(p - 1, size_t(double(c) * double(p) / double(C[s])));
-                  net.push(down_pipes[pi(g, s, owner)], cb / double(p) * double(p), [this](uint64_t t) { arrived(t); });
+                  // Each rank owns 1/p of every reduced chunk (the shards interleave at chunk granularity).
+                  for (size_t j = 0; j < p; ++j)
+                    net.push(down_pipes[pi(g, s, j)], cb / double(p), [this](uint64_t t) { arrived(t); });
                 } else {
                   multicast(g, s, cb, SIZE_MAX);
                 }
@@ -446,8 +447,8 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
   const double n = call.bytes;
   auto dims = group_dims(*this, groups[0]);
   auto switches = shared_reduction_switches(groups[0]);
-  const bool multi_node = dims.size() > 1 && !spec_.tiers.empty() && instance_of(groups[0][0], 0) !=
-                                                                          instance_of(groups[0].back(), 0);
+  const bool multi_node = !spec_.tiers.empty() && spec_.tiers.size() > 1 &&
+                          instance_of(groups[0][0], 0) != instance_of(groups[0].back(), 0);
 
   std::string algo = cs.algorithm, note;
   auto fallback = [&](const std::string& why, const std::string& to) { note = " (" + algo + " " + why + ")"; algo = to; };
@@ -480,7 +481,7 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
   const bool bidir = cs.bidirectional;
   if (algo == "ring" && (call.op == "all_reduce" || call.op == "all_gather" || call.op == "reduce_scatter")) {
     const uint64_t steps = call.op == "all_reduce" ? 2 * (p - 1) : p - 1;
-    if (multi_node && dims[0] > 1) {
+    if (multi_node && dims.size() > 1 && dims[0] > 1) {
       run = std::make_shared<RingRun>(*this, node_rings(groups, dims[0]), steps, n / double(p) / double(dims[0]), bidir);
       detail = std::to_string(dims[0]) + std::string(bidir ? " bidirectional" : "") + " rings of " + std::to_string(p) +
                " (one per NIC rail)";

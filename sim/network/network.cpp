@@ -448,16 +448,14 @@ void Network::with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pair
   std::set<std::pair<int64_t, int64_t>> want;
   for (auto [a, b] : pairs)
     if (a != b) want.insert(std::minmax(a, b));
-  const bool have = std::includes(st.circuits.begin(), st.circuits.end(), want.begin(), want.end());
-  if (have && now_ps_ >= st.ready_ps) { ++st.users; go(); return; }
-  if (have) { ++st.users; at(st.ready_ps, std::move(go)); return; }
-  if (st.users > 0) { st.pending.emplace_back(pairs, std::move(go)); return; }
   const int64_t ports = int64_t(st.link->lanes());
   auto peers_of = [](const std::set<std::pair<int64_t, int64_t>>& c) {
     std::map<int64_t, int> n;
     for (auto [a, b] : c) { ++n[a]; ++n[b]; }
     return n;
   };
+  // The circuits this call would set: what it needs (with earlier ones kept under `accumulate`), or a torus when
+  // a device would need more peers than it has fibres.
   std::set<std::pair<int64_t, int64_t>> next = want;
   if (st.policy == "accumulate") {
     std::set<std::pair<int64_t, int64_t>> merged = st.circuits;
@@ -482,6 +480,11 @@ void Network::with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pair
         next.insert(std::minmax(st.first + m, st.first + peer));
       }
   }
+  const bool have = std::includes(st.circuits.begin(), st.circuits.end(), want.begin(), want.end()) ||
+                    next == st.circuits;
+  if (have && now_ps_ >= st.ready_ps) { ++st.users; go(); return; }
+  if (have) { ++st.users; at(st.ready_ps, std::move(go)); return; }
+  if (st.users > 0) { st.pending.emplace_back(pairs, std::move(go)); return; }
   for (uint32_t id : st.edge_ids) remove_edge_id(id);
   st.edge_ids.clear();
   st.circuits = next;
