@@ -131,7 +131,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   rec.start_s = now * 1e-12;
   rec.flops = op.flops();
   rec.min_bytes = op.min_bytes();
-  if (start_collective(op_index, now)) return;
+  if (start_collective(op_index)) return;
   const bool flush = cache_ && (opt_.cold || (opt_.cold_start && !launched_any_));
   launched_any_ = true;
   if (flush) cache_->flush();
@@ -177,7 +177,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
 
 // A collective among several devices runs on the network; each group of the job (every tensor-parallel group, say)
 // runs its copy at the same moment, as SPMD ranks do, so groups that share links slow each other down.
-bool Dispatcher::start_collective(size_t op_index, uint64_t now) {
+bool Dispatcher::start_collective(size_t op_index) {
   const Op& op = wl_.ops[op_index];
   // Trace collectives run on the network too; without one (or unmodelled) they keep their measured time.
   if (!network_ || !on_comm_stream(op_index) || op.variant.rfind("unmodelled:", 0) == 0) return false;
@@ -204,16 +204,7 @@ bool Dispatcher::start_collective(size_t op_index, uint64_t now) {
       call.chain = true;
     }
   }
-  OpRecord& rec = records_[op_index];
-  rec.index = op_index;
-  rec.name = op.name;
-  rec.kind = op_kind_name(op.kind);
-  rec.variant = op.variant;
-  rec.layer = op.layer;
-  rec.dtype = dtype_name(op.dtype);
-  rec.unit = "network";
-  rec.start_s = now * 1e-12;
-  rec.min_bytes = op.min_bytes();
+  records_[op_index].unit = "network";  // launch() filled in the rest of the record
   launched_any_ = true;
   ++inflight_comm_;
   host_.launches += 1;

@@ -36,7 +36,7 @@ class Dispatcher : public sc_core::sc_module {
   void issue_ready(uint64_t now);
   bool on_comm_stream(size_t op) const;
   void launch(size_t op, uint64_t now);
-  bool start_collective(size_t op, uint64_t now);
+  bool start_collective(size_t op);
   void on_done(size_t op, const KernelReport& r);
 
   const Workload& wl_;

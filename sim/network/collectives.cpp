@@ -398,10 +398,6 @@ std::vector<std::vector<int64_t>> node_rings(const std::vector<std::vector<int64
   return rings;
 }
 
-// Phases along `dims` in order: reduce-scatter dimension by dimension, then all-gather back.
-std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_t>>& groups, const std::vector<int64_t>& dims,
-                              const std::vector<size_t>& order, double n, const std::string& op, bool bidir);
-
 std::string human(double b) {
   char buf[32];
   if (b >= 1048576) std::snprintf(buf, sizeof buf, "%.4g MiB", b / 1048576);
@@ -413,6 +409,7 @@ std::string human(double b) {
 }  // namespace
 
 namespace {
+// Phases along `dims` in `order`: reduce-scatter dimension by dimension, then all-gather back.
 std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_t>>& groups, const std::vector<int64_t>& dims,
                               const std::vector<size_t>& order, double n, const std::string& op, bool bidir) {
   auto ph = std::make_unique<PhasedRun>(net);

@@ -14,7 +14,7 @@ struct Network::OcsState {
   LinkTemplate* link = nullptr;
   SwitchTemplate* sw = nullptr;
   std::string policy;
-  std::set<std::pair<int64_t, int64_t>> circuits;
+  Circuits circuits;
   std::vector<uint32_t> edge_ids;
   int users = 0;
   uint64_t ready_ps = 0;
@@ -47,6 +47,36 @@ std::vector<int64_t> torus_dims(int64_t n, int64_t ports) {
   }
   return best;
 }
+using Circuits = std::set<std::pair<int64_t, int64_t>>;
+
+// Circuits of a torus (a ring for one dimension) over devices first .. first + prod(dims) - 1, pairs as (low, high).
+Circuits torus_circuits(int64_t first, const std::vector<int64_t>& dims) {
+  Circuits out;
+  int64_t count = 1;
+  for (auto d : dims) count *= d;
+  std::vector<int64_t> stride(dims.size(), 1);
+  for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
+  for (int64_t m = 0; m < count; ++m)
+    for (size_t k = 0; k < dims.size(); ++k) {
+      const int64_t n = dims[k], c = (m / stride[k]) % n;
+      if (n < 2 || (n == 2 && c == 1)) continue;
+      const int64_t peer = c + 1 < n ? m + stride[k] : m - c * stride[k];
+      out.insert(std::minmax(first + m, first + peer));
+    }
+  return out;
+}
+
+std::map<int64_t, int> peers_of(const Circuits& c) {
+  std::map<int64_t, int> n;
+  for (auto [a, b] : c) { ++n[a]; ++n[b]; }
+  return n;
+}
+
+int most_peers(const Circuits& c) {
+  int worst = 0;
+  for (auto [d, n] : peers_of(c)) worst = std::max(worst, n);
+  return worst;
+}
 }  // namespace
 
 Network::Network(sc_core::sc_module_name name, const NetworkSpec& spec, const std::map<std::string, NetElement*>& elements)
@@ -57,16 +87,11 @@ Network::Network(sc_core::sc_module_name name, const NetworkSpec& spec, const st
   dont_initialize();
 }
 
-Network::~Network() {
-  if (getenv("XPU_NET_DEBUG"))
-    for (auto& [v, srv] : reducers_) fprintf(stderr, "reducer %u busy %.3f ms free_at %.3f ms\n", v, srv.busy_ps() * 1e-9, srv.free_at_ps() * 1e-9);
-}
+Network::~Network() = default;
 
-uint32_t Network::add_switch(SwitchTemplate* sw, int tier, int64_t inst) {
+uint32_t Network::add_switch(SwitchTemplate* sw) {
   NetVertex v;
   v.sw = sw;
-  v.tier = tier;
-  v.instance = inst;
   sw->add_instances(1);
   return uint32_t(boost::add_vertex(v, graph_));
 }
@@ -135,7 +160,7 @@ void Network::build() {
           if (double(G) * std::ceil(l) > sw->ports())
             throw InputError(t.mark, at + std::to_string(G) + " devices x " + std::to_string(int64_t(std::ceil(l))) +
                                          " lanes exceed the switch's " + std::to_string(int64_t(sw->ports())) + " ports");
-          uint32_t v = add_switch(sw, int(ti), inst);
+          uint32_t v = add_switch(sw);
           for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), v, link, l / lanes);
         }
       } else if (t.topology == "ring") {
@@ -157,7 +182,7 @@ void Network::build() {
       } else if (t.topology == "fat_tree") {
         const int64_t half = t.radix / 2;
         if (G <= t.radix) {
-          uint32_t v = add_switch(sw, int(ti), inst);
+          uint32_t v = add_switch(sw);
           for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), v, link, 1);
         } else {
           const int64_t leaves = (G + half - 1) / half;
@@ -166,9 +191,9 @@ void Network::build() {
                                          std::to_string(t.radix) + " switches (at most " +
                                          std::to_string(t.radix * half) + ")");
           std::vector<uint32_t> spine;
-          for (int64_t s = 0; s < half; ++s) spine.push_back(add_switch(sw, int(ti), inst));
+          for (int64_t s = 0; s < half; ++s) spine.push_back(add_switch(sw));
           for (int64_t l = 0; l < leaves; ++l) {
-            uint32_t leaf = add_switch(sw, int(ti), inst);
+            uint32_t leaf = add_switch(sw);
             for (int64_t m = l * half; m < std::min(G, (l + 1) * half); ++m) connect(uint32_t(base + m), leaf, link, 1);
             for (uint32_t s : spine) connect(leaf, s, link, 1);
           }
@@ -179,13 +204,13 @@ void Network::build() {
           throw InputError(t.mark, at + std::to_string(nodes) + " nodes exceed the rail switch's " +
                                        std::to_string(t.radix) + " ports");
         std::vector<uint32_t> rails;
-        for (int64_t r = 0; r < g; ++r) rails.push_back(add_switch(sw, int(ti), inst));
+        for (int64_t r = 0; r < g; ++r) rails.push_back(add_switch(sw));
         for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), rails[size_t(m % g)], link, 1);
         // Spines join the rails for traffic between different local ranks (when NVLink forwarding is not used), with
         // as many uplinks per rail as it has nodes (full bisection).
         const double up = std::max<double>(1.0, double(nodes) / double(t.switches));
         for (int64_t s = 0; s < t.switches; ++s) {
-          uint32_t sp = add_switch(sw, int(ti), inst);
+          uint32_t sp = add_switch(sw);
           for (uint32_t r : rails) connect(r, sp, link, up);
         }
       } else if (t.topology == "ocs") {
@@ -194,7 +219,7 @@ void Network::build() {
           throw InputError(t.mark, at + std::to_string(G) + " devices x " + std::to_string(int64_t(ports)) +
                                        " fibres exceed " + std::to_string(t.switches) + " x " +
                                        std::to_string(int64_t(sw->ports())) + " switch ports");
-        for (int64_t s = 0; s < t.switches; ++s) add_switch(sw, int(ti), inst);
+        for (int64_t s = 0; s < t.switches; ++s) add_switch(sw);
         auto st = std::make_unique<OcsState>();
         st->tier = ti;
         st->first = base;
@@ -204,25 +229,9 @@ void Network::build() {
         st->policy = t.circuits;
         link->add_instances(double(G) / 2);  // each device's fibres: one link's worth per two ends
         for (int64_t m = 0; m < G; ++m) ocs_tier_of_device_[size_t(base + m)] = int(ocs_.size());
-        if (t.circuits == "ring" || t.circuits == "torus") {
-          std::vector<int64_t> dims = t.circuits == "ring" ? std::vector<int64_t>{G} : torus_dims(G, int64_t(ports));
-          std::vector<int64_t> stride(dims.size(), 1);
-          for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
-          for (int64_t m = 0; m < G; ++m)
-            for (size_t k = 0; k < dims.size(); ++k) {
-              const int64_t n = dims[k], c = (m / stride[k]) % n;
-              if (n < 2) continue;
-              int64_t peer = c + 1 < n ? m + stride[k] : m - c * stride[k];
-              if (n == 2 && c == 1) continue;
-              st->circuits.insert({base + m, base + peer});
-            }
-          std::map<int64_t, int> peers;
-          for (auto [a, b] : st->circuits) { ++peers[a]; ++peers[b]; }
-          for (auto [a, b] : st->circuits) {
-            double p = std::floor(ports / double(std::max(peers[a], peers[b])));
-            st->edge_ids.push_back(connect(uint32_t(a), uint32_t(b), link, std::max(1.0, p) / ports, true));
-          }
-        }
+        if (t.circuits == "ring" || t.circuits == "torus")
+          set_circuits(*st, torus_circuits(base, t.circuits == "ring" ? std::vector<int64_t>{G}
+                                                                      : torus_dims(G, int64_t(ports))));
         ocs_.push_back(std::move(st));
       }
     }
@@ -273,27 +282,37 @@ const std::vector<double>& Network::dist_to(uint32_t dst) {
 }
 
 uint32_t Network::next_hop(uint32_t v, uint32_t dst, const std::vector<double>& dist, uint64_t flow, uint32_t* link) {
-  uint32_t best = UINT32_MAX, best_link = 0;
-  double best_cost = 1e300;
+  // Adaptive: among the equal-cost next hops, the one where a chunk would finish first; ties go to the flow's hash
+  // for determinism. Two passes over the edges instead of collecting candidates: this runs once per hop.
   const double tol = 1e-12 + 1e-9 * dist[v];
-  std::vector<std::pair<uint32_t, uint32_t>> tied;
+  auto candidate = [&](const NetGraph::edge_descriptor& e, uint32_t* li, double* cost) {
+    const uint32_t u = uint32_t(boost::target(e, graph_));
+    if (std::abs(graph_[e].weight + dist[u] - dist[v]) > tol) return false;
+    const uint32_t id = graph_[e].id;
+    *li = 2 * id + (links_[2 * id].from == v ? 0 : 1);
+    const DLink& L = links_[*li];
+    *cost = double(std::max(L.srv.free_at_ps(), now_ps_)) + (L.bw > 0 ? 1e12 * ref_bytes_ / L.bw : 0);
+    return true;
+  };
+  double best = 1e300;
+  uint64_t ties = 0;
+  uint32_t li;
+  double cost;
   for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
-    uint32_t u = uint32_t(boost::target(*e, graph_));
-    if (std::abs(graph_[*e].weight + dist[u] - dist[v]) > tol) continue;
-    const uint32_t id = graph_[*e].id;
-    const uint32_t li = 2 * id + (links_[2 * id].from == v ? 0 : 1);
-    const DLink& L = links_[li];
-    // Adaptive: the next hop where a chunk would finish first; ties go to the flow's hash for determinism.
-    double cost = double(std::max(L.srv.free_at_ps(), now_ps_)) + (L.bw > 0 ? 1e12 * ref_bytes_ / L.bw : 0);
-    if (cost < best_cost - 0.5) { best_cost = cost; tied.clear(); }
-    if (cost <= best_cost + 0.5) tied.push_back({u, li});
+    if (!candidate(*e, &li, &cost)) continue;
+    if (cost < best - 0.5) { best = cost; ties = 0; }
+    if (cost <= best + 0.5) ++ties;
   }
-  if (tied.empty()) throw std::logic_error("network: no route");
-  auto pick = tied[tied.size() == 1 ? 0 : mix(flow ^ (uint64_t(v) << 32)) % tied.size()];
-  best = pick.first;
-  best_link = pick.second;
-  *link = best_link;
-  return best;
+  if (!ties) throw std::logic_error("network: no route");
+  uint64_t pick = ties == 1 ? 0 : mix(flow ^ (uint64_t(v) << 32)) % ties;
+  for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
+    if (!candidate(*e, &li, &cost) || cost > best + 0.5) continue;
+    if (pick-- == 0) {
+      *link = li;
+      return links_[li].to;
+    }
+  }
+  throw std::logic_error("network: no route");
 }
 
 // One part of a message on its way: it reserves a link when its head reaches that link's start, so a link's queue
@@ -436,64 +455,55 @@ double Network::edge_bandwidth(uint32_t a, uint32_t b) const {
   return links_[2 * graph_[e].id].bw;
 }
 
+void Network::set_circuits(OcsState& st, Circuits next) {
+  for (uint32_t id : st.edge_ids) remove_edge_id(id);
+  st.edge_ids.clear();
+  st.circuits = std::move(next);
+  // Each device's fibres are split evenly among its peers; a circuit gets what both ends can give it.
+  const double ports = st.link->lanes();
+  auto peers = peers_of(st.circuits);
+  for (auto [a, b] : st.circuits) {
+    const double p = std::max(1.0, std::floor(ports / double(std::max(peers[a], peers[b]))));
+    st.edge_ids.push_back(connect(uint32_t(a), uint32_t(b), st.link, p / ports, true));
+  }
+  dist_cache_.clear();
+}
+
+Network::OcsState* Network::ocs_for(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
+  // All pairs of one call lie in the same OCS instance, or not on an OCS at all; fixed circuits need no management.
+  for (auto [a, b] : pairs) {
+    const int i = ocs_tier_of_device_[size_t(a)];
+    if (i >= 0 && i == ocs_tier_of_device_[size_t(b)]) {
+      OcsState* st = ocs_[size_t(i)].get();
+      return st->policy == "ring" || st->policy == "torus" ? nullptr : st;
+    }
+  }
+  return nullptr;
+}
+
 void Network::with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs, std::function<void()> go) {
-  // All pairs of one call lie in the same OCS instance, or not on an OCS at all.
-  int idx = -1;
-  for (auto [a, b] : pairs)
-    if (ocs_tier_of_device_[size_t(a)] >= 0 && ocs_tier_of_device_[size_t(a)] == ocs_tier_of_device_[size_t(b)])
-      idx = ocs_tier_of_device_[size_t(a)];
-  if (idx < 0) { go(); return; }
-  OcsState& st = *ocs_[size_t(idx)];
-  if (st.policy == "ring" || st.policy == "torus") { go(); return; }
-  std::set<std::pair<int64_t, int64_t>> want;
+  OcsState* sp = ocs_for(pairs);
+  if (!sp) { go(); return; }
+  OcsState& st = *sp;
+  Circuits want;
   for (auto [a, b] : pairs)
     if (a != b) want.insert(std::minmax(a, b));
   const int64_t ports = int64_t(st.link->lanes());
-  auto peers_of = [](const std::set<std::pair<int64_t, int64_t>>& c) {
-    std::map<int64_t, int> n;
-    for (auto [a, b] : c) { ++n[a]; ++n[b]; }
-    return n;
-  };
   // The circuits this call would set: what it needs (with earlier ones kept under `accumulate`), or a torus when
-  // a device would need more peers than it has fibres.
-  std::set<std::pair<int64_t, int64_t>> next = want;
+  // a device would need more peers than it has fibres (traffic then relays through devices).
+  Circuits next = want;
   if (st.policy == "accumulate") {
-    std::set<std::pair<int64_t, int64_t>> merged = st.circuits;
+    Circuits merged = st.circuits;
     merged.insert(want.begin(), want.end());
-    int worst = 0;
-    for (auto [d, n] : peers_of(merged)) worst = std::max(worst, n);
-    if (worst <= ports) next = merged;
+    if (most_peers(merged) <= ports) next = merged;
   }
-  int worst = 0;
-  for (auto [d, n] : peers_of(next)) worst = std::max(worst, n);
-  if (worst > ports) {
-    // More peers than fibres: circuits form a torus over the instance and traffic relays through devices.
-    next.clear();
-    auto dims = torus_dims(st.count, ports);
-    std::vector<int64_t> stride(dims.size(), 1);
-    for (size_t k = 1; k < dims.size(); ++k) stride[k] = stride[k - 1] * dims[k - 1];
-    for (int64_t m = 0; m < st.count; ++m)
-      for (size_t k = 0; k < dims.size(); ++k) {
-        const int64_t n = dims[k], c = (m / stride[k]) % n;
-        if (n < 2 || (n == 2 && c == 1)) continue;
-        int64_t peer = c + 1 < n ? m + stride[k] : m - c * stride[k];
-        next.insert(std::minmax(st.first + m, st.first + peer));
-      }
-  }
+  if (most_peers(next) > ports) next = torus_circuits(st.first, torus_dims(st.count, ports));
   const bool have = std::includes(st.circuits.begin(), st.circuits.end(), want.begin(), want.end()) ||
                     next == st.circuits;
   if (have && now_ps_ >= st.ready_ps) { ++st.users; go(); return; }
   if (have) { ++st.users; at(st.ready_ps, std::move(go)); return; }
   if (st.users > 0) { st.pending.emplace_back(pairs, std::move(go)); return; }
-  for (uint32_t id : st.edge_ids) remove_edge_id(id);
-  st.edge_ids.clear();
-  st.circuits = next;
-  auto peers = peers_of(next);
-  for (auto [a, b] : next) {
-    const double p = std::max(1.0, std::floor(double(ports) / double(std::max(peers[a], peers[b]))));
-    st.edge_ids.push_back(connect(uint32_t(a), uint32_t(b), st.link, p / double(ports), true));
-  }
-  dist_cache_.clear();
+  set_circuits(st, std::move(next));
   // Mirrors move only when no light crosses them: after the last transfer so far, plus the reconfiguration time.
   const double reconf = st.sw->reconfiguration_s();
   st.sw->count_reconfiguration(reconf);
@@ -503,16 +513,10 @@ void Network::with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pair
 }
 
 void Network::release_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
-  int idx = -1;
-  for (auto [a, b] : pairs)
-    if (ocs_tier_of_device_[size_t(a)] >= 0 && ocs_tier_of_device_[size_t(a)] == ocs_tier_of_device_[size_t(b)])
-      idx = ocs_tier_of_device_[size_t(a)];
-  if (idx < 0) return;
-  OcsState& st = *ocs_[size_t(idx)];
-  if (st.policy == "ring" || st.policy == "torus") return;
-  if (--st.users > 0 || st.pending.empty()) return;
-  auto pending = std::move(st.pending);
-  st.pending.clear();
+  OcsState* st = ocs_for(pairs);
+  if (!st || --st->users > 0 || st->pending.empty()) return;
+  auto pending = std::move(st->pending);
+  st->pending.clear();
   for (auto& [p, go] : pending) with_circuits(p, std::move(go));
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <systemc>
 #include <unordered_map>
 #include <vector>
@@ -27,8 +28,6 @@ namespace xpu {
 struct NetVertex {
   int64_t device = -1;                 // device number, or -1 for a switch
   SwitchTemplate* sw = nullptr;
-  int tier = -1;                       // tier a switch belongs to
-  int64_t instance = -1;               // instance of that tier
 };
 struct NetEdge {
   uint32_t id = 0;                     // index of the pair of directed links
@@ -65,8 +64,6 @@ class Network : public sc_core::sc_module, public Interconnect {
   // In-network reduction of `bytes` at switch vertex `sw`; returns when the reduced bytes are ready.
   uint64_t reduce_at(uint32_t sw, double bytes);
 
-  uint32_t device_vertex(int64_t d) const { return uint32_t(d); }  // devices are vertices 0..devices-1
-  const NetVertex& vertex(uint32_t v) const { return graph_[v]; }
   const NetworkSpec& spec() const { return spec_; }
   const CollectiveSettings& settings() const { return spec_.collectives; }
   // Tier-0 instance (node) of a device, and the like for any tier.
@@ -81,7 +78,6 @@ class Network : public sc_core::sc_module, public Interconnect {
   uint64_t events() const { return events_; }
   // A user error raised inside a network event (an unreachable device) stops the simulation and is kept here.
   std::exception_ptr error() const { return error_; }
-  double wire_bytes() const { return wire_bytes_; }
 
  private:
   struct DLink {
@@ -99,7 +95,10 @@ class Network : public sc_core::sc_module, public Interconnect {
   void run();
   void pump(Pipe& p);
   void build();
-  uint32_t add_switch(SwitchTemplate* sw, int tier, int64_t inst);
+  uint32_t add_switch(SwitchTemplate* sw);
+  using Circuits = std::set<std::pair<int64_t, int64_t>>;
+  void set_circuits(OcsState& st, Circuits next);
+  OcsState* ocs_for(const std::vector<std::pair<int64_t, int64_t>>& pairs);
   uint32_t connect(uint32_t a, uint32_t b, LinkTemplate* link, double lanes_share, bool circuit = false);
   void remove_edge_id(uint32_t id);
   const std::vector<double>& dist_to(uint32_t dst);
