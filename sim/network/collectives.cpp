@@ -565,16 +565,14 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
       }
 
   const uint64_t t0 = now_ps_;
-  const double wire0 = wire_bytes_;
   auto* raw = run.get();
   running_.push_back(run);
-  raw->done = [this, raw, done, algo, detail, t0, wire0, pairs](uint64_t end) {
+  raw->done = [this, raw, done, algo, detail, t0, pairs](uint64_t end) {
     release_circuits(pairs);
     CollectiveOutcome o;
     o.end_ps = std::max(end, t0);
     o.algorithm = algo;
     o.detail = detail;
-    o.wire_bytes = wire_bytes_ - wire0;
     for (auto it = running_.begin(); it != running_.end(); ++it)
       if (it->get() == raw) { finished_.push_back(*it); running_.erase(it); break; }
     done(o);

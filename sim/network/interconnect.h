@@ -21,7 +21,6 @@ struct CollectiveOutcome {
   uint64_t end_ps = 0;
   std::string algorithm;  // ring, hierarchical, tree, halving_doubling, in_switch, direct
   std::string detail;     // e.g. "bidirectional ring of 8, 1 group, chunks of 2 MiB"
-  double wire_bytes = 0;  // bytes put on links by all groups (each hop counted)
 };
 
 class Interconnect {

@@ -354,7 +354,6 @@ void Network::hop(Transit tr, uint32_t v, uint64_t t, uint32_t forced_link) {
   }
   L.elem->carry(tr.wire, busy);
   if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(tr.wire, 0);
-  wire_bytes_ += tr.wire;
   tr.prev_end = end;
   tr.prev_lat = L.latency_ps;
   tr.prev_link = li;

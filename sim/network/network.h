@@ -120,7 +120,6 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> queue_;
   uint64_t seq_ = 0, now_ps_ = 0, events_ = 0, next_wake_ = UINT64_MAX;
   std::unordered_map<uint32_t, BandwidthServer> reducers_;  // in-network reduction units per switch vertex
-  double wire_bytes_ = 0;
   double ref_bytes_ = 1048576.0;
   sc_core::sc_event wake_;
   std::exception_ptr error_;
