@@ -21,6 +21,7 @@ struct KernelReport {
   double matrix_flops = 0, vector_flops = 0;
   double cache_read_bytes = 0, miss_bytes = 0, write_bytes = 0;
   double energy_j = 0;
+  double compute_s = -1;  // an engine's own arithmetic time (array cycles); -1: derive from the unit's rates
 };
 
 class ComputeCore : public Component {

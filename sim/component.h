@@ -18,8 +18,9 @@ class Component : public sc_core::sc_module {
   StatGroup& stats() { return stats_; }
   const StatGroup& stats() const { return stats_; }
 
-  double area_mm2() const { return params_.qty("area"); }
-  double static_power_w() const { return params_.qty("static_power"); }
+  // Kinds built of many repeated blocks (CIM tiles) add their per-block area and leakage to these.
+  virtual double area_mm2() const { return params_.qty("area"); }
+  virtual double static_power_w() const { return params_.qty("static_power"); }
   // Dynamic energy counted per action so far, in joules.
   double dynamic_energy_j() const { return energy_dynamic_.value(); }
   double static_energy_j() const { return energy_static_.value(); }

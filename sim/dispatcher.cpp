@@ -9,9 +9,9 @@ namespace xpu {
 
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
                        CacheLevel* cache, Interconnect* network, const RunOptions& opt,
-                       const std::set<std::string>& offloaded)
+                       const std::set<std::string>& offloaded, std::vector<OpEngine*> engines)
     : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network),
-      offloaded_(offloaded), opt_(opt) {
+      offloaded_(offloaded), engines_(std::move(engines)), opt_(opt) {
   const size_t n = wl.ops.size();
   std::vector<size_t> order = topological_order(wl);
   rank_.assign(n, 0);
@@ -19,6 +19,7 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   users_.assign(n, {});
   waiting_.assign(n, 0);
   records_.resize(n);
+  on_engine_.assign(n, false);
   // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
   const double latency = host.launch_latency_s();
   double host_s = 0;
@@ -51,7 +52,8 @@ void Dispatcher::step() {
     const UnitInfo& u = core_.info();
     DType dt = wl_.ops[op].dtype;
     double mrate = u.matmul_rate(dt) * u.units, vrate = u.vector_rate(dt) * u.units;
-    rec.compute_s = (mrate > 0 ? rep.matrix_flops / mrate : 0) + (vrate > 0 ? rep.vector_flops / vrate : 0);
+    rec.compute_s = rep.compute_s >= 0 ? rep.compute_s
+                                       : (mrate > 0 ? rep.matrix_flops / mrate : 0) + (vrate > 0 ? rep.vector_flops / vrate : 0);
     rec.memory_s = u.mem_bw > 0 ? rec.bytes / u.mem_bw : 0;
     rec.cache_s = u.cache_bw > 0 ? (rep.cache_read_bytes + rep.miss_bytes + rep.write_bytes) / u.cache_bw : 0;
     double dur = rec.duration_s();
@@ -66,7 +68,9 @@ void Dispatcher::step() {
     else rec.bound = Bound::cache;
     busy_s_ += dur;
     if (cache_) {
-      for (const auto& r : wl_.ops[op].reads) cache_->touch(r.name, r.bytes);
+      // Weights an engine holds in its arrays never pass through the cache.
+      for (const auto& r : wl_.ops[op].reads)
+        if (!on_engine_[op] || &r == &wl_.ops[op].reads.front()) cache_->touch(r.name, r.bytes);
       for (const auto& w : wl_.ops[op].writes) cache_->touch(w.name, w.bytes);
     }
     --(on_comm_stream(op) ? inflight_comm_ : inflight_);
@@ -131,7 +135,7 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   rec.start_s = now * 1e-12;
   rec.flops = op.flops();
   rec.min_bytes = op.min_bytes();
-  if (start_collective(op_index)) return;
+  if (start_collective(op_index) || start_on_engine(op_index)) return;
   const bool flush = cache_ && (opt_.cold || (opt_.cold_start && !launched_any_));
   launched_any_ = true;
   if (flush) cache_->flush();
@@ -173,6 +177,24 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     finished_.push_back({op_index, r});
     wake_.notify(sc_core::SC_ZERO_TIME);
   });
+}
+
+bool Dispatcher::start_on_engine(size_t op_index) {
+  for (OpEngine* e : engines_) {
+    if (!e->takes(op_index)) continue;
+    records_[op_index].unit = e->engine_name();
+    on_engine_[op_index] = true;
+    launched_any_ = true;
+    ++inflight_;
+    host_.launches += 1;
+    e->launch(op_index, [this, op_index](const KernelReport& r, const std::string& mapping) {
+      records_[op_index].mapping = mapping;
+      finished_.push_back({op_index, r});
+      wake_.notify(sc_core::SC_ZERO_TIME);
+    });
+    return true;
+  }
+  return false;
 }
 
 // A collective among several devices runs on the network; each group of the job (every tensor-parallel group, say)

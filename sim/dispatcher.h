@@ -11,6 +11,7 @@
 
 #include "models/compute_core.h"
 #include "models/host.h"
+#include "models/op_engine.h"
 #include "sim/network/interconnect.h"
 #include "sim/result.h"
 #include "sim/simulation.h"
@@ -22,7 +23,7 @@ class Dispatcher : public sc_core::sc_module {
   SC_HAS_PROCESS(Dispatcher);
   Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
              CacheLevel* cache, Interconnect* network, const RunOptions& opt,
-             const std::set<std::string>& offloaded = {});
+             const std::set<std::string>& offloaded = {}, std::vector<OpEngine*> engines = {});
   const std::vector<OpRecord>& records() const { return records_; }
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
@@ -37,6 +38,7 @@ class Dispatcher : public sc_core::sc_module {
   bool on_comm_stream(size_t op) const;
   void launch(size_t op, uint64_t now);
   bool start_collective(size_t op);
+  bool start_on_engine(size_t op);
   void on_done(size_t op, const KernelReport& r);
 
   const Workload& wl_;
@@ -45,6 +47,8 @@ class Dispatcher : public sc_core::sc_module {
   CacheLevel* cache_;
   Interconnect* network_;
   std::set<std::string> offloaded_;          // resident tensors kept in an offload tier
+  std::vector<OpEngine*> engines_;           // offered each op before the compute core (CIM tiles)
+  std::vector<bool> on_engine_;
   RunOptions opt_;
   std::vector<size_t> rank_;                 // position in issue order
   std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device

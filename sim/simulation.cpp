@@ -8,6 +8,7 @@
 
 #include "models/compute_core.h"
 #include "models/network/net_element.h"
+#include "models/op_engine.h"
 #include "models/host.h"
 #include "sim/dispatcher.h"
 #include "sim/edge_port.h"
@@ -101,6 +102,37 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   if (!cache) { to_memory.insert(to_memory.begin(), to_cache.begin(), to_cache.end()); to_cache.clear(); }
   core->bind_memory(to_cache, cache, to_memory, lat_cache, lat_mem);
 
+  // Engines beside the core (CIM tiles) reach main memory over their own path; they place their weights now, and
+  // what they hold no longer needs device memory.
+  std::vector<OpEngine*> engines;
+  double in_engines = 0;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    auto* e = dynamic_cast<OpEngine*>(comps[i].get());
+    if (!e) continue;
+    auto p = hw.path(i, mem);
+    if (p.empty())
+      throw InputError(hw.components[i].mark, "'" + hw.components[i].name + "' has no connection path to '" +
+                                                  hw.components[mem].name + "' (its inputs and weights come from there)");
+    std::vector<DataPort*> path;
+    uint64_t lat = 0;
+    for (size_t k = 1; k < p.size(); ++k) {
+      auto [edge_desc, ok] = boost::edge(p[k - 1], p[k], hw.graph);
+      DataPort* edge = edges[hw.graph[edge_desc].connection].get();
+      path.push_back(edge);
+      lat += edge->latency_ps();
+      if (auto* port = dynamic_cast<DataPort*>(comps[p[k]].get())) {
+        // A cache on the way does not keep streamed inputs: they pass through to memory.
+        if (dynamic_cast<CacheLevel*>(port) && k + 1 < p.size()) continue;
+        path.push_back(port);
+        lat += port->latency_ps();
+      }
+    }
+    e->bind_memory(path, lat);
+    e->plan(wl);
+    in_engines += e->resident_bytes();
+    engines.push_back(e);
+  }
+
   // An offload tier (a memory pool) on a path from the core keeps whole classes of resident tensors.
   OffloadTier* pool = nullptr;
   std::set<std::string> offloaded;
@@ -138,11 +170,12 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   }
   // A workload that does not fit the device memory is reported rather than simulated as if it did.
   const double capacity = dynamic_cast<MainMemory*>(comps[mem].get())->capacity_bytes();
-  if (opt.check_memory && need.total() - pooled > capacity) {
+  const double elsewhere = pooled + in_engines;
+  if (opt.check_memory && need.total() - elsewhere > capacity) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "needs %.2f GB of device memory but '%s' holds %.2f GB (short by %.2f GB): ",
-                  (need.total() - pooled) / 1e9, hw.components[mem].name.c_str(), capacity / 1e9,
-                  (need.total() - pooled - capacity) / 1e9);
+                  (need.total() - elsewhere) / 1e9, hw.components[mem].name.c_str(), capacity / 1e9,
+                  (need.total() - elsewhere - capacity) / 1e9);
     throw InputError(SourceMark{wl.source, 0, 0}, "workload '" + wl.name + "' " + buf + need.describe() +
                                                       "; use more devices, a smaller batch or a larger memory");
   }
@@ -168,7 +201,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
       if (auto* e = dynamic_cast<NetElement*>(c.get())) elements[c->name()] = e;
     network = std::make_unique<Network>("network", hw.network, elements);
   }
-  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, network.get(), opt, offloaded);
+  Dispatcher dispatcher("dispatcher", wl, *host, *core, cache, network.get(), opt, offloaded, engines);
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (network && network->error()) std::rethrow_exception(network->error());
@@ -196,6 +229,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   for (const auto& [d, f] : flops_by_dtype)
     if (f > flops_by_dtype[main_dtype]) main_dtype = d;
   res.peak_flops = u.matrix_peak(main_dtype) * u.units;
+  for (OpEngine* e : engines) res.peak_flops += e->peak_flops();
   res.peak_hbm_bw = u.mem_bw;
   for (size_t i = 0; i < comps.size(); ++i) {
     Component& c = *comps[i];
@@ -234,7 +268,8 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.effective_config = tree_to_json(hw.tree);
   res.memory = {{"weights_bytes", need.weights}, {"kv_cache_bytes", need.kv_cache}, {"optimizer_bytes", need.optimizer},
                 {"activations_peak_bytes", need.activations}, {"total_bytes", need.total()},
-                {"capacity_bytes", capacity}, {"embeddings_bytes", need.embeddings}, {"offloaded_bytes", pooled}};
+                {"capacity_bytes", capacity}, {"embeddings_bytes", need.embeddings}, {"offloaded_bytes", pooled},
+                {"in_engine_bytes", in_engines}};
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
 }
