@@ -85,7 +85,8 @@ CimTiles::CimTiles(sc_core::sc_module_name name, const ParamSet& p) : Component(
   spec_.columns = int64_t(p.count("columns"));
   spec_.bits_per_cell = int64_t(p.count("bits_per_cell"));
   if (p.str("cell") == "sram" && spec_.bits_per_cell != 1)
-    throw InputError(p.at("bits_per_cell").mark, me + ".bits_per_cell must be 1 for sram cells");
+    throw InputError(p.at("cell").mark, me + ".cell is sram but bits_per_cell is " +
+                                            std::to_string(spec_.bits_per_cell) + " (an sram cell holds 1 bit)");
   spec_.weight_bits = int64_t(p.count("weight_bits"));
   spec_.input_bits = int64_t(p.count("input_bits"));
   spec_.output_bits = int64_t(p.count("output_bits"));
@@ -348,6 +349,7 @@ void CimTiles::start_slice(Job& j, uint64_t start) {
   j.rep.energy_j += e;
   j.rep.miss_bytes += bytes;
   program_time_ += (end - start) * 1e-12;
+  j.rep.program_s += (end - start) * 1e-12;
   program_energy_ += e;
   cells_written_ += cells;
   reloads_ += 1;
@@ -390,7 +392,8 @@ void CimTiles::start_wave(size_t slot, uint64_t now) {
   if (j.wave < j.waves) {
     const double next = std::min(j.per_wave, per_copy_total - double(j.wave) * j.per_wave) * j.parallel;
     const double nv = std::min(next, j.vectors - double(j.wave) * j.per_wave * j.parallel);
-    j.inputs_ready = move(c_start, nv * j.in_bytes, false) + memory_latency_ps_;
+    // The loads of a stream stay in flight back to back: only the first wave waits a whole memory latency.
+    j.inputs_ready = std::max(move(c_start, nv * j.in_bytes, false), c_start + 1);
     j.rep.miss_bytes += nv * j.in_bytes;
   }
   wakeups_.push({std::max(c_end, out_end), slot});
@@ -402,6 +405,7 @@ void CimTiles::on_event() {
   while (!wakeups_.empty() && wakeups_.top().first <= now) {
     const size_t slot = wakeups_.top().second;
     wakeups_.pop();
+    ++events_;
     Job& j = jobs_[slot];
     if (j.wave < j.waves) { start_wave(slot, now); continue; }
     if (++j.slice < j.slices) {

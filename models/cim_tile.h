@@ -29,6 +29,7 @@ class CimTiles : public Component, public OpEngine {
   double resident_bytes() const override { return pinned_workload_bytes_; }
   void launch(size_t op, std::function<void(const KernelReport&, const std::string&)> done) override;
   double peak_flops() const override;
+  uint64_t events() const override { return events_; }
 
   const CimArraySpec& array() const { return spec_; }
   int64_t total_arrays() const { return total_arrays_; }
@@ -100,6 +101,7 @@ class CimTiles : public Component, public OpEngine {
   std::priority_queue<std::pair<uint64_t, size_t>, std::vector<std::pair<uint64_t, size_t>>,
                       std::greater<std::pair<uint64_t, size_t>>> wakeups_;
   sc_core::sc_event wake_;
+  uint64_t events_ = 0;
 
   Stat ops_{&stats_, "ops", "", "ops run on the tiles"};
   Stat vectors_{&stats_, "input_vectors", "", "input vectors pushed through a weight matrix"};

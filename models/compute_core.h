@@ -22,6 +22,7 @@ struct KernelReport {
   double cache_read_bytes = 0, miss_bytes = 0, write_bytes = 0;
   double energy_j = 0;
   double compute_s = -1;  // an engine's own arithmetic time (array cycles); -1: derive from the unit's rates
+  double program_s = 0;   // time spent writing weights into an engine's arrays
 };
 
 class ComputeCore : public Component {

@@ -24,6 +24,7 @@ class OpEngine {
   virtual bool takes(size_t op_index) const = 0;
   // Bytes (at the workload's dtypes) of resident tensors held inside the engine rather than in device memory.
   virtual double resident_bytes() const = 0;
+  virtual uint64_t events() const = 0;
   // Arithmetic rate with every array busy (2 FLOP per MAC), for the report's ceiling.
   virtual double peak_flops() const = 0;
   // Runs op `op_index` from now; `done` gets the report and a one-line description of the lowering.

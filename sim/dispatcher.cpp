@@ -62,6 +62,7 @@ void Dispatcher::step() {
     if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
     else if (wl_.ops[op].kind == OpKind::collective)
       rec.bound = wl_.ops[op].variant == "pipeline_bubble" ? Bound::dependency : Bound::interconnect;
+    else if (rep.program_s > std::max(explained, 0.5 * dur)) rec.bound = Bound::programming;
     else if (explained < 0.5 * dur) rec.bound = Bound::latency;
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;

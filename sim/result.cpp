@@ -11,6 +11,7 @@ const char* bound_name(Bound b) {
     case Bound::interconnect: return "interconnect";
     case Bound::measured: return "measured";
     case Bound::dependency: return "dependency";
+    case Bound::programming: return "programming";
   }
   return "unknown";  // only reachable through a cast from an out-of-range integer
 }

@@ -10,8 +10,8 @@ namespace xpu {
 
 // Why an op took the time it did: the resource whose demand came closest to the op's duration.
 // dependency: idle while other devices work (a pipeline bubble).
-enum class Bound { compute, memory, cache, latency, interconnect, measured, dependency };
-constexpr size_t kBoundCount = 7;
+enum class Bound { compute, memory, cache, latency, interconnect, measured, dependency, programming };
+constexpr size_t kBoundCount = 8;
 const char* bound_name(Bound b);
 
 struct OpRecord {

@@ -219,6 +219,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.ops = dispatcher.records();
   res.gpu_busy_s = dispatcher.busy_s();
   res.events = core->events() + dispatcher.events() + (network ? network->events() : 0);
+  for (OpEngine* e : engines) res.events += e->events();
   res.devices = hw.network.present ? hw.network.devices : 1;
   for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
   const UnitInfo& u = core->info();
