@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "sim/cli_collective.h"
+#include "sim/cli_compare.h"
 #include "sim/cli_describe.h"
 #include "sim/hardware.h"
 #include "sim/progress.h"
@@ -149,6 +150,8 @@ int main(int argc, char** argv) {
   auto* rp = xpu::add_replay_command(app, rep);
   xpu::CollectiveArgs coll;
   auto* cl = xpu::add_collective_command(app, coll);
+  xpu::CompareArgs cmp;
+  auto* cm = xpu::add_compare_command(app, cmp);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
     if (v->parsed()) return cmd_validate(val);
     if (rp->parsed()) return xpu::cmd_replay(rep);
     if (cl->parsed()) return xpu::cmd_collective(coll);
+    if (cm->parsed()) return xpu::cmd_compare(cmp);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
         std::cerr << "xpusim: error: no component type or generator named '" << what

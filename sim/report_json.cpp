@@ -55,7 +55,8 @@ nlohmann::json result_to_json(const RunResult& r) {
   nlohmann::json j;
   j["hardware"] = {{"name", r.hw_name}, {"file", r.hw_file}};
   j["workload"] = {
-      {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description}};
+      {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description},
+      {"items", r.items}, {"item", r.item}};
   j["total_time_s"] = r.total_time_s;
   j["devices"] = r.devices;
   j["gpu_busy_s"] = r.gpu_busy_s;

@@ -144,6 +144,9 @@ void print_energy(std::ostream& out, const RunResult& r) {
   part("compute", r.energy_compute_j);
   part("data movement", r.energy_data_j);
   part("static", r.energy_static_j);
+  if (r.items > 0)
+    out << fmt("  per %-12s%-14s%s/%s\n", r.item.c_str(), fmt_energy(e / r.items).c_str(),
+               fmt_time(r.total_time_s / r.items).c_str(), r.item.c_str());
   // Dynamic energy that is neither arithmetic nor data movement (control, clocking) would otherwise vanish.
   double other = e - r.energy_compute_j - r.energy_data_j - r.energy_static_j;
   if (std::abs(other) > 1e-9 * std::max(1.0, e)) part("other", other);

@@ -56,6 +56,8 @@ struct ComponentRecord {
 
 struct RunResult {
   std::string hw_name, hw_file, workload_name, workload_file, workload_description;
+  double items = 0;            // tokens or samples the run produced (0: not known)
+  std::string item;
   double total_time_s = 0;
   double gpu_busy_s = 0;        // sum of op durations on the device (kernel time), excluding gaps
   int64_t devices = 1;          // copies of the device in the system (network.devices)

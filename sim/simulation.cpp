@@ -215,6 +215,8 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.workload_name = wl.name;
   res.workload_file = wl.source;
   res.workload_description = wl.description;
+  res.items = wl.items;
+  res.item = wl.item;
   res.total_time_s = t;
   res.ops = dispatcher.records();
   res.gpu_busy_s = dispatcher.busy_s();

@@ -96,6 +96,8 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
   Workload w;
   w.name = name;
   w.parallel = {{"shards", int64_t(p.count("shards"))}};
+  w.items = double(B);
+  w.item = "sample";
   const bool dcn = p.str("interaction") == "dcn";
   w.description = name + " forward batch=" + std::to_string(B) + " tables=" + std::to_string(tables.size()) +
                   " interaction=" + p.str("interaction") +

@@ -81,6 +81,9 @@ struct Workload {
   size_t backward_start = SIZE_MAX;  // first op of a backward pass (the host pays the autograd engine's start there)
   // Parallel layout of the job this workload is one rank of (tp, pp, dp, ep); empty: groups of contiguous devices.
   std::map<std::string, int64_t> parallel;
+  // What one run produces, for energy and time per item: tokens of a language model, samples of a recommender.
+  double items = 0;
+  std::string item = "";
 };
 
 // Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.

@@ -414,6 +414,8 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
                   (pp > 1 ? " pp=" + std::to_string(pp) + " microbatches=" + std::to_string(p.count("microbatches")) : "") +
                   (p.count("dp") > 1 ? " dp=" + std::to_string(p.count("dp")) : "") +
                   (p.count("ep") > 1 ? " ep=" + std::to_string(p.count("ep")) : "");
+  w.items = double(x.batch) * double(x.seq_q);
+  w.item = "token";
   w.parallel = {{"tp", int64_t(p.count("tp"))}, {"pp", pp}, {"dp", int64_t(p.count("dp"))}, {"ep", int64_t(p.count("ep"))}};
   if (pp > 1) {
     if (mode != "train") throw InputError(p.at("pp").mark, "pipeline parallelism (pp > 1) is modelled for mode: train");
