@@ -252,3 +252,29 @@ TEST_CASE("cim: bad CIM parameters are refused with the file and line", "[cim][b
     CHECK(r.output.find(c.expect) != std::string::npos);
   }
 }
+
+TEST_CASE("compare: one row per config, per-token figures, and a config that cannot run says why", "[cim][cli]") {
+  TempDir dir;
+  const std::string json = (dir.path / "cmp.json").string();
+  // An H100 with 8 GB of HBM cannot hold Llama-2-7B; the CIM device keeps its weights in the arrays.
+  const std::string small = dir.write("small.yaml", "extends: " + (fs::current_path() / "configs/h100.yaml").string() +
+                                                        "\ncomponents:\n  hbm: {capacity: 8 GB}\n");
+  Run r = xpusim("compare --hw configs/cim-rram.yaml --hw '" + small +
+                     "' -w workloads/llama2-7b.yaml --set mode=decode,batch=2,kv=256 -q --json '" + json + "'",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("energy/token") != std::string::npos);
+  CHECK(r.output.find("cim-rram ") != std::string::npos);
+  CHECK(r.output.find("needs") != std::string::npos);
+  auto j = nlohmann::json::parse(read_file(json));
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["workload"]["items"] == 2);
+  CHECK(j[0]["workload"]["item"] == "token");
+  CHECK(j[1].contains("error"));
+  // A bad config is refused before anything runs.
+  Run bad = xpusim("compare --hw configs/cim-rram.yaml --hw tests/data/bad_configs/" +
+                       std::string("$(ls tests/data/bad_configs | head -1)") + " -w workloads/llama2-7b.yaml -q",
+                   dir);
+  CHECK(bad.status == 2);
+}
