@@ -439,9 +439,39 @@ void CimTiles::finish(double s) {
   lifetime_.set(swap_writes_ > 0 && s > 0 ? endurance_ / (swap_writes_ / s) : 0);
 }
 
-XPU_REGISTER_COMPONENT(CimTiles, "cim_tile",
-                       "Compute-in-memory tiles: crossbar arrays (RRAM/PCM/SRAM) with DACs, shared ADCs, shift-and-add "
-                       "and buffers; runs matmuls against stationary weights and embedding lookups in memory",
-                       CimTiles::param_specs());
+// isaac: Shafiee et al., ISCA 2016, Table 6 (32 nm). Per-action energies are the component powers divided by their
+// action rates at one crossbar cycle per 100 ns: ADC 2 mW at 1.28 GS/s; 8 x 128 DACs 4 mW; crossbar 0.3 mW plus
+// sample-and-hold; 4 S+A units 0.2 mW per IMA over 1,024 column results per cycle; tile S+A 0.05 mW; eDRAM 20.7 mW,
+// bus 7 mW, tile OR 1.68 mW and IMA registers 12 x 1.47 mW = 47 mW per tile over 12,288 input bits per cycle.
+// Static: the router share (42 mW per 4 tiles) and always-on tile logic. Area: 0.372 mm2 per tile with its 96
+// crossbars (8 crossbars 0.0002 mm2). Writes: ~11 us per 128-row crossbar (PUMA, Ankit et al. ASPLOS 2019); 2 pJ per
+// cell with verify (estimate); endurance 1e8 (review, PMC5105152).
+// isscc22_digital: Tu et al., ISSCC 2022 15.5 (28 nm): 64 banks of 32 x 48 bit cells, radix-4 Booth (two input
+// bits per 195 MHz cycle), an adder tree per column; the split of its 32.8 mW at full load among actions is ours.
+XPU_REGISTER_COMPONENT_WITH_PRESETS(
+    CimTiles, "cim_tile",
+    "Compute-in-memory tiles: crossbar arrays (RRAM/PCM/SRAM) with DACs, shared ADCs, shift-and-add and buffers; "
+    "runs matmuls against stationary weights and embedding lookups in memory",
+    CimTiles::param_specs(),
+    (std::map<std::string, std::map<std::string, std::string>>{
+        {"isaac", {{"arrays_per_tile", "96"}, {"rows", "128"}, {"columns", "128"}, {"cell", "rram"},
+                   {"bits_per_cell", "2"}, {"dac_bits", "1"}, {"adc_bits", "8"}, {"adcs_per_array", "1"},
+                   {"array_read_time", "100 ns"}, {"adc_conversion_time", "0.78125 ns"},
+                   {"accumulate_latency", "1 ns"}, {"adc_energy", "1.5625 pJ/op"}, {"dac_energy", "0.39 pJ/op"},
+                   {"array_energy", "30.1 pJ/op"}, {"shift_add_energy", "0.0195 pJ/op"},
+                   {"accumulate_energy", "0.05 pJ/op"}, {"buffer_energy", "0.38 pJ/bit"}, {"input_buffer", "64 KiB"},
+                   {"write_latency", "86 ns"}, {"write_energy", "2 pJ/op"}, {"program_bandwidth", "200 GB/s"},
+                   {"endurance", "1e8"}, {"tile_area", "0.3696 mm2"}, {"array_area", "0.000025 mm2"},
+                   {"tile_static_power", "11.5 mW"}}},
+        {"isscc22_digital", {{"arrays_per_tile", "64"}, {"rows", "32"}, {"columns", "48"}, {"cell", "sram"},
+                             {"bits_per_cell", "1"}, {"dac_bits", "2"}, {"adc_bits", "0"},
+                             {"array_read_time", "5.128 ns"}, {"accumulate_latency", "5.128 ns"},
+                             {"dac_energy", "0.005 pJ/op"}, {"array_energy", "0.9 pJ/op"},
+                             {"adc_energy", "0.025 pJ/op"}, {"shift_add_energy", "0.0075 pJ/op"},
+                             {"accumulate_energy", "0.01 pJ/op"}, {"buffer_energy", "0.02 pJ/bit"},
+                             {"input_buffer", "16 KiB"}, {"write_latency", "5.128 ns"}, {"write_energy", "0.01 pJ/op"},
+                             {"endurance", "1e16"}, {"tile_area", "0.428 mm2"}, {"array_area", "0.008 mm2"},
+                             {"tile_static_power", "0.5 mW"}}},
+    }));
 
 }  // namespace xpu
