@@ -48,6 +48,7 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
   c->add_option("--workload,-w", a.workload, "workload YAML")->required()->check(CLI::ExistingFile);
   c->add_option("--set", a.sets, "override workload parameters: key=value[,key=value...] (repeatable)");
   c->add_option("--json", a.json, "write every config's full result here (a JSON array)");
+  c->add_flag("--warm", a.warm, "start every run with the workload's weights and inputs in the cache (as run --warm)");
   c->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
   return c;
 }
@@ -70,7 +71,9 @@ int cmd_compare(const CompareArgs& a) {
     if (!a.quiet) std::fprintf(stderr, "[%zu/%zu] %s\n", i + 1, configs.size(), a.hw[i].c_str());
     nlohmann::json r;
     try {
-      r = simulate_in_child(configs[i], wl);
+      RunOptions opt;
+      opt.warm_inputs = a.warm;
+      r = simulate_in_child(configs[i], wl, opt);
     } catch (const InputError& e) {
       // One design point that cannot run (the model does not fit) is a finding, not a failure of the comparison.
       std::printf("%-26s %s\n", label.c_str(), e.what());

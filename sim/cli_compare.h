@@ -11,7 +11,7 @@ namespace xpu {
 struct CompareArgs {
   std::vector<std::string> hw, sets;
   std::string workload, json;
-  bool quiet = false;
+  bool quiet = false, warm = false;
 };
 
 CLI::App* add_compare_command(CLI::App& app, CompareArgs& a);

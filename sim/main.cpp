@@ -28,7 +28,7 @@ namespace {
 struct RunArgs {
   std::string hw, workload, json, trace, csv;
   std::vector<std::string> overrides, sets;
-  bool cold = false, quiet = false, no_memory_check = false;
+  bool cold = false, warm = false, quiet = false, no_memory_check = false;
   size_t top = 10;
 };
 
@@ -59,6 +59,7 @@ int cmd_run(const RunArgs& a) {
   std::unique_ptr<xpu::Progress> progress;
   xpu::RunOptions opt;
   opt.cold = a.cold;
+  opt.warm_inputs = a.warm;
   opt.check_memory = !a.no_memory_check;
   opt.record_tiles = !a.trace.empty();
   if (!a.quiet) {
@@ -128,7 +129,10 @@ int main(int argc, char** argv) {
   r->add_option("--json", run.json, "write machine-readable results here");
   r->add_option("--trace", run.trace, "write a Chrome/Perfetto trace here");
   r->add_option("--csv", run.csv, "write one row per op here");
-  r->add_flag("--cold", run.cold, "flush the cache before every kernel (default: keep what earlier kernels left)");
+  auto* cold = r->add_flag("--cold", run.cold, "flush the cache before every kernel (default: keep what earlier kernels left)");
+  r->add_flag("--warm", run.warm,
+              "start with what the workload reads but never writes (weights, inputs) in the cache, as in a steady "
+              "state where the previous step left it there; it stays only while it fits")->excludes(cold);
   r->add_flag("--no-memory-check", run.no_memory_check,
               "simulate even when the workload's footprint exceeds the device memory (timing studies)");
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
