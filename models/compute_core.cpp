@@ -31,6 +31,10 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
                "over all units with partial-tile fix-ups (stream_k), or whichever is estimated faster (auto)"),
       p_qty("kernel_overhead", Dim::Time, "0 s",
             "fixed device time per kernel: grid launch, block scheduler ramp-up and the drain at its end"),
+      p_count_list("systolic_array", "[]",
+                   "[rows, cols] of a weight-stationary systolic matrix unit (TPU MXU: [128, 128]): matmuls pad K to "
+                   "rows and N to cols, a stationary block takes at least `rows` cycles, tiles are multiples; []: none",
+                   2, 1, 65536),
       p_count("max_tiles_per_unit", "2", "tiles (thread blocks) resident on one unit at once", 1, 64),
       p_qty("local_memory", Dim::Bytes, "228 KiB", "scratchpad/shared memory per unit that tiles are sized to fit"),
       p_real("load_bytes_per_clk", "64", "bytes per clock one unit can move to or from the cache level", 0.001),
@@ -57,6 +61,10 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
     eff_by_dtype_[parse_dtype(k)] = v;
   }
   info_.unaligned_efficiency = p.real("unaligned_efficiency");
+  if (const auto& sa = p.list("systolic_array"); sa.size() == 2) {
+    info_.systolic_rows = static_cast<int64_t>(sa[0]);
+    info_.systolic_cols = static_cast<int64_t>(sa[1]);
+  }
   info_.gemm_schedule = p.str("gemm_schedule");
   info_.special_rate = p.real("special_ops_per_clk") * info_.clock_hz;
   info_.unaligned_overhead_s = p.qty("unaligned_overhead");
@@ -96,6 +104,7 @@ void ComputeCore::bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache
   to_cache_ = std::move(to_cache);
   to_memory_ = std::move(to_memory);
   cache_ = cache;
+  keep_writes_ = cache && !cache->writes_back();
   cache_latency_ps_ = cache_latency_ps;
   memory_latency_ps_ = memory_latency_ps;
   info_.cache_capacity = cache ? cache->capacity_bytes() : 0;
@@ -194,7 +203,8 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
       }
       for (DataPort* d : to_memory_) {
         if (local_miss > 0) mem_end = std::max(mem_end, d->transfer(start, local_miss, w.access, false));
-        if (w.write_bytes > 0) mem_end = std::max(mem_end, d->transfer(start, w.write_bytes, Access::stream, true));
+        if (w.write_bytes > 0 && !keep_writes_)
+          mem_end = std::max(mem_end, d->transfer(start, w.write_bytes, Access::stream, true));
       }
       mem_end = std::max(mem_end + latency, pool_done);
       if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
@@ -215,7 +225,9 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     rep.vector_flops += w.vector_flops;
     rep.cache_read_bytes += w.read_bytes - w.miss_bytes + w.scratch_bytes;
     rep.miss_bytes += w.miss_bytes;
-    rep.write_bytes += w.write_bytes;
+    // Writes a cache keeps are cache-only traffic, like partial sums.
+    if (keep_writes_) rep.cache_read_bytes += w.write_bytes;
+    else rep.write_bytes += w.write_bytes;
     rep.energy_j += energy;
     pending_.push({finish, unit, slot, now});
     return true;

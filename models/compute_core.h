@@ -73,6 +73,7 @@ class ComputeCore : public Component {
   std::vector<DataPort*> to_cache_, to_memory_, to_pool_;
   uint64_t pool_latency_ps_ = 0;
   CacheLevel* cache_ = nullptr;
+  bool keep_writes_ = false;  // the cache level holds written bytes: they never go to main memory
   uint64_t cache_latency_ps_ = 0, memory_latency_ps_ = 0, tile_overhead_ps_ = 0;
   std::vector<uint16_t> active_;         // tiles resident per unit
   std::vector<uint64_t> pipe_free_ps_;   // when each unit's arithmetic pipes are free

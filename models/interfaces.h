@@ -31,6 +31,9 @@ class CacheLevel : public DataPort {
   // Extra wait of a kernel's first accesses after a flush (address translations are refilled too).
   virtual double flush_penalty_s() const { return 0; }
   virtual void count_hits(double hit_bytes, double miss_bytes) = 0;
+  // Whether written bytes also go to main memory (a cache in front of DRAM) or stay here (an SRAM that holds the
+  // activations, as a wafer's does).
+  virtual bool writes_back() const { return true; }
 };
 
 // The backing store of a device (HBM, DRAM, a memory pool).

@@ -45,6 +45,9 @@ struct UnitInfo {
   double unaligned_overhead_s = 0;           // and the extra fixed time of those kernels
   std::string gemm_schedule = "auto";        // data_parallel, stream_k, or auto (the faster estimate)
   std::function<double(DType)> matrix_peak;  // FLOP/s per unit at the datasheet rate (no efficiency applied)
+  // A weight-stationary systolic matrix unit of rows x cols (TPU MXU: 128 x 128); 0: none (GPU tensor cores). The
+  // stationary operand is a rows (K) x cols (N) block; the other streams through it, one row per cycle.
+  int64_t systolic_rows = 0, systolic_cols = 0;
   // Best per-unit rate for a matmul of this dtype (matrix unit, else vector units).
   double matmul_rate(DType d) const {
     double m = matrix_rate(d);

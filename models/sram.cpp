@@ -20,6 +20,9 @@ std::vector<ParamSpec> SramModule::param_specs() {
       p_qty("flush_penalty", Dim::Time, "0 s",
             "extra start-up of a kernel whose data was flushed: TLB refills through page-table walks and the first "
             "round trips to memory"),
+      p_bool("write_back", "true",
+             "written bytes also go to main memory (a cache in front of DRAM); false: they stay here and only read "
+             "misses reach main memory (an SRAM that holds the activations, e.g. a wafer's)"),
       p_qty("read_energy", Dim::EnergyPerBit, "0.6 pJ/bit", "energy per bit read"),
       p_qty("write_energy", Dim::EnergyPerBit, "0.7 pJ/bit", "energy per bit written"),
   };

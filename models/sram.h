@@ -26,6 +26,7 @@ class SramModule : public Component, public CacheLevel {
   void touch(const std::string& tensor, double bytes) override;
   void flush() override;
   double flush_penalty_s() const override { return params().qty("flush_penalty"); }
+  bool writes_back() const override { return params().flag("write_back"); }
   void count_hits(double hit_bytes, double miss_bytes) override;
   double data_movement_energy_j() const override { return dynamic_energy_j(); }
   double utilization(double sim_seconds) const override;

@@ -48,6 +48,13 @@ ParamSpec p_dtype_map(std::string n, std::string d, std::string doc) {
   s.choices = dtype_keys();
   return s;
 }
+ParamSpec p_count_list(std::string n, std::string d, std::string doc, size_t length, double min, double max) {
+  auto s = make(std::move(n), ParamKind::CountList, std::move(d), std::move(doc));
+  s.length = length;
+  s.min = min;
+  s.max = max;
+  return s;
+}
 ParamSpec p_keyed_qty_map(std::string n, Dim dim, std::string d, std::vector<std::string> keys, std::string key_kind,
                           std::string doc) {
   auto s = p_dtype_map(std::move(n), std::move(d), std::move(doc));
@@ -82,6 +89,7 @@ std::string ParamSpec::type_text() const {
       return t;
     }
     case ParamKind::Quantity: return std::string(dim_name(dim)) + " (" + units() + ")";
+    case ParamKind::CountList: return "list of " + std::to_string(length) + " integers, or []";
     case ParamKind::DtypeMap:
       return map_of_quantity ? "map dtype -> " + std::string(dim_name(dim)) + " (" + units() + ")"
                              : "map dtype -> number";
@@ -117,6 +125,7 @@ bool ParamSet::flag(const std::string& n) const { return at(n).number != 0; }
 const std::string& ParamSet::str(const std::string& n) const { return at(n).text; }
 double ParamSet::qty(const std::string& n) const { return at(n).number; }
 const std::map<std::string, double>& ParamSet::dmap(const std::string& n) const { return at(n).by_key; }
+const std::vector<double>& ParamSet::list(const std::string& n) const { return at(n).items; }
 bool ParamSet::has(const std::string& n) const {
   auto it = values.find(n);
   return it != values.end() && it->second.present;
@@ -217,6 +226,26 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
                                      ", e.g. '" + example_of(spec.dim) + "'");
       }
       out.text = n.scalar;
+      return;
+    }
+    case ParamKind::CountList: {
+      if (!n.is_list())
+        throw InputError(n.mark, what + ": expected a " + spec.type_text() + ", found " + n.kind_name());
+      if (!n.list.empty() && n.list.size() != spec.length)
+        throw InputError(n.mark, what + ": expected " + std::to_string(spec.length) + " integers, found " +
+                                     std::to_string(n.list.size()));
+      out.items.clear();
+      out.text.clear();
+      for (const auto& item : n.list) {
+        double v = parse_number(item, what);
+        if (v != std::floor(v)) throw InputError(item.mark, what + ": expected an integer, found '" + item.scalar + "'");
+        if (v < spec.min || v > spec.max)
+          throw InputError(item.mark, what + ": " + item.scalar + " is out of range (expected at least " +
+                                          number_text(spec.min) + ")");
+        out.items.push_back(v);
+        out.text += (out.text.empty() ? "" : ", ") + item.scalar;
+      }
+      out.text = "[" + out.text + "]";
       return;
     }
     case ParamKind::DtypeMap: {

@@ -11,7 +11,7 @@
 
 namespace xpu {
 
-enum class ParamKind { Count, Real, Bool, String, Choice, Quantity, DtypeMap };
+enum class ParamKind { Count, Real, Bool, String, Choice, Quantity, DtypeMap, CountList };
 
 struct ParamSpec {
   std::string name;
@@ -19,12 +19,13 @@ struct ParamSpec {
   Dim dim = Dim::Bytes;              // for Quantity, and DtypeMap when `map_of_quantity`
   std::string default_value;         // YAML text; empty means required (unless `optional`)
   std::string doc;
-  double min = 0;                    // inclusive bounds for Count/Real
+  double min = 0;                    // inclusive bounds for Count/Real (and each item of a CountList)
   double max = 1e300;
   std::vector<std::string> choices;  // Choice; also the allowed keys of a DtypeMap
   bool map_of_quantity = false;      // DtypeMap values are quantities of `dim` rather than plain numbers
   bool optional = false;             // may be absent, with no default
   std::string key_kind = "dtype";    // what the keys of a DtypeMap name, for messages
+  size_t length = 0;                 // items of a non-empty CountList
 
   std::string type_text() const;     // e.g. "bandwidth (TB/s, GB/s, ...)"
 };
@@ -37,6 +38,9 @@ ParamSpec p_string(std::string name, std::string def, std::string doc);
 ParamSpec p_choice(std::string name, std::string def, std::vector<std::string> choices, std::string doc);
 ParamSpec p_qty(std::string name, Dim dim, std::string def, std::string doc);
 ParamSpec p_dtype_map(std::string name, std::string def, std::string doc);
+// A list of `length` integers in [min, max] (e.g. `[128, 128]`), or the empty list `[]`.
+ParamSpec p_count_list(std::string name, std::string def, std::string doc, size_t length, double min = 0,
+                       double max = 1e18);
 ParamSpec p_dtype_qty_map(std::string name, Dim dim, std::string def, std::string doc);
 // A map from one of `keys` (e.g. op kinds) to a quantity.
 ParamSpec p_keyed_qty_map(std::string name, Dim dim, std::string def, std::vector<std::string> keys,
@@ -49,6 +53,7 @@ struct ParamValue {
   double number = 0;                    // Count, Real, Bool (0/1), Quantity in SI units
   std::string text;                     // String, Choice; the written form otherwise
   std::map<std::string, double> by_key; // DtypeMap
+  std::vector<double> items;            // CountList
   bool present = false;                 // false for an absent optional parameter
   SourceMark mark;
 };
@@ -64,6 +69,7 @@ class ParamSet {
   const std::string& str(const std::string& name) const;
   double qty(const std::string& name) const;
   const std::map<std::string, double>& dmap(const std::string& name) const;
+  const std::vector<double>& list(const std::string& name) const;
   bool has(const std::string& name) const;
   const ParamValue& at(const std::string& name) const;
 };

@@ -38,12 +38,14 @@ std::vector<std::string> Registry::types() const {
 void apply_preset(const ComponentKind& kind, ConfigNode& node) {
   const ConfigNode* p = node.is_map() ? node.find("preset") : nullptr;
   if (!p || !p->is_scalar()) return;
-  auto it = kind.presets.find(p->scalar);
-  if (it == kind.presets.end()) return;  // validation reports the bad name against the choices
+  // Copies: node.set() below may reallocate the map that `p` points into.
+  const std::string name = p->scalar;
   const SourceMark at = p->mark;
+  auto it = kind.presets.find(name);
+  if (it == kind.presets.end()) return;  // validation reports the bad name against the choices
   for (const auto& [k, v] : it->second) {
     if (node.find(k)) continue;
-    ConfigNode value = parse_yaml(v, "preset " + p->scalar);
+    ConfigNode value = parse_yaml(v, "preset " + name);
     value.mark = value.key_mark = at;  // errors in a preset value point at the `preset:` line
     node.set(k, value);
   }

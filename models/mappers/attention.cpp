@@ -12,7 +12,7 @@ namespace xpu {
 namespace {
 
 constexpr int64_t kQBlock = 128;
-constexpr int64_t kMinMmaRows = 64;     // matrix-unit instructions work on at least this many query rows
+constexpr int64_t kMinMmaRows = 64;     // matrix-unit instructions work on at least this many query rows (GPU)
 constexpr double kSoftmaxOpsPerScore = 2;  // running max and sum per score on the vector units (scale is fused)
 constexpr int64_t kKvBlock = 128;          // keys per inner iteration
 
@@ -69,7 +69,8 @@ class PrefillKernel : public Kernel {
 
 class DecodeKernel : public Kernel {
  public:
-  DecodeKernel(const Op& op, const AttentionShape& s, const MapContext& ctx) : s_(s) {
+  DecodeKernel(const Op& op, const AttentionShape& s, const MapContext& ctx)
+      : s_(s), min_rows_(std::max(kMinMmaRows, ctx.unit.systolic_rows)) {
     dtype = op.dtype;
     eb_ = dtype_bytes(op.dtype);
     if (ctx.cache && op.reads.size() >= 3)
@@ -95,7 +96,7 @@ class DecodeKernel : public Kernel {
     int64_t keys = std::min(chunk_, s_.seq_kv - split * chunk_);
     int64_t qrows = (s_.heads_q / s_.heads_kv) * s_.seq_q;
     double d = s_.head_dim;
-    w.matrix_flops = 4.0 * std::max(qrows, kMinMmaRows) * keys * d;
+    w.matrix_flops = 4.0 * std::max(qrows, min_rows_) * keys * d;
     w.vector_flops = kSoftmaxOpsPerScore * qrows * keys;
     w.special_ops = double(qrows) * keys;
     double kv = 2.0 * keys * d * eb_;
@@ -108,6 +109,7 @@ class DecodeKernel : public Kernel {
  private:
   AttentionShape s_;
   int64_t splits_ = 1, chunk_ = 1;
+  int64_t min_rows_;  // query rows the matrix unit works on at least (a systolic array's depth: K/V blocks are stationary)
   double eb_ = 2, res_kv_ = 0;
 };
 

@@ -7,8 +7,13 @@
 //    it shares with its neighbour through fp32 partial sums (what Hopper GEMM libraries do for partial waves).
 // Each tile streams its operand panels over its K loop; the reuse tracker decides which panel bytes are still in
 // the cache.
+// On a weight-stationary systolic matrix unit (`systolic_array: [rows, cols]`, a TPU MXU) the tiles are multiples of
+// the array, K pads to `rows` and N to `cols` (the stationary block is always whole), and a block costs at least
+// `rows` cycles however few LHS rows stream through it (loading the next block's weights takes that long).
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <vector>
 
 #include "models/kernel.h"
 #include "models/mappers/reuse_tracker.h"
@@ -23,6 +28,33 @@ const TileShape kShapes[] = {{128, 256}, {256, 128}, {128, 128}, {128, 64}, {64,
 constexpr int64_t kGroupM = 8;  // swizzle: tiles walk N within groups of 8 M-tiles
 constexpr int64_t kStepK = 64;  // K depth of one pipeline stage (one stream-K iteration)
 constexpr int64_t kChunkIters = 1;  // stream-K reuse is tracked per K iteration of each panel (units split tiles there)
+
+int64_t round_up(int64_t v, int64_t q) { return q > 0 ? ceil_div(v, q) * q : v; }
+
+// Matrix work a weight-stationary rows x cols systolic array spends on `m` streamed rows against a `k` x `n` block
+// of the stationary operand: K and N pad to the array, and each stationary block lasts at least `rows` cycles.
+double systolic_flops(int64_t rows, int64_t cols, int64_t m, int64_t n, int64_t k) {
+  return 2.0 * double(std::max(m, rows)) * double(round_up(n, cols)) * double(round_up(k, rows));
+}
+double systolic_flops(const UnitInfo& u, int64_t m, int64_t n, int64_t k) {
+  return systolic_flops(u.systolic_rows, u.systolic_cols, m, n, k);
+}
+
+// K depth of each split-K slice; on a systolic array a slice is a whole number of array passes.
+int64_t split_depth(int64_t k, int64_t split, const UnitInfo& u) {
+  int64_t d = ceil_div(k, split);
+  return u.systolic_rows > 0 ? round_up(d, u.systolic_rows) : d;
+}
+
+// Candidate tiles: the Hopper library set, or multiples of a systolic array (largest first).
+std::vector<TileShape> tile_shapes(const UnitInfo& u) {
+  if (u.systolic_rows <= 0) return std::vector<TileShape>(std::begin(kShapes), std::end(kShapes));
+  std::vector<TileShape> v;
+  for (int64_t a : {4, 2, 1})
+    for (int64_t b : {4, 2, 1}) v.push_back({a * u.systolic_rows, b * u.systolic_cols});
+  std::stable_sort(v.begin(), v.end(), [](const TileShape& x, const TileShape& y) { return x.m * x.n > y.m * y.n; });
+  return v;
+}
 
 struct Plan {
   TileShape t{128, 128};
@@ -55,7 +87,8 @@ struct Problem {
 
 class GemmKernel : public Kernel {
  public:
-  GemmKernel(const Op& op, const Plan& p, const MapContext& ctx) : p_(p) {
+  GemmKernel(const Op& op, const Plan& p, const MapContext& ctx)
+      : p_(p), sys_rows_(ctx.unit.systolic_rows), sys_cols_(ctx.unit.systolic_cols) {
     pb_.s = std::get<MatmulShape>(op.shape);
     pb_.in_bytes = dtype_bytes(op.dtype);
     pb_.out_bytes = dtype_bytes(op.out_dtype);
@@ -64,7 +97,9 @@ class GemmKernel : public Kernel {
     pb_.tn = ceil_div(pb_.s.n, p.t.n);
     a_panels_ = pb_.s.batch * pb_.tm;
     b_panels_ = (pb_.s.b_shared ? 1 : pb_.s.batch) * pb_.tn;
-    k_per_split_ = ceil_div(pb_.s.k, p.split);
+    k_per_split_ = split_depth(pb_.s.k, p.split, ctx.unit);
+    systolic_ = ctx.unit.systolic_rows > 0;
+    if (systolic_) k_pad_ = double(round_up(pb_.s.k, ctx.unit.systolic_rows)) / double(pb_.s.k);
     cache_capacity_ = ctx.cache ? ctx.unit.cache_capacity : 0;
     k_chunks_ = p.stream_k ? ceil_div(ceil_div(pb_.s.k, kStepK), kChunkIters) : 1;
     tracker_ = std::make_unique<ReuseTracker>(size_t((a_panels_ + b_panels_) * std::max(p.split, k_chunks_)),
@@ -108,6 +143,8 @@ class GemmKernel : public Kernel {
     mapping = std::string(aligned ? "" : "unaligned, ") + "tile " + std::to_string(p.t.m) + "x" +
               std::to_string(p.t.n) + (p.stream_k ? ", stream-k" : ", split-k " + std::to_string(p.split)) + ", " +
               std::to_string(num_tiles) + " tiles";
+    if (systolic_)
+      mapping += ", systolic " + std::to_string(ctx.unit.systolic_rows) + "x" + std::to_string(ctx.unit.systolic_cols);
   }
 
   void tile(uint64_t index, TileWork& w) override {
@@ -127,8 +164,9 @@ class GemmKernel : public Kernel {
     auto [i, j] = pb_.coords(rest % per_batch);
     int64_t rows = pb_.rows(i), cols = pb_.cols(j);
     int64_t kk = std::min(k_per_split_, s.k - split * k_per_split_);
-    // The matrix unit computes whole tiles: padding in a ragged edge costs time but is not useful work.
-    w.matrix_flops = 2.0 * p_.t.m * p_.t.n * kk;
+    // The matrix unit computes whole tiles: padding in a ragged edge costs time but is not useful work. A systolic
+    // array pads the tile's columns and K to whole array blocks, and its rows to at least the array's depth.
+    w.matrix_flops = systolic_ ? systolic_flops(sys_rows_, sys_cols_, rows, cols, kk) : 2.0 * p_.t.m * p_.t.n * kk;
     double a = double(rows) * kk * pb_.in_bytes;
     double bb = double(cols) * kk * pb_.in_bytes;
     // Each split-K slice of a panel is different data, so it is its own panel for reuse.
@@ -154,7 +192,9 @@ class GemmKernel : public Kernel {
       auto [i, j] = pb_.coords(tile % per_batch);
       int64_t rows = pb_.rows(i), cols = pb_.cols(j);
       int64_t kk = std::min(pb_.s.k, last * kStepK) - first * kStepK;
-      w.matrix_flops += 2.0 * p_.t.m * p_.t.n * kk;
+      w.matrix_flops += systolic_ ? 2.0 * double(std::max(rows, sys_rows_)) * double(round_up(cols, sys_cols_)) *
+                                        kk * k_pad_
+                                  : 2.0 * p_.t.m * p_.t.n * kk;
       double a = double(rows) * kk * pb_.in_bytes, bb = double(cols) * kk * pb_.in_bytes;
       size_t a_panel = size_t((b * pb_.tm + i) * k_chunks_ + chunk);
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
@@ -170,6 +210,9 @@ class GemmKernel : public Kernel {
 
   Problem pb_;
   Plan p_;
+  int64_t sys_rows_ = 0, sys_cols_ = 0;  // the unit's systolic array (0: none)
+  bool systolic_ = false;
+  double k_pad_ = 1;  // padded over true K (a systolic array's passes are whole), spread over stream-K iterations
   int64_t a_panels_ = 0, b_panels_ = 0, k_per_split_ = 0, iters_per_tile_ = 1, total_iters_ = 0, k_chunks_ = 1;
   double cache_capacity_ = 0, res_a_ = 0, res_b_ = 0;
   bool partials_in_cache_ = false;
@@ -196,15 +239,19 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
   double unit_bw = std::max(1.0, std::min(u.load_bw_per_unit, u.cache_bw > 0 ? u.cache_bw / u.units : 1e30));
   double floor_bytes = (double(s.batch) * s.m * s.k + (s.b_shared ? 1.0 : s.batch) * s.k * s.n) * bytes;
   double mem_bw = std::max(1.0, u.mem_bw);
-  for (const auto& t : kShapes) {
-    if ((t.m + t.n) * kStepK * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
+  const bool sys = u.systolic_rows > 0;
+  const int64_t step = sys ? std::max(kStepK, u.systolic_rows) : kStepK;
+  for (const auto& t : tile_shapes(u)) {
+    if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
     if (u.gemm_schedule != "stream_k") {
       int64_t max_split = 1;
       if (tiles < int64_t(u.units) && s.k >= 1024) max_split = std::min<int64_t>(16, s.k / 256);
       for (int64_t split = 1; split <= max_split; split *= 2) {
-        int64_t k = ceil_div(s.k, split);
-        double compute = 2.0 * t.m * t.n * k / rate;
+        int64_t k = split_depth(s.k, split, u);
+        if (sys && ceil_div(s.k, k) != split) continue;  // whole array passes leave fewer slices
+        double compute = sys ? systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), k) / rate
+                             : 2.0 * t.m * t.n * k / rate;
         double traffic = (t.m + t.n) * k * bytes / unit_bw;
         double waves = std::ceil(double(tiles * split) / u.units);
         double est = waves * std::max(compute, traffic);
@@ -216,7 +263,8 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
     // Stream-K belongs to the matrix-unit kernels; matmuls on the vector units (fp32 without tf32) run the classic
     // data-parallel SIMT kernels with split-K.
     if (u.gemm_schedule != "data_parallel" && (u.gemm_schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
-      double work = 2.0 * tiles * t.m * t.n * s.k / rate / u.units;
+      double work = sys ? tiles * systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), s.k) / rate / u.units
+                        : 2.0 * tiles * t.m * t.n * s.k / rate / u.units;
       double traffic = double(tiles) * (t.m + t.n) * s.k * bytes / unit_bw / u.units;
       double fixup = 2.0 * t.m * t.n * 4 / unit_bw + u.cache_latency_s;
       double est = std::max(std::max(work, traffic) + fixup, (floor_bytes + double(s.batch) * s.m * s.n * bytes) / mem_bw);
