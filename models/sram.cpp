@@ -57,6 +57,8 @@ void SramModule::touch(const std::string& tensor, double bytes) {
   if (tensor.empty() || bytes <= 0) return;
   auto it = index_.find(tensor);
   if (it != index_.end()) {
+    // Writing part of a resident tensor (a KV cache the step appends to) leaves the rest of it on chip.
+    bytes = std::max(bytes, it->second->bytes);
     resident_ -= it->second->bytes;
     lru_.erase(it->second);
     index_.erase(it);
