@@ -9,6 +9,7 @@
 
 #include "sim/cli_collective.h"
 #include "sim/cli_compare.h"
+#include "sim/cli_sweep.h"
 #include "sim/cli_describe.h"
 #include "sim/hardware.h"
 #include "sim/progress.h"
@@ -154,6 +155,8 @@ int main(int argc, char** argv) {
   auto* rp = xpu::add_replay_command(app, rep);
   xpu::CollectiveArgs coll;
   auto* cl = xpu::add_collective_command(app, coll);
+  xpu::SweepArgs swp;
+  auto sw = xpu::add_sweep_command(app, swp);
   xpu::CompareArgs cmp;
   auto* cm = xpu::add_compare_command(app, cmp);
 
@@ -180,6 +183,7 @@ int main(int argc, char** argv) {
     if (rp->parsed()) return xpu::cmd_replay(rep);
     if (cl->parsed()) return xpu::cmd_collective(coll);
     if (cm->parsed()) return xpu::cmd_compare(cmp);
+    if (sw.sweep->parsed()) return xpu::cmd_sweep(sw, swp);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
         std::cerr << "xpusim: error: no component type or generator named '" << what

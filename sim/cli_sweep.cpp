@@ -1,0 +1,67 @@
+#include "sim/cli_sweep.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "sim/errors.h"
+#include "sim/sweep/results_db.h"
+#include "sim/sweep/runner.h"
+#include "sim/sweep/spec.h"
+
+namespace xpu {
+
+SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
+  SweepCommands c;
+  c.sweep = app.add_subcommand("sweep", "run a design-space sweep (SPEC.yaml), or export / report on one (DIR)");
+  c.sweep->add_option("spec", a.spec, "sweep spec YAML")->check(CLI::ExistingFile);
+  c.sweep->add_option("-j,--jobs", a.jobs, "simulations at once (default: one per core)")->check(CLI::Range(1, 4096));
+  c.sweep->add_option("--out", a.out, "output folder (default: out/sweeps/<spec name>)");
+  c.sweep->add_flag("-q,--quiet", a.quiet, "no progress bar on stderr");
+  c.exp = c.sweep->add_subcommand("export", "write a sweep's results table as CSV");
+  c.exp->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
+  c.exp->add_option("--csv", a.csv, "CSV file to write ('-': standard output)")->required();
+  c.status = c.sweep->add_subcommand("status", "how many of a sweep's runs are done, failed or missing");
+  c.status->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
+  c.sweep->require_subcommand(0, 1);
+  return c;
+}
+
+int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
+  namespace fs = std::filesystem;
+  if (c.exp->parsed()) {
+    export_sweep_csv(a.dir, a.csv);
+    return 0;
+  }
+  if (c.status->parsed()) {
+    const fs::path db_path = fs::path(a.dir) / "results.sqlite";
+    if (!fs::exists(db_path)) throw InputError(SourceMark{a.dir, 0, 0}, "no results.sqlite in this folder");
+    ResultsDb db(db_path.string());
+    size_t ok = 0, failed = 0;
+    const auto cols = db.columns();
+    size_t status_col = 0;
+    while (status_col < cols.size() && cols[status_col] != "status") ++status_col;
+    for (const auto& r : db.rows()) (r[status_col] == "ok" ? ok : failed)++;
+    const std::string total = db.meta("tasks");
+    const size_t n = total.empty() ? ok + failed : std::stoul(total);
+    std::printf("%s: %zu of %zu runs done, %zu failed, %zu missing\n", db.meta("name").c_str(), ok, n, failed,
+                n > ok + failed ? n - ok - failed : 0);
+    return 0;
+  }
+  if (a.spec.empty()) throw InputError("sweep: expected a spec file, or export/status with a folder");
+  SweepSpec spec = load_sweep_spec(a.spec);
+  SweepOptions opt;
+  opt.out = a.out.empty() ? (fs::path("out/sweeps") / spec.name).string() : a.out;
+  opt.jobs = a.jobs > 0 ? a.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
+  opt.quiet = a.quiet;
+  SweepSummary s = run_sweep(spec, opt);
+  std::printf("%s: %zu runs (%zu points x %zu workloads): %zu done now, %zu failed, %zu already done; results in %s\n",
+              spec.name.c_str(), s.tasks, spec.workloads.empty() ? 0 : s.tasks / spec.workloads.size(),
+              spec.workloads.size(), s.ok, s.failed, s.skipped,
+              (fs::path(opt.out) / "results.sqlite").string().c_str());
+  return s.failed > 0 ? 1 : 0;
+}
+
+}  // namespace xpu

@@ -1,0 +1,277 @@
+#include "sim/sweep/runner.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "sim/config_tree.h"
+#include "sim/hardware.h"
+#include "sim/report_json.h"
+#include "sim/simulation.h"
+#include "sim/sweep/results_db.h"
+#include "sim/workload/loader.h"
+
+namespace xpu {
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) { h ^= c; h *= 1099511628211ull; }
+  return h;
+}
+
+struct Task {
+  size_t point = 0, workload = 0;
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::vector<std::string> sets;  // the workload's own sets, then the point's wl.* values
+  const HardwareConfig* hw = nullptr;
+  std::string error;              // the point's config was refused before any run
+};
+
+// A number at a dotted path of the run's JSON ("components.cim.stats.reprograms"), or the derived per-item metrics.
+bool metric_of(const nlohmann::json& r, const std::string& path, double& out) {
+  const double items = r["workload"].value("items", 0.0);
+  if (path == "energy_per_item_j" || path == "time_per_item_s") {
+    if (items <= 0) return false;
+    out = r[path == "energy_per_item_j" ? "energy_j" : "total_time_s"].get<double>() / items;
+    return true;
+  }
+  const nlohmann::json* n = &r;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '.')) {
+    if (!n->is_object() || !n->contains(part)) return false;
+    n = &(*n)[part];
+  }
+  if (!n->is_number()) return false;
+  out = n->get<double>();
+  return true;
+}
+
+class ProgressBar {
+ public:
+  ProgressBar(size_t total, bool quiet) : total_(total), quiet_(quiet), tty_(isatty(2)), t0_(clock::now()) {}
+  void update(size_t done, size_t failed) {
+    if (quiet_ || total_ == 0) return;
+    const double s = std::chrono::duration<double>(clock::now() - t0_).count();
+    const double rate = s > 0 ? double(done) / s : 0;
+    const double eta = rate > 0 ? double(total_ - done) / rate : 0;
+    const int width = 30, fill = int(width * double(done) / double(total_));
+    if (!tty_ && done != total_ && done * 10 / total_ == last_decile_) return;
+    last_decile_ = done * 10 / total_;
+    std::fprintf(stderr, "%s[%s%s] %zu/%zu runs, %zu failed, %.1f/s, ETA %.0f s%s", tty_ ? "\r" : "",
+                 std::string(size_t(fill), '#').c_str(), std::string(size_t(width - fill), '.').c_str(), done, total_,
+                 failed, rate, eta, tty_ && done != total_ ? "" : "\n");
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  size_t total_;
+  bool quiet_, tty_;
+  clock::time_point t0_;
+  size_t last_decile_ = SIZE_MAX;
+};
+
+}  // namespace
+
+std::string sweep_point_id(const std::string& yaml, const std::vector<std::string>& sets) {
+  std::string key = yaml;
+  for (const auto& s : sets) key += "\n" + s;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)fnv1a(key));
+  return buf;
+}
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+  fs::create_directories(opt.out);
+  const fs::path tmp = fs::path(opt.out) / "tmp";
+  fs::create_directories(tmp);
+  ResultsDb db((fs::path(opt.out) / "results.sqlite").string());
+  std::vector<std::string> pcols;
+  for (const auto& p : spec.params) pcols.push_back(p.path);
+  db.ensure_columns(pcols, spec.metrics);
+  db.set_meta("spec", fs::absolute(spec.file).string());
+  db.set_meta("name", spec.name);
+
+  // Every point's hardware is built here, once: a value the config refuses is that point's error, not the sweep's.
+  const auto plan = plan_points(spec);
+  std::vector<HardwareConfig> hws(plan.size());
+  std::vector<Task> tasks;
+  for (size_t pi = 0; pi < plan.size(); ++pi) {
+    std::vector<std::string> overrides, wl_sets;
+    std::vector<std::pair<std::string, std::string>> params;
+    for (size_t i = 0; i < spec.params.size(); ++i) {
+      const auto& p = spec.params[i];
+      const std::string& v = p.values[plan[pi][i]];
+      params.push_back({p.path, v});
+      (p.hardware ? overrides : wl_sets).push_back(p.key + "=" + v);
+    }
+    std::string error, yaml;
+    try {
+      hws[pi] = load_hardware(spec.hardware, overrides);
+      yaml = to_yaml(hws[pi].tree);
+    } catch (const InputError& e) {
+      error = e.what();
+      for (const auto& o : overrides) yaml += o + "\n";
+    }
+    for (size_t wi = 0; wi < spec.workloads.size(); ++wi) {
+      Task t;
+      t.point = pi;
+      t.workload = wi;
+      t.params = params;
+      t.sets = spec.workloads[wi].sets;
+      t.sets.insert(t.sets.end(), wl_sets.begin(), wl_sets.end());
+      t.id = sweep_point_id(yaml, wl_sets);
+      t.hw = &hws[pi];
+      t.error = error;
+      tasks.push_back(std::move(t));
+    }
+  }
+  db.set_meta("tasks", std::to_string(tasks.size()));
+
+  SweepSummary sum;
+  sum.tasks = tasks.size();
+  auto done = db.done();
+  std::vector<size_t> todo;
+  std::set<std::pair<std::string, std::string>> seen;
+  auto wanted = [&](size_t i) {
+    return opt.only.empty() || std::find(opt.only.begin(), opt.only.end(), i) != opt.only.end();
+  };
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const auto key = std::make_pair(tasks[i].id, spec.workloads[tasks[i].workload].name);
+    if (!wanted(i)) continue;
+    if (done.count(key) || !seen.insert(key).second) { ++sum.skipped; continue; }  // finished, or a repeated point
+    todo.push_back(i);
+  }
+
+  auto record = [&](const Task& t, const nlohmann::json* r, const std::string& error, double wall) {
+    ResultRow row;
+    row.point_id = t.id;
+    row.workload = spec.workloads[t.workload].name;
+    row.params = t.params;
+    row.wall_s = wall;
+    if (!r) {
+      row.status = "error";
+      row.error = error;
+      row.feasible = 0;
+      ++sum.failed;
+    } else {
+      row.status = "ok";
+      for (const auto& m : spec.metrics) {
+        double v = 0;
+        if (metric_of(*r, m, v)) row.metrics.push_back({m, v});
+      }
+      for (const auto& c : spec.constraints) {
+        double v = 0;
+        if (!metric_of(*r, c.metric, v) || !c.holds(v)) row.feasible = 0;
+      }
+      ++sum.ok;
+    }
+    db.put(row);
+  };
+
+  ProgressBar bar(todo.size(), opt.quiet);
+  std::map<pid_t, std::pair<size_t, std::chrono::steady_clock::time_point>> running;
+  size_t next = 0, finished = 0;
+  const int jobs = std::max(1, opt.jobs);
+  while (next < todo.size() || !running.empty()) {
+    while (next < todo.size() && int(running.size()) < jobs) {
+      const size_t ti = todo[next++];
+      const Task& t = tasks[ti];
+      if (!t.error.empty()) {
+        record(t, nullptr, t.error, 0);
+        bar.update(++finished, sum.failed);
+        continue;
+      }
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error("fork failed");
+      if (pid == 0) {
+        // Child: one simulation, its JSON (or its error) into a file the parent reads once we exit.
+        nlohmann::json out;
+        try {
+          Workload wl = load_workload(spec.workloads[t.workload].file, t.sets);
+          RunOptions ro;
+          out = result_to_json(simulate(*t.hw, wl, ro));
+        } catch (const InputError& e) {
+          out = {{"error", e.what()}};
+        } catch (const std::exception& e) {
+          out = {{"error", std::string("internal error: ") + e.what()}};
+        }
+        const std::string p = (tmp / (std::to_string(getpid()) + ".json")).string();
+        std::ofstream(p + ".part") << out.dump();
+        std::rename((p + ".part").c_str(), p.c_str());
+        std::fflush(nullptr);
+        _exit(0);
+      }
+      running[pid] = {ti, std::chrono::steady_clock::now()};
+    }
+    if (running.empty()) continue;
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) throw std::runtime_error("waitpid failed");
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Task& t = tasks[it->second.first];
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.second).count();
+    running.erase(it);
+    const fs::path p = tmp / (std::to_string(pid) + ".json");
+    std::string error;
+    nlohmann::json r;
+    if (WIFSIGNALED(status)) {
+      error = "the simulation crashed (signal " + std::to_string(WTERMSIG(status)) + ")";
+    } else {
+      std::ifstream in(p);
+      r = nlohmann::json::parse(in, nullptr, false);
+      if (r.is_discarded()) error = "the simulation left no result (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
+      else if (r.contains("error")) error = r["error"].get<std::string>();
+    }
+    std::error_code ec;
+    fs::remove(p, ec);
+    record(t, error.empty() ? &r : nullptr, error, wall);
+    bar.update(++finished, sum.failed);
+  }
+  return sum;
+}
+
+void export_sweep_csv(const std::string& dir, const std::string& csv_path) {
+  const fs::path db_path = fs::path(dir) / "results.sqlite";
+  if (!fs::exists(db_path)) throw InputError(SourceMark{dir, 0, 0}, "no results.sqlite in this folder (run xpusim sweep first)");
+  ResultsDb db(db_path.string());
+  std::ofstream f;
+  std::ostream* out = &std::cout;
+  if (csv_path != "-") {
+    make_parent_dirs(csv_path);
+    f.open(csv_path);
+    if (!f) throw InputError(SourceMark{csv_path, 0, 0}, "cannot write file");
+    out = &f;
+  }
+  auto cell = [](const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  const auto cols = db.columns();
+  for (size_t i = 0; i < cols.size(); ++i) *out << (i ? "," : "") << cell(cols[i]);
+  *out << "\n";
+  for (const auto& row : db.rows()) {
+    for (size_t i = 0; i < row.size(); ++i) *out << (i ? "," : "") << cell(row[i]);
+    *out << "\n";
+  }
+}
+
+}  // namespace xpu

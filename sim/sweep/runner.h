@@ -1,0 +1,32 @@
+#pragma once
+// Runs a sweep's points on this machine, each (point, workload) in its own forked process (SystemC elaborates once
+// per process), `jobs` at once, recording every result (or error) in DIR/results.sqlite as it finishes. Points
+// already finished in that database are skipped, so a rerun after a crash or kill does only what is missing.
+#include <string>
+#include <vector>
+
+#include "sim/sweep/spec.h"
+
+namespace xpu {
+
+struct SweepOptions {
+  std::string out;     // output folder
+  int jobs = 1;
+  bool quiet = false;  // no progress bar
+  // Run only these task indices (a Slurm array task's shard); empty: all.
+  std::vector<size_t> only;
+};
+
+struct SweepSummary {
+  size_t tasks = 0, skipped = 0, ok = 0, failed = 0;
+};
+
+// A point's identity: a hash of its effective hardware config and its workload parameters.
+std::string sweep_point_id(const std::string& effective_config_yaml, const std::vector<std::string>& workload_sets);
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt);
+
+// `xpusim sweep export`: the results table as CSV.
+void export_sweep_csv(const std::string& dir, const std::string& csv_path);
+
+}  // namespace xpu

@@ -1,0 +1,161 @@
+// Design-space sweeps: points in their own processes, results in SQLite, reruns skip what is done, failures are
+// recorded, a killed sweep loses nothing, plans are reproducible, bad specs are refused at their line.
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sim/sweep/spec.h"
+#include "test_support.h"
+
+using namespace xpu;
+using namespace xpu::test;
+
+namespace {
+
+// Rows of the results table as column -> text.
+std::vector<std::map<std::string, std::string>> rows_of(const fs::path& db_path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT * FROM results", -1, &st, nullptr) == SQLITE_OK);
+  std::vector<std::map<std::string, std::string>> out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::map<std::string, std::string> r;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      const unsigned char* t = sqlite3_column_text(st, i);
+      r[sqlite3_column_name(st, i)] = t ? reinterpret_cast<const char*>(t) : "";
+    }
+    out.push_back(r);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::string spec_text(const std::string& params, const std::string& plan = "grid") {
+  const std::string root = fs::current_path().string();
+  return "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
+         "  - {name: dec, file: " + root + "/workloads/llama2-7b.yaml, set: {mode: decode, batch: 4, kv: 256, layers: 2}}\n"
+         "parameters:\n" + params + "plan: " + plan + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("sweep: the 24-point smoke spec fills the results table and a rerun skips every point", "[sweep]") {
+  TempDir dir;
+  const std::string out = (dir.path / "s").string();
+  Run r = xpusim("sweep configs/sweeps/hbm-cores-l2.yaml -j 2 -q --out '" + out + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto rows = rows_of(fs::path(out) / "results.sqlite");
+  REQUIRE(rows.size() == 24);
+  std::set<std::string> ids, combos;
+  for (const auto& row : rows) {
+    CHECK(row.at("status") == "ok");
+    CHECK(std::stod(row.at("total_time_s")) > 0);
+    CHECK(std::stod(row.at("energy_per_item_j")) > 0);
+    ids.insert(row.at("point_id"));
+    combos.insert(row.at("hw.hbm.bandwidth") + "|" + row.at("hw.gpu.units") + "|" + row.at("hw.l2.capacity"));
+  }
+  CHECK(ids.size() == 24);
+  CHECK(combos.size() == 24);
+  // More HBM bandwidth never makes memory-bound decode slower.
+  std::map<std::string, double> by_bw;
+  for (const auto& row : rows)
+    if (row.at("hw.gpu.units") == "132" && row.at("hw.l2.capacity") == "50 MiB")
+      by_bw[row.at("hw.hbm.bandwidth")] = std::stod(row.at("total_time_s"));
+  CHECK(by_bw.at("2 TB/s") > by_bw.at("3.35 TB/s"));
+  CHECK(by_bw.at("3.35 TB/s") > by_bw.at("8 TB/s"));
+  Run again = xpusim("sweep configs/sweeps/hbm-cores-l2.yaml -j 2 -q --out '" + out + "'", dir);
+  CHECK(again.output.find("0 done now, 0 failed, 24 already done") != std::string::npos);
+  Run csv = xpusim("sweep export '" + out + "' --csv '" + (dir.path / "r.csv").string() + "'", dir);
+  CHECK(csv.status == 0);
+  const std::string text = read_file(dir.path / "r.csv");
+  CHECK(std::count(text.begin(), text.end(), '\n') == 25);
+  CHECK(text.find("hw.hbm.bandwidth") != std::string::npos);
+  Run st = xpusim("sweep status '" + out + "'", dir);
+  CHECK(st.output.find("24 of 24 runs done, 0 failed, 0 missing") != std::string::npos);
+}
+
+TEST_CASE("sweep: a point the config refuses records its error and the others still run", "[sweep]") {
+  TempDir dir;
+  const std::string spec = dir.write("s.yaml", spec_text("  hw.hbm.bandwidth: [3 TB/s, -1 TB/s, 4 TB/s]\n"));
+  Run r = xpusim("sweep '" + spec + "' -j 2 -q --out '" + (dir.path / "o").string() + "'", dir);
+  INFO(r.output);
+  CHECK(r.status == 1);
+  auto rows = rows_of(dir.path / "o" / "results.sqlite");
+  REQUIRE(rows.size() == 3);
+  int ok = 0, bad = 0;
+  for (const auto& row : rows) {
+    if (row.at("status") == "ok") ++ok;
+    else {
+      ++bad;
+      CHECK(row.at("hw.hbm.bandwidth") == "-1 TB/s");
+      CHECK(row.at("error").find("bandwidth") != std::string::npos);
+    }
+  }
+  CHECK(ok == 2);
+  CHECK(bad == 1);
+}
+
+TEST_CASE("sweep: killed with SIGKILL mid-run, it keeps every finished row and a rerun completes the rest",
+          "[sweep]") {
+  TempDir dir;
+  const std::string spec =
+      dir.write("s.yaml", spec_text("  hw.hbm.bandwidth: {range: [1, 8], step: 0.25, unit: TB/s}\n"
+                                    "  wl.batch: [1, 2, 4, 8]\n  wl.layers: [32]\n"));
+  const std::string out = (dir.path / "o").string();
+  const std::string cmd = std::string("'") + XPUSIM_BINARY + "' sweep '" + spec + "' -j 2 -q --out '" + out +
+                          "' > /dev/null 2>&1 & pid=$!; sleep 1; kill -9 $pid; wait $pid 2>/dev/null; true";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const size_t before = rows_of(fs::path(out) / "results.sqlite").size();
+  CHECK(before < 116);
+  Run r = xpusim("sweep '" + spec + "' -j 2 -q --out '" + out + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto rows = rows_of(fs::path(out) / "results.sqlite");
+  CHECK(rows.size() == 116);  // 29 bandwidths x 4 batches
+  for (const auto& row : rows) CHECK(row.at("status") == "ok");
+}
+
+TEST_CASE("sweep: random and Latin-hypercube plans are reproducible from their seed and cover the strata",
+          "[sweep]") {
+  TempDir dir;
+  auto plan = [&](const std::string& kind, int seed) {
+    const std::string spec = dir.write("p.yaml", spec_text("  hw.hbm.bandwidth: {range: [1, 10], step: 1, unit: TB/s}\n"
+                                                           "  hw.gpu.units: {log: [16, 256], points: 5}\n",
+                                                           "{kind: " + kind + ", points: 10, seed: " +
+                                                               std::to_string(seed) + "}"));
+    return plan_points(load_sweep_spec(spec));
+  };
+  auto a = plan("lhs", 7), b = plan("lhs", 7), c = plan("lhs", 8);
+  CHECK(a == b);
+  CHECK(a != c);
+  REQUIRE(a.size() == 10);
+  // 10 bandwidth values, 10 points: a Latin hypercube takes each value exactly once.
+  std::set<size_t> bw;
+  for (const auto& p : a) bw.insert(p[0]);
+  CHECK(bw.size() == 10);
+  CHECK(plan("random", 3) == plan("random", 3));
+  auto spec = load_sweep_spec(dir.write("g.yaml", spec_text("  hw.gpu.units: {log: [16, 256], points: 5}\n")));
+  CHECK(spec.params[0].values == std::vector<std::string>{"16", "32", "64", "128", "256"});
+}
+
+TEST_CASE("sweep: bad specs are refused with the file and line", "[sweep][bad_input]") {
+  TempDir dir;
+  struct Case { std::string params, plan, expect; };
+  for (const Case& c : {Case{"  gpu.units: [1, 2]\n", "grid", "must start with hw."},
+                        Case{"  hw.gpu.units: {range: [1, 8]}\n", "grid", "range needs a step"},
+                        Case{"  hw.gpu.units: [1, 2]\n", "lhs", "needs points"},
+                        Case{"  hw.gpu.units: [1, 2]\n", "sobol", "expected grid, random or lhs"}}) {
+    const std::string spec = dir.write("bad.yaml", spec_text(c.params, c.plan));
+    Run r = xpusim("sweep '" + spec + "' -q --out '" + (dir.path / "o").string() + "'", dir);
+    INFO(c.params << c.plan << "\n" << r.output);
+    CHECK(r.status == 2);
+    CHECK(r.output.find("bad.yaml:") != std::string::npos);
+    CHECK(r.output.find(c.expect) != std::string::npos);
+  }
+}
