@@ -7,6 +7,9 @@
 #include <thread>
 
 #include "sim/errors.h"
+#include <sstream>
+
+#include "sim/sweep/report.h"
 #include "sim/sweep/results_db.h"
 #include "sim/sweep/runner.h"
 #include "sim/sweep/spec.h"
@@ -25,6 +28,12 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
   c.exp->add_option("--csv", a.csv, "CSV file to write ('-': standard output)")->required();
   c.status = c.sweep->add_subcommand("status", "how many of a sweep's runs are done, failed or missing");
   c.status->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
+  c.report = c.sweep->add_subcommand("report", "Pareto front, parameters ranked by effect, and plots (DIR/report/)");
+  c.report->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
+  c.report->add_option("--pareto", a.pareto, "metrics of the front, comma-separated; max:NAME to maximize")
+      ->capture_default_str();
+  c.report->add_flag("--no-plots", a.no_plots, "skip the gnuplot SVGs");
+  c.report->add_flag("--all", a.all, "include points that break the spec's constraints");
   c.sweep->require_subcommand(0, 1);
   return c;
 }
@@ -33,6 +42,19 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
   namespace fs = std::filesystem;
   if (c.exp->parsed()) {
     export_sweep_csv(a.dir, a.csv);
+    return 0;
+  }
+  if (c.report->parsed()) {
+    SweepReportOptions ro;
+    ro.dir = a.dir;
+    ro.objectives.clear();
+    std::stringstream ss(a.pareto);
+    for (std::string m; std::getline(ss, m, ',');)
+      if (!m.empty()) ro.objectives.push_back(m);
+    if (ro.objectives.empty()) throw InputError("sweep report: --pareto needs at least one metric");
+    ro.plots = !a.no_plots;
+    ro.include_infeasible = a.all;
+    std::fputs(sweep_report(ro).c_str(), stdout);
     return 0;
   }
   if (c.status->parsed()) {

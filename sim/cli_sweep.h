@@ -9,6 +9,8 @@ namespace xpu {
 struct SweepArgs {
   std::string spec, out, dir, csv;
   int jobs = 0;  // 0: one per core
+  std::string pareto = "total_time_s,energy_j,area_mm2";
+  bool no_plots = false, all = false;
   bool quiet = false;
 };
 
@@ -16,6 +18,7 @@ struct SweepCommands {
   CLI::App* sweep = nullptr;
   CLI::App* exp = nullptr;
   CLI::App* status = nullptr;
+  CLI::App* report = nullptr;
 };
 
 SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a);

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "sim/sweep/report.h"
 #include "sim/sweep/spec.h"
 #include "test_support.h"
 
@@ -158,4 +159,33 @@ TEST_CASE("sweep: bad specs are refused with the file and line", "[sweep][bad_in
     CHECK(r.output.find("bad.yaml:") != std::string::npos);
     CHECK(r.output.find(c.expect) != std::string::npos);
   }
+}
+
+TEST_CASE("sweep: the Pareto front keeps exactly the non-dominated points", "[sweep]") {
+  //            time energy
+  std::vector<std::vector<double>> v = {{1, 9}, {2, 5}, {3, 5}, {4, 1}, {2, 6}, {5, 5}, {2, 5}};
+  auto f = pareto_front(v);
+  CHECK(f == std::vector<size_t>{0, 1, 3});  // {3,5}, {2,6}, {5,5} are dominated; the repeated {2,5} counts once
+}
+
+TEST_CASE("sweep: report ranks HBM bandwidth first for memory-bound decode and plots the front", "[sweep]") {
+  TempDir dir;
+  const std::string out = (dir.path / "s").string();
+  REQUIRE(xpusim("sweep configs/sweeps/hbm-cores-l2.yaml -j 2 -q --out '" + out + "'", dir).status == 0);
+  Run r = xpusim("sweep report '" + out + "' --pareto total_time_s,energy_j", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const std::string md = read_file(fs::path(out) / "report" / "report.md");
+  CHECK(md.find("on the Pareto front") != std::string::npos);
+  // The first row of the effects table is the bandwidth.
+  const size_t table = md.find("| parameter |");
+  REQUIRE(table != std::string::npos);
+  const size_t first = md.find("\n| ", md.find("|---|", table));
+  CHECK(md.compare(first + 3, 16, "hw.hbm.bandwidth") == 0);
+  const std::string svg = read_file(fs::path(out) / "report" / "llama2_7b_decode_b16.pareto.svg");
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("Pareto front") != std::string::npos);
+  Run bad = xpusim("sweep report '" + out + "' --pareto no_such_metric", dir);
+  CHECK(bad.status == 2);
+  CHECK(bad.output.find("no_such_metric") != std::string::npos);
 }

@@ -105,6 +105,9 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   db.ensure_columns(pcols, spec.metrics);
   db.set_meta("spec", fs::absolute(spec.file).string());
   db.set_meta("name", spec.name);
+  std::string plist;
+  for (const auto& p : spec.params) plist += p.path + "\n";
+  db.set_meta("params", plist);
 
   // Every point's hardware is built here, once: a value the config refuses is that point's error, not the sweep's.
   const auto plan = plan_points(spec);
