@@ -95,23 +95,12 @@ std::string sweep_point_id(const std::string& yaml, const std::vector<std::strin
   return buf;
 }
 
-SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
-  fs::create_directories(opt.out);
-  const fs::path tmp = fs::path(opt.out) / "tmp";
-  fs::create_directories(tmp);
-  ResultsDb db((fs::path(opt.out) / "results.sqlite").string());
-  std::vector<std::string> pcols;
-  for (const auto& p : spec.params) pcols.push_back(p.path);
-  db.ensure_columns(pcols, spec.metrics);
-  db.set_meta("spec", fs::absolute(spec.file).string());
-  db.set_meta("name", spec.name);
-  std::string plist;
-  for (const auto& p : spec.params) plist += p.path + "\n";
-  db.set_meta("params", plist);
+namespace {
 
-  // Every point's hardware is built here, once: a value the config refuses is that point's error, not the sweep's.
+// Every point's hardware is built here, once: a value the config refuses is that point's error, not the sweep's.
+std::vector<Task> build_tasks(const SweepSpec& spec, std::vector<HardwareConfig>& hws) {
   const auto plan = plan_points(spec);
-  std::vector<HardwareConfig> hws(plan.size());
+  hws.assign(plan.size(), HardwareConfig{});
   std::vector<Task> tasks;
   for (size_t pi = 0; pi < plan.size(); ++pi) {
     std::vector<std::string> overrides, wl_sets;
@@ -143,22 +132,59 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       tasks.push_back(std::move(t));
     }
   }
-  db.set_meta("tasks", std::to_string(tasks.size()));
+  return tasks;
+}
 
-  SweepSummary sum;
-  sum.tasks = tasks.size();
-  auto done = db.done();
+// Tasks not yet finished in `done`, each distinct (point, workload) once, among `only` when given.
+std::vector<size_t> todo_tasks(const SweepSpec& spec, const std::vector<Task>& tasks,
+                               const std::set<std::pair<std::string, std::string>>& done,
+                               const std::vector<size_t>& only, size_t* skipped) {
   std::vector<size_t> todo;
   std::set<std::pair<std::string, std::string>> seen;
-  auto wanted = [&](size_t i) {
-    return opt.only.empty() || std::find(opt.only.begin(), opt.only.end(), i) != opt.only.end();
-  };
+  std::set<size_t> wanted(only.begin(), only.end());
   for (size_t i = 0; i < tasks.size(); ++i) {
+    if (!only.empty() && !wanted.count(i)) continue;
     const auto key = std::make_pair(tasks[i].id, spec.workloads[tasks[i].workload].name);
-    if (!wanted(i)) continue;
-    if (done.count(key) || !seen.insert(key).second) { ++sum.skipped; continue; }  // finished, or a repeated point
+    if (done.count(key) || !seen.insert(key).second) {  // finished, or a repeated point
+      if (skipped) ++*skipped;
+      continue;
+    }
     todo.push_back(i);
   }
+  return todo;
+}
+
+void prepare_db(ResultsDb& db, const SweepSpec& spec) {
+  std::vector<std::string> pcols;
+  std::string plist;
+  for (const auto& p : spec.params) { pcols.push_back(p.path); plist += p.path + "\n"; }
+  db.ensure_columns(pcols, spec.metrics);
+  db.set_meta("spec", fs::absolute(spec.file).string());
+  db.set_meta("name", spec.name);
+  db.set_meta("params", plist);
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+  fs::create_directories(opt.out);
+  const fs::path tmp = fs::path(opt.out) / "tmp";
+  fs::create_directories(tmp);
+  const std::string db_path = opt.db.empty() ? (fs::path(opt.out) / "results.sqlite").string() : opt.db;
+  if (!opt.db.empty()) fs::create_directories(fs::path(opt.db).parent_path());
+  ResultsDb db(db_path);
+  prepare_db(db, spec);
+  std::vector<HardwareConfig> hws;
+  const std::vector<Task> tasks = build_tasks(spec, hws);
+  if (opt.db.empty()) db.set_meta("tasks", std::to_string(tasks.size()));
+  SweepSummary sum;
+  sum.tasks = opt.only.empty() ? tasks.size() : opt.only.size();
+  auto done = db.done();
+  if (!opt.db.empty() && fs::exists(fs::path(opt.out) / "results.sqlite")) {
+    ResultsDb main_db((fs::path(opt.out) / "results.sqlite").string());
+    for (const auto& d : main_db.done()) done.insert(d);
+  }
+  const std::vector<size_t> todo = todo_tasks(spec, tasks, done, opt.only, &sum.skipped);
 
   auto record = [&](const Task& t, const nlohmann::json* r, const std::string& error, double wall) {
     ResultRow row;

@@ -15,6 +15,8 @@ struct SweepOptions {
   bool quiet = false;  // no progress bar
   // Run only these task indices (a Slurm array task's shard); empty: all.
   std::vector<size_t> only;
+  // Write rows here instead of OUT/results.sqlite (a Slurm array task's own file, merged by `sweep collect`).
+  std::string db;
 };
 
 struct SweepSummary {
