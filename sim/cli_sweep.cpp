@@ -11,6 +11,7 @@
 
 #include "sim/sweep/report.h"
 #include "sim/sweep/results_db.h"
+#include "sim/sweep/slurm.h"
 #include "sim/sweep/runner.h"
 #include "sim/sweep/spec.h"
 
@@ -23,6 +24,19 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
   c.sweep->add_option("-j,--jobs", a.jobs, "simulations at once (default: one per core)")->check(CLI::Range(1, 4096));
   c.sweep->add_option("--out", a.out, "output folder (default: out/sweeps/<spec name>)");
   c.sweep->add_flag("-q,--quiet", a.quiet, "no progress bar on stderr");
+  c.sweep->add_option("--backend", a.backend, "local (processes here) or slurm (a job array and a collect job)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  c.sweep->add_option("--partition", a.partition, "slurm: partition");
+  c.sweep->add_option("--time", a.time_limit, "slurm: time limit per array task")->capture_default_str();
+  c.sweep->add_option("--account", a.account, "slurm: account");
+  c.sweep->add_option("--per-task", a.per_task, "slurm: runs per array task")->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  c.sweep->add_option("--throttle", a.throttle, "slurm: array tasks running at once")->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  c.sweep->add_flag("--wait", a.wait, "slurm: return when the collect job has finished");
+  // What an array task runs; not for people.
+  c.sweep->add_option("--shard-db", a.shard_db, "")->group("");
+  c.sweep->add_option("--tasks-file", a.tasks_file, "")->group("");
   c.exp = c.sweep->add_subcommand("export", "write a sweep's results table as CSV");
   c.exp->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
   c.exp->add_option("--csv", a.csv, "CSV file to write ('-': standard output)")->required();
@@ -34,6 +48,8 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
       ->capture_default_str();
   c.report->add_flag("--no-plots", a.no_plots, "skip the gnuplot SVGs");
   c.report->add_flag("--all", a.all, "include points that break the spec's constraints");
+  c.collect = c.sweep->add_subcommand("collect", "merge the results of Slurm array tasks into DIR/results.sqlite");
+  c.collect->add_option("dir", a.dir, "sweep output folder")->required()->check(CLI::ExistingDirectory);
   c.sweep->require_subcommand(0, 1);
   return c;
 }
@@ -57,6 +73,10 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
     std::fputs(sweep_report(ro).c_str(), stdout);
     return 0;
   }
+  if (c.collect->parsed()) {
+    std::printf("merged %zu rows into %s\n", collect_sweep(a.dir), (fs::path(a.dir) / "results.sqlite").c_str());
+    return 0;
+  }
   if (c.status->parsed()) {
     const fs::path db_path = fs::path(a.dir) / "results.sqlite";
     if (!fs::exists(db_path)) throw InputError(SourceMark{a.dir, 0, 0}, "no results.sqlite in this folder");
@@ -78,6 +98,26 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
   opt.out = a.out.empty() ? (fs::path("out/sweeps") / spec.name).string() : a.out;
   opt.jobs = a.jobs > 0 ? a.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   opt.quiet = a.quiet;
+  if (a.backend == "slurm") {
+    SlurmOptions so;
+    so.partition = a.partition;
+    so.time_limit = a.time_limit;
+    so.account = a.account;
+    so.per_task = a.per_task;
+    so.throttle = a.throttle;
+    so.wait = a.wait;
+    std::printf("%s\n", submit_sweep_slurm(spec, opt, so).c_str());
+    return 0;
+  }
+  if (!a.tasks_file.empty()) {
+    // One Slurm array task: its shard of runs, into its own database; failed runs are rows, not a failed task.
+    opt.only = read_shard_tasks(a.tasks_file, &opt.expected);
+    opt.db = a.shard_db;
+    opt.jobs = 1;
+    SweepSummary s = run_sweep(spec, opt);
+    std::printf("%zu runs: %zu done, %zu failed, %zu already done\n", s.tasks, s.ok, s.failed, s.skipped);
+    return 0;
+  }
   SweepSummary s = run_sweep(spec, opt);
   std::printf("%s: %zu runs (%zu points x %zu workloads): %zu done now, %zu failed, %zu already done; results in %s\n",
               spec.name.c_str(), s.tasks, spec.workloads.empty() ? 0 : s.tasks / spec.workloads.size(),

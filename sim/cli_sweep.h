@@ -10,7 +10,9 @@ struct SweepArgs {
   std::string spec, out, dir, csv;
   int jobs = 0;  // 0: one per core
   std::string pareto = "total_time_s,energy_j,area_mm2";
-  bool no_plots = false, all = false;
+  bool no_plots = false, all = false, wait = false;
+  std::string backend = "local", shard_db, tasks_file, partition, time_limit = "01:00:00", account;
+  size_t per_task = 50, throttle = 64;
   bool quiet = false;
 };
 
@@ -19,6 +21,7 @@ struct SweepCommands {
   CLI::App* exp = nullptr;
   CLI::App* status = nullptr;
   CLI::App* report = nullptr;
+  CLI::App* collect = nullptr;
 };
 
 SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a);

@@ -184,6 +184,13 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     ResultsDb main_db((fs::path(opt.out) / "results.sqlite").string());
     for (const auto& d : main_db.done()) done.insert(d);
   }
+  for (size_t k = 0; k < opt.expected.size() && k < opt.only.size(); ++k) {
+    const size_t i = opt.only[k];
+    if (i >= tasks.size() || tasks[i].id + " " + spec.workloads[tasks[i].workload].name != opt.expected[k])
+      throw InputError(SourceMark{spec.file, 0, 0},
+                       "the sweep spec or its configs changed since the runs were submitted (task " + std::to_string(i) +
+                           " is not '" + opt.expected[k] + "'); resubmit");
+  }
   const std::vector<size_t> todo = todo_tasks(spec, tasks, done, opt.only, &sum.skipped);
 
   auto record = [&](const Task& t, const nlohmann::json* r, const std::string& error, double wall) {
@@ -274,6 +281,19 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     bar.update(++finished, sum.failed);
   }
   return sum;
+}
+
+std::vector<std::pair<size_t, std::string>> missing_sweep_tasks(const SweepSpec& spec, const std::string& dir) {
+  fs::create_directories(dir);
+  ResultsDb db((fs::path(dir) / "results.sqlite").string());
+  prepare_db(db, spec);
+  std::vector<HardwareConfig> hws;
+  const std::vector<Task> tasks = build_tasks(spec, hws);
+  db.set_meta("tasks", std::to_string(tasks.size()));
+  std::vector<std::pair<size_t, std::string>> out;
+  for (size_t i : todo_tasks(spec, tasks, db.done(), {}, nullptr))
+    out.push_back({i, tasks[i].id + " " + spec.workloads[tasks[i].workload].name});
+  return out;
 }
 
 void export_sweep_csv(const std::string& dir, const std::string& csv_path) {

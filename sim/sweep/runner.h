@@ -17,6 +17,8 @@ struct SweepOptions {
   std::vector<size_t> only;
   // Write rows here instead of OUT/results.sqlite (a Slurm array task's own file, merged by `sweep collect`).
   std::string db;
+  // With `only`: the point id and workload each index had at submission ("id workload"), checked before running.
+  std::vector<std::string> expected;
 };
 
 struct SweepSummary {
@@ -27,6 +29,9 @@ struct SweepSummary {
 std::string sweep_point_id(const std::string& effective_config_yaml, const std::vector<std::string>& workload_sets);
 
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt);
+
+// Runs not yet finished in DIR/results.sqlite, as (task index, "point_id workload"); prepares that database.
+std::vector<std::pair<size_t, std::string>> missing_sweep_tasks(const SweepSpec& spec, const std::string& dir);
 
 // `xpusim sweep export`: the results table as CSV.
 void export_sweep_csv(const std::string& dir, const std::string& csv_path);
