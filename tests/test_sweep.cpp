@@ -189,3 +189,43 @@ TEST_CASE("sweep: report ranks HBM bandwidth first for memory-bound decode and p
   CHECK(bad.status == 2);
   CHECK(bad.output.find("no_such_metric") != std::string::npos);
 }
+
+TEST_CASE("sweep: the Slurm backend on a one-node cluster gives the local backend's results", "[sweep][slurm]") {
+  TempDir dir;
+  const std::string cluster = (dir.path / "cluster").string();
+  REQUIRE(std::system("command -v slurmctld >/dev/null && command -v munged >/dev/null") == 0);  // scripts/setup
+  struct Down {
+    std::string dir;
+    ~Down() { std::system(("scripts/slurm-local down '" + dir + "' >/dev/null 2>&1").c_str()); }
+  } down{cluster};
+  const std::string remote = (dir.path / "remote").string(), local = (dir.path / "local").string();
+  const std::string spec = dir.write("s.yaml", spec_text("  hw.hbm.bandwidth: [2 TB/s, 3 TB/s, 5 TB/s]\n"
+                                                         "  wl.batch: [1, 8]\n"));
+  // Two runs per array task: three tasks, throttled to two at once.
+  const std::string script = dir.write(
+      "submit.sh", "set -e\neval \"$(scripts/slurm-local up '" + cluster + "')\"\n'" + XPUSIM_BINARY + "' sweep '" +
+                       spec + "' --backend slurm --per-task 2 --throttle 2 --time 00:05:00 --wait --out '" + remote +
+                       "'\n");
+  REQUIRE(std::system(("timeout 120 bash '" + script + "' > '" + (dir.path / "submit.txt").string() + "' 2>&1").c_str()) ==
+          0);
+  const std::string said = read_file(dir.path / "submit.txt");
+  INFO(said);
+  CHECK(said.find("3 tasks of up to 2") != std::string::npos);
+  REQUIRE(xpusim("sweep '" + spec + "' -j 2 -q --out '" + local + "'", dir).status == 0);
+  auto a = rows_of(fs::path(remote) / "results.sqlite"), b = rows_of(fs::path(local) / "results.sqlite");
+  REQUIRE(a.size() == 6);
+  REQUIRE(b.size() == 6);
+  auto key = [](const std::map<std::string, std::string>& r) { return r.at("point_id") + r.at("workload"); };
+  std::sort(a.begin(), a.end(), [&](auto& x, auto& y) { return key(x) < key(y); });
+  std::sort(b.begin(), b.end(), [&](auto& x, auto& y) { return key(x) < key(y); });
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i].erase("wall_s");
+    b[i].erase("wall_s");
+    CHECK(a[i] == b[i]);
+  }
+  // Resubmitting finds nothing missing.
+  Run again = xpusim("sweep '" + spec + "' --backend slurm --out '" + remote + "'", dir);
+  CHECK(again.output.find("nothing to submit") != std::string::npos);
+  Run st = xpusim("sweep status '" + remote + "'", dir);
+  CHECK(st.output.find("6 of 6 runs done, 0 failed, 0 missing") != std::string::npos);
+}
