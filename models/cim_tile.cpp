@@ -44,13 +44,18 @@ std::vector<ParamSpec> CimTiles::param_specs() {
       p_count("output_bits", "16", "precision of a result written to the output buffer and memory", 1, 64),
       p_count("dac_bits", "1", "input bits applied per array cycle (1: bit-serial; radix-4 Booth digital macros: 2)", 1,
               16),
-      p_count("rows_active", "0", "rows driven at once (0: all); fewer rows per cycle keep sums within the ADC range",
+      p_count("rows_active", "0",
+              "rows driven at once; 0: as many as the ADC resolves losslessly (ISAAC's rule, with its 1-bit encoding "
+              "saving: 2^(adc_bits - bits_per_cell - dac_bits + 2) when either is 1 bit, else + 1), at most rows",
               0, 1e6),
       p_count("adc_bits", "8", "ADC resolution; 0: a digital macro (an adder tree per column, no converter)", 0, 16),
       p_count("adcs_per_array", "1", "converters shared by the columns of one array", 1, 1e6),
       p_qty("array_read_time", Dim::Time, "100 ns",
             "one array cycle: drive the rows, settle the bitlines, sample (digital macros: one clock)"),
       p_qty("adc_conversion_time", Dim::Time, "0 s", "one conversion; a cycle lasts at least columns/adcs of them"),
+      p_count("adc_reference_bits", "0",
+              "resolution at which adc_energy and adc_conversion_time are given; other adc_bits scale them as a SAR "
+              "converter does (energy x 2^dbits, time x bits ratio); 0: no scaling", 0, 16),
       p_qty("accumulate_latency", Dim::Time, "1 ns", "one stage of the adder tree joining partial sums of arrays"),
       p_qty("dac_energy", Dim::EnergyPerOp, "0 pJ/op", "driving one row input for one cycle (DAC or wordline driver)"),
       p_qty("array_energy", Dim::EnergyPerOp, "0 pJ/op", "one array activation: bitline currents, sample-and-hold"),
@@ -91,7 +96,20 @@ CimTiles::CimTiles(sc_core::sc_module_name name, const ParamSet& p) : Component(
   spec_.input_bits = int64_t(p.count("input_bits"));
   spec_.output_bits = int64_t(p.count("output_bits"));
   spec_.dac_bits = int64_t(p.count("dac_bits"));
-  spec_.rows_active = p.count("rows_active") ? int64_t(p.count("rows_active")) : spec_.rows;
+  if (p.count("rows_active")) {
+    spec_.rows_active = int64_t(p.count("rows_active"));
+  } else if (spec_.adc_bits > 0) {
+    // Rows whose summed products the converter still resolves exactly (Shafiee et al., ISCA 2016, Section 4).
+    const int64_t one_bit = spec_.dac_bits == 1 || spec_.bits_per_cell == 1 ? 1 : 0;
+    const int64_t log_rows = spec_.adc_bits - spec_.bits_per_cell - spec_.dac_bits + 1 + one_bit;
+    if (log_rows < 0)
+      throw InputError(p.at("adc_bits").mark, me + ": a " + std::to_string(spec_.adc_bits) +
+                                                  "-bit ADC cannot resolve even one row of " +
+                                                  std::to_string(spec_.bits_per_cell) + "-bit cells");
+    spec_.rows_active = std::min<int64_t>(spec_.rows, int64_t(1) << std::min<int64_t>(log_rows, 40));
+  } else {
+    spec_.rows_active = spec_.rows;
+  }
   spec_.adc_bits = int64_t(p.count("adc_bits"));
   spec_.adcs_per_array = int64_t(p.count("adcs_per_array"));
   if (spec_.cells_per_weight() > spec_.columns)
@@ -105,6 +123,10 @@ CimTiles::CimTiles(sc_core::sc_module_name name, const ParamSet& p) : Component(
   spec_.dac_j = p.qty("dac_energy");
   spec_.array_j = p.qty("array_energy");
   spec_.adc_j = p.qty("adc_energy");
+  if (const int64_t ref = int64_t(p.count("adc_reference_bits")); ref > 0 && spec_.adc_bits > 0) {
+    spec_.adc_j *= std::pow(2.0, double(spec_.adc_bits - ref));
+    spec_.adc_conversion_s *= double(spec_.adc_bits) / double(ref);
+  }
   spec_.shift_add_j = p.qty("shift_add_energy");
   spec_.accumulate_j = p.qty("accumulate_energy");
   spec_.buffer_j_per_bit = p.qty("buffer_energy");
@@ -456,7 +478,7 @@ XPU_REGISTER_COMPONENT_WITH_PRESETS(
     (std::map<std::string, std::map<std::string, std::string>>{
         {"isaac", {{"arrays_per_tile", "96"}, {"rows", "128"}, {"columns", "128"}, {"cell", "rram"},
                    {"bits_per_cell", "2"}, {"dac_bits", "1"}, {"adc_bits", "8"}, {"adcs_per_array", "1"},
-                   {"array_read_time", "100 ns"}, {"adc_conversion_time", "0.78125 ns"},
+                   {"array_read_time", "100 ns"}, {"adc_conversion_time", "0.78125 ns"}, {"adc_reference_bits", "8"},
                    {"accumulate_latency", "1 ns"}, {"adc_energy", "1.5625 pJ/op"}, {"dac_energy", "0.39 pJ/op"},
                    {"array_energy", "30.1 pJ/op"}, {"shift_add_energy", "0.0195 pJ/op"},
                    {"accumulate_energy", "0.05 pJ/op"}, {"buffer_energy", "0.38 pJ/bit"}, {"input_buffer", "64 KiB"},
