@@ -229,3 +229,30 @@ TEST_CASE("sweep: the Slurm backend on a one-node cluster gives the local backen
   Run st = xpusim("sweep status '" + remote + "'", dir);
   CHECK(st.output.find("6 of 6 runs done, 0 failed, 0 missing") != std::string::npos);
 }
+
+TEST_CASE("sweep: variants put different base configs and their own parameters in one table", "[sweep]") {
+  TempDir dir;
+  const std::string root = fs::current_path().string();
+  const std::string spec = dir.write(
+      "v.yaml", "name: v\nworkloads:\n  - {name: dlrm, file: " + root + "/workloads/dlrmv2.yaml, set: {batch: 256}}\n"
+                "variants:\n"
+                "  - {name: gpu, hardware: " + root + "/configs/h100.yaml, parameters: {hw.hbm.bandwidth: [2 TB/s, 3 TB/s]}}\n"
+                "  - {name: cim, hardware: " + root + "/configs/cim-rram.yaml, parameters: {hw.cim.adc_bits: [5, 8]}}\n");
+  const std::string out = (dir.path / "o").string();
+  Run r = xpusim("sweep '" + spec + "' -j 2 -q --out '" + out + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto rows = rows_of(fs::path(out) / "results.sqlite");
+  REQUIRE(rows.size() == 4);
+  std::map<std::string, double> cim_energy;
+  for (const auto& row : rows) {
+    if (row.at("variant") == "gpu") CHECK(row.at("hw.cim.adc_bits").empty());
+    if (row.at("variant") == "cim") {
+      CHECK(row.at("hw.hbm.bandwidth").empty());
+      cim_energy[row.at("hw.cim.adc_bits")] = std::stod(row.at("energy_j"));
+    }
+  }
+  // A 5-bit ADC sums fewer rows per cycle (2^(5-2-1+2) = 16 of 128) at an eighth of the energy per conversion.
+  REQUIRE(cim_energy.size() == 2);
+  CHECK(cim_energy.at("5") != cim_energy.at("8"));
+}

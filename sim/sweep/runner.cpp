@@ -99,24 +99,30 @@ namespace {
 
 // Every point's hardware is built here, once: a value the config refuses is that point's error, not the sweep's.
 std::vector<Task> build_tasks(const SweepSpec& spec, std::vector<HardwareConfig>& hws) {
-  const auto plan = plan_points(spec);
-  hws.assign(plan.size(), HardwareConfig{});
+  std::vector<std::pair<const SweepVariant*, std::vector<size_t>>> points;
+  for (const auto& v : spec.variants)
+    for (auto& idx : plan_points(spec, v.params)) points.push_back({&v, std::move(idx)});
+  hws.assign(points.size(), HardwareConfig{});
+  const bool named = !spec.columns().empty() && spec.columns()[0] == "variant";
   std::vector<Task> tasks;
-  for (size_t pi = 0; pi < plan.size(); ++pi) {
+  for (size_t pi = 0; pi < points.size(); ++pi) {
+    const SweepVariant& var = *points[pi].first;
     std::vector<std::string> overrides, wl_sets;
     std::vector<std::pair<std::string, std::string>> params;
-    for (size_t i = 0; i < spec.params.size(); ++i) {
-      const auto& p = spec.params[i];
-      const std::string& v = p.values[plan[pi][i]];
+    if (named) params.push_back({"variant", var.name});
+    for (size_t i = 0; i < var.params.size(); ++i) {
+      const auto& p = var.params[i];
+      const std::string& v = p.values[points[pi].second[i]];
       params.push_back({p.path, v});
       (p.hardware ? overrides : wl_sets).push_back(p.key + "=" + v);
     }
     std::string error, yaml;
     try {
-      hws[pi] = load_hardware(spec.hardware, overrides);
+      hws[pi] = load_hardware(var.hardware, overrides);
       yaml = to_yaml(hws[pi].tree);
     } catch (const InputError& e) {
       error = e.what();
+      yaml = var.hardware + "\n";
       for (const auto& o : overrides) yaml += o + "\n";
     }
     for (size_t wi = 0; wi < spec.workloads.size(); ++wi) {
@@ -157,7 +163,7 @@ std::vector<size_t> todo_tasks(const SweepSpec& spec, const std::vector<Task>& t
 void prepare_db(ResultsDb& db, const SweepSpec& spec) {
   std::vector<std::string> pcols;
   std::string plist;
-  for (const auto& p : spec.params) { pcols.push_back(p.path); plist += p.path + "\n"; }
+  for (const auto& c : spec.columns()) { pcols.push_back(c); plist += c + "\n"; }
   db.ensure_columns(pcols, spec.metrics);
   db.set_meta("spec", fs::absolute(spec.file).string());
   db.set_meta("name", spec.name);

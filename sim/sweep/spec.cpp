@@ -106,21 +106,25 @@ SweepSpec load_sweep_spec(const std::string& path) {
   s.file = path;
   const fs::path base = fs::path(path).parent_path();
   static const std::vector<std::string> keys = {"name", "description", "hardware", "workloads", "parameters",
-                                                "plan", "constraints", "metrics"};
+                                                "plan", "constraints", "metrics", "variants"};
   for (const auto& [k, v] : root.map)
     if (std::find(keys.begin(), keys.end(), k) == keys.end())
       throw InputError(v.key_mark, "unknown sweep key '" + k +
                                        "' (expected name, description, hardware, workloads, parameters, plan, "
-                                       "constraints, metrics)");
+                                       "constraints, metrics, variants)");
   auto need = [&](const char* k) -> const ConfigNode& {
     const ConfigNode* n = root.find(k);
     if (!n) throw InputError(root.mark, std::string("sweep spec: missing '") + k + "'");
     return *n;
   };
   s.name = root.find("name") ? root.find("name")->scalar : fs::path(path).stem().string();
-  const ConfigNode& hw = need("hardware");
-  s.hardware = resolve(base, hw.scalar);
-  if (!fs::exists(s.hardware)) throw InputError(hw.mark, "hardware config '" + s.hardware + "' does not exist");
+  const ConfigNode* variants = root.find("variants");
+  auto hardware_file = [&](const ConfigNode& hw) {
+    std::string f = resolve(base, hw.scalar);
+    if (!hw.is_scalar() || !fs::exists(f)) throw InputError(hw.mark, "hardware config '" + f + "' does not exist");
+    return f;
+  };
+  if (!variants) s.hardware = hardware_file(need("hardware"));
 
   const ConfigNode& wls = need("workloads");
   if (!wls.is_list() || wls.list.empty()) throw InputError(wls.mark, "workloads: expected a list of {name, file, set}");
@@ -143,19 +147,44 @@ SweepSpec load_sweep_spec(const std::string& path) {
     s.workloads.push_back(std::move(sw));
   }
 
-  const ConfigNode& ps = need("parameters");
-  if (!ps.is_map() || ps.map.empty()) throw InputError(ps.mark, "parameters: expected a mapping of path: values");
-  for (const auto& [k, v] : ps.map) {
-    SweepParam p;
-    p.path = k;
-    p.mark = v.key_mark;
-    if (k.rfind("hw.", 0) == 0) p.hardware = true;
-    else if (k.rfind("wl.", 0) == 0) p.hardware = false;
-    else throw InputError(v.key_mark, "parameter '" + k + "': the path must start with hw. (hardware) or wl. (workload)");
-    p.key = k.substr(3);
-    if (p.key.empty()) throw InputError(v.key_mark, "parameter '" + k + "': empty path");
-    p.values = values_of(v, k);
-    s.params.push_back(std::move(p));
+  auto parse_params = [&](const ConfigNode& ps, std::vector<SweepParam>& into) {
+    if (!ps.is_map() || ps.map.empty()) throw InputError(ps.mark, "parameters: expected a mapping of path: values");
+    for (const auto& [k, v] : ps.map) {
+      SweepParam p;
+      p.path = k;
+      p.mark = v.key_mark;
+      if (k.rfind("hw.", 0) == 0) p.hardware = true;
+      else if (k.rfind("wl.", 0) == 0) p.hardware = false;
+      else throw InputError(v.key_mark, "parameter '" + k + "': the path must start with hw. (hardware) or wl. (workload)");
+      p.key = k.substr(3);
+      if (p.key.empty()) throw InputError(v.key_mark, "parameter '" + k + "': empty path");
+      p.values = values_of(v, k);
+      into.push_back(std::move(p));
+    }
+  };
+  if (const ConfigNode* ps = root.find("parameters")) parse_params(*ps, s.params);
+  else if (!variants) need("parameters");
+  if (variants) {
+    if (root.find("hardware")) throw InputError(root.find("hardware")->key_mark, "with variants:, each variant names its hardware");
+    if (!variants->is_list() || variants->list.empty())
+      throw InputError(variants->mark, "variants: expected a list of {name, hardware, parameters}");
+    for (const auto& v : variants->list) {
+      if (!v.is_map() || !v.find("name") || !v.find("hardware"))
+        throw InputError(v.mark, "a variant needs name: and hardware: (and parameters:)");
+      SweepVariant sv;
+      sv.name = v.find("name")->scalar;
+      sv.hardware = hardware_file(*v.find("hardware"));
+      sv.params = s.params;  // shared parameters first
+      for (const auto& [k, x] : v.map)
+        if (k != "name" && k != "hardware" && k != "parameters")
+          throw InputError(x.key_mark, "unknown variant key '" + k + "' (expected name, hardware, parameters)");
+      if (const ConfigNode* ps = v.find("parameters")) parse_params(*ps, sv.params);
+      for (const auto& o : s.variants)
+        if (o.name == sv.name) throw InputError(v.mark, "two variants named '" + sv.name + "'");
+      s.variants.push_back(std::move(sv));
+    }
+  } else {
+    s.variants.push_back({"", s.hardware, s.params});
   }
 
   if (const ConfigNode* plan = root.find("plan")) {
@@ -201,18 +230,27 @@ SweepSpec load_sweep_spec(const std::string& path) {
   return s;
 }
 
-std::vector<std::vector<size_t>> plan_points(const SweepSpec& s) {
+std::vector<std::string> SweepSpec::columns() const {
+  std::vector<std::string> out;
+  if (variants.size() > 1 || (!variants.empty() && !variants[0].name.empty())) out.push_back("variant");
+  for (const auto& v : variants)
+    for (const auto& p : v.params)
+      if (std::find(out.begin(), out.end(), p.path) == out.end()) out.push_back(p.path);
+  return out;
+}
+
+std::vector<std::vector<size_t>> plan_points(const SweepSpec& s, const std::vector<SweepParam>& params) {
   std::vector<std::vector<size_t>> out;
-  const size_t n = s.params.size();
+  const size_t n = params.size();
   if (s.plan == "grid") {
     double total = 1;
-    for (const auto& p : s.params) total *= double(p.values.size());
+    for (const auto& p : params) total *= double(p.values.size());
     if (total > 1e7) throw InputError(SourceMark{s.file, 0, 0}, "the grid has more than 10 million points");
     std::vector<size_t> idx(n, 0);
     for (size_t k = 0; k < size_t(total); ++k) {
       out.push_back(idx);
       for (size_t i = n; i-- > 0;) {  // the last parameter varies fastest
-        if (++idx[i] < s.params[i].values.size()) break;
+        if (++idx[i] < params[i].values.size()) break;
         idx[i] = 0;
       }
     }
@@ -222,7 +260,7 @@ std::vector<std::vector<size_t>> plan_points(const SweepSpec& s) {
   const size_t pts = size_t(s.points);
   out.assign(pts, std::vector<size_t>(n, 0));
   for (size_t i = 0; i < n; ++i) {
-    const size_t m = s.params[i].values.size();
+    const size_t m = params[i].values.size();
     if (s.plan == "random") {
       std::uniform_int_distribution<size_t> d(0, m - 1);
       for (size_t k = 0; k < pts; ++k) out[k][i] = d(rng);

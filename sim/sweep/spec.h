@@ -30,6 +30,13 @@ struct SweepConstraint {
   bool holds(double v) const;
 };
 
+// A family of points on one base config with its own parameters (an NVLink cluster and a photonic rack, each
+// varying its own link). Specs without `variants:` have one, unnamed.
+struct SweepVariant {
+  std::string name, hardware;
+  std::vector<SweepParam> params;
+};
+
 struct SweepSpec {
   std::string file, name, hardware;  // hardware resolved against the spec's folder
   std::vector<SweepWorkload> workloads;
@@ -39,12 +46,16 @@ struct SweepSpec {
   uint64_t seed = 1;
   std::vector<SweepConstraint> constraints;
   std::vector<std::string> metrics;  // result fields (dotted paths into the run's JSON) kept as columns
+  std::vector<SweepVariant> variants;
+  // Every parameter column of the results table (all variants'), and `variant` when variants are named.
+  std::vector<std::string> columns() const;
 };
 
 SweepSpec load_sweep_spec(const std::string& path);
 
-// Index of each parameter's value for every point of the plan, in plan order.
-std::vector<std::vector<size_t>> plan_points(const SweepSpec& s);
+// Index of each parameter's value for every point of the plan, in plan order (random/LHS: `points` per variant).
+std::vector<std::vector<size_t>> plan_points(const SweepSpec& s, const std::vector<SweepParam>& params);
+inline std::vector<std::vector<size_t>> plan_points(const SweepSpec& s) { return plan_points(s, s.params); }
 
 // The built-in metrics every sweep keeps.
 const std::vector<std::string>& default_sweep_metrics();
