@@ -96,6 +96,7 @@ CimTiles::CimTiles(sc_core::sc_module_name name, const ParamSet& p) : Component(
   spec_.input_bits = int64_t(p.count("input_bits"));
   spec_.output_bits = int64_t(p.count("output_bits"));
   spec_.dac_bits = int64_t(p.count("dac_bits"));
+  spec_.adc_bits = int64_t(p.count("adc_bits"));
   if (p.count("rows_active")) {
     spec_.rows_active = int64_t(p.count("rows_active"));
   } else if (spec_.adc_bits > 0) {
@@ -110,7 +111,6 @@ CimTiles::CimTiles(sc_core::sc_module_name name, const ParamSet& p) : Component(
   } else {
     spec_.rows_active = spec_.rows;
   }
-  spec_.adc_bits = int64_t(p.count("adc_bits"));
   spec_.adcs_per_array = int64_t(p.count("adcs_per_array"));
   if (spec_.cells_per_weight() > spec_.columns)
     throw InputError(p.at("weight_bits").mark, me + ": a " + std::to_string(spec_.weight_bits) + "-bit weight needs " +

@@ -278,3 +278,27 @@ TEST_CASE("compare: one row per config, per-token figures, and a config that can
                    dir);
   CHECK(bad.status == 2);
 }
+
+TEST_CASE("cim: fewer ADC bits resolve fewer rows per cycle and cost less per conversion", "[cim]") {
+  TempDir dir;
+  const std::string wl = "-w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=256,layers=1";
+  auto full = run_json("run --hw configs/cim-rram.yaml " + wl, dir);
+  auto six = run_json("run --hw configs/cim-rram.yaml -p cim.adc_bits=6 " + wl, dir);
+  auto mapping = [](const nlohmann::json& j) {
+    for (const auto& op : j["ops"])
+      if (op["name"] == "L0.q_proj") return op["mapping"].get<std::string>();
+    return std::string();
+  };
+  // 8-bit ADC: all 128 rows at once, 8 one-bit cycles. 6-bit: 2^(6-2-1+2) = 32 rows, so 4 groups x 8 = 32 cycles.
+  CHECK(mapping(full).find("8 cycles x 100 ns") != std::string::npos);
+  CHECK(mapping(six).find("32 cycles x 100 ns") != std::string::npos);
+  const auto& a = full["components"]["cim"]["stats"];
+  const auto& b = six["components"]["cim"]["stats"];
+  CHECK(b["adc_conversions"].get<double>() == Approx(4 * a["adc_conversions"].get<double>()).epsilon(0.01));
+  // Four times the conversions at a quarter of the energy each (2^-2): the same ADC energy, more array activations.
+  CHECK(b["array_activations"].get<double>() > 3.9 * a["array_activations"].get<double>());
+  TempDir d2;
+  Run bad = xpusim("run --hw configs/cim-rram.yaml -p cim.adc_bits=2 -p cim.bits_per_cell=4 " + wl + " -q", d2);
+  CHECK(bad.status == 2);
+  CHECK(bad.output.find("cannot resolve even one row") != std::string::npos);
+}
