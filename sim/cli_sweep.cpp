@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <filesystem>
 #include <thread>
 
@@ -90,6 +92,30 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
     const size_t n = total.empty() ? ok + failed : std::stoul(total);
     std::printf("%s: %zu of %zu runs done, %zu failed, %zu missing\n", db.meta("name").c_str(), ok, n, failed,
                 n > ok + failed ? n - ok - failed : 0);
+    // Runs that Slurm array tasks finished but the collect job has not merged yet, and the jobs still queued.
+    size_t pending = 0;
+    if (fs::exists(fs::path(a.dir) / "shards"))
+      for (const auto& e : fs::directory_iterator(fs::path(a.dir) / "shards"))
+        if (e.path().extension() == ".sqlite") pending += ResultsDb(e.path().string()).rows().size();
+    if (pending) std::printf("  %zu more finished in array tasks, not yet collected (xpusim sweep collect)\n", pending);
+    const std::string jobs = db.meta("slurm_jobs");
+    if (!jobs.empty()) {
+      std::string ids = jobs;
+      std::replace(ids.begin(), ids.end(), ' ', ',');
+      FILE* q = popen(("squeue -h -j " + ids + " -o '%T' 2>/dev/null").c_str(), "r");
+      std::map<std::string, int> states;
+      char line[128];
+      while (q && std::fgets(line, sizeof line, q)) {
+        std::string st(line);
+        while (!st.empty() && (st.back() == '\n' || st.back() == ' ')) st.pop_back();
+        if (!st.empty()) ++states[st];
+      }
+      if (q) pclose(q);
+      std::printf("  slurm jobs %s:", jobs.c_str());
+      if (states.empty()) std::printf(" none queued");
+      for (const auto& [st, k] : states) std::printf(" %d %s", k, st.c_str());
+      std::printf("\n");
+    }
     return 0;
   }
   if (a.spec.empty()) throw InputError("sweep: expected a spec file, or export/status with a folder");
