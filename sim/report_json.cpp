@@ -58,6 +58,7 @@ nlohmann::json result_to_json(const RunResult& r) {
       {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description},
       {"items", r.items}, {"item", r.item}};
   j["total_time_s"] = r.total_time_s;
+  if (!r.analysis.is_null()) j["analysis"] = r.analysis;
   j["devices"] = r.devices;
   j["gpu_busy_s"] = r.gpu_busy_s;
   j["energy_j"] = r.energy_j;

@@ -75,6 +75,7 @@ struct RunResult {
   std::vector<ComponentRecord> components;
   nlohmann::json effective_config;  // hardware config after overlays and -p overrides
   nlohmann::json memory;            // footprint against capacity: weights, KV cache, optimizer, peak activations
+  nlohmann::json analysis;     // sim/analysis.h: time split by bound, critical path, slack, roofline
 };
 
 }  // namespace xpu

@@ -10,6 +10,7 @@
 #include "models/network/net_element.h"
 #include "models/op_engine.h"
 #include "models/host.h"
+#include "sim/analysis.h"
 #include "sim/dispatcher.h"
 #include "sim/edge_port.h"
 #include "sim/network/network.h"
@@ -276,6 +277,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
                 {"activations_peak_bytes", need.activations}, {"total_bytes", need.total()},
                 {"capacity_bytes", capacity}, {"embeddings_bytes", need.embeddings}, {"offloaded_bytes", pooled},
                 {"in_engine_bytes", in_engines}};
+  res.analysis = analysis_to_json(analyze_run(res, wl), res);
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
 }
