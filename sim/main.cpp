@@ -10,6 +10,7 @@
 #include "sim/cli_collective.h"
 #include "sim/cli_compare.h"
 #include "sim/cli_sweep.h"
+#include "sim/cli_whatif.h"
 #include "sim/cli_describe.h"
 #include "sim/hardware.h"
 #include "sim/progress.h"
@@ -157,6 +158,8 @@ int main(int argc, char** argv) {
   auto* cl = xpu::add_collective_command(app, coll);
   xpu::SweepArgs swp;
   auto sw = xpu::add_sweep_command(app, swp);
+  xpu::WhatIfArgs wia;
+  auto* wi = xpu::add_whatif_command(app, wia);
   xpu::CompareArgs cmp;
   auto* cm = xpu::add_compare_command(app, cmp);
 
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
     if (rp->parsed()) return xpu::cmd_replay(rep);
     if (cl->parsed()) return xpu::cmd_collective(coll);
     if (cm->parsed()) return xpu::cmd_compare(cmp);
+    if (wi->parsed()) return xpu::cmd_whatif(wia);
     if (sw.sweep->parsed()) return xpu::cmd_sweep(sw, swp);
     if (d->parsed()) {
       if (!xpu::describe(std::cout, what)) {
