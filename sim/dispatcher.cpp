@@ -228,6 +228,7 @@ bool Dispatcher::start_collective(size_t op_index) {
     }
   }
   records_[op_index].unit = "network";  // launch() filled in the rest of the record
+  records_[op_index].net_bytes = double(s.bytes);
   launched_any_ = true;
   ++inflight_comm_;
   host_.launches += 1;

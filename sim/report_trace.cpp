@@ -121,7 +121,10 @@ void add_ops(json& events, const std::vector<OpRecord>& ops, const Units& units)
 }
 
 // Rates summed over the ops running at each instant: overlapping ops on different units add up.
-void add_counters(json& events, const std::vector<OpRecord>& ops) {
+void add_counters(json& events, const RunResult& r) {
+  const std::vector<OpRecord>& ops = r.ops;
+  // Static power of one device is there all the time; ops add their dynamic energy over their duration.
+  const double static_w = r.total_time_s > 0 ? r.energy_static_j / r.total_time_s / double(std::max<int64_t>(1, r.devices)) : 0;
   struct Edge {
     double t;
     int dir;  // +1 start, -1 end
@@ -137,19 +140,29 @@ void add_counters(json& events, const std::vector<OpRecord>& ops) {
   // All edges at one instant are applied before a value is emitted, so back-to-back ops do not spike; the
   // rates are summed afresh over the running ops, as a running add/subtract would leave rounding residue.
   std::set<size_t> running;
-  double last_gbps = -1, last_tflops = -1;
+  double last_gbps = -1, last_tflops = -1, last_net = -1, last_w = -1;
   for (size_t i = 0; i < edges.size();) {
     double t = edges[i].t;
     for (; i < edges.size() && edges[i].t == t; ++i) {
       if (edges[i].dir > 0) running.insert(edges[i].op);
       else running.erase(edges[i].op);
     }
-    double gbps = 0, tflops = 0;
+    double gbps = 0, tflops = 0, net = 0, watts = static_w;
     for (size_t k : running) {
       double d = ops[k].duration_s();
       gbps += ops[k].bytes / d / 1e9;
       tflops += ops[k].flops / d / 1e12;
+      net += ops[k].net_bytes / d / 1e9;
+      watts += ops[k].energy_j / d;
     }
+    if (r.devices > 1 && net != last_net)
+      events.push_back({{"ph", "C"}, {"name", "Link bandwidth (payload per device)"}, {"pid", kOpsPid}, {"ts", us(t)},
+                        {"args", {{"GB/s", net}}}});
+    if (watts != last_w)
+      events.push_back({{"ph", "C"}, {"name", "Power (one device)"}, {"pid", kOpsPid}, {"ts", us(t)},
+                        {"args", {{"W", watts}}}});
+    last_net = net;
+    last_w = watts;
     if (gbps != last_gbps)
       events.push_back({{"ph", "C"}, {"name", "HBM bandwidth"}, {"pid", kOpsPid}, {"ts", us(t)},
                         {"args", {{"GB/s", gbps}}}});
@@ -235,7 +248,7 @@ nlohmann::json result_to_chrome_trace(const RunResult& r, size_t max_tiles) {
   events.push_back(meta("process_name", kOpsPid, -1, r.hw_name.empty() ? "xpusim" : r.hw_name));
   events.push_back(sort_index("process_sort_index", kOpsPid, -1, kOpsPid));
   add_ops(events, r.ops, units);
-  add_counters(events, r.ops);
+  add_counters(events, r);
   add_tiles(events, r, units, max_tiles);
   return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
 }

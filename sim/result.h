@@ -23,6 +23,7 @@ struct OpRecord {
   double bytes = 0;           // bytes moved to/from main memory (HBM) by this op
   double cache_bytes = 0;     // bytes served by the on-chip cache (hits)
   double min_bytes = 0;       // each input read once, each output written once
+  double net_bytes = 0;       // a collective's payload per device over the network
   uint64_t tiles = 0;
   uint64_t waves = 0;         // ceil(tiles / concurrent tile slots)
   double compute_s = 0;       // time the work would take at the unit's peak compute rate

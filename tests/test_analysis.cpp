@@ -2,6 +2,8 @@
 // what-if ranking of resources.
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "test_support.h"
 
 using namespace xpu::test;
@@ -100,4 +102,24 @@ TEST_CASE("whatif: a trace can be ranked too, and bad requests are refused", "[a
   Run bad = xpusim("whatif --hw configs/h100.yaml -w workloads/llama2-7b.yaml -p gpu.unitz=3 -q", dir);
   CHECK(bad.status == 0);  // a row that cannot run says why; the others still rank
   CHECK(bad.output.find("unitz") != std::string::npos);
+}
+
+TEST_CASE("trace: counter tracks for HBM bandwidth, compute, power and, with a network, link bandwidth", "[analysis]") {
+  TempDir dir;
+  const std::string trace = (dir.path / "t.json").string();
+  Run r = xpusim("run --hw configs/dgx-h100.yaml -w workloads/llama2-7b.yaml --set mode=train,batch=8,seq=1024,layers=2,dp=8 "
+                 "-q --top 0 --trace '" + trace + "'",
+                 dir);
+  REQUIRE(r.status == 0);
+  auto j = nlohmann::json::parse(read_file(trace));
+  const auto& ev = j.is_object() ? j["traceEvents"] : j;
+  std::map<std::string, double> peak;
+  for (const auto& e : ev)
+    if (e.value("ph", "") == "C")
+      for (const auto& [k, v] : e["args"].items()) peak[e["name"]] = std::max(peak[e["name"]], v.get<double>());
+  CHECK(peak["HBM bandwidth"] > 0);
+  CHECK(peak["Compute"] > 0);
+  CHECK(peak["Power (one device)"] > 60);   // at least the H100's static power
+  CHECK(peak["Power (one device)"] < 2000);
+  CHECK(peak["Link bandwidth (payload per device)"] > 0);
 }
