@@ -240,9 +240,36 @@ std::string strip_layer_prefix(const std::string& raw, const std::string& layer)
   return name;
 }
 
+// Where the wall time went (by the bound of what was running) and the chain of ops that set the end time.
+void print_why(std::ostream& out, const RunResult& r) {
+  const auto& a = r.analysis;
+  if (!a.is_object() || !a.contains("time_by_bound_s") || r.total_time_s <= 0) return;
+  std::vector<std::pair<double, std::string>> parts;
+  for (const auto& [k, v] : a["time_by_bound_s"].items())
+    if (v.get<double>() > 0) parts.push_back({v.get<double>(), k});
+  std::sort(parts.rbegin(), parts.rend());
+  std::string line;
+  for (const auto& [t, k] : parts) line += (line.empty() ? "" : ", ") + k + fmt(" %.1f%%", 100 * t / r.total_time_s);
+  out << fmt("%-18s%s\n", "Time by bound", line.c_str());
+  const auto& path = a["critical_path"];
+  if (path.empty()) return;
+  double work = 0;
+  for (const auto& op : path) work += op["end_s"].get<double>() - op["start_s"].get<double>();
+  std::string slack;
+  const auto& s = a["slack_s"];
+  size_t best = 0;
+  for (size_t i = 1; i < s.size(); ++i)
+    if (s[i].get<double>() > s[best].get<double>()) best = i;
+  if (!s.empty() && s[best].get<double>() > 1e-9 && best < r.ops.size())
+    slack = "; most slack: " + r.ops[best].name + " (" + fmt_time(s[best].get<double>()) + ")";
+  out << fmt("%-18s%zu of %zu ops, %s busy (%.1f%% of the run)%s\n", "Critical path", path.size(), r.ops.size(),
+             fmt_time(work).c_str(), 100 * work / r.total_time_s, slack.c_str());
+}
+
 void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   print_header(out, r);
   print_headline(out, r);
+  print_why(out, r);
   print_energy(out, r);
   double area = 0;
   for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
