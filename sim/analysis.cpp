@@ -95,6 +95,27 @@ RunAnalysis analyze_run(const RunResult& r, const Workload& wl) {
     }
   }
 
+  // Busy time per unit over the run: the union of its ops' intervals, spread over equal slices.
+  a.buckets = 100;
+  if (r.total_time_s > 0)
+    for (const auto& [unit, v] : by_unit) {
+      std::vector<double>& b = a.busy_over_time[unit];
+      b.assign(a.buckets, 0);
+      const double w = r.total_time_s / double(a.buckets);
+      double cs = -1, ce = -1;
+      auto flush = [&]() {
+        if (ce <= cs) return;
+        for (size_t k = size_t(std::max(0.0, cs / w)); k < a.buckets && double(k) * w < ce; ++k)
+          b[k] += std::max(0.0, std::min(ce, double(k + 1) * w) - std::max(cs, double(k) * w)) / w;
+      };
+      for (size_t i : v) {  // ops sorted by start
+        if (r.ops[i].start_s > ce) { flush(); cs = r.ops[i].start_s; ce = r.ops[i].end_s; }
+        else ce = std::max(ce, r.ops[i].end_s);
+      }
+      flush();
+      for (double& x : b) x = std::min(1.0, x);
+    }
+
   for (size_t i = 0; i < n; ++i) {
     const OpRecord& o = r.ops[i];
     if (o.flops <= 0 || o.duration_s() <= 0) continue;
@@ -120,6 +141,9 @@ nlohmann::json analysis_to_json(const RunAnalysis& a, const RunResult& r) {
   nlohmann::json roof = nlohmann::json::array();
   for (const auto& p : a.roofline) roof.push_back({{"op", p.op}, {"intensity", p.intensity}, {"achieved_flops", p.achieved}});
   j["roofline"] = {{"points", roof}, {"peak_flops", a.peak_flops}, {"peak_bandwidth", a.peak_bandwidth}};
+  j["busy_over_time"] = {{"buckets", a.buckets},
+                         {"bucket_s", a.buckets ? r.total_time_s / double(a.buckets) : 0.0},
+                         {"units", a.busy_over_time}};
   return j;
 }
 

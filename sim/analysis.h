@@ -2,6 +2,8 @@
 // Why a run took its time: the wall-clock split by what bound the running ops (or nothing running), the critical
 // path through the dependency DAG as simulated with each op's slack, and a roofline placement of every op.
 #include <array>
+#include <map>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -26,6 +28,10 @@ struct RunAnalysis {
   std::vector<double> slack_s;        // per op: how much later it could end, in the schedule as simulated, before a
                                       // chain of its dependents to the end of the run moves (resources not re-scheduled)
   std::vector<RooflinePoint> roofline;
+  // Per unit (compute core, engines, network): the share of each of `buckets` equal slices of the run during which
+  // it had an op running.
+  size_t buckets = 0;
+  std::map<std::string, std::vector<double>> busy_over_time;
   double peak_flops = 0, peak_bandwidth = 0, cache_bandwidth = 0;
 };
 

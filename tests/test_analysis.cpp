@@ -2,6 +2,7 @@
 // what-if ranking of resources.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "test_support.h"
@@ -122,4 +123,30 @@ TEST_CASE("trace: counter tracks for HBM bandwidth, compute, power and, with a n
   CHECK(peak["Power (one device)"] > 60);   // at least the H100's static power
   CHECK(peak["Power (one device)"] < 2000);
   CHECK(peak["Link bandwidth (payload per device)"] > 0);
+}
+
+TEST_CASE("analysis: each unit's busy share over time matches its ops", "[analysis]") {
+  TempDir dir;
+  auto j = run_json("run --hw configs/dgx-h100.yaml -w workloads/llama2-7b.yaml "
+                    "--set mode=train,batch=8,seq=1024,layers=2,dp=8",
+                    dir);
+  const auto& b = j["analysis"]["busy_over_time"];
+  REQUIRE(b["buckets"] == 100);
+  for (const auto& unit : {"gpu", "network"}) {
+    // The union of the unit's op intervals, against the buckets' sum.
+    std::vector<std::pair<double, double>> iv;
+    for (const auto& op : j["ops"])
+      if (op["unit"] == unit) iv.push_back({op["start_s"].get<double>(), op["end_s"].get<double>()});
+    std::sort(iv.begin(), iv.end());
+    double busy = 0, cs = -1, ce = -1;
+    for (auto [s, e] : iv) {
+      if (s > ce) { busy += std::max(0.0, ce - cs); cs = s; ce = e; }
+      else ce = std::max(ce, e);
+    }
+    busy += std::max(0.0, ce - cs);
+    double sum = 0;
+    for (const auto& x : b["units"][unit]) sum += x.get<double>();
+    INFO(unit);
+    CHECK(sum * b["bucket_s"].get<double>() == Approx(busy).epsilon(1e-6));
+  }
 }
