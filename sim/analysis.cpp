@@ -119,7 +119,8 @@ RunAnalysis analyze_run(const RunResult& r, const Workload& wl) {
   for (size_t i = 0; i < n; ++i) {
     const OpRecord& o = r.ops[i];
     if (o.flops <= 0 || o.duration_s() <= 0) continue;
-    const double bytes = std::max(o.bytes, 1.0);
+    // An op served entirely on chip has no main-memory bytes: place it by its minimum traffic instead.
+    const double bytes = o.bytes > 0 ? o.bytes : std::max(o.min_bytes, 1.0);
     a.roofline.push_back({i, o.flops / bytes, o.flops / o.duration_s()});
   }
   return a;

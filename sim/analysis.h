@@ -14,7 +14,7 @@ namespace xpu {
 
 struct RooflinePoint {
   size_t op = 0;
-  double intensity = 0;  // FLOP per byte of main memory
+  double intensity = 0;  // FLOP per byte of main memory (of its minimum traffic when all of it was served on chip)
   double achieved = 0;   // FLOP/s over the op's duration
 };
 

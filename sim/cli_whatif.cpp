@@ -5,6 +5,7 @@
 
 #include "sim/errors.h"
 #include "sim/report_json.h"
+#include "sim/trace/replay_command.h"
 #include "sim/trace/trace_reader.h"
 #include "sim/whatif.h"
 #include "sim/workload/loader.h"
@@ -31,7 +32,9 @@ int cmd_whatif(const WhatIfArgs& a) {
   if (a.workload.empty() == a.trace.empty()) throw InputError("whatif: give one of --workload or --trace");
   Workload wl;
   if (!a.trace.empty()) {
-    wl = read_trace(a.trace).workload;
+    TraceWorkload t = read_trace(a.trace);
+    prepare_collectives(t.workload, t.stats);
+    wl = std::move(t.workload);
   } else {
     std::vector<std::string> sets;
     for (const auto& s : a.sets)
@@ -39,7 +42,6 @@ int cmd_whatif(const WhatIfArgs& a) {
     wl = load_workload(a.workload, sets);
   }
   RunOptions opt;
-  opt.check_memory = a.trace.empty();
   auto rows = run_whatif(a.hw, a.base, wl, opt, a.vary, a.quiet);
   std::printf("What if, for %s on %s:\n\n%s", wl.description.empty() ? wl.name.c_str() : wl.description.c_str(),
               a.hw.c_str(), whatif_table(rows).c_str());

@@ -15,12 +15,14 @@
 #include "sim/hardware.h"
 #include "sim/progress.h"
 #include "sim/report_csv.h"
+#include "sim/report_html.h"
 #include "sim/report_json.h"
 #include "sim/report_summary.h"
 #include "sim/report_trace.h"
 #include "sim/simulation.h"
 #include "sim/trace/replay_command.h"
 #include "sim/validate/validate.h"
+#include "sim/whatif.h"
 #include "sim/workload/loader.h"
 
 namespace fs = std::filesystem;
@@ -28,9 +30,9 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RunArgs {
-  std::string hw, workload, json, trace, csv;
+  std::string hw, workload, json, trace, csv, html;
   std::vector<std::string> overrides, sets;
-  bool cold = false, warm = false, quiet = false, no_memory_check = false;
+  bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false;
   size_t top = 10;
 };
 
@@ -42,7 +44,7 @@ void write_text(const std::string& path, const std::string& text) {
 
 // The effective config goes next to the first result file asked for: result.json -> result.config.yaml.
 void write_effective_config(const RunArgs& a, const xpu::HardwareConfig& hw) {
-  for (const std::string* p : {&a.json, &a.csv, &a.trace}) {
+  for (const std::string* p : {&a.json, &a.csv, &a.trace, &a.html}) {
     if (p->empty()) continue;
     fs::path out = fs::path(*p).replace_extension(".config.yaml");
     write_text(out.string(), "# Effective hardware config of " + hw.file + " after extends: and -p overrides\n" +
@@ -63,6 +65,10 @@ int cmd_run(const RunArgs& a) {
   opt.cold = a.cold;
   opt.warm_inputs = a.warm;
   opt.check_memory = !a.no_memory_check;
+  // The report's what-if ranking reruns the workload in child processes, which must fork before this one elaborates.
+  nlohmann::json whatif;
+  if (!a.html.empty() && !a.no_whatif)
+    whatif = xpu::whatif_to_json(xpu::run_whatif(a.hw, a.overrides, wl, opt, {}, a.quiet));
   opt.record_tiles = !a.trace.empty();
   if (!a.quiet) {
     progress = std::make_unique<xpu::Progress>("simulating " + wl.name, wl.ops.size());
@@ -80,6 +86,7 @@ int cmd_run(const RunArgs& a) {
     if (!f) throw xpu::InputError(xpu::SourceMark{a.csv, 0, 0}, "cannot write file");
     xpu::write_ops_csv(f, r);
   }
+  if (!a.html.empty()) xpu::write_html_file(a.html, xpu::html_report(r, whatif));
   write_effective_config(a, hw);
   return 0;
 }
@@ -131,6 +138,9 @@ int main(int argc, char** argv) {
   r->add_option("--json", run.json, "write machine-readable results here");
   r->add_option("--trace", run.trace, "write a Chrome/Perfetto trace here");
   r->add_option("--csv", run.csv, "write one row per op here");
+  r->add_option("--html", run.html, "write a self-contained HTML report here (charts, what-if ranking)");
+  r->add_flag("--no-whatif", run.no_whatif,
+              "leave the what-if ranking (reruns with one resource doubled) out of --html");
   auto* cold = r->add_flag("--cold", run.cold, "flush the cache before every kernel (default: keep what earlier kernels left)");
   r->add_flag("--warm", run.warm,
               "start with what the workload reads but never writes (weights, inputs) in the cache, as in a steady "

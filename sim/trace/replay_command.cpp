@@ -5,15 +5,16 @@
 
 #include "sim/hardware.h"
 #include "sim/progress.h"
+#include "sim/report_html.h"
 #include "sim/report_json.h"
 #include "sim/report_summary.h"
 #include "sim/simulation.h"
 #include "sim/trace/trace_names.h"
 #include "sim/trace/replay_compare.h"
 #include "sim/trace/trace_reader.h"
+#include "sim/whatif.h"
 
 namespace xpu {
-namespace {
 
 // Configs describe one device, so a collective among several cannot be simulated: one the trace timed keeps its
 // measured duration instead of failing the whole replay; an untimed one is an error here, before simulating
@@ -33,8 +34,6 @@ void prepare_collectives(Workload& w, TraceStats& s) {
   }
 }
 
-}  // namespace
-
 CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
   auto* c = app.add_subcommand("replay", "simulate a profiled run (Kineto, PyTorch ET or Chakra trace) on a config");
   c->add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
@@ -43,6 +42,9 @@ CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
       ->check(CLI::ExistingFile);
   c->add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
   c->add_option("--json", a.json, "write machine-readable results here (with measured_gpu_busy_us, sim_gpu_busy_us)");
+  c->add_option("--html", a.html, "write a self-contained HTML report here (with measured vs simulated per class)");
+  c->add_flag("--no-whatif", a.no_whatif,
+              "leave the what-if ranking (reruns with one resource doubled) out of --html");
   c->add_flag("--compare", a.compare, "print measured vs simulated time per kernel class (trace from this hardware)");
   c->add_option("--top", a.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   c->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
@@ -57,6 +59,10 @@ int cmd_replay(const ReplayArgs& a) {
 
   std::unique_ptr<Progress> progress;
   RunOptions opt;
+  // What-if reruns fork children, which must happen before this process elaborates.
+  nlohmann::json whatif;
+  if (!a.html.empty() && !a.no_whatif)
+    whatif = whatif_to_json(run_whatif(a.hw, a.overrides, t.workload, opt, {}, a.quiet));
   if (!a.quiet) {
     progress = std::make_unique<Progress>("replaying " + t.workload.name, t.workload.ops.size());
     opt.progress = [&](size_t done, size_t) { progress->update(done); };
@@ -67,6 +73,8 @@ int cmd_replay(const ReplayArgs& a) {
   print_summary(std::cout, r, a.top);
   Comparison c = compare_with_trace(t.workload, r);
   if (a.compare) print_comparison(std::cout, c);
+  if (!a.html.empty())
+    write_html_file(a.html, html_report(r, whatif, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
   if (!a.json.empty()) {
     nlohmann::json j = result_to_json(r);
     j["measured_gpu_busy_us"] = c.measured_ops ? nlohmann::json(c.measured_us) : nlohmann::json(nullptr);

@@ -9,9 +9,9 @@
 namespace xpu {
 
 struct ReplayArgs {
-  std::string hw, trace, json;
+  std::string hw, trace, json, html;
   std::vector<std::string> overrides;
-  bool compare = false, quiet = false;
+  bool compare = false, quiet = false, no_whatif = false;
   size_t top = 10;
 };
 
@@ -19,5 +19,10 @@ struct ReplayArgs {
 CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a);
 // Returns the exit code; user errors are thrown as InputError (main exits 2).
 int cmd_replay(const ReplayArgs& a);
+
+struct TraceStats;
+struct Workload;
+// A trace's collectives among several devices keep their measured time (or are refused when untimed).
+void prepare_collectives(Workload& w, TraceStats& s);
 
 }  // namespace xpu
