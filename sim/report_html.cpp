@@ -769,6 +769,39 @@ void section_compare(std::string& o, const json& compare) {
        "</div><p class=\"note\">Unmodelled kernels run for their measured time.</p>\n</section>\n";
 }
 
+// Each unit's busy share over the run (analysis.busy_over_time): one strip per unit, darker when busier.
+void section_busy(std::string& o, const RunResult& r) {
+  const json& b = field(field(r.analysis, "busy_over_time"), "units");
+  if (!b.is_object() || b.empty()) return;
+  const double W = 1100, label_w = 120, row_h = 18, gap = 6;
+  const double H = double(b.size()) * (row_h + gap) + 24;
+  o += "<h3>Busy share of each unit over the run</h3>\n";
+  o += fmt("<svg id=\"busy-chart\" class=\"busy\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\">\n", W, H);
+  double y = 4;
+  for (const auto& [unit, v] : b.items()) {
+    if (!v.is_array() || v.empty()) continue;
+    o += fmt("<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"axis\">%s</text>\n", label_w - 8,
+             y + row_h * 0.7, esc(unit).c_str());
+    const double cw = (W - label_w - 60) / double(v.size());
+    double mean = 0;
+    for (size_t k = 0; k < v.size(); ++k) {
+      const double share = v[k].is_number() ? v[k].get<double>() : 0;
+      mean += share;
+      o += fmt("<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"#4e79a7\" "
+               "fill-opacity=\"%.3f\"><title>%s: %.0f%% busy in slice %zu</title></rect>\n",
+               label_w + double(k) * cw, y, cw + 0.05, row_h, std::max(0.04, share), esc(unit).c_str(), 100 * share,
+               k + 1);
+    }
+    o += fmt("<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\" class=\"axis\">%.0f%%</text>\n", W - 6, y + row_h * 0.7,
+             100 * mean / double(v.size()));
+    y += row_h + gap;
+  }
+  o += fmt("<text x=\"%.0f\" y=\"%.0f\" class=\"axis\">0</text><text x=\"%.0f\" y=\"%.0f\" "
+           "text-anchor=\"end\" class=\"axis\">%s</text>\n",
+           label_w, H - 4, W - 60, H - 4, esc(fmt_time(r.total_time_s)).c_str());
+  o += "</svg>\n";
+}
+
 void section_timeline(std::string& o, const RunResult& r, const Kinds& kinds) {
   double T = r.total_time_s;
   for (const auto& op : r.ops) T = std::max(T, op.end_s);
@@ -910,6 +943,7 @@ void section_timeline(std::string& o, const RunResult& r, const Kinds& kinds) {
         fmt("<p class=\"note\">%zu ops drawn as %zu bars: neighbours on a lane less than a pixel apart are merged "
             "(hover for counts).</p>\n",
             r.ops.size(), rect_count);
+  section_busy(o, r);
   o += "</section>\n";
 }
 
