@@ -67,7 +67,8 @@ NocModule::NocModule(sc_core::sc_module_name name, const ParamSet& p) : Componen
     random_cost_ = mesh_.bisection_bandwidth > 0 ? bw_ / mesh_.bisection_bandwidth : 1;
   } else {
     if (!p.has("bandwidth")) {
-      const SourceMark& at = p.at("mesh").mark;
+      // Both are absent, so neither has a line of its own: point at the component.
+      const SourceMark& at = p.mark;
       throw InputError(at, me + ": missing required parameter 'bandwidth' (or a `mesh` to derive it from)");
     }
     bw_ = p.qty("bandwidth");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "models/kernel.h"
 
@@ -88,6 +89,12 @@ void Dispatcher::step() {
   } catch (const InputError&) {
     error_ = std::current_exception();
     sc_core::sc_stop();
+  } catch (const std::bad_alloc&) {
+    // A shape that slipped past the mappers' own limits: say which op, rather than abort the run.
+    error_ = std::make_exception_ptr(InputError(SourceMark{wl_.source, 0, 0},
+                                                "the simulator ran out of memory mapping an op; the workload's shapes are "
+                                                "too large to simulate op by op"));
+    sc_core::sc_stop();
   }
 }
 
@@ -161,6 +168,15 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     rec.modelled = false;
   } else {
     throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
+  }
+  // One event per tile: past this a single op would run for minutes of wall time (and its counts near 2^32).
+  constexpr uint64_t kMaxTiles = 100000000;
+  if (k->num_tiles > kMaxTiles) {
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "op '%s' lowers to %.3g tiles (%s); xpusim simulates at most %.0e tiles per op: split the op or "
+                  "shrink its shape", op.name.c_str(), double(k->num_tiles), k->mapping.c_str(), double(kMaxTiles));
+    throw InputError(op.mark, buf);
   }
   k->start_delay_s += cold_delay;
   if (!offloaded_.empty()) {

@@ -178,7 +178,7 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
   out.present = true;
   auto range = [&](double v) {
     if (v < spec.min || v > spec.max) {
-      std::string hi = spec.max >= 1e17 ? "" : " and at most " + number_text(spec.max);
+      std::string hi = spec.max >= 1e17 && v <= spec.max ? "" : " and at most " + number_text(spec.max);
       throw InputError(n.mark, what + ": " + n.scalar + " is out of range (expected at least " +
                                    number_text(spec.min) + hi + ")");
     }
@@ -282,6 +282,7 @@ ParamSet validate_params(const std::string& owner, const std::string& kind_name,
                          const std::vector<ParamSpec>& specs, const std::vector<std::string>& reserved) {
   ParamSet ps;
   ps.owner = owner;
+  ps.mark = node.key_mark.file.empty() ? node.mark : node.key_mark;
   if (!node.is_map()) throw InputError(node.mark, owner + ": expected a mapping of parameters, found " + node.kind_name());
   std::vector<std::string> names;
   for (const auto& s : specs) names.push_back(s.name);

@@ -61,6 +61,7 @@ struct ParamValue {
 class ParamSet {
  public:
   std::string owner;  // the component name, for error messages
+  SourceMark mark;    // where the owner is defined (its key), for errors about a parameter left at its default
   std::map<std::string, ParamValue> values;
 
   uint64_t count(const std::string& name) const;

@@ -277,6 +277,13 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
 
 std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
   const auto& s = std::get<MatmulShape>(op.shape);
+  // Even the largest tiles would exceed what one op may simulate: refuse before sizing per-panel state.
+  const double min_tiles = double(s.batch) * std::ceil(double(s.m) / 256) * std::ceil(double(s.n) / 256);
+  if (min_tiles > 1e8)
+    throw InputError(op.mark, "op '" + op.name + "' (" + std::to_string(s.m) + " x " + std::to_string(s.n) + " x " +
+                                  std::to_string(s.k) + ", batch " + std::to_string(s.batch) +
+                                  ") needs more than 1e8 output tiles; xpusim simulates at most 1e8 tiles per op: split "
+                                  "the op or shrink its shape");
   Plan p = choose_plan(s, op.dtype, ctx.unit);
   if (ctx.unit.matrix_rate(op.dtype) <= 0 && ctx.unit.gemm_schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
   return std::make_unique<GemmKernel>(op, p, ctx);

@@ -272,7 +272,13 @@ void Network::run() {
 const std::vector<double>& Network::dist_to(uint32_t dst) {
   auto it = dist_cache_.find(dst);
   if (it != dist_cache_.end()) return it->second;
-  if (dist_cache_.size() > 4096) dist_cache_.clear();  // bounded memory on very large systems
+  // Bounded memory on very large systems: about 1 GiB of distance tables, evicting the oldest destination first.
+  const size_t cap = std::max<size_t>(64, (size_t(1) << 30) / (sizeof(double) * std::max<size_t>(1, boost::num_vertices(graph_))));
+  while (dist_cache_.size() >= cap && !dist_order_.empty()) {
+    dist_cache_.erase(dist_order_.front());
+    dist_order_.pop_front();
+  }
+  dist_order_.push_back(dst);
   std::vector<double> dist(boost::num_vertices(graph_), 0);
   boost::dijkstra_shortest_paths(
       graph_, dst,
@@ -466,6 +472,7 @@ void Network::set_circuits(OcsState& st, Circuits next) {
     st.edge_ids.push_back(connect(uint32_t(a), uint32_t(b), st.link, p / ports, true));
   }
   dist_cache_.clear();
+  dist_order_.clear();
 }
 
 Network::OcsState* Network::ocs_for(const std::vector<std::pair<int64_t, int64_t>>& pairs) {

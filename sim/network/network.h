@@ -114,6 +114,7 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::vector<DLink> links_;                      // 2 per edge id
   std::vector<NetGraph::edge_descriptor> edge_of_;
   std::unordered_map<uint32_t, std::vector<double>> dist_cache_;
+  std::deque<uint32_t> dist_order_;  // cached destinations, oldest first
   std::vector<std::unique_ptr<OcsState>> ocs_;
   std::vector<int> ocs_tier_of_device_;          // index into ocs_ per device, -1 if none
   struct Ev { uint64_t t, seq; std::function<void()> fn; bool operator>(const Ev& o) const { return t != o.t ? t > o.t : seq > o.seq; } };
