@@ -42,8 +42,11 @@ RunAnalysis analyze_run(const RunResult& r, const Workload& wl) {
     for (size_t d : wl.ops[i].deps) users[d].push_back(i);
   std::map<std::string, std::vector<size_t>> by_unit;  // ops of a unit by start
   for (size_t i = 0; i < n; ++i) by_unit[r.ops[i].unit].push_back(i);
-  for (auto& [u, v] : by_unit)
+  std::vector<size_t> before_on_unit(n, SIZE_MAX);  // the op that started just before on the same unit
+  for (auto& [u, v] : by_unit) {
     std::sort(v.begin(), v.end(), [&](size_t x, size_t y) { return r.ops[x].start_s < r.ops[y].start_s; });
+    for (size_t k = 1; k < v.size(); ++k) before_on_unit[v[k]] = v[k - 1];
+  }
   if (n > 0) {
     size_t cur = 0;
     for (size_t i = 1; i < n; ++i)
@@ -60,9 +63,7 @@ RunAnalysis analyze_run(const RunResult& r, const Workload& wl) {
       };
       if (cur < wl.ops.size())
         for (size_t d : wl.ops[cur].deps) consider(d);
-      const auto& same = by_unit[r.ops[cur].unit];
-      auto it = std::find(same.begin(), same.end(), cur);
-      if (it != same.begin() && it != same.end()) consider(*(it - 1));
+      if (before_on_unit[cur] != SIZE_MAX) consider(before_on_unit[cur]);
       if (best == SIZE_MAX) break;
       cur = best;
     }
@@ -134,8 +135,15 @@ nlohmann::json analysis_to_json(const RunAnalysis& a, const RunResult& r) {
   split["idle"] = a.idle_s;
   j["time_by_bound_s"] = split;
   nlohmann::json path = nlohmann::json::array();
+  // A million-op path would dominate the result file: its first 10,000 ops are listed, the length is always given.
+  j["critical_path_ops"] = a.critical_path.size();
+  double busy = 0;
+  for (size_t i : a.critical_path) busy += r.ops[i].duration_s();
+  j["critical_path_busy_s"] = busy;
+  size_t listed = 0;
   for (size_t i : a.critical_path)
-    path.push_back({{"index", i}, {"name", r.ops[i].name}, {"unit", r.ops[i].unit}, {"start_s", r.ops[i].start_s},
+    if (++listed > 10000) break;
+    else path.push_back({{"index", i}, {"name", r.ops[i].name}, {"unit", r.ops[i].unit}, {"start_s", r.ops[i].start_s},
                     {"end_s", r.ops[i].end_s}, {"bound", bound_name(r.ops[i].bound)}});
   j["critical_path"] = path;
   j["slack_s"] = a.slack_s;

@@ -253,8 +253,8 @@ void print_why(std::ostream& out, const RunResult& r) {
   out << fmt("%-18s%s\n", "Time by bound", line.c_str());
   const auto& path = a["critical_path"];
   if (path.empty()) return;
-  double work = 0;
-  for (const auto& op : path) work += op["end_s"].get<double>() - op["start_s"].get<double>();
+  const double work = a.value("critical_path_busy_s", 0.0);
+  const size_t on_path = a.value("critical_path_ops", size_t(path.size()));
   std::string slack;
   const auto& s = a["slack_s"];
   size_t best = 0;
@@ -262,7 +262,7 @@ void print_why(std::ostream& out, const RunResult& r) {
     if (s[i].get<double>() > s[best].get<double>()) best = i;
   if (!s.empty() && s[best].get<double>() > 1e-9 && best < r.ops.size())
     slack = "; most slack: " + r.ops[best].name + " (" + fmt_time(s[best].get<double>()) + ")";
-  out << fmt("%-18s%zu of %zu ops, %s busy (%.1f%% of the run)%s\n", "Critical path", path.size(), r.ops.size(),
+  out << fmt("%-18s%zu of %zu ops, %s busy (%.1f%% of the run)%s\n", "Critical path", on_path, r.ops.size(),
              fmt_time(work).c_str(), 100 * work / r.total_time_s, slack.c_str());
 }
 
