@@ -121,7 +121,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
   const ConfigNode* variants = root.find("variants");
   auto hardware_file = [&](const ConfigNode& hw) {
     std::string f = resolve(base, hw.scalar);
-    if (!hw.is_scalar() || !fs::exists(f)) throw InputError(hw.mark, "hardware config '" + f + "' does not exist");
+    std::error_code ec;  // a name too long for the OS makes the throwing overload raise filesystem_error
+    if (!hw.is_scalar() || !fs::exists(f, ec)) throw InputError(hw.mark, "hardware config '" + f + "' does not exist");
     return f;
   };
   if (!variants) s.hardware = hardware_file(need("hardware"));
@@ -132,7 +133,8 @@ SweepSpec load_sweep_spec(const std::string& path) {
     if (!w.is_map() || !w.find("file")) throw InputError(w.mark, "a workload needs at least file:");
     SweepWorkload sw;
     sw.file = resolve(base, w.find("file")->scalar);
-    if (!fs::exists(sw.file)) throw InputError(w.find("file")->mark, "workload '" + sw.file + "' does not exist");
+    std::error_code ec;
+    if (!fs::exists(sw.file, ec)) throw InputError(w.find("file")->mark, "workload '" + sw.file + "' does not exist");
     sw.name = w.find("name") ? w.find("name")->scalar : fs::path(sw.file).stem().string();
     for (const auto& [k, v] : w.map) {
       if (k == "set") {

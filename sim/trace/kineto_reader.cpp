@@ -221,7 +221,7 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
   // Only the first profiler step: later steps repeat the same work, and warm-up steps may be excluded already.
   if (!steps.empty()) {
     std::sort(steps.begin(), steps.end());
-    auto [s0, s1] = steps.front();
+    const auto s0 = steps.front().first, s1 = steps.front().second;  // not a structured binding: clang 14 cannot capture one
     size_t before = acts.size();
     acts.erase(std::remove_if(acts.begin(), acts.end(),
                               [&](const Activity& a) { return a.launch_ts < s0 - eps || a.launch_ts > s1 + eps; }),
