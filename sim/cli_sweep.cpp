@@ -25,7 +25,7 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
   c.sweep->add_option("spec", a.spec, "sweep spec YAML")->check(CLI::ExistingFile);
   c.sweep->add_option("-j,--jobs", a.jobs, "simulations at once (default: one per core)")->check(CLI::Range(1, 4096));
   c.sweep->add_option("--out", a.out, "output folder (default: out/sweeps/<spec name>)");
-  c.sweep->add_flag("-q,--quiet", a.quiet, "no progress bar on stderr");
+  c.sweep->add_flag("-q,--quiet", a.quiet, "no progress line on stderr");
   c.sweep->add_option("--backend", a.backend, "local (processes here) or slurm (a job array and a collect job)")
       ->check(CLI::IsMember({"local", "slurm"}));
   c.sweep->add_option("--partition", a.partition, "slurm: partition");

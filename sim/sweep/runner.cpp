@@ -11,11 +11,13 @@
 #include <set>
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "sim/config_tree.h"
 #include "sim/hardware.h"
+#include "sim/progress.h"
 #include "sim/report_json.h"
 #include "sim/simulation.h"
 #include "sim/sweep/results_db.h"
@@ -60,30 +62,6 @@ bool metric_of(const nlohmann::json& r, const std::string& path, double& out) {
   out = n->get<double>();
   return true;
 }
-
-class ProgressBar {
- public:
-  ProgressBar(size_t total, bool quiet) : total_(total), quiet_(quiet), tty_(isatty(2)), t0_(clock::now()) {}
-  void update(size_t done, size_t failed) {
-    if (quiet_ || total_ == 0) return;
-    const double s = std::chrono::duration<double>(clock::now() - t0_).count();
-    const double rate = s > 0 ? double(done) / s : 0;
-    const double eta = rate > 0 ? double(total_ - done) / rate : 0;
-    const int width = 30, fill = int(width * double(done) / double(total_));
-    if (!tty_ && done != total_ && done * 10 / total_ == last_decile_) return;
-    last_decile_ = done * 10 / total_;
-    std::fprintf(stderr, "%s[%s%s] %zu/%zu runs, %zu failed, %.1f/s, ETA %.0f s%s", tty_ ? "\r" : "",
-                 std::string(size_t(fill), '#').c_str(), std::string(size_t(width - fill), '.').c_str(), done, total_,
-                 failed, rate, eta, tty_ && done != total_ ? "" : "\n");
-  }
-
- private:
-  using clock = std::chrono::steady_clock;
-  size_t total_;
-  bool quiet_, tty_;
-  clock::time_point t0_;
-  size_t last_decile_ = SIZE_MAX;
-};
 
 }  // namespace
 
@@ -225,7 +203,8 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     db.put(row);
   };
 
-  ProgressBar bar(todo.size(), opt.quiet);
+  std::unique_ptr<Progress> bar;
+  if (!opt.quiet) bar = std::make_unique<Progress>("sweep " + spec.name, todo.size());
   std::map<pid_t, std::pair<size_t, std::chrono::steady_clock::time_point>> running;
   size_t next = 0, finished = 0;
   const int jobs = std::max(1, opt.jobs);
@@ -235,7 +214,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       const Task& t = tasks[ti];
       if (!t.error.empty()) {
         record(t, nullptr, t.error, 0);
-        bar.update(++finished, sum.failed);
+        if (bar) bar->update(++finished);
         continue;
       }
       std::fflush(nullptr);
@@ -284,7 +263,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     std::error_code ec;
     fs::remove(p, ec);
     record(t, error.empty() ? &r : nullptr, error, wall);
-    bar.update(++finished, sum.failed);
+    if (bar) bar->update(++finished);
   }
   return sum;
 }

@@ -12,7 +12,7 @@ namespace xpu {
 struct SweepOptions {
   std::string out;     // output folder
   int jobs = 1;
-  bool quiet = false;  // no progress bar
+  bool quiet = false;  // no progress line
   // Run only these task indices (a Slurm array task's shard); empty: all.
   std::vector<size_t> only;
   // Write rows here instead of OUT/results.sqlite (a Slurm array task's own file, merged by `sweep collect`).
