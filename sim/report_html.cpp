@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim/errors.h"
+#include "sim/report_format.h"
 #include "sim/report_json.h"
 #include "sim/report_summary.h"
 
@@ -23,19 +24,6 @@ namespace xpu {
 namespace {
 
 using nlohmann::json;
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, f);
-  int n = std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  if (n < 0) return {};
-  return std::string(buf, std::min<size_t>(size_t(n), sizeof buf - 1));
-}
-
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 // Text from user files may hold markup or invalid UTF-8: escaped, and invalid bytes become U+FFFD.
 std::string esc(const std::string& s) {
@@ -89,22 +77,6 @@ std::string clip(const std::string& s, size_t width) {
   size_t from = s.size() - (width - 1);
   while (from < s.size() && (static_cast<unsigned char>(s[from]) & 0xC0) == 0x80) ++from;  // whole characters
   return "\xE2\x80\xA6" + s.substr(from);
-}
-
-std::string fmt_time(double s) {
-  double a = std::abs(s);
-  if (a == 0) return "0 s";
-  if (a < 1e-6) return fmt("%.1f ns", s * 1e9);
-  if (a < 1e-3) return fmt("%.2f us", s * 1e6);
-  if (a < 1) return fmt("%.3f ms", s * 1e3);
-  return fmt("%.3f s", s);
-}
-
-std::string fmt_energy(double j) {
-  double a = std::abs(j);
-  if (a != 0 && a < 1e-3) return fmt("%.3f uJ", j * 1e6);
-  if (a != 0 && a < 1) return fmt("%.3f mJ", j * 1e3);
-  return fmt("%.3f J", j);
 }
 
 // 1.23 T, 456 G: rates and counts with an SI prefix.

@@ -9,33 +9,11 @@
 #include <map>
 #include <vector>
 
+#include "sim/report_format.h"
+
 namespace xpu {
 
 namespace {
-
-// snprintf into a std::string; every line of the summary goes through it so column widths stay fixed.
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, f);
-  int n = std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  if (n < 0) return {};
-  return std::string(buf, std::min<size_t>(size_t(n), sizeof buf - 1));
-}
-
-std::string fmt_time(double s) {
-  if (s < 1e-3) return fmt("%.2f us", s * 1e6);
-  if (s < 1) return fmt("%.3f ms", s * 1e3);
-  return fmt("%.3f s", s);
-}
-
-std::string fmt_energy(double j) {
-  if (j != 0 && j < 1e-3) return fmt("%.3f uJ", j * 1e6);
-  if (j != 0 && j < 1) return fmt("%.3f mJ", j * 1e3);
-  return fmt("%.3f J", j);
-}
 
 std::string fmt_count(double n) {
   if (n >= 1e9) return fmt("%.2fG", n / 1e9);
@@ -43,8 +21,6 @@ std::string fmt_count(double n) {
   if (n >= 1e3) return fmt("%.2fk", n / 1e3);
   return fmt("%.0f", n);
 }
-
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 // Long names would break the table; the tail is kept because it is the part that differs ("...attn.q_proj").
 std::string clip(const std::string& s, size_t width) {

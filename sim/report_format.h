@@ -1,0 +1,13 @@
+#pragma once
+// Number formatting shared by the text summary and the HTML report, so both print a time or an energy alike.
+#include <string>
+
+namespace xpu {
+
+// snprintf into a std::string of any length.
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt_time(double s);    // 12.34 us, 1.234 ms, 1.234 s
+std::string fmt_energy(double j);  // uJ, mJ or J with three decimals
+inline double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+}  // namespace xpu
