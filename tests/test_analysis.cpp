@@ -10,18 +10,6 @@
 using namespace xpu::test;
 using Catch::Detail::Approx;
 
-namespace {
-
-nlohmann::json run_json(const std::string& args, const TempDir& dir) {
-  const std::string out = (dir.path / "r.json").string();
-  Run r = xpusim(args + " -q --top 0 --json '" + out + "'", dir);
-  INFO(r.output);
-  REQUIRE(r.status == 0);
-  return nlohmann::json::parse(read_file(out));
-}
-
-}  // namespace
-
 TEST_CASE("analysis: the time split covers the run and the critical path ends with the last op", "[analysis]") {
   TempDir dir;
   auto j = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=16,kv=2048", dir);

@@ -38,14 +38,6 @@ CimArraySpec isaac(int64_t weight_bits, int64_t input_bits) {
   return a;
 }
 
-nlohmann::json run_json(const std::string& args, const TempDir& dir) {
-  const std::string out = (dir.path / "r.json").string();
-  Run r = xpusim(args + " -q --top 0 --json '" + out + "'", dir);
-  INFO(r.output);
-  REQUIRE(r.status == 0);
-  return nlohmann::json::parse(read_file(out));
-}
-
 double component_power_w(const nlohmann::json& j, const std::string& name, bool with_buffers = true) {
   const auto& c = j["components"][name];
   double e = c["energy_dynamic_j"].get<double>() + c["energy_static_j"].get<double>();

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the test files: a scratch folder, reading a file whole, and running the xpusim binary.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,6 +61,15 @@ inline Run xpusim(const std::string& args, const TempDir& dir) {
   r.status = WEXITSTATUS(raw);
   r.output = read_file(out);
   return r;
+}
+
+// Runs `xpusim <args> -q --top 0 --json …` (it must succeed) and returns the parsed result.
+inline nlohmann::json run_json(const std::string& args, const TempDir& dir) {
+  const std::string out = (dir.path / "r.json").string();
+  Run r = xpusim(args + " -q --top 0 --json '" + out + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  return nlohmann::json::parse(read_file(out));
 }
 
 }  // namespace xpu::test
