@@ -206,7 +206,8 @@ void CimTiles::plan(const Workload& wl) {
       w.map = cim_map(spec_, s.k, s.n);
       w.workload_bytes = double(s.k) * s.n * dtype_bytes(op.dtype);
       vectors = double(s.batch) * s.m;
-      w.pass_s = cim_mvm(spec_, w.map).cycles * cim_mvm(spec_, w.map).cycle_s;
+      const CimPassCost pass = cim_mvm(spec_, w.map);
+      w.pass_s = pass.cycles * pass.cycle_s;
     } else if (op.kind == OpKind::embedding_bag) {
       const auto& s = std::get<EmbeddingBagShape>(op.shape);
       if (op.reads.empty() || !resident_as(op.reads[0].name, "embeddings")) continue;

@@ -74,6 +74,7 @@ size_t collect_sweep(const std::string& dir) {
     if (e.path().extension() == ".sqlite") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   ResultsDb main_db(main_path);
+  const std::string params = main_db.meta("params");  // parameter columns hold text even when it reads as a number
   for (const auto& f : files) {
     std::vector<std::string> cols;
     std::vector<std::vector<std::string>> rows;
@@ -82,10 +83,6 @@ size_t collect_sweep(const std::string& dir) {
       cols = shard.columns();
       rows = shard.rows();
     }
-    // Columns: text for parameters and errors, numbers for metrics (a shard of the same spec has the same columns).
-    std::vector<std::string> text, real;
-    for (const auto& c : cols) (c == "feasible" || c == "wall_s" ? real : text).push_back(c);
-    ResultRow proto;
     for (const auto& row : rows) {
       ResultRow r;
       for (size_t i = 0; i < cols.size(); ++i) {
@@ -102,7 +99,7 @@ size_t collect_sweep(const std::string& dir) {
           char* end = nullptr;
           const double d = std::strtod(v.c_str(), &end);
           // Metric columns hold numbers only; a parameter like "3 TB/s" stays text.
-          if (end && *end == '\0' && main_db.meta("params").find(c + "\n") == std::string::npos) r.metrics.push_back({c, d});
+          if (end && *end == '\0' && params.find(c + "\n") == std::string::npos) r.metrics.push_back({c, d});
           else r.params.push_back({c, v});
         }
       }
