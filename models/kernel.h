@@ -57,6 +57,10 @@ struct UnitInfo {
   }
 };
 
+// One event per tile: past this a single op would run for minutes of wall time. Mappers that keep per-panel state
+// refuse such shapes before allocating it; the dispatcher refuses any kernel above it.
+constexpr uint64_t kMaxTilesPerOp = 100000000;
+
 class Kernel {
  public:
   virtual ~Kernel() = default;

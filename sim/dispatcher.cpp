@@ -169,13 +169,11 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   } else {
     throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
   }
-  // One event per tile: past this a single op would run for minutes of wall time (and its counts near 2^32).
-  constexpr uint64_t kMaxTiles = 100000000;
-  if (k->num_tiles > kMaxTiles) {
+  if (k->num_tiles > kMaxTilesPerOp) {
     char buf[240];
     std::snprintf(buf, sizeof buf,
                   "op '%s' lowers to %.3g tiles (%s); xpusim simulates at most %.0e tiles per op: split the op or "
-                  "shrink its shape", op.name.c_str(), double(k->num_tiles), k->mapping.c_str(), double(kMaxTiles));
+                  "shrink its shape", op.name.c_str(), double(k->num_tiles), k->mapping.c_str(), double(kMaxTilesPerOp));
     throw InputError(op.mark, buf);
   }
   k->start_delay_s += cold_delay;

@@ -279,7 +279,7 @@ std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
   const auto& s = std::get<MatmulShape>(op.shape);
   // Even the largest tiles would exceed what one op may simulate: refuse before sizing per-panel state.
   const double min_tiles = double(s.batch) * std::ceil(double(s.m) / 256) * std::ceil(double(s.n) / 256);
-  if (min_tiles > 1e8)
+  if (min_tiles > double(kMaxTilesPerOp))
     throw InputError(op.mark, "op '" + op.name + "' (" + std::to_string(s.m) + " x " + std::to_string(s.n) + " x " +
                                   std::to_string(s.k) + ", batch " + std::to_string(s.batch) +
                                   ") needs more than 1e8 output tiles; xpusim simulates at most 1e8 tiles per op: split "
