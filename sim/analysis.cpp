@@ -135,21 +135,35 @@ nlohmann::json analysis_to_json(const RunAnalysis& a, const RunResult& r) {
   split["idle"] = a.idle_s;
   j["time_by_bound_s"] = split;
   nlohmann::json path = nlohmann::json::array();
-  // A million-op path would dominate the result file: its first 10,000 ops are listed, the length is always given.
+  // A million-op path would dominate the result file: its first kMaxListedOps ops are listed, the length is always
+  // given.
   j["critical_path_ops"] = a.critical_path.size();
   double busy = 0;
   for (size_t i : a.critical_path) busy += r.ops[i].duration_s();
   j["critical_path_busy_s"] = busy;
   size_t listed = 0;
   for (size_t i : a.critical_path)
-    if (++listed > 10000) break;
+    if (++listed > kMaxListedOps) break;
     else path.push_back({{"index", i}, {"name", r.ops[i].name}, {"unit", r.ops[i].unit}, {"start_s", r.ops[i].start_s},
                     {"end_s", r.ops[i].end_s}, {"bound", bound_name(r.ops[i].bound)}});
-  j["critical_path"] = path;
+  j["critical_path"] = std::move(path);
   j["slack_s"] = a.slack_s;
+  // Like the path, the roofline lists at most 10,000 points: the ops that took the most time, in op order.
+  std::vector<const RooflinePoint*> shown;
+  for (const auto& p : a.roofline) shown.push_back(&p);
+  if (shown.size() > kMaxListedOps) {
+    std::nth_element(shown.begin(), shown.begin() + kMaxListedOps, shown.end(), [&](auto* x, auto* y) {
+      double dx = r.ops[x->op].duration_s(), dy = r.ops[y->op].duration_s();
+      return dx != dy ? dx > dy : x->op < y->op;
+    });
+    shown.resize(kMaxListedOps);
+    std::sort(shown.begin(), shown.end(), [](auto* x, auto* y) { return x->op < y->op; });
+  }
   nlohmann::json roof = nlohmann::json::array();
-  for (const auto& p : a.roofline) roof.push_back({{"op", p.op}, {"intensity", p.intensity}, {"achieved_flops", p.achieved}});
-  j["roofline"] = {{"points", roof}, {"peak_flops", a.peak_flops}, {"peak_bandwidth", a.peak_bandwidth}};
+  for (const auto* p : shown)
+    roof.push_back({{"op", p->op}, {"intensity", p->intensity}, {"achieved_flops", p->achieved}});
+  j["roofline"] = {{"points", std::move(roof)}, {"points_total", a.roofline.size()}, {"peak_flops", a.peak_flops},
+                   {"peak_bandwidth", a.peak_bandwidth}};
   j["busy_over_time"] = {{"buckets", a.buckets},
                          {"bucket_s", a.buckets ? r.total_time_s / double(a.buckets) : 0.0},
                          {"units", a.busy_over_time}};

@@ -35,6 +35,10 @@ struct RunAnalysis {
   double peak_flops = 0, peak_bandwidth = 0, cache_bandwidth = 0;
 };
 
+// The per-op lists of the JSON (critical path, roofline points) stop here; per-op figures themselves (ops, slack)
+// are complete.
+constexpr size_t kMaxListedOps = 10000;
+
 RunAnalysis analyze_run(const RunResult& r, const Workload& wl);
 nlohmann::json analysis_to_json(const RunAnalysis& a, const RunResult& r);
 

@@ -25,6 +25,7 @@ class Dispatcher : public sc_core::sc_module {
              CacheLevel* cache, Interconnect* network, const RunOptions& opt,
              const std::set<std::string>& offloaded = {}, std::vector<OpEngine*> engines = {});
   const std::vector<OpRecord>& records() const { return records_; }
+  std::vector<OpRecord> take_records() { return std::move(records_); }
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
   double busy_s() const { return busy_s_; }

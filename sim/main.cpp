@@ -78,8 +78,10 @@ int cmd_run(const RunArgs& a) {
   if (progress) progress->finish();
 
   xpu::print_summary(std::cout, r, a.top);
-  if (!a.json.empty()) xpu::write_json_file(a.json, xpu::result_to_json(r));
-  if (!a.trace.empty()) xpu::write_json_file(a.trace, xpu::result_to_chrome_trace(r), -1);  // compact: traces are large
+  // Both stream their per-op arrays: a million-op run never holds them as JSON. The trace is compact (one line):
+  // traces are large.
+  if (!a.json.empty()) xpu::write_result_json(a.json, r);
+  if (!a.trace.empty()) xpu::write_chrome_trace(a.trace, r);
   if (!a.csv.empty()) {
     xpu::make_parent_dirs(a.csv);
     std::ofstream f(a.csv, std::ios::binary);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "sim/errors.h"
+#include "sim/json_stream.h"
 
 #include <cerrno>
 #include <cstring>
@@ -51,7 +52,10 @@ nlohmann::json op_to_json(const OpRecord& op) {
           {"modelled", op.modelled}};
 }
 
-nlohmann::json result_to_json(const RunResult& r) {
+namespace {
+
+// Everything but the ops.
+nlohmann::json result_head_json(const RunResult& r) {
   nlohmann::json j;
   j["hardware"] = {{"name", r.hw_name}, {"file", r.hw_file}};
   j["workload"] = {
@@ -74,10 +78,6 @@ nlohmann::json result_to_json(const RunResult& r) {
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
   j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
 
-  nlohmann::json ops = nlohmann::json::array();
-  for (const auto& op : r.ops) ops.push_back(op_to_json(op));
-  j["ops"] = std::move(ops);
-
   nlohmann::json comps = nlohmann::json::object();
   for (const auto& c : r.components) comps[c.name] = component_to_json(c);
   j["components"] = std::move(comps);
@@ -85,6 +85,22 @@ nlohmann::json result_to_json(const RunResult& r) {
   j["effective_config"] = r.effective_config.is_null() ? nlohmann::json::object() : r.effective_config;
   j["memory"] = r.memory.is_null() ? nlohmann::json::object() : r.memory;
   return j;
+}
+
+}  // namespace
+
+nlohmann::json result_to_json(const RunResult& r) {
+  nlohmann::json j = result_head_json(r);
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : r.ops) ops.push_back(op_to_json(op));
+  j["ops"] = std::move(ops);
+  return j;
+}
+
+void write_result_json(const std::string& path, const RunResult& r) {
+  write_json_file_streamed(path, result_head_json(r), "ops", [&](const JsonEmit& emit) {
+    for (const auto& op : r.ops) emit(op_to_json(op));
+  });
 }
 
 void make_parent_dirs(const std::string& path) {

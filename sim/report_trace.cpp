@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/json_stream.h"
+
 namespace xpu {
 
 namespace {
@@ -31,9 +33,9 @@ json sort_index(const char* what, int pid, int tid, int index) {
   return e;
 }
 
-void name_thread(json& events, int pid, int tid, const std::string& name) {
-  events.push_back(meta("thread_name", pid, tid, name));
-  events.push_back(sort_index("thread_sort_index", pid, tid, tid));
+void name_thread(const JsonEmit& emit, int pid, int tid, const std::string& name) {
+  emit(meta("thread_name", pid, tid, name));
+  emit(sort_index("thread_sort_index", pid, tid, tid));
 }
 
 // dur as a difference of converted times, so that back-to-back slices meet exactly after conversion.
@@ -102,7 +104,7 @@ json op_slice(const OpRecord& op, int tid) {
   return e;
 }
 
-void add_ops(json& events, const std::vector<OpRecord>& ops, const Units& units) {
+void add_ops(const JsonEmit& emit, const std::vector<OpRecord>& ops, const Units& units) {
   std::vector<std::vector<size_t>> by_unit(units.names.size());
   for (size_t i = 0; i < ops.size(); ++i) by_unit[units.index.at(ops[i].unit)].push_back(i);
   std::vector<int> tid(ops.size());
@@ -113,15 +115,15 @@ void add_ops(json& events, const std::vector<OpRecord>& ops, const Units& units)
     int rows = 0;
     std::vector<int> row = pack_rows(spans, rows);
     for (int k = 0; k < rows; ++k)
-      name_thread(events, kOpsPid, next_tid + k, row_name(unit_label(units.names[u]), k));
+      name_thread(emit, kOpsPid, next_tid + k, row_name(unit_label(units.names[u]), k));
     for (size_t j = 0; j < by_unit[u].size(); ++j) tid[by_unit[u][j]] = next_tid + row[j];
     next_tid += rows;
   }
-  for (size_t i = 0; i < ops.size(); ++i) events.push_back(op_slice(ops[i], tid[i]));
+  for (size_t i = 0; i < ops.size(); ++i) emit(op_slice(ops[i], tid[i]));
 }
 
 // Rates summed over the ops running at each instant: overlapping ops on different units add up.
-void add_counters(json& events, const RunResult& r) {
+void add_counters(const JsonEmit& emit, const RunResult& r) {
   const std::vector<OpRecord>& ops = r.ops;
   // Static power of one device is there all the time; ops add their dynamic energy over their duration.
   const double static_w = r.total_time_s > 0 ? r.energy_static_j / r.total_time_s / double(std::max<int64_t>(1, r.devices)) : 0;
@@ -156,18 +158,18 @@ void add_counters(json& events, const RunResult& r) {
       watts += ops[k].energy_j / d;
     }
     if (r.devices > 1 && net != last_net)
-      events.push_back({{"ph", "C"}, {"name", "Link bandwidth (payload per device)"}, {"pid", kOpsPid}, {"ts", us(t)},
+      emit({{"ph", "C"}, {"name", "Link bandwidth (payload per device)"}, {"pid", kOpsPid}, {"ts", us(t)},
                         {"args", {{"GB/s", net}}}});
     if (watts != last_w)
-      events.push_back({{"ph", "C"}, {"name", "Power (one device)"}, {"pid", kOpsPid}, {"ts", us(t)},
+      emit({{"ph", "C"}, {"name", "Power (one device)"}, {"pid", kOpsPid}, {"ts", us(t)},
                         {"args", {{"W", watts}}}});
     last_net = net;
     last_w = watts;
     if (gbps != last_gbps)
-      events.push_back({{"ph", "C"}, {"name", "HBM bandwidth"}, {"pid", kOpsPid}, {"ts", us(t)},
+      emit({{"ph", "C"}, {"name", "HBM bandwidth"}, {"pid", kOpsPid}, {"ts", us(t)},
                         {"args", {{"GB/s", gbps}}}});
     if (tflops != last_tflops)
-      events.push_back({{"ph", "C"}, {"name", "Compute"}, {"pid", kOpsPid}, {"ts", us(t)},
+      emit({{"ph", "C"}, {"name", "Compute"}, {"pid", kOpsPid}, {"ts", us(t)},
                         {"args", {{"TFLOP/s", tflops}}}});
     last_gbps = gbps;
     last_tflops = tflops;
@@ -176,7 +178,7 @@ void add_counters(json& events, const RunResult& r) {
 
 // Tiles go to one process per unit, "<unit> tiles", with a thread per lane (and extra rows for a lane's
 // concurrently resident tiles).
-void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_tiles) {
+void add_tiles(const JsonEmit& emit, const RunResult& r, const Units& units, size_t max_tiles) {
   if (r.tiles.empty()) return;
   // TileRecord.op names OpRecord.index, which is normally the op's position; map it in case it is not.
   std::unordered_map<size_t, size_t> pos;
@@ -203,15 +205,15 @@ void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_
     int pid = kOpsPid + 1 + int(u);
     auto [nt, fresh] = next_tid.emplace(u, 1);
     if (fresh) {
-      events.push_back(meta("process_name", pid, -1, unit_label(units.names[u]) + " tiles"));
-      events.push_back(sort_index("process_sort_index", pid, -1, pid));
+      emit(meta("process_name", pid, -1, unit_label(units.names[u]) + " tiles"));
+      emit(sort_index("process_sort_index", pid, -1, pid));
     }
     std::vector<std::pair<double, double>> spans;
     for (size_t k : tiles) spans.emplace_back(r.tiles[k].start_s, r.tiles[k].end_s);
     int rows = 0;
     std::vector<int> row = pack_rows(spans, rows);
     for (int j = 0; j < rows; ++j)
-      name_thread(events, pid, nt->second + j, row_name("lane " + std::to_string(lane), j));
+      name_thread(emit, pid, nt->second + j, row_name("lane " + std::to_string(lane), j));
     for (size_t j = 0; j < tiles.size(); ++j) tid[tiles[j]] = nt->second + row[j];
     nt->second += rows;
   }
@@ -223,7 +225,7 @@ void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_
                    r.tiles[k].end_s);
     e["cat"] = "tile";
     e["args"] = {{"op", op.index}};
-    events.push_back(std::move(e));
+    emit(std::move(e));
   }
 
   // The engine may have stopped recording before we see the tiles; the ops' tile counts on the units that
@@ -235,22 +237,38 @@ void add_tiles(json& events, const RunResult& r, const Units& units, size_t max_
   total = std::max(total, expected);
   if (kept < total) {
     double ts = kept < r.tiles.size() ? r.tiles[kept].start_s : r.tiles[kept - 1].end_s;
-    events.push_back({{"ph", "i"}, {"s", "g"}, {"name", "tiles truncated"}, {"pid", kOpsPid}, {"tid", 0},
+    emit({{"ph", "i"}, {"s", "g"}, {"name", "tiles truncated"}, {"pid", kOpsPid}, {"tid", 0},
                       {"ts", us(ts)}, {"args", {{"kept", kept}, {"total", total}}}});
   }
+}
+
+void chrome_trace_events(const RunResult& r, size_t max_tiles, const JsonEmit& emit) {
+  Units units = units_of(r.ops);
+  emit(meta("process_name", kOpsPid, -1, r.hw_name.empty() ? "xpusim" : r.hw_name));
+  emit(sort_index("process_sort_index", kOpsPid, -1, kOpsPid));
+  add_ops(emit, r.ops, units);
+  add_counters(emit, r);
+  add_tiles(emit, r, units, max_tiles);
+}
+
+const nlohmann::json& chrome_trace_head() {
+  static const nlohmann::json head = {{"displayTimeUnit", "ns"}};
+  return head;
 }
 
 }  // namespace
 
 nlohmann::json result_to_chrome_trace(const RunResult& r, size_t max_tiles) {
   json events = json::array();
-  Units units = units_of(r.ops);
-  events.push_back(meta("process_name", kOpsPid, -1, r.hw_name.empty() ? "xpusim" : r.hw_name));
-  events.push_back(sort_index("process_sort_index", kOpsPid, -1, kOpsPid));
-  add_ops(events, r.ops, units);
-  add_counters(events, r);
-  add_tiles(events, r, units, max_tiles);
-  return {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
+  chrome_trace_events(r, max_tiles, [&](const json& e) { events.push_back(e); });
+  json j = chrome_trace_head();
+  j["traceEvents"] = std::move(events);
+  return j;
+}
+
+void write_chrome_trace(const std::string& path, const RunResult& r, size_t max_tiles) {
+  write_json_file_streamed(path, chrome_trace_head(), "traceEvents",
+                           [&](const JsonEmit& emit) { chrome_trace_events(r, max_tiles, emit); }, -1);
 }
 
 }  // namespace xpu

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <string>
 
 namespace xpu {
 
@@ -12,5 +13,7 @@ namespace xpu {
 constexpr size_t kMaxTraceTiles = 200000;
 
 nlohmann::json result_to_chrome_trace(const RunResult& r, size_t max_tiles = kMaxTraceTiles);
+// The same document as write_json_file(path, result_to_chrome_trace(r), -1), written event by event.
+void write_chrome_trace(const std::string& path, const RunResult& r, size_t max_tiles = kMaxTraceTiles);
 
 }  // namespace xpu

@@ -222,7 +222,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   res.items = wl.items;
   res.item = wl.item;
   res.total_time_s = t;
-  res.ops = dispatcher.records();
+  res.ops = dispatcher.take_records();  // moved: a million-op run holds its records once
   res.gpu_busy_s = dispatcher.busy_s();
   res.events = core->events() + dispatcher.events() + (network ? network->events() : 0);
   for (OpEngine* e : engines) res.events += e->events();

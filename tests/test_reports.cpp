@@ -7,6 +7,7 @@
 #include "sim/report_json.h"
 #include "sim/report_summary.h"
 #include "sim/report_trace.h"
+#include "tests/test_support.h"
 
 #include <unistd.h>
 
@@ -214,6 +215,27 @@ TEST_CASE("JSON file round-trips", "[reports]") {
   std::ifstream in(path);
   CHECK(json::parse(in) == j);
   std::remove(path.c_str());
+}
+
+TEST_CASE("streamed result and trace files are byte-identical to the whole-document dumps", "[reports]") {
+  xpu::test::TempDir dir;
+  using xpu::test::read_file;
+  auto same_bytes = [&](const RunResult& r) {
+    write_json_file((dir.path / "whole.json"), result_to_json(r));
+    write_result_json((dir.path / "streamed.json"), r);
+    CHECK(read_file((dir.path / "streamed.json")) == read_file((dir.path / "whole.json")));
+    write_json_file((dir.path / "whole.trace.json"), result_to_chrome_trace(r), -1);
+    write_chrome_trace((dir.path / "streamed.trace.json"), r);
+    CHECK(read_file((dir.path / "streamed.trace.json")) == read_file((dir.path / "whole.trace.json")));
+  };
+  RunResult r = sample();
+  same_bytes(r);
+  r.ops[0].name = "bad \xff utf-8 \"quoted\"";  // replaced and escaped the same way
+  same_bytes(r);
+  r.ops.clear();  // "ops": [] sorts between other keys
+  r.tiles.clear();
+  same_bytes(r);
+  CHECK(read_file((dir.path / "streamed.json")).find("\"ops\": []") != std::string::npos);
 }
 
 TEST_CASE("JSON file writing reports an unwritable path", "[reports]") {

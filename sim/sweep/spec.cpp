@@ -32,6 +32,8 @@ std::string format_value(double v, const std::string& unit) {
   return unit.empty() ? std::string(buf) : std::string(buf) + " " + unit;
 }
 
+constexpr double kMaxValues = 1e6;  // per parameter
+
 // A list of scalars, {range: [lo, hi], step: s} or {log: [lo, hi], points: n}, with an optional unit.
 std::vector<std::string> values_of(const ConfigNode& n, const std::string& path) {
   std::vector<std::string> out;
@@ -61,13 +63,18 @@ std::vector<std::string> values_of(const ConfigNode& n, const std::string& path)
       if (!st) throw InputError(n.mark, "parameter '" + path + "': range needs a step");
       const double step = number_of(*st, path + ".step");
       if (step <= 0) throw InputError(st->mark, "parameter '" + path + "': step must be > 0");
-      for (double v = lo; v <= hi * (1 + 1e-12); v += step) out.push_back(format_value(v, unit));
+      // Counted before generating: a step too small for the range would otherwise never advance `v`.
+      const double count = std::floor((hi - lo) / step * (1 + 1e-12)) + 1;
+      if (!(count <= kMaxValues))
+        throw InputError(n.mark, "parameter '" + path + "': the range gives more than a million values");
+      for (int64_t i = 0; i < int64_t(count); ++i) out.push_back(format_value(lo + double(i) * step, unit));
     } else {
       const ConfigNode* pt = n.find("points");
       if (!pt) throw InputError(n.mark, "parameter '" + path + "': log needs points");
       const double pts = number_of(*pt, path + ".points");
       if (lo <= 0 || pts < 2 || pts != std::floor(pts))
         throw InputError(n.mark, "parameter '" + path + "': log needs lo > 0 and an integer points >= 2");
+      if (pts > kMaxValues) throw InputError(pt->mark, "parameter '" + path + "': more than a million values");
       for (int i = 0; i < int(pts); ++i)
         out.push_back(format_value(lo * std::pow(hi / lo, double(i) / (pts - 1)), unit));
     }
@@ -75,7 +82,7 @@ std::vector<std::string> values_of(const ConfigNode& n, const std::string& path)
     out.push_back(n.scalar);
   }
   if (out.empty()) throw InputError(n.mark, "parameter '" + path + "': no values");
-  if (out.size() > 1000000) throw InputError(n.mark, "parameter '" + path + "': more than a million values");
+  if (out.size() > kMaxValues) throw InputError(n.mark, "parameter '" + path + "': more than a million values");
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "sim/trace/aten_map.h"
 
+#include <charconv>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -78,7 +79,14 @@ std::optional<int64_t> list_product(const std::string& v) {
     if (std::isdigit(static_cast<unsigned char>(ch)) || ch == '-') {
       num += ch;
     } else if (ch == ',' || ch == ']') {
-      if (!num.empty()) p *= std::stoll(num), any = true;
+      if (!num.empty()) {
+        // A malformed or huge entry makes the list unusable rather than the trace unreadable.
+        int64_t x = 0;
+        auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), x);
+        if (ec != std::errc() || end != num.data() + num.size() || __builtin_mul_overflow(p, x, &p))
+          return std::nullopt;
+        any = true;
+      }
       num.clear();
     } else if (ch != ' ') {
       return std::nullopt;

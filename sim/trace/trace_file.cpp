@@ -106,6 +106,8 @@ nlohmann::json read_json(const std::string& path, JsonKeep keep) {
     return nlohmann::json::parse(begin, ByteIterator{}, cb);
   } catch (const nlohmann::json::parse_error& e) {
     f.fail(std::string("invalid JSON: ") + e.what());
+  } catch (const nlohmann::json::out_of_range& e) {  // a number past double's range, e.g. 16085e6084
+    f.fail(std::string("invalid JSON: ") + e.what());
   }
 }
 

@@ -3,6 +3,7 @@
 // feature, feature interaction (pairwise dot products, or DCN-v2 low-rank cross layers, Wang et al. 2021,
 // arXiv:2008.13535), top MLP and a sigmoid. Every MLP layer is a Linear followed by a ReLU kernel, except the last
 // top layer (TorchRec OverArch).
+#include <charconv>
 #include <sstream>
 #include <string>
 
@@ -63,7 +64,9 @@ std::vector<Table> parse_list(const ParamValue& v, const std::string& what, bool
   };
   auto num = [&](const std::string& s, const std::string& item) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) throw bad(item);
-    int64_t n = std::stoll(s);
+    int64_t n = 0;
+    if (std::from_chars(s.data(), s.data() + s.size(), n).ec != std::errc())
+      throw InputError(v.mark, what + ": '" + item + "' in '" + v.text + "' is too large");
     if (n <= 0) throw bad(item);
     return n;
   };
