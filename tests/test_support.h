@@ -2,6 +2,7 @@
 // Helpers shared by the test files: a scratch folder, reading a file whole, and running the xpusim binary.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,5 +72,27 @@ inline nlohmann::json run_json(const std::string& args, const TempDir& dir) {
   REQUIRE(r.status == 0);
   return nlohmann::json::parse(read_file(out));
 }
+
+// The largest resident set of any finished child (and its children) of this test process, in MiB: each TEST_CASE
+// is its own process under ctest, so this is the peak of the xpusim runs of that test.
+inline double peak_child_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// AddressSanitizer builds (build-asan/) run several times slower with several times the memory: tests that check
+// memory or run very large inputs scale down there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 }  // namespace xpu::test
