@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace xpu {
 
@@ -24,9 +26,13 @@ const char* kClassNames[] = {"weights", "kv_cache", "optimizer", "embeddings"};
 
 // Resident inputs, each counted once at its largest size: name -> (bytes, class index into kClassNames).
 std::map<std::string, std::pair<double, int>> resident_inputs(const Workload& w) {
-  std::map<std::string, double> produced;  // tensor -> bytes (largest write)
+  // Hashed: a million-op workload has a million tensor names, and only `resident` is iterated in order.
+  std::unordered_map<std::string, double> produced;  // tensor -> bytes (largest write)
   for (const auto& op : w.ops)
-    for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
+    for (const auto& t : op.writes) {
+      double& b = produced[t.name];
+      b = std::max(b, t.bytes);
+    }
   std::map<std::string, std::pair<double, int>> resident;
   for (const auto& op : w.ops)
     for (size_t r = 0; r < op.reads.size(); ++r) {
@@ -68,31 +74,43 @@ Footprint memory_footprint(const Workload& w) {
   Footprint f;
   std::vector<size_t> order = topological_order(w);
   auto resident = resident_inputs(w);
-  std::map<std::string, double> produced;  // tensor -> bytes (largest write)
+  std::unordered_map<std::string, double> produced;  // tensor -> bytes (largest write)
   for (const auto& op : w.ops)
-    for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
+    for (const auto& t : op.writes) {
+      double& b = produced[t.name];
+      b = std::max(b, t.bytes);
+    }
   for (const auto& [name, e] : resident)
     (e.second == 3 ? f.embeddings : e.second == 2 ? f.optimizer : e.second == 1 ? f.kv_cache : f.weights) += e.first;
   // Optimizer state is written back in place: the moments and master weights it produces are resident too.
-  std::set<std::string> optimizer_state;
+  std::unordered_set<std::string> optimizer_state;
   for (const auto& op : w.ops)
     if (op.variant == "adamw")
       for (const auto& t : op.writes)
         if (!resident.count(t.name) && optimizer_state.insert(t.name).second) f.optimizer += t.bytes;
   // Liveness of produced tensors over the issue order.
-  std::map<std::string, size_t> first, last;
+  // tensor -> (first write, last read) positions in issue order; the name pointers stay valid (node-based keys).
+  std::unordered_map<std::string, std::pair<size_t, size_t>> span;
+  std::vector<const std::string*> first_written;  // in order of first write: the sums below do not depend on hashing
   for (size_t pos = 0; pos < order.size(); ++pos) {
     const Op& op = w.ops[order[pos]];
     for (const auto& t : op.writes)
-      if (!first.count(t.name) && !optimizer_state.count(t.name)) first[t.name] = pos;
+      if (!optimizer_state.count(t.name)) {
+        auto [it, fresh] = span.try_emplace(t.name, pos, pos);
+        if (fresh) first_written.push_back(&it->first);
+      }
     for (const auto& t : op.reads)
-      if (produced.count(t.name)) last[t.name] = pos;
+      if (produced.count(t.name)) {
+        auto it = span.find(t.name);
+        if (it != span.end()) it->second.second = std::max(it->second.second, pos);
+      }
   }
   std::vector<double> delta(order.size() + 1, 0);
-  for (const auto& [name, pos] : first) {
-    size_t end = last.count(name) ? std::max(last[name], pos) : pos;
-    delta[pos] += produced[name];
-    delta[end + 1] -= produced[name];
+  for (const std::string* name : first_written) {
+    const auto [pos, end] = span.at(*name);
+    const double bytes = produced.at(*name);
+    delta[pos] += bytes;
+    delta[end + 1] -= bytes;
   }
   double live = 0;
   for (double d : delta) f.activations = std::max(f.activations, live += d);
