@@ -157,7 +157,7 @@ ConfigNode load_with_extends(const std::string& path) {
   return load_chain(path, stack, nullptr);
 }
 
-void apply_override(ConfigNode& root, const std::string& assignment, const std::string& origin, bool must_exist) {
+void apply_override(ConfigNode& root, const std::string& assignment, const std::string& origin) {
   SourceMark m{origin, 0, 0};
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -174,15 +174,10 @@ void apply_override(ConfigNode& root, const std::string& assignment, const std::
   std::string walked;
   for (size_t i = 0; i < parts.size(); ++i) {
     walked += (i ? "." : "") + parts[i];
-    if (cur->kind == ConfigNode::Kind::Null && !must_exist) cur->kind = ConfigNode::Kind::Map;
+    if (cur->kind == ConfigNode::Kind::Null) cur->kind = ConfigNode::Kind::Map;
     if (!cur->is_map()) throw InputError(m, "override path '" + walked + "': parent is not a mapping");
     ConfigNode* next = cur->find(parts[i]);
     if (!next) {
-      if (must_exist) {
-        std::string known;
-        for (const auto& kv : cur->map) known += (known.empty() ? "" : ", ") + kv.first;
-        throw InputError(m, "override path '" + walked + "' does not exist (known here: " + known + ")");
-      }
       ConfigNode fresh;
       fresh.mark = m;
       fresh.key_mark = m;

@@ -42,8 +42,9 @@ ConfigNode load_with_extends(const std::string& path);
 void merge_into(ConfigNode& base, const ConfigNode& overlay);
 
 // Applies "a.b.c=value" to the tree. The value is parsed as YAML (so "[1,2]" is a list). `origin` names it in marks.
-// When `must_exist` is set, every path segment must already exist (typo protection).
-void apply_override(ConfigNode& root, const std::string& assignment, const std::string& origin, bool must_exist);
+// Missing segments are created: a misspelt key then meets the validation of its component or generator, which
+// names the valid keys.
+void apply_override(ConfigNode& root, const std::string& assignment, const std::string& origin);
 
 // Writes the tree back as YAML text.
 std::string to_yaml(const ConfigNode& node);

@@ -168,7 +168,7 @@ HardwareConfig load_hardware(const std::string& path, const std::vector<std::str
     auto dot = a.find('.');
     const ConfigNode* comps = tree.find("components");
     if (dot != std::string::npos && comps && comps->find(a.substr(0, dot))) a = "components." + a;
-    apply_override(tree, a, "-p " + o, /*must_exist=*/false);
+    apply_override(tree, a, "-p " + o);
   }
   return build_hardware(std::move(tree), path);
 }

@@ -40,7 +40,7 @@ connections:
   - {from: l2, to: hbm}
 )";
   ConfigNode tree = parse_yaml(text, "test-machine.yaml");
-  for (const auto& o : overrides) apply_override(tree, "components." + o, "-p " + o, false);
+  for (const auto& o : overrides) apply_override(tree, "components." + o, "-p " + o);
   return build_hardware(tree, "test-machine.yaml");
 }
 

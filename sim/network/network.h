@@ -55,6 +55,8 @@ class Network : public sc_core::sc_module, public Interconnect {
   void send(uint32_t src, uint32_t dst, double bytes, uint64_t delay_ps, uint64_t flow, Arrival arrived);
   // A sender-to-peer queue that keeps at most `window` messages in flight, so that flows sharing a link interleave.
   struct Pipe {
+    Pipe() = default;
+    Pipe(uint32_t from, uint32_t to, uint64_t flow_id) : src(from), dst(to), flow(flow_id) {}
     uint32_t src = 0, dst = 0;
     uint64_t flow = 0;
     int inflight = 0;

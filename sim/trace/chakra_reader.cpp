@@ -167,7 +167,6 @@ TraceWorkload read_chakra(const std::string& path) {
   std::vector<uint64_t> ids;
   std::vector<std::vector<uint64_t>> dep_ids;
   std::vector<long> op_of_node;
-  std::vector<std::string> names;
   int64_t ranks = -1;  // computed on the first collective
   size_t host = 0, zero_dur = 0;
   pb::Node n;
@@ -176,7 +175,6 @@ TraceWorkload read_chakra(const std::string& path) {
       throw InputError(SourceMark{path, 0, 0}, "Node message #" + std::to_string(k + 1) + " is not a valid Chakra Node");
     Attrs at(n);
     ids.push_back(n.id());
-    names.push_back(n.name());
     std::vector<uint64_t> d(n.data_deps().begin(), n.data_deps().end());
     d.insert(d.end(), n.ctrl_deps().begin(), n.ctrl_deps().end());
     dep_ids.push_back(std::move(d));
@@ -255,7 +253,7 @@ TraceWorkload read_chakra(const std::string& path) {
     }
   if (missing) out.stats.notes.push_back(std::to_string(missing) + " dependencies on nodes absent from the file ignored");
   size_t cyclic = 0;
-  auto resolved = resolve_deps(std::move(deps), op_of_node, w.ops.size(), names, path, &cyclic);
+  auto resolved = resolve_deps(std::move(deps), op_of_node, w.ops.size(), cyclic);
   if (cyclic)
     out.stats.warnings.push_back("dropped " + std::to_string(cyclic) +
                                  " dependency edge(s) closing a cycle (the trace's dependencies are not acyclic)");

@@ -75,7 +75,7 @@ ConfigNode merged_params(const ConfigNode& root, const Generator& g, const std::
                                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; valid: " +
                                      join(names));
     }
-    apply_override(merged, s, "--set", false);
+    apply_override(merged, s, "--set");
   }
   return merged;
 }
