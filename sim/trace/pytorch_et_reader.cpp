@@ -83,26 +83,34 @@ int64_t need_int(const json& node, const char* key, size_t index, const std::str
 
 }  // namespace
 
-TraceWorkload read_pytorch_et(const std::string& path, const json& root) {
+EtNode et_node(const json& n, size_t index, const std::string& path) {
+  if (!n.is_object()) throw InputError(SourceMark{path, 0, 0}, "node #" + std::to_string(index) + " is not an object");
+  EtNode e;
+  e.id = need_int(n, "id", index, path);
+  auto name = n.find("name");
+  if (name == n.end() || !name->is_string())
+    throw InputError(SourceMark{path, 0, 0}, "node id " + std::to_string(e.id) + " has no \"name\" string");
+  e.name = name->get<std::string>();
+  e.parent = n.contains("ctrl_deps") ? need_int(n, "ctrl_deps", index, path)
+             : n.contains("parent")  ? need_int(n, "parent", index, path)
+                                     : -1;
+  e.inputs = io_args(n, "inputs");
+  e.outputs = io_args(n, "outputs");
+  return e;
+}
+
+TraceWorkload read_pytorch_et(const std::string& path, const json& root, const std::vector<EtNode>& nodes) {
   if (!root.is_object() || !root.contains("nodes") || !root["nodes"].is_array())
     throw InputError(SourceMark{path, 0, 0}, "not a PyTorch execution trace: expected a \"nodes\" array");
-  const json& nodes = root["nodes"];
   TraceWorkload out;
   out.stats.format = "pytorch-et";
   if (root.contains("schema")) out.stats.notes.push_back("schema " + as_text(root["schema"]));
 
-  // Parent links: "ctrl_deps" in schema 1.0.x, "parent" before.
   std::unordered_map<int64_t, size_t> by_id;
   std::vector<int64_t> ids(nodes.size()), parent(nodes.size(), -1);
   for (size_t i = 0; i < nodes.size(); ++i) {
-    const json& n = nodes[i];
-    if (!n.is_object()) throw InputError(SourceMark{path, 0, 0}, "node #" + std::to_string(i) + " is not an object");
-    ids[i] = need_int(n, "id", i, path);
-    if (!n.contains("name") || !n["name"].is_string())
-      throw InputError(SourceMark{path, 0, 0}, "node id " + std::to_string(ids[i]) + " has no \"name\" string");
-    parent[i] = n.contains("ctrl_deps") ? need_int(n, "ctrl_deps", i, path)
-                : n.contains("parent")  ? need_int(n, "parent", i, path)
-                                        : -1;
+    ids[i] = nodes[i].id;
+    parent[i] = nodes[i].parent;
     if (!by_id.emplace(ids[i], i).second)
       throw InputError(SourceMark{path, 0, 0}, "two nodes have id " + std::to_string(ids[i]));
   }
@@ -126,7 +134,7 @@ TraceWorkload read_pytorch_et(const std::string& path, const json& root) {
     }
     if (state[k] == 1)
       throw InputError(SourceMark{path, 0, 0}, "ctrl_deps cycle through node id " + std::to_string(ids[k]) + " ('" +
-                                                   nodes[k]["name"].get<std::string>() + "'): node parents must form a tree");
+                                                   nodes[k].name + "'): node parents must form a tree");
     for (size_t c : chain) state[c] = 2;
   }
   auto by_node_id = [&](size_t a, size_t b) { return ids[a] < ids[b]; };
@@ -136,7 +144,7 @@ TraceWorkload read_pytorch_et(const std::string& path, const json& root) {
   // The first profiler step only, when steps were recorded.
   std::vector<size_t> steps;
   for (size_t i = 0; i < nodes.size(); ++i)
-    if (nodes[i]["name"].get<std::string>().rfind("ProfilerStep#", 0) == 0) steps.push_back(i);
+    if (nodes[i].name.rfind("ProfilerStep#", 0) == 0) steps.push_back(i);
   if (!steps.empty()) {
     std::sort(steps.begin(), steps.end(), by_node_id);
     roots = {steps.front()};
@@ -152,14 +160,14 @@ TraceWorkload read_pytorch_et(const std::string& path, const json& root) {
   while (!stack.empty()) {  // pre-order, children by id: the order the host issued the calls
     size_t i = stack.back();
     stack.pop_back();
-    const json& n = nodes[i];
-    const std::string name = n["name"].get<std::string>();
+    const EtNode& n = nodes[i];
+    const std::string& name = n.name;
     auto descend = [&] { stack.insert(stack.end(), children[i].rbegin(), children[i].rend()); };
     if (is_annotation(name)) {
       descend();
       continue;
     }
-    AtenCall call{name, io_args(n, "inputs"), ""};
+    AtenCall call{name, n.inputs, ""};
     MapResult r = map_aten(call);
     if (!r.op) {
       if (!children[i].empty()) descend();
@@ -174,9 +182,8 @@ TraceWorkload read_pytorch_et(const std::string& path, const json& root) {
       const std::string* id = src.arg >= 0 ? &call.args[size_t(src.arg)].tensors[size_t(src.tensor)].id : nullptr;
       op.reads[k].name = id && !id->empty() ? *id : "n" + std::to_string(ids[i]) + ".in" + std::to_string(k);
     }
-    std::vector<AtenArg> outs = io_args(n, "outputs");
     std::vector<std::string> out_ids;
-    for (const auto& a : outs)
+    for (const auto& a : n.outputs)
       for (const auto& t : a.tensors)
         if (t.numel() > 0) out_ids.push_back(t.id);
     for (size_t k = 0; k < op.writes.size(); ++k)

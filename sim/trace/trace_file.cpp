@@ -91,19 +91,14 @@ struct ByteIterator {
 
 }  // namespace
 
-nlohmann::json read_json(const std::string& path, JsonKeep keep) {
+nlohmann::json read_json(const std::string& path, const JsonKeep& keep) {
   TraceFile f(path);
   ByteIterator begin;
   begin.f = &f;
   ++begin;
   if (begin.cur < 0) throw InputError(SourceMark{path, 0, 0}, "empty trace file (expected JSON)");
-  nlohmann::json::parser_callback_t cb = nullptr;
-  if (keep)
-    cb = [keep](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
-      return ev != nlohmann::json::parse_event_t::object_end || keep(depth, parsed);
-    };
   try {
-    return nlohmann::json::parse(begin, ByteIterator{}, cb);
+    return nlohmann::json::parse(begin, ByteIterator{}, keep);
   } catch (const nlohmann::json::parse_error& e) {
     f.fail(std::string("invalid JSON: ") + e.what());
   } catch (const nlohmann::json::out_of_range& e) {  // a number past double's range, e.g. 16085e6084

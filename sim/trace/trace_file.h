@@ -40,11 +40,12 @@ class TraceFile {
   bool eof_ = false;
 };
 
-// Parses a JSON file (plain or gzip). `keep` sees each object as soon as it is complete, with its nesting depth
-// (the root is depth 0); returning false drops it, so readers can discard the bulk of a large trace while parsing.
+// Parses a JSON file (plain or gzip). `keep`, when given, sees each parse event as nlohmann's parser callback does
+// (depth, event, value; the root is depth 0): returning false for a finished object or array drops it, so a reader
+// can take what it needs from each element of a large trace while parsing and discard the rest.
 // Parse errors become InputError with the file and byte offset.
-using JsonKeep = bool (*)(int depth, const nlohmann::json& object);
-nlohmann::json read_json(const std::string& path, JsonKeep keep = nullptr);
+using JsonKeep = nlohmann::json::parser_callback_t;
+nlohmann::json read_json(const std::string& path, const JsonKeep& keep = nullptr);
 
 // True for names ending in .gz.
 bool is_gzip_name(const std::string& path);

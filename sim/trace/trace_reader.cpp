@@ -25,6 +25,35 @@ std::string summary(const TraceStats& s) {
   return r;
 }
 
+// The parse of a JSON trace, split by the root's member: each element of a "nodes" array (an execution trace)
+// becomes an EtNode as soon as it is complete; Kineto events are filtered by kineto_keep_event. Either way the bulk
+// of a large trace is never held as JSON.
+struct JsonTraceParse {
+  std::string path;
+  std::string top_key;    // the root object's member being parsed
+  bool in_nodes = false;  // inside the root's "nodes" array
+  std::vector<EtNode> nodes;
+
+  bool operator()(int depth, nlohmann::json::parse_event_t ev, nlohmann::json& v) {
+    using E = nlohmann::json::parse_event_t;
+    if (depth == 1 && ev == E::key) {
+      top_key = v.get<std::string>();
+      in_nodes = false;
+      return true;
+    }
+    if (depth == 1 && ev == E::array_start) in_nodes = top_key == "nodes";
+    if (in_nodes && depth == 2) {
+      if (ev == E::object_end) {
+        nodes.push_back(et_node(v, nodes.size(), path));
+        return false;
+      }
+      if (ev == E::value || ev == E::array_end)
+        throw InputError(SourceMark{path, 0, 0}, "node #" + std::to_string(nodes.size()) + " is not an object");
+    }
+    return ev != E::object_end || kineto_keep_event(depth, v);
+  }
+};
+
 }  // namespace
 
 TraceWorkload read_trace(const std::string& path) {
@@ -35,9 +64,12 @@ TraceWorkload read_trace(const std::string& path) {
   if (c != '{' && c != '[' && !ends_with(plain, ".json")) {
     t = read_chakra(path);
   } else {
-    nlohmann::json root = read_json(path, kineto_keep_event);
+    JsonTraceParse parse{path};
+    nlohmann::json root = read_json(path, [&parse](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& v) {
+      return parse(depth, ev, v);
+    });
     if (root.is_array() || (root.is_object() && root.contains("traceEvents"))) t = read_kineto(path, root);
-    else if (root.is_object() && root.contains("nodes")) t = read_pytorch_et(path, root);
+    else if (root.is_object() && root.contains("nodes")) t = read_pytorch_et(path, root, parse.nodes);
     else
       throw InputError(SourceMark{path, 0, 0},
                        "unrecognised JSON trace: expected a Kineto/Chrome trace (\"traceEvents\") or a PyTorch "

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/trace/aten_map.h"
 #include "sim/workload/op.h"
 
 namespace xpu {
@@ -40,10 +41,21 @@ TraceWorkload read_trace(const std::string& path);
 // One line per kind of skipped or unmodelled op, with counts ("warning: skipped 12 x aten::foo: no mapping").
 void print_trace_report(std::ostream& out, const TraceStats& s);
 
-// Readers, one per format; read_trace dispatches to them. The JSON formats take the parsed document (read_trace
-// parses once, dropping Kineto events no reader uses as it goes).
+// One execution-trace node, reduced while parsing to what the reader uses: the node's JSON is dropped as soon as it
+// is complete. `parent`: "ctrl_deps" (schema 1.0.x) or "parent" (older), -1 when absent.
+struct EtNode {
+  int64_t id = 0, parent = -1;
+  std::string name;
+  std::vector<AtenArg> inputs, outputs;
+};
+// Reduces element `index` of an execution trace's "nodes" array; InputError when it is not a well-formed node.
+EtNode et_node(const nlohmann::json& node, size_t index, const std::string& path);
+
+// Readers, one per format; read_trace dispatches to them. read_trace parses a JSON trace once, as a stream: it
+// drops the Kineto events no reader uses and reduces execution-trace nodes to EtNode as it goes, so the Kineto
+// reader gets the kept events and the ET reader the rest of the document (its "nodes" emptied) and the nodes.
 TraceWorkload read_kineto(const std::string& path, const nlohmann::json& root);
-TraceWorkload read_pytorch_et(const std::string& path, const nlohmann::json& root);
+TraceWorkload read_pytorch_et(const std::string& path, const nlohmann::json& root, const std::vector<EtNode>& nodes);
 TraceWorkload read_chakra(const std::string& path);
 // The parse-time filter read_trace applies: keeps cpu ops, GPU activities, launches and step markers.
 bool kineto_keep_event(int depth, const nlohmann::json& object);
