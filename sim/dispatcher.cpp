@@ -33,7 +33,7 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   for (size_t i = 0; i < n; ++i) {
     waiting_[i] = wl.ops[i].deps.size();
     for (size_t d : wl.ops[i].deps) users_[d].push_back(i);
-    if (!waiting_[i]) ready_.push({rank_[i], i});
+    if (!waiting_[i]) ready_[on_comm_stream(i)].push({rank_[i], i});
   }
   SC_METHOD(step);
   sensitive << wake_;
@@ -80,7 +80,7 @@ void Dispatcher::step() {
     if (!on_comm_stream(op))
       stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
     for (size_t u2 : users_[op])
-      if (--waiting_[u2] == 0) ready_.push({rank_[u2], u2});
+      if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
   }
   finished_.clear();
@@ -105,28 +105,33 @@ bool Dispatcher::on_comm_stream(size_t op) const {
 
 // Ready ops in issue order; each takes a slot on its kind of stream: compute kernels on the compute streams,
 // collectives on the communication streams (as NCCL runs its own), so communication overlaps computation.
+// Ops are launched in rank order across both queues. Within a queue, once the head waits (its streams are full, or
+// its launch has not reached the device, and launches arrive in rank order), everything behind it waits too: so
+// each call looks at the launched ops and at most one more per queue, even with a million ops ready at once.
 void Dispatcher::issue_ready(uint64_t now) {
-  std::vector<std::pair<size_t, size_t>> held;
+  bool blocked[2] = {false, false};
   uint64_t wake_at = UINT64_MAX;
-  while (!ready_.empty()) {
-    auto entry = ready_.top();
-    ready_.pop();
-    const size_t op = entry.second;
-    const bool comm = on_comm_stream(op);
+  for (;;) {
+    int q = -1;
+    for (int c = 0; c < 2; ++c)
+      if (!blocked[c] && !ready_[c].empty() && (q < 0 || ready_[c].top() < ready_[q].top())) q = c;
+    if (q < 0) break;
+    const size_t op = ready_[q].top().second;
+    const bool comm = q == 1;
     if ((comm ? inflight_comm_ : inflight_) >= (comm ? host_.comm_streams() : host_.streams())) {
-      held.push_back(entry);
+      blocked[q] = true;
       continue;
     }
     uint64_t start = std::max(now, submit_ps_[op]);
     if (!comm && host_.streams() == 1) start = std::max(start, stream_free_ps_);
     if (start > now) {
       wake_at = std::min(wake_at, start);
-      held.push_back(entry);
+      blocked[q] = true;
       continue;
     }
+    ready_[q].pop();
     launch(op, now);
   }
-  for (const auto& e : held) ready_.push(e);
   if (wake_at != UINT64_MAX) wake_.notify(sc_core::sc_time::from_value(wake_at - now));
 }
 

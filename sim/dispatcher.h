@@ -55,8 +55,9 @@ class Dispatcher : public sc_core::sc_module {
   std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device
   std::vector<std::vector<size_t>> users_;
   std::vector<size_t> waiting_;              // unfinished deps per op
+  // (rank, op) of the ops whose inputs are done, lowest rank first: [0] compute kernels, [1] collectives.
   std::priority_queue<std::pair<size_t, size_t>, std::vector<std::pair<size_t, size_t>>,
-                      std::greater<std::pair<size_t, size_t>>> ready_;  // (rank, op)
+                      std::greater<std::pair<size_t, size_t>>> ready_[2];
   std::vector<std::pair<size_t, KernelReport>> finished_;
   std::vector<OpRecord> records_;
   uint64_t stream_free_ps_ = 0;

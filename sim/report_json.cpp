@@ -97,9 +97,17 @@ nlohmann::json result_to_json(const RunResult& r) {
   return j;
 }
 
-void write_result_json(const std::string& path, const RunResult& r) {
-  write_json_file_streamed(path, result_head_json(r), "ops", [&](const JsonEmit& emit) {
-    for (const auto& op : r.ops) emit(op_to_json(op));
+void write_result_json(const std::string& path, const RunResult& r, const nlohmann::json& extra,
+                       const OpDecorator& decorate) {
+  nlohmann::json head = result_head_json(r);
+  if (extra.is_object())
+    for (const auto& [k, v] : extra.items()) head[k] = v;
+  write_json_file_streamed(path, head, "ops", [&](const JsonEmit& emit) {
+    for (const auto& op : r.ops) {
+      nlohmann::json j = op_to_json(op);
+      if (decorate) decorate(op, j);
+      emit(j);
+    }
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,10 @@ namespace xpu {
 // Deterministic: the same result gives a byte-identical dump (objects are key-ordered, nothing time-dependent).
 nlohmann::json result_to_json(const RunResult& r);
 // The same bytes as write_json_file(path, result_to_json(r)), writing the ops one at a time (sim/json_stream.h).
-void write_result_json(const std::string& path, const RunResult& r);
+// `extra`: members added to the top-level object; `decorate`: adds to each op's JSON before it is written.
+using OpDecorator = std::function<void(const OpRecord& op, nlohmann::json& j)>;
+void write_result_json(const std::string& path, const RunResult& r, const nlohmann::json& extra = nullptr,
+                       const OpDecorator& decorate = nullptr);
 
 // One op as a JSON "ops" entry; op_field_names() lists the same keys in the CSV column order.
 nlohmann::json op_to_json(const OpRecord& op);

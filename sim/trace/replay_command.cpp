@@ -76,7 +76,7 @@ int cmd_replay(const ReplayArgs& a) {
   if (!a.html.empty())
     write_html_file(a.html, html_report(r, whatif, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
   if (!a.json.empty()) {
-    nlohmann::json j = result_to_json(r);
+    nlohmann::json j;
     j["measured_gpu_busy_us"] = c.measured_ops ? nlohmann::json(c.measured_us) : nlohmann::json(nullptr);
     j["sim_gpu_busy_us"] = r.gpu_busy_s * 1e6;
     j["trace"] = {{"file", a.trace},
@@ -87,11 +87,11 @@ int cmd_replay(const ReplayArgs& a) {
                   {"skipped", t.stats.skipped_by},
                   {"notes", t.stats.notes}};
     j["compare"] = comparison_to_json(c);
-    if (j.contains("ops") && j["ops"].is_array())
-      for (auto& o : j["ops"])
-        if (o.contains("index") && o["index"].get<size_t>() < t.workload.ops.size())
-          if (double m = t.workload.ops[o["index"].get<size_t>()].measured_us; m >= 0) o["measured_us"] = m;
-    write_json_file(a.json, j);
+    // Streamed like `run --json`; each op carries the duration the trace measured for it.
+    write_result_json(a.json, r, j, [&](const OpRecord& op, nlohmann::json& o) {
+      if (op.index < t.workload.ops.size())
+        if (double m = t.workload.ops[op.index].measured_us; m >= 0) o["measured_us"] = m;
+    });
   }
   return 0;
 }
