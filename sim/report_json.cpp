@@ -1,13 +1,6 @@
 #include "sim/report_json.h"
 
-#include <filesystem>
-
 #include "sim/errors.h"
-#include "sim/json_stream.h"
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 namespace xpu {
 
@@ -109,25 +102,6 @@ void write_result_json(const std::string& path, const RunResult& r, const nlohma
       emit(j);
     }
   });
-}
-
-void make_parent_dirs(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) throw InputError(SourceMark{path}, "cannot create folder " + parent.string() + ": " + ec.message());
-}
-
-void write_json_file(const std::string& path, const nlohmann::json& j, int indent) {
-  make_parent_dirs(path);
-  // Names come from user files and may hold invalid UTF-8; replacing it beats losing the whole result.
-  std::string text = j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw InputError(SourceMark{path}, std::string("cannot open for writing: ") + std::strerror(errno));
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (f.fail()) throw InputError(SourceMark{path}, "cannot write file (disk full?)");
 }
 
 }  // namespace xpu

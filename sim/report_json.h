@@ -1,5 +1,6 @@
 #pragma once
 // The machine-readable result: everything in a RunResult as JSON, for scripts and regression comparisons.
+#include "sim/json_stream.h"  // write_json_file, make_parent_dirs
 #include "sim/result.h"
 
 #include <nlohmann/json.hpp>
@@ -21,11 +22,5 @@ void write_result_json(const std::string& path, const RunResult& r, const nlohma
 // One op as a JSON "ops" entry; op_field_names() lists the same keys in the CSV column order.
 nlohmann::json op_to_json(const OpRecord& op);
 const std::vector<std::string>& op_field_names();
-
-// Throws InputError naming the path when the file cannot be created or written completely.
-// indent -1 writes one line: a large trace is then about a third of the size.
-// Creates the missing folders of `path` (results usually go to a fresh out/ folder); throws InputError if it cannot.
-void make_parent_dirs(const std::string& path);
-void write_json_file(const std::string& path, const nlohmann::json& j, int indent = 2);
 
 }  // namespace xpu

@@ -222,6 +222,8 @@ TEST_CASE("streamed result and trace files are byte-identical to the whole-docum
   using xpu::test::read_file;
   auto same_bytes = [&](const RunResult& r) {
     write_json_file((dir.path / "whole.json"), result_to_json(r));
+    CHECK(read_file(dir.path / "whole.json") ==
+          result_to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     write_result_json((dir.path / "streamed.json"), r);
     CHECK(read_file((dir.path / "streamed.json")) == read_file((dir.path / "whole.json")));
     write_json_file((dir.path / "whole.trace.json"), result_to_chrome_trace(r), -1);
