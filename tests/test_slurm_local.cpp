@@ -17,18 +17,6 @@ using namespace xpu::test;
 
 namespace {
 
-// Runs `cmd` through the shell from the repository root (the tests' working directory), output to a file in `dir`.
-Run shell(const std::string& cmd, const TempDir& dir) {
-  fs::path out = dir.path / "shell_output.txt";
-  int raw = std::system(("{ " + cmd + " ; } > '" + out.string() + "' 2>&1").c_str());
-  Run r;
-  REQUIRE(raw != -1);
-  REQUIRE(WIFEXITED(raw));
-  r.status = WEXITSTATUS(raw);
-  r.output = read_file(out);
-  return r;
-}
-
 // Is `pid` a live process (present in /proc and not a zombie)?
 bool alive(long pid) {
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");

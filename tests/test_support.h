@@ -51,17 +51,22 @@ struct Run {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `xpusim <args>` from the repository root (the tests' working directory); args pass through the shell.
-inline Run xpusim(const std::string& args, const TempDir& dir) {
+// Runs `cmd` through the shell from the repository root (the tests' working directory), its output to a file in
+// `dir`.
+inline Run shell(const std::string& cmd, const TempDir& dir) {
   fs::path out = dir.path / "output.txt";
-  std::string cmd = std::string("'") + XPUSIM_BINARY + "' " + args + " > '" + out.string() + "' 2>&1";
-  int raw = std::system(cmd.c_str());
+  int raw = std::system(("{ " + cmd + " ; } > '" + out.string() + "' 2>&1").c_str());
   Run r;
   REQUIRE(raw != -1);
   REQUIRE(WIFEXITED(raw));
   r.status = WEXITSTATUS(raw);
   r.output = read_file(out);
   return r;
+}
+
+// Runs `xpusim <args>` from the repository root; args pass through the shell.
+inline Run xpusim(const std::string& args, const TempDir& dir) {
+  return shell(std::string("'") + XPUSIM_BINARY + "' " + args, dir);
 }
 
 // Runs `xpusim <args> -q --top 0 --json …` (it must succeed) and returns the parsed result.
