@@ -54,10 +54,7 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
 }
 
 int cmd_compare(const CompareArgs& a) {
-  std::vector<std::string> sets;
-  for (const auto& s : a.sets)
-    for (auto& part : split_set_list(s)) sets.push_back(part);
-  Workload wl = load_workload(a.workload, sets);
+  Workload wl = load_workload(a.workload, split_set_lists(a.sets));
   std::vector<HardwareConfig> configs;
   for (const auto& h : a.hw) configs.push_back(load_hardware(h));  // every file checked before any simulation
   nlohmann::json all = nlohmann::json::array();

@@ -36,10 +36,7 @@ int cmd_whatif(const WhatIfArgs& a) {
     prepare_collectives(t.workload, t.stats);
     wl = std::move(t.workload);
   } else {
-    std::vector<std::string> sets;
-    for (const auto& s : a.sets)
-      for (auto& part : split_set_list(s)) sets.push_back(part);
-    wl = load_workload(a.workload, sets);
+    wl = load_workload(a.workload, split_set_lists(a.sets));
   }
   RunOptions opt;
   auto rows = run_whatif(a.hw, a.base, wl, opt, a.vary, a.quiet);

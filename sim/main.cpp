@@ -55,10 +55,7 @@ void write_effective_config(const RunArgs& a, const xpu::HardwareConfig& hw) {
 
 int cmd_run(const RunArgs& a) {
   xpu::HardwareConfig hw = xpu::load_hardware(a.hw, a.overrides);
-  std::vector<std::string> sets;
-  for (const auto& s : a.sets)
-    for (auto& part : xpu::split_set_list(s)) sets.push_back(part);
-  xpu::Workload wl = xpu::load_workload(a.workload, sets);
+  xpu::Workload wl = xpu::load_workload(a.workload, xpu::split_set_lists(a.sets));
 
   std::unique_ptr<xpu::Progress> progress;
   xpu::RunOptions opt;

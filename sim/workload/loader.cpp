@@ -37,6 +37,13 @@ std::vector<std::string> split_set_list(const std::string& list) {
   return out;
 }
 
+std::vector<std::string> split_set_lists(const std::vector<std::string>& lists) {
+  std::vector<std::string> out;
+  for (const auto& l : lists)
+    for (auto& part : split_set_list(l)) out.push_back(std::move(part));
+  return out;
+}
+
 namespace {
 
 const std::vector<std::string>& top_level_keys() {

@@ -39,6 +39,8 @@ Workload parse_workload(const ConfigNode& root, const std::string& source, const
 
 // Splits "mode=prefill,batch=1,seq=4096" at commas outside [], {}, () and quotes; trims blanks, drops empties.
 std::vector<std::string> split_set_list(const std::string& list);
+// Every --set argument split that way, in order: what load_workload takes as `sets`.
+std::vector<std::string> split_set_lists(const std::vector<std::string>& lists);
 
 // The shape keys an explicit op of `kind` accepts, besides name, kind, variant, dtype, layer, after, inputs.
 const std::vector<ParamSpec>& op_param_specs(OpKind kind);
