@@ -265,7 +265,7 @@ struct InSwitchRun : Run {
               if (op == "all_gather") { multicast(g, s, cb, i); return; }
               if (--pending[g * nchunks + pend_base[s] + c] > 0) return;
               const uint64_t ready = net.reduce_at(sw[g][s], cb * double(p));
-              net.at(ready, [this, g, s, c, cb] {
+              net.at(ready, [this, g, s, cb] {
                 if (op == "reduce_scatter") {
                   // Each rank owns 1/p of every reduced chunk (the shards interleave at chunk granularity).
                   for (size_t j = 0; j < p; ++j)

@@ -64,7 +64,8 @@ TraceWorkload read_trace(const std::string& path) {
   if (c != '{' && c != '[' && !ends_with(plain, ".json")) {
     t = read_chakra(path);
   } else {
-    JsonTraceParse parse{path};
+    JsonTraceParse parse;
+    parse.path = path;
     nlohmann::json root = read_json(path, [&parse](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& v) {
       return parse(depth, ev, v);
     });

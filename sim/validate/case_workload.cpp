@@ -6,6 +6,13 @@
 namespace xpu {
 namespace {
 
+Workload single_op(const std::string& name, Op op) {
+  Workload w;
+  w.name = name;
+  w.ops.push_back(std::move(op));
+  return w;
+}
+
 int64_t need_int(const nlohmann::json& row, const char* key) {
   if (!row.contains(key) || !row[key].is_number()) throw InputError(std::string("missing number field '") + key + "'");
   double v = row[key].get<double>();
@@ -51,7 +58,7 @@ Workload gemm(const nlohmann::json& r) {
   Op op = single("gemm", OpKind::matmul, dt, MatmulShape{1, m, n, k, true}, {{"A", m * k * eb}, {"B", k * n * eb}},
                  {"C", m * n * dtype_bytes(out)});
   op.out_dtype = out;
-  return Workload{"gemm", "", {op}, ""};
+  return single_op("gemm", op);
 }
 
 Workload attention(const nlohmann::json& r, bool backward) {
@@ -72,7 +79,8 @@ Workload attention(const nlohmann::json& r, bool backward) {
   double eb = dtype_bytes(dt);
   double q = double(s.batch) * s.heads_q * s.seq_q * s.head_dim * eb;
   double kv = double(s.batch) * s.heads_kv * s.seq_kv * s.head_dim * eb;
-  Workload w{"attention", "", {}, ""};
+  Workload w;
+  w.name = "attention";
   w.ops.push_back(single("attn", OpKind::attention, dt, s, {{"Q", q}, {"K", kv}, {"V", kv}}, {"O", q}));
   if (backward) {
     AttentionShape b = s;
@@ -93,7 +101,8 @@ Workload elementwise(const nlohmann::json& r) {
   int64_t rows = need_int(r, "rows"), cols = need_int(r, "cols");
   DType dt = dtype_of(r);
   double n = double(rows) * cols, b = n * dtype_bytes(dt);
-  Workload w{"elementwise", "", {}, ""};
+  Workload w;
+  w.name = "elementwise";
   auto ew = [&](const std::string& op_name, const std::string& variant, int inputs, double flops,
                 std::vector<TensorRef> reads, const std::string& out) {
     Op op = single(op_name, OpKind::elementwise, dt, ElementwiseShape{rows * cols, inputs, flops}, std::move(reads),
@@ -137,7 +146,7 @@ Workload embedding(const nlohmann::json& r) {
   // The bytes an embedding bag reads are the gathered rows, not the whole table (the mapper sizes the table itself).
   Op op = single("embedding_bag", OpKind::embedding_bag, dt, s, {{"table", double(s.batch) * s.pooling * s.dim * eb}},
                  {"bags", double(s.batch) * s.dim * eb});
-  return Workload{"embedding_bag", "", {op}, ""};
+  return single_op("embedding_bag", op);
 }
 
 Workload from_generator(const std::string& yaml, const std::string& name) {
