@@ -8,8 +8,8 @@
 #include <string>
 
 #include "fuzz/fuzz_common.h"
-#include "sim/errors.h"
-#include "sim/hardware.h"
+#include "sim/config/errors.h"
+#include "sim/config/hardware.h"
 #include "sim/sweep/spec.h"
 #include "sim/trace/trace_reader.h"
 #include "sim/workload/loader.h"

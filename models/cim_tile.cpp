@@ -8,8 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/registry.h"
-#include "sim/workload/footprint.h"
+#include "sim/component/registry.h"
 
 namespace xpu {
 namespace {
@@ -176,10 +175,9 @@ double CimTiles::lookup_blocks(const Weight& w, int64_t pooling) const {
   return rb <= 1 ? 1.0 : rb * (1 - std::pow(1 - 1 / rb, double(pooling)));
 }
 
-void CimTiles::plan(const Workload& wl) {
+void CimTiles::plan(const Workload& wl, const std::map<std::string, std::string>& classes) {
   wl_ = &wl;
   op_weight_.assign(wl.ops.size(), -1);
-  const auto classes = resident_classes(wl);
   std::set<std::string> written;
   for (const auto& op : wl.ops)
     for (const auto& t : op.writes) written.insert(t.name);

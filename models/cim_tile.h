@@ -12,7 +12,7 @@
 
 #include "models/cim_array.h"
 #include "models/op_engine.h"
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 
@@ -24,7 +24,7 @@ class CimTiles : public Component, public OpEngine {
 
   std::string engine_name() const override { return name(); }
   void bind_memory(std::vector<DataPort*> to_memory, uint64_t latency_ps) override;
-  void plan(const Workload& wl) override;
+  void plan(const Workload& wl, const std::map<std::string, std::string>& resident_class) override;
   bool takes(size_t op) const override { return op < op_weight_.size() && op_weight_[op] >= 0; }
   double resident_bytes() const override { return pinned_workload_bytes_; }
   void launch(size_t op, std::function<void(const KernelReport&, const std::string&)> done) override;

@@ -9,8 +9,8 @@
 
 #include "models/bandwidth_server.h"
 #include "models/kernel.h"
-#include "sim/component.h"
-#include "sim/result.h"
+#include "sim/component/component.h"
+#include "models/tile_record.h"
 
 namespace xpu {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "models/interfaces.h"
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 

@@ -1,7 +1,6 @@
 #include "models/host.h"
 
-#include "sim/registry.h"
-#include "sim/workload/op.h"
+#include "sim/component/registry.h"
 
 namespace xpu {
 
@@ -9,7 +8,7 @@ std::vector<ParamSpec> HostModule::param_specs() {
   return {
       p_qty("launch_overhead", Dim::Time, "5 us",
             "host CPU time per launched op (eager framework dispatch and the driver call)"),
-      p_keyed_qty_map("op_overhead", Dim::Time, "{}", op_kind_names(), "op kind",
+      p_keyed_qty_map("op_overhead", Dim::Time, "{}", "op kind",
                       "host time per op of a kind when it differs from launch_overhead (e.g. eager embedding_bag "
                       "allocates and checks its index tensors on the CPU)"),
       p_qty("autograd_overhead", Dim::Time, "0 s",

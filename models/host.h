@@ -1,7 +1,7 @@
 #pragma once
 // The host CPU that launches kernels. It runs ahead of the device: each op costs it `launch_overhead` of CPU time
 // (framework dispatch plus the driver call), and a kernel cannot start before its launch has reached the device.
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 

@@ -7,8 +7,7 @@
 #include <string>
 
 #include "models/interfaces.h"
-#include "sim/registry.h"
-#include "sim/workload/op.h"
+#include "sim/config/dtype.h"
 
 namespace xpu {
 
@@ -77,28 +76,5 @@ class Kernel {
   double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)
   bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
 };
-
-struct MapContext {
-  const UnitInfo& unit;
-  CacheLevel* cache;                 // may be null (no cache level on the path)
-  double busy_so_far_s = 0;          // device time of the ops finished so far (sizes a pipeline bubble)
-};
-
-using MapperFn = std::function<std::unique_ptr<Kernel>(const Op&, const MapContext&)>;
-
-// Mappers register per op kind, like components per type: a new lowering is a new file and one line.
-class MapperRegistry {
- public:
-  static MapperRegistry& instance();
-  bool add(OpKind kind, std::string name, MapperFn fn);
-  const MapperFn* find(OpKind kind) const;
-
- private:
-  MapperFn fns_[16];
-  std::string names_[16];
-};
-
-#define XPU_REGISTER_MAPPER(KIND, NAME, FN) \
-  static const bool XPU_CONCAT(xpu_mapper_, __LINE__) = ::xpu::MapperRegistry::instance().add(KIND, NAME, FN)
 
 }  // namespace xpu

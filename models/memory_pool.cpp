@@ -7,8 +7,8 @@
 
 #include "models/bandwidth_server.h"
 #include "models/interfaces.h"
-#include "sim/component.h"
-#include "sim/registry.h"
+#include "sim/component/component.h"
+#include "sim/component/registry.h"
 
 namespace xpu {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "sim/registry.h"
+#include "sim/component/registry.h"
 
 namespace xpu {
 

@@ -3,7 +3,7 @@
 // given directly or derived from a 2-D mesh of routers (link bandwidth, hop latency and the traffic pattern).
 #include "models/bandwidth_server.h"
 #include "models/interfaces.h"
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 

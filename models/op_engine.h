@@ -4,6 +4,7 @@
 // first and sends the rest to the compute core, so a heterogeneous device is a config, not a dispatcher edit.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ class OpEngine {
   // Blocks between the engine and main memory (inputs, outputs and weights to program come over them).
   virtual void bind_memory(std::vector<DataPort*> to_memory, uint64_t latency_ps) = 0;
   // Sees the whole workload before the run: places stationary data and decides which ops it takes.
-  virtual void plan(const Workload& wl) = 0;
+  // `resident_class`: the class (weights, kv_cache, optimizer, embeddings) of each tensor that stays resident,
+  // worked out by the engine layer from the workload's footprint.
+  virtual void plan(const Workload& wl, const std::map<std::string, std::string>& resident_class) = 0;
   virtual bool takes(size_t op_index) const = 0;
   // Bytes (at the workload's dtypes) of resident tensors held inside the engine rather than in device memory.
   virtual double resident_bytes() const = 0;

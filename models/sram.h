@@ -7,7 +7,7 @@
 
 #include "models/bandwidth_server.h"
 #include "models/interfaces.h"
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 

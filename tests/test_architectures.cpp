@@ -3,11 +3,11 @@
 // holds a config to a published figure or the model to the physics it claims.
 #include <catch2/catch.hpp>
 
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 #include "models/noc.h"
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
-#include "sim/registry.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
+#include "sim/component/registry.h"
 #include "sim/workload/footprint.h"
 #include "sim/workload/loader.h"
 

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sim/hardware.h"
+#include "sim/config/hardware.h"
 #include "sim/validate/validate.h"
 
 using namespace xpu;

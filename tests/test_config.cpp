@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_tree.h"
-#include "sim/errors.h"
-#include "sim/hardware.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/errors.h"
+#include "sim/config/hardware.h"
 
 using namespace xpu;
 namespace fs = std::filesystem;

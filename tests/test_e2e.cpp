@@ -1,8 +1,8 @@
 // End-to-end runs of every shipped workload on the shipped configs, with physical sanity checks on the results.
 #include <catch2/catch.hpp>
 
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/workload/loader.h"
 
 using namespace xpu;

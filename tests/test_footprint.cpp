@@ -1,8 +1,8 @@
 // Device-memory footprint: what stays resident, what lives for a while, and the refusal when it does not fit.
 #include <catch2/catch.hpp>
 
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/workload/footprint.h"
 #include "sim/workload/loader.h"
 

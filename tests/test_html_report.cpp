@@ -5,7 +5,7 @@
 #include <regex>
 #include <string>
 
-#include "sim/report_html.h"
+#include "sim/report/html.h"
 #include "test_support.h"
 
 using namespace xpu;

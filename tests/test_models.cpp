@@ -4,11 +4,11 @@
 
 #include "models/bandwidth_server.h"
 #include "models/hbm.h"
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 #include "models/sram.h"
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
-#include "sim/registry.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
+#include "sim/component/registry.h"
 #include "sim/workload/loader.h"
 
 using namespace xpu;

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_tree.h"
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/workload/loader.h"
 #include "tests/test_support.h"
 

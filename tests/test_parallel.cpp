@@ -1,8 +1,8 @@
 // Parallelism in the generators (tensor, data, expert, pipeline) and their collectives on a multi-device config.
 #include <catch2/catch.hpp>
 
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/workload/loader.h"
 
 using namespace xpu;

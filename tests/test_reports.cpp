@@ -1,12 +1,12 @@
 // Reports from a hand-built RunResult: no simulation, so these pin the output formats alone.
 #include <catch2/catch.hpp>
 
-#include "sim/errors.h"
-#include "sim/progress.h"
-#include "sim/report_csv.h"
-#include "sim/report_json.h"
-#include "sim/report_summary.h"
-#include "sim/report_trace.h"
+#include "sim/config/errors.h"
+#include "sim/report/progress.h"
+#include "sim/report/csv.h"
+#include "sim/report/json.h"
+#include "sim/report/summary.h"
+#include "sim/report/chrome_trace.h"
 #include "tests/test_support.h"
 
 #include <unistd.h>

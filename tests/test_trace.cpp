@@ -14,13 +14,13 @@
 #include <sstream>
 
 #include "chakra_et.pb.h"
-#include "sim/hardware.h"
-#include "sim/isolated_run.h"
+#include "sim/config/hardware.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/trace/aten_map.h"
 #include "sim/trace/replay_compare.h"
 #include "sim/trace/trace_reader.h"
 
-// After the project headers: <signal.h> defines si_value as a macro, which sim/units.h uses as a name.
+// After the project headers: <signal.h> defines si_value as a macro, which sim/config/units.h uses as a name.
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "sim/units.h"
+#include "sim/config/units.h"
 
 using namespace xpu;
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 #include "models/mappers/reuse_tracker.h"
 
 namespace xpu {

@@ -1,7 +1,7 @@
 // Collectives in a group of one are no-ops and a pipeline bubble is idle time on the device. Collectives among
 // several devices run on the system's network (sim/network), which the dispatcher hands them to; reaching this
 // mapper with a larger group means the config has no `network:`, and the workload is rejected instead of guessed.
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 
 namespace xpu {
 namespace {

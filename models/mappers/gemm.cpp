@@ -15,7 +15,7 @@
 #include <iterator>
 #include <vector>
 
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 #include "models/mappers/reuse_tracker.h"
 
 namespace xpu {

@@ -4,7 +4,7 @@
 // a large op is cut into a whole number of waves, as a fine-grained grid would fill the units without a ragged tail.
 #include <algorithm>
 
-#include "models/kernel.h"
+#include "models/mappers/mapper.h"
 
 namespace xpu {
 

@@ -2,7 +2,7 @@
 // Network blocks (links, switches, optical circuit switches) are declared once in `components:` and instantiated many
 // times by the `network:` topology. The component is the template: it counts its instances, the bytes and energy of
 // all of them, and charges static power per instance.
-#include "sim/component.h"
+#include "sim/component/component.h"
 
 namespace xpu {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_tree.h"
-#include "sim/params.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/params.h"
 
 namespace xpu {
 

@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/errors.h"
+#include "sim/config/errors.h"
 #include "sim/sweep/results_db.h"
 
 namespace xpu {

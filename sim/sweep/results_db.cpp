@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include "sim/errors.h"
+#include "sim/config/errors.h"
 
 namespace xpu {
 namespace {

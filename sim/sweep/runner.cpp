@@ -15,11 +15,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sim/config_tree.h"
-#include "sim/hardware.h"
-#include "sim/progress.h"
-#include "sim/report_json.h"
-#include "sim/simulation.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/hardware.h"
+#include "sim/report/progress.h"
+#include "sim/report/json.h"
+#include "sim/engine/simulation.h"
 #include "sim/sweep/results_db.h"
 #include "sim/workload/loader.h"
 

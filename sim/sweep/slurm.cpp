@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "sim/errors.h"
+#include "sim/config/errors.h"
 #include "sim/sweep/results_db.h"
 
 namespace xpu {

@@ -7,7 +7,7 @@
 #include <numeric>
 #include <random>
 
-#include "sim/config_tree.h"
+#include "sim/config/config_tree.h"
 
 namespace xpu {
 namespace {

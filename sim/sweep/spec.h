@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/errors.h"
+#include "sim/config/errors.h"
 
 namespace xpu {
 

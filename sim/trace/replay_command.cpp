@@ -3,16 +3,16 @@
 #include <iostream>
 #include <memory>
 
-#include "sim/hardware.h"
-#include "sim/progress.h"
-#include "sim/report_html.h"
-#include "sim/report_json.h"
-#include "sim/report_summary.h"
-#include "sim/simulation.h"
+#include "sim/config/hardware.h"
+#include "sim/report/progress.h"
+#include "sim/report/html.h"
+#include "sim/report/json.h"
+#include "sim/report/summary.h"
+#include "sim/engine/simulation.h"
 #include "sim/trace/trace_names.h"
 #include "sim/trace/replay_compare.h"
 #include "sim/trace/trace_reader.h"
-#include "sim/whatif.h"
+#include "sim/engine/whatif.h"
 
 namespace xpu {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/result.h"
+#include "sim/engine/result.h"
 #include "sim/workload/op.h"
 
 namespace xpu {

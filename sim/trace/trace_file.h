@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <string>
 
-#include "sim/errors.h"
+#include "sim/config/errors.h"
 
 namespace xpu {
 

@@ -1,6 +1,6 @@
 #include "sim/validate/case_workload.h"
 
-#include "sim/config_tree.h"
+#include "sim/config/config_tree.h"
 #include "sim/workload/loader.h"
 
 namespace xpu {

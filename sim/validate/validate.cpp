@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <map>
 
-#include "sim/isolated_run.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/validate/case_workload.h"
 
 namespace xpu {

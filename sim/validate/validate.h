@@ -6,7 +6,7 @@
 #include <functional>
 #include <ostream>
 
-#include "sim/hardware.h"
+#include "sim/config/hardware.h"
 
 namespace xpu {
 

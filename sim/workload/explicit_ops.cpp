@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "sim/params.h"
+#include "sim/config/params.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/loader.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 // The `ops:` list of an explicit workload file (format described in loader.h).
-#include "sim/config_tree.h"
+#include "sim/config/config_tree.h"
 #include "sim/workload/op.h"
 
 namespace xpu {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/params.h"
+#include "sim/config/params.h"
 #include "sim/workload/op.h"
 
 namespace xpu {

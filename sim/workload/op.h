@@ -8,16 +8,10 @@
 #include <variant>
 #include <vector>
 
-#include "sim/errors.h"
+#include "sim/config/dtype.h"
+#include "sim/config/errors.h"
 
 namespace xpu {
-
-enum class DType { fp32, tf32, fp16, bf16, fp8, int8 };
-const char* dtype_name(DType d);
-// Storage bytes of one element (tf32 is stored as fp32).
-double dtype_bytes(DType d);
-// Throws std::invalid_argument for an unknown name; accepts torch spellings (bfloat16, float16, float32, ...).
-DType parse_dtype(const std::string& s);
 
 enum class OpKind { matmul, attention, elementwise, norm, softmax, embedding_bag, concat, interaction, collective };
 const char* op_kind_name(OpKind k);

@@ -1,0 +1,54 @@
+#pragma once
+// One registry of component kinds keyed by the YAML `type`. Each model file registers itself with one line:
+//   XPU_REGISTER_COMPONENT(HbmModule, "hbm", "HBM stacks ...", HbmModule::param_specs());
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/component/component.h"
+
+namespace xpu {
+
+struct ComponentKind {
+  std::string type;
+  std::string doc;
+  std::vector<ParamSpec> params;  // the kind's own, followed by the common ones
+  std::function<Component*(const std::string& name, const ParamSet&)> create;
+  // Named sets of parameter values (`preset: nvlink4`); keys the user writes beside the preset win.
+  std::map<std::string, std::map<std::string, std::string>> presets = {};
+};
+
+class Registry {
+ public:
+  static Registry& instance();
+  // Returns true so that registration can initialise a static; a duplicate type is a programming error.
+  bool add(ComponentKind kind);
+  const ComponentKind* find(const std::string& type) const;
+  std::vector<std::string> types() const;
+
+ private:
+  std::map<std::string, ComponentKind> kinds_;
+};
+
+#define XPU_CONCAT2(a, b) a##b
+#define XPU_CONCAT(a, b) XPU_CONCAT2(a, b)
+#define XPU_REGISTER_COMPONENT(CLASS, TYPE, DOC, SPECS)                                                   \
+  static const bool XPU_CONCAT(xpu_registered_, __LINE__) = ::xpu::Registry::instance().add(             \
+      {TYPE, DOC, SPECS, [](const std::string& n, const ::xpu::ParamSet& p) -> ::xpu::Component* {       \
+         return new CLASS(n.c_str(), p);                                                                  \
+       }})
+
+#define XPU_REGISTER_COMPONENT_WITH_PRESETS(CLASS, TYPE, DOC, SPECS, PRESETS)                            \
+  static const bool XPU_CONCAT(xpu_registered_, __LINE__) = ::xpu::Registry::instance().add(             \
+      {TYPE, DOC, SPECS,                                                                                   \
+       [](const std::string& n, const ::xpu::ParamSet& p) -> ::xpu::Component* {                          \
+         return new CLASS(n.c_str(), p);                                                                  \
+       },                                                                                                  \
+       PRESETS})
+
+// Fills the values of `node`'s `preset:` (if any) under the keys it does not set itself.
+void apply_preset(const ComponentKind& kind, ConfigNode& node);
+
+}  // namespace xpu

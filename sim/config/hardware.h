@@ -1,0 +1,57 @@
+#pragma once
+// Hardware config: YAML (with `extends:` overlays and `-p` overrides) validated against the registry, then turned
+// into a Boost.Graph topology of components (vertices) and connections (edges with bandwidth and latency).
+#include <boost/graph/adjacency_list.hpp>
+
+#include <string>
+#include <vector>
+
+#include "sim/config/config_tree.h"
+#include "sim/network/network_spec.h"
+#include "sim/config/params.h"
+
+namespace xpu {
+
+struct ComponentSpec {
+  std::string name, type;
+  ParamSet params;
+  SourceMark mark;
+};
+
+struct ConnectionSpec {
+  std::string from, to;
+  double bandwidth = 0;       // bytes/s per direction; 0 = not a bottleneck
+  double latency_s = 0;
+  double energy_per_bit = 0;  // J/bit
+  SourceMark mark;
+};
+
+struct VertexProps { size_t component = 0; };
+struct EdgeProps { size_t connection = 0; };
+using TopologyGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, VertexProps, EdgeProps>;
+
+struct HardwareConfig {
+  std::string name, description, file;
+  ConfigNode tree;  // effective config after overlays and overrides
+  std::vector<ComponentSpec> components;
+  std::vector<ConnectionSpec> connections;
+  TopologyGraph graph;
+  NetworkSpec network;  // copies of the device and how they are joined; absent: a single device
+
+  int index_of(const std::string& component) const;  // -1 when absent
+  // Components on the shortest path (by hop count) from `from` to `to`, both included; empty when unreachable.
+  std::vector<size_t> path(size_t from, size_t to) const;
+  // Connections along that path, in order.
+  std::vector<size_t> path_connections(size_t from, size_t to) const;
+};
+
+// `overrides` are "path=value" strings (from -p). A path may start with `components.` or directly with a component
+// name (`hbm.bandwidth=4 TB/s`).
+HardwareConfig load_hardware(const std::string& path, const std::vector<std::string>& overrides = {});
+// Same, from an already loaded tree (used by tests and sweeps).
+HardwareConfig build_hardware(ConfigNode tree, const std::string& file);
+
+// Parameters of a connection entry, declared once like a component's.
+const std::vector<ParamSpec>& connection_params();
+
+}  // namespace xpu

@@ -1,0 +1,269 @@
+#include "sim/engine/dispatcher.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "models/mappers/mapper.h"
+
+namespace xpu {
+
+Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
+                       CacheLevel* cache, Interconnect* network, const RunOptions& opt,
+                       const std::set<std::string>& offloaded, std::vector<OpEngine*> engines)
+    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network),
+      offloaded_(offloaded), engines_(std::move(engines)), opt_(opt) {
+  const size_t n = wl.ops.size();
+  std::vector<size_t> order = topological_order(wl);
+  rank_.assign(n, 0);
+  submit_ps_.assign(n, 0);
+  users_.assign(n, {});
+  waiting_.assign(n, 0);
+  records_.resize(n);
+  on_engine_.assign(n, false);
+  // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
+  const double latency = host.launch_latency_s();
+  double host_s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    rank_[order[i]] = i;
+    if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
+    host_s += host.dispatch_s(op_kind_name(wl.ops[order[i]].kind));
+    submit_ps_[order[i]] = static_cast<uint64_t>(std::llround((host_s + latency) * 1e12));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    waiting_[i] = wl.ops[i].deps.size();
+    for (size_t d : wl.ops[i].deps) users_[d].push_back(i);
+    if (!waiting_[i]) ready_[on_comm_stream(i)].push({rank_[i], i});
+  }
+  SC_METHOD(step);
+  sensitive << wake_;
+}
+
+void Dispatcher::step() {
+  uint64_t now = sc_core::sc_time_stamp().value();
+  ++events_;
+  for (auto& [op, rep] : finished_) {
+    OpRecord& rec = records_[op];
+    rec.end_s = rep.end_s;
+    rec.tiles = rep.tiles;
+    rec.waves = rep.waves;
+    rec.bytes = rep.miss_bytes + rep.write_bytes;
+    rec.cache_bytes = rep.cache_read_bytes;
+    rec.energy_j = rep.energy_j;
+    const UnitInfo& u = core_.info();
+    DType dt = wl_.ops[op].dtype;
+    double mrate = u.matmul_rate(dt) * u.units, vrate = u.vector_rate(dt) * u.units;
+    rec.compute_s = rep.compute_s >= 0 ? rep.compute_s
+                                       : (mrate > 0 ? rep.matrix_flops / mrate : 0) + (vrate > 0 ? rep.vector_flops / vrate : 0);
+    rec.memory_s = u.mem_bw > 0 ? rec.bytes / u.mem_bw : 0;
+    rec.cache_s = u.cache_bw > 0 ? (rep.cache_read_bytes + rep.miss_bytes + rep.write_bytes) / u.cache_bw : 0;
+    double dur = rec.duration_s();
+    double explained = std::max({rec.compute_s, rec.memory_s, rec.cache_s});
+    rec.launch_s = std::max(0.0, dur - explained);
+    if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
+    else if (wl_.ops[op].kind == OpKind::collective)
+      rec.bound = wl_.ops[op].variant == "pipeline_bubble" ? Bound::dependency : Bound::interconnect;
+    else if (rep.program_s > std::max(explained, 0.5 * dur)) rec.bound = Bound::programming;
+    else if (explained < 0.5 * dur) rec.bound = Bound::latency;
+    else if (explained == rec.compute_s) rec.bound = Bound::compute;
+    else if (explained == rec.memory_s) rec.bound = Bound::memory;
+    else rec.bound = Bound::cache;
+    busy_s_ += dur;
+    if (cache_) {
+      // Weights an engine holds in its arrays never pass through the cache.
+      for (const auto& r : wl_.ops[op].reads)
+        if (!on_engine_[op] || &r == &wl_.ops[op].reads.front()) cache_->touch(r.name, r.bytes);
+      for (const auto& w : wl_.ops[op].writes) cache_->touch(w.name, w.bytes);
+    }
+    --(on_comm_stream(op) ? inflight_comm_ : inflight_);
+    ++done_count_;
+    if (!on_comm_stream(op))
+      stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
+    for (size_t u2 : users_[op])
+      if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
+    if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
+  }
+  finished_.clear();
+  try {
+    issue_ready(now);
+  } catch (const InputError&) {
+    error_ = std::current_exception();
+    sc_core::sc_stop();
+  } catch (const std::bad_alloc&) {
+    // A shape that slipped past the mappers' own limits: say which op, rather than abort the run.
+    error_ = std::make_exception_ptr(InputError(SourceMark{wl_.source, 0, 0},
+                                                "the simulator ran out of memory mapping an op; the workload's shapes are "
+                                                "too large to simulate op by op"));
+    sc_core::sc_stop();
+  }
+}
+
+bool Dispatcher::on_comm_stream(size_t op) const {
+  const Op& o = wl_.ops[op];
+  return o.kind == OpKind::collective && o.variant != "pipeline_bubble";
+}
+
+// Ready ops in issue order; each takes a slot on its kind of stream: compute kernels on the compute streams,
+// collectives on the communication streams (as NCCL runs its own), so communication overlaps computation.
+// Ops are launched in rank order across both queues. Within a queue, once the head waits (its streams are full, or
+// its launch has not reached the device, and launches arrive in rank order), everything behind it waits too: so
+// each call looks at the launched ops and at most one more per queue, even with a million ops ready at once.
+void Dispatcher::issue_ready(uint64_t now) {
+  bool blocked[2] = {false, false};
+  uint64_t wake_at = UINT64_MAX;
+  for (;;) {
+    int q = -1;
+    for (int c = 0; c < 2; ++c)
+      if (!blocked[c] && !ready_[c].empty() && (q < 0 || ready_[c].top() < ready_[q].top())) q = c;
+    if (q < 0) break;
+    const size_t op = ready_[q].top().second;
+    const bool comm = q == 1;
+    if ((comm ? inflight_comm_ : inflight_) >= (comm ? host_.comm_streams() : host_.streams())) {
+      blocked[q] = true;
+      continue;
+    }
+    uint64_t start = std::max(now, submit_ps_[op]);
+    if (!comm && host_.streams() == 1) start = std::max(start, stream_free_ps_);
+    if (start > now) {
+      wake_at = std::min(wake_at, start);
+      blocked[q] = true;
+      continue;
+    }
+    ready_[q].pop();
+    launch(op, now);
+  }
+  if (wake_at != UINT64_MAX) wake_.notify(sc_core::sc_time::from_value(wake_at - now));
+}
+
+void Dispatcher::launch(size_t op_index, uint64_t now) {
+  const Op& op = wl_.ops[op_index];
+  OpRecord& rec = records_[op_index];
+  rec.index = op_index;
+  rec.name = op.name;
+  rec.kind = op_kind_name(op.kind);
+  rec.variant = op.variant;
+  rec.layer = op.layer;
+  rec.dtype = dtype_name(op.dtype);
+  rec.unit = core_.name();
+  rec.start_s = now * 1e-12;
+  rec.flops = op.flops();
+  rec.min_bytes = op.min_bytes();
+  if (start_collective(op_index) || start_on_engine(op_index)) return;
+  const bool flush = cache_ && (opt_.cold || (opt_.cold_start && !launched_any_));
+  launched_any_ = true;
+  if (flush) cache_->flush();
+  const double cold_delay = flush ? cache_->flush_penalty_s() : 0;
+  std::unique_ptr<Kernel> k;
+  // Trace ops the readers could not map (variant "unmodelled:<what>") also run for their measured duration.
+  if (op.measured_us >= 0 && (!MapperRegistry::instance().find(op.kind) || op.variant.rfind("unmodelled:", 0) == 0 ||
+                              (op.kind == OpKind::collective && !network_))) {
+    rec.modelled = false;
+  }
+  const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
+  if (mapper && rec.modelled) {
+    MapContext ctx{core_.info(), cache_, busy_s_};
+    k = (*mapper)(op, ctx);
+  } else if (op.measured_us >= 0) {
+    // Not modelled: the trace's measured duration stands in, and the report says so.
+    struct Fixed : Kernel { void tile(uint64_t, TileWork&) override {} };
+    k = std::make_unique<Fixed>();
+    k->fixed_s = op.measured_us * 1e-6;
+    k->overhead_included = true;
+    k->mapping = "measured duration";
+    rec.modelled = false;
+  } else {
+    throw InputError(op.mark, "no mapper for op kind '" + rec.kind + "' (op '" + op.name + "')");
+  }
+  if (k->num_tiles > kMaxTilesPerOp) {
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "op '%s' lowers to %.3g tiles (%s); xpusim simulates at most %.0e tiles per op: split the op or "
+                  "shrink its shape", op.name.c_str(), double(k->num_tiles), k->mapping.c_str(), double(kMaxTilesPerOp));
+    throw InputError(op.mark, buf);
+  }
+  k->start_delay_s += cold_delay;
+  if (!offloaded_.empty()) {
+    double remote = 0, all = 0;
+    for (const auto& t : op.reads) {
+      all += t.bytes;
+      if (offloaded_.count(t.name)) remote += t.bytes;
+    }
+    k->offload_fraction = all > 0 ? remote / all : 0;
+  }
+  rec.mapping = k->mapping;
+  ++(on_comm_stream(op_index) ? inflight_comm_ : inflight_);
+  host_.launches += 1;
+  core_.launch(std::move(k), static_cast<uint32_t>(op_index), [this, op_index](const KernelReport& r) {
+    finished_.push_back({op_index, r});
+    wake_.notify(sc_core::SC_ZERO_TIME);
+  });
+}
+
+bool Dispatcher::start_on_engine(size_t op_index) {
+  for (OpEngine* e : engines_) {
+    if (!e->takes(op_index)) continue;
+    records_[op_index].unit = e->engine_name();
+    on_engine_[op_index] = true;
+    launched_any_ = true;
+    ++inflight_;
+    host_.launches += 1;
+    e->launch(op_index, [this, op_index](const KernelReport& r, const std::string& mapping) {
+      records_[op_index].mapping = mapping;
+      finished_.push_back({op_index, r});
+      wake_.notify(sc_core::SC_ZERO_TIME);
+    });
+    return true;
+  }
+  return false;
+}
+
+// A collective among several devices runs on the network; each group of the job (every tensor-parallel group, say)
+// runs its copy at the same moment, as SPMD ranks do, so groups that share links slow each other down.
+bool Dispatcher::start_collective(size_t op_index) {
+  const Op& op = wl_.ops[op_index];
+  // Trace collectives run on the network too; without one (or unmodelled) they keep their measured time.
+  if (!network_ || !on_comm_stream(op_index) || op.variant.rfind("unmodelled:", 0) == 0) return false;
+  const auto& s = std::get<CollectiveShape>(op.shape);
+  if (s.group <= 1) return false;
+  auto axis_size = [&](const char* k) {
+    auto it = wl_.parallel.find(k);
+    return it == wl_.parallel.end() ? int64_t(1) : std::max<int64_t>(1, it->second);
+  };
+  CollectiveCall call;
+  call.op = s.op;
+  call.bytes = double(s.bytes);
+  call.group = s.group;
+  call.name = op.name;
+  if (!wl_.parallel.empty()) {
+    // Megatron's rank order: tensor-parallel ranks adjacent, then data (expert groups inside it), then pipeline.
+    const int64_t tp = axis_size("tp"), dpx = std::max(axis_size("dp"), axis_size("ep")), pp = axis_size("pp");
+    call.world = axis_size("shards") * tp * dpx * pp;
+    if (op.variant == "tensor_parallel") call.stride = 1;
+    else if (op.variant == "data_parallel" || op.variant == "expert_parallel") call.stride = tp;
+    else if (op.variant == "pipeline") {
+      call.stride = tp * dpx;
+      call.group = pp;
+      call.chain = true;
+    }
+  }
+  records_[op_index].unit = "network";  // launch() filled in the rest of the record
+  records_[op_index].net_bytes = double(s.bytes);
+  launched_any_ = true;
+  ++inflight_comm_;
+  host_.launches += 1;
+  try {
+    network_->start(call, [this, op_index](const CollectiveOutcome& o) {
+      KernelReport r;
+      r.start_s = records_[op_index].start_s;
+      r.end_s = double(o.end_ps) * 1e-12;
+      records_[op_index].mapping = o.algorithm + ": " + o.detail;
+      finished_.push_back({op_index, r});
+      wake_.notify(sc_core::SC_ZERO_TIME);
+    });
+  } catch (const InputError& e) {
+    throw InputError(op.mark, "op '" + op.name + "': " + std::string(e.what()).substr(7));
+  }
+  return true;
+}
+
+}  // namespace xpu

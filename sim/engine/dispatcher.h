@@ -1,0 +1,73 @@
+#pragma once
+// Issues ready ops in dependency order: the host submits launches back to back (running ahead of the device), a
+// kernel starts when its launch has arrived, its inputs are done and a stream is free; a mapper lowers it into tiles
+// on the compute unit. One SC_METHOD woken by launch times and by kernel completions.
+#include <exception>
+#include <queue>
+#include <set>
+#include <string>
+#include <systemc>
+#include <vector>
+
+#include "models/compute_core.h"
+#include "models/host.h"
+#include "models/op_engine.h"
+#include "sim/network/interconnect.h"
+#include "sim/engine/result.h"
+#include "sim/engine/simulation.h"
+
+namespace xpu {
+
+class Dispatcher : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Dispatcher);
+  Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
+             CacheLevel* cache, Interconnect* network, const RunOptions& opt,
+             const std::set<std::string>& offloaded = {}, std::vector<OpEngine*> engines = {});
+  const std::vector<OpRecord>& records() const { return records_; }
+  std::vector<OpRecord> take_records() { return std::move(records_); }
+  uint64_t events() const { return events_; }
+  size_t completed() const { return done_count_; }
+  double busy_s() const { return busy_s_; }
+  // A user error raised while issuing ops (a mapper rejecting an op) stops the simulation and is kept here, so the
+  // caller can rethrow it as it was instead of SystemC's wrapped report.
+  std::exception_ptr error() const { return error_; }
+
+ private:
+  void step();
+  void issue_ready(uint64_t now);
+  bool on_comm_stream(size_t op) const;
+  void launch(size_t op, uint64_t now);
+  bool start_collective(size_t op);
+  bool start_on_engine(size_t op);
+  void on_done(size_t op, const KernelReport& r);
+
+  const Workload& wl_;
+  HostModule& host_;
+  ComputeCore& core_;
+  CacheLevel* cache_;
+  Interconnect* network_;
+  std::set<std::string> offloaded_;          // resident tensors kept in an offload tier
+  std::vector<OpEngine*> engines_;           // offered each op before the compute core (CIM tiles)
+  std::vector<bool> on_engine_;
+  RunOptions opt_;
+  std::vector<size_t> rank_;                 // position in issue order
+  std::vector<uint64_t> submit_ps_;          // when the host's launch of each op reaches the device
+  std::vector<std::vector<size_t>> users_;
+  std::vector<size_t> waiting_;              // unfinished deps per op
+  // (rank, op) of the ops whose inputs are done, lowest rank first: [0] compute kernels, [1] collectives.
+  std::priority_queue<std::pair<size_t, size_t>, std::vector<std::pair<size_t, size_t>>,
+                      std::greater<std::pair<size_t, size_t>>> ready_[2];
+  std::vector<std::pair<size_t, KernelReport>> finished_;
+  std::vector<OpRecord> records_;
+  uint64_t stream_free_ps_ = 0;
+  unsigned inflight_ = 0, inflight_comm_ = 0;
+  bool launched_any_ = false;
+  size_t done_count_ = 0;
+  uint64_t events_ = 0;
+  double busy_s_ = 0;
+  sc_core::sc_event wake_;
+  std::exception_ptr error_;
+};
+
+}  // namespace xpu

@@ -1,0 +1,86 @@
+#include "sim/engine/result_json.h"
+
+namespace xpu {
+
+namespace {
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+nlohmann::json component_to_json(const ComponentRecord& c) {
+  return {{"type", c.type},
+          {"scope", c.scope},
+          {"copies", c.copies},
+          {"area_mm2", c.area_mm2},
+          {"energy_dynamic_j", c.energy_dynamic_j},
+          {"energy_static_j", c.energy_static_j},
+          {"data_movement_j", c.data_movement_j},
+          {"utilization", c.utilization},
+          {"stats", c.stats.is_null() ? nlohmann::json::object() : c.stats}};
+}
+
+}  // namespace
+
+const std::vector<std::string>& op_field_names() {
+  static const std::vector<std::string> names = {
+      "index", "name", "kind", "variant", "layer", "dtype", "unit", "start_s", "end_s", "duration_s",
+      "flops", "bytes", "cache_bytes", "min_bytes", "tiles", "waves", "compute_s", "memory_s", "cache_s",
+      "launch_s", "bound", "energy_j", "modelled", "mapping"};
+  return names;
+}
+
+nlohmann::json op_to_json(const OpRecord& op) {
+  return {{"index", op.index},       {"name", op.name},
+          {"kind", op.kind},         {"variant", op.variant},
+          {"layer", op.layer},       {"dtype", op.dtype},
+          {"unit", op.unit},         {"start_s", op.start_s},
+          {"end_s", op.end_s},       {"duration_s", op.duration_s()},
+          {"flops", op.flops},       {"bytes", op.bytes},
+          {"cache_bytes", op.cache_bytes}, {"min_bytes", op.min_bytes},
+          {"tiles", op.tiles},       {"waves", op.waves},
+          {"compute_s", op.compute_s}, {"memory_s", op.memory_s},
+          {"cache_s", op.cache_s},   {"launch_s", op.launch_s},
+          {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j}, {"mapping", op.mapping},
+          {"modelled", op.modelled}};
+}
+
+nlohmann::json result_head_json(const RunResult& r) {
+  nlohmann::json j;
+  j["hardware"] = {{"name", r.hw_name}, {"file", r.hw_file}};
+  j["workload"] = {
+      {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description},
+      {"items", r.items}, {"item", r.item}};
+  j["total_time_s"] = r.total_time_s;
+  if (!r.analysis.is_null()) j["analysis"] = r.analysis;
+  j["devices"] = r.devices;
+  j["gpu_busy_s"] = r.gpu_busy_s;
+  j["energy_j"] = r.energy_j;
+  j["energy"] = {{"compute_j", r.energy_compute_j}, {"data_movement_j", r.energy_data_j},
+                 {"static_j", r.energy_static_j}};
+  j["average_power_w"] = ratio(r.energy_j, r.total_time_s);
+  j["area_mm2"] = r.area_mm2;
+  j["flops"] = r.flops;
+  j["hbm_bytes"] = r.hbm_bytes;
+  j["peak_flops"] = r.peak_flops;
+  j["peak_hbm_Bps"] = r.peak_hbm_bw;
+  j["achieved_tflops"] = ratio(r.flops, r.total_time_s) / 1e12;
+  j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
+  j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
+
+  nlohmann::json comps = nlohmann::json::object();
+  for (const auto& c : r.components) comps[c.name] = component_to_json(c);
+  j["components"] = std::move(comps);
+
+  j["effective_config"] = r.effective_config.is_null() ? nlohmann::json::object() : r.effective_config;
+  j["memory"] = r.memory.is_null() ? nlohmann::json::object() : r.memory;
+  return j;
+}
+
+nlohmann::json result_to_json(const RunResult& r) {
+  nlohmann::json j = result_head_json(r);
+  nlohmann::json ops = nlohmann::json::array();
+  for (const auto& op : r.ops) ops.push_back(op_to_json(op));
+  j["ops"] = std::move(ops);
+  return j;
+}
+
+}  // namespace xpu
