@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

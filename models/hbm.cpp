@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 

@@ -1,6 +1,6 @@
 #include "models/host.h"
 
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 

@@ -8,7 +8,7 @@
 #include "models/bandwidth_server.h"
 #include "models/interfaces.h"
 #include "sim/component/component.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

@@ -7,7 +7,7 @@
 #include "models/noc.h"
 #include "sim/config/hardware.h"
 #include "sim/engine/isolated_run.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 #include "sim/workload/footprint.h"
 #include "sim/workload/loader.h"
 

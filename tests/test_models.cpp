@@ -8,7 +8,7 @@
 #include "models/sram.h"
 #include "sim/config/hardware.h"
 #include "sim/engine/isolated_run.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 #include "sim/workload/loader.h"
 
 using namespace xpu;

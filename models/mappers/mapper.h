@@ -6,7 +6,7 @@
 #include <string>
 
 #include "models/kernel.h"
-#include "sim/component/registry.h"  // XPU_CONCAT
+#include "sim/config/registry.h"  // XPU_CONCAT
 #include "sim/workload/op.h"
 
 namespace xpu {

@@ -1,7 +1,7 @@
 // Electrical links (NVLink, PCIe, InfiniBand) and die-to-die links (UCIe): lanes x per-lane rate, less the packet
 // or flit header share; a fixed one-way latency; energy per bit. Figures: ../shared/reference/hardware_facts.md.
 #include "models/network/net_element.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

@@ -3,7 +3,7 @@
 // whether or not data flows (laser output / wall-plug efficiency, tuning per ring); modulator, driver and receiver
 // cost energy per bit. Defaults follow DSENT and published optical I/O (hardware_facts.md, Photonics).
 #include "models/network/net_element.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

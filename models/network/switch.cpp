@@ -1,7 +1,7 @@
 // Packet switches (NVSwitch, InfiniBand): per-hop latency, output-port contention (the links' own queues), a buffer
 // per output port that back-pressures the upstream link when full, and optional in-network reduction (NVLS, SHARP).
 #include "models/network/net_element.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "sim/config/hardware.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 #include "sim/workload/generator.h"
 #include "sim/workload/loader.h"
 

@@ -43,7 +43,4 @@ class Component : public sc_core::sc_module {
   ParamSet params_;
 };
 
-// Parameters every component kind accepts; the registry appends them to each kind's own declaration.
-const std::vector<ParamSpec>& common_component_params();
-
 }  // namespace xpu

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <map>
 
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 

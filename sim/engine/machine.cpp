@@ -4,7 +4,7 @@
 #include <map>
 
 #include "models/network/net_element.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

@@ -9,7 +9,7 @@
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
 #include "sim/engine/isolated_run.h"
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 namespace xpu {
 namespace {

@@ -1,8 +1,16 @@
-#include "sim/component/registry.h"
+#include "sim/config/registry.h"
 
 #include <stdexcept>
 
 namespace xpu {
+
+const std::vector<ParamSpec>& common_component_params() {
+  static const std::vector<ParamSpec> specs = {
+      p_qty("area", Dim::Area, "0 mm2", "silicon area of this block, reported as part of the die area"),
+      p_qty("static_power", Dim::Power, "0 W", "leakage and idle power, charged for the whole simulated time"),
+  };
+  return specs;
+}
 
 Registry& Registry::instance() {
   static Registry r;

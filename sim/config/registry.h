@@ -1,15 +1,20 @@
 #pragma once
 // One registry of component kinds keyed by the YAML `type`. Each model file registers itself with one line:
 //   XPU_REGISTER_COMPONENT(HbmModule, "hbm", "HBM stacks ...", HbmModule::param_specs());
+// The catalogue (type, doc, parameters, presets) is what the config loader validates against; it holds the factory
+// only as a function, so configuration knows no SystemC (sim/component/component.h is the module base).
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "sim/component/component.h"
+#include "sim/config/config_tree.h"
+#include "sim/config/params.h"
 
 namespace xpu {
+
+class Component;  // sim/component/component.h
 
 struct ComponentKind {
   std::string type;
@@ -47,6 +52,9 @@ class Registry {
          return new CLASS(n.c_str(), p);                                                                  \
        },                                                                                                  \
        PRESETS})
+
+// Parameters every component kind accepts; the registry appends them to each kind's own declaration.
+const std::vector<ParamSpec>& common_component_params();
 
 // Fills the values of `node`'s `preset:` (if any) under the keys it does not set itself.
 void apply_preset(const ComponentKind& kind, ConfigNode& node);
