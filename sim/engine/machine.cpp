@@ -41,6 +41,24 @@ DataPort* edge_between(const Machine& m, size_t a, size_t b) {
   return m.edges[m.hw->graph[e].connection].get();
 }
 
+// The data path along `p` (a block's vertex, then the vertices to its target): every connection, and every block on
+// the way that is a DataPort and that `keep` accepts (`last`: the target itself). Returns the summed latency.
+template <class Keep>
+uint64_t collect_path(const Machine& m, const std::vector<size_t>& p, Keep keep, std::vector<DataPort*>& out) {
+  uint64_t lat = 0;
+  for (size_t k = 1; k < p.size(); ++k) {
+    DataPort* edge = edge_between(m, p[k - 1], p[k]);
+    out.push_back(edge);
+    lat += edge->latency_ps();
+    auto* port = dynamic_cast<DataPort*>(m.components[p[k]].get());
+    if (port && keep(port, k + 1 == p.size())) {
+      out.push_back(port);
+      lat += port->latency_ps();
+    }
+  }
+  return lat;
+}
+
 }  // namespace
 
 void build_components_and_edges(const HardwareConfig& hw, Machine& m) {
@@ -111,18 +129,9 @@ void place_engines(const Workload& wl, Machine& m) {
       throw InputError(hw.components[i].mark, "'" + hw.components[i].name + "' has no connection path to '" +
                                                   hw.components[mem].name + "' (its inputs and weights come from there)");
     std::vector<DataPort*> path;
-    uint64_t lat = 0;
-    for (size_t k = 1; k < p.size(); ++k) {
-      DataPort* edge = edge_between(m, p[k - 1], p[k]);
-      path.push_back(edge);
-      lat += edge->latency_ps();
-      if (auto* port = dynamic_cast<DataPort*>(m.components[p[k]].get())) {
-        // A cache on the way does not keep streamed inputs: they pass through to memory.
-        if (dynamic_cast<CacheLevel*>(port) && k + 1 < p.size()) continue;
-        path.push_back(port);
-        lat += port->latency_ps();
-      }
-    }
+    // A cache on the way does not keep streamed inputs: they pass through to memory.
+    const uint64_t lat = collect_path(
+        m, p, [](DataPort* port, bool last) { return last || !dynamic_cast<CacheLevel*>(port); }, path);
     e->bind_memory(path, lat);
     if (!classified) { classes = resident_classes(wl); classified = true; }
     e->plan(wl, classes);
@@ -140,16 +149,8 @@ void bind_offload_tier(const Workload& wl, const Footprint& need, bool check_mem
     if (p.empty()) continue;
     m.offload = tier;
     std::vector<DataPort*> to_pool;
-    uint64_t lat = 0;
-    for (size_t k = 1; k < p.size(); ++k) {
-      DataPort* edge = edge_between(m, p[k - 1], p[k]);
-      to_pool.push_back(edge);
-      lat += edge->latency_ps();
-      if (auto* port = dynamic_cast<DataPort*>(m.components[p[k]].get()); port && k + 1 == p.size()) {
-        to_pool.push_back(port);
-        lat += port->latency_ps();
-      }
-    }
+    // Only the pool itself serves the offloaded bytes; blocks on the way are crossed by their connections.
+    const uint64_t lat = collect_path(m, p, [](DataPort*, bool last) { return last; }, to_pool);
     m.core->bind_offload(to_pool, lat);
     for (const auto& [name, cls] : resident_classes(wl))
       if (tier->holds(cls)) m.offloaded.insert(name);
