@@ -18,9 +18,15 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
              0),
       p_real("matrix_efficiency", "0.85",
              "sustained fraction of the matrix peak inside a tile's K loop (issue slots, power-capped clock)", 0.01, 1),
-      p_dtype_map("matrix_efficiency_by_dtype", "{}",
-                  "per-dtype override of matrix_efficiency (the vendor library's kernels differ per dtype); a dtype "
-                  "that runs a matmul on the vector units (fp32 without tf32) takes its entry here too"),
+      [] {
+        // A share of the peak: (0, 1], checked below with the entry's line; the bound also limits `calibrate`.
+        auto s = p_dtype_map("matrix_efficiency_by_dtype", "{}",
+                             "per-dtype override of matrix_efficiency (the vendor library's kernels differ per dtype); "
+                             "a dtype that runs a matmul on the vector units (fp32 without tf32) takes its entry here "
+                             "too");
+        s.max = 1;
+        return s;
+      }(),
       p_real("unaligned_efficiency", "1.0",
              "share of the matrix rate kept when operand rows are not 16-byte aligned: the library falls back to "
              "kernels without bulk (TMA) copies that load elements one by one", 0.001, 1),

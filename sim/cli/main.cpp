@@ -21,7 +21,7 @@
 #include "sim/report/chrome_trace.h"
 #include "sim/engine/simulation.h"
 #include "sim/trace/replay_command.h"
-#include "sim/validate/validate.h"
+#include "sim/cli/calibrate_command.h"
 #include "sim/engine/whatif.h"
 #include "sim/workload/loader.h"
 
@@ -90,36 +90,6 @@ int cmd_run(const RunArgs& a) {
   return 0;
 }
 
-struct ValidateArgs {
-  std::string hw, cases, out;
-  std::vector<std::string> overrides;
-  bool warm = false, quiet = false, rows = false;
-};
-
-int cmd_validate(const ValidateArgs& a) {
-  xpu::HardwareConfig hw = xpu::load_hardware(a.hw, a.overrides);
-  std::ifstream in(a.cases, std::ios::binary);
-  if (!in) throw xpu::InputError(xpu::SourceMark{a.cases, 0, 0}, "cannot open file");
-  nlohmann::json cases;
-  try {
-    cases = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw xpu::InputError(xpu::SourceMark{a.cases, 0, 0}, std::string("invalid JSON: ") + e.what());
-  }
-  std::unique_ptr<xpu::Progress> progress;
-  xpu::ValidateOptions opt;
-  opt.warm = a.warm;
-  opt.rows = a.rows;
-  if (!a.quiet) {
-    progress = std::make_unique<xpu::Progress>("validating", 0);
-    opt.progress = [&](size_t done, size_t) { progress->update(done); };
-  }
-  nlohmann::json out = xpu::run_validation(hw, cases, opt, std::cout);
-  if (progress) progress->finish();
-  if (!a.out.empty()) xpu::write_json_file(a.out, out);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,17 +119,10 @@ int main(int argc, char** argv) {
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   r->add_flag("-q,--quiet", run.quiet, "no progress on stderr");
 
-  ValidateArgs val;
-  auto* v = app.add_subcommand("validate", "simulate every row of a calibration file and compare with measurements");
-  v->add_option("--hw", val.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
-  v->add_option("--cases", val.cases, "calibration cases JSON (schema of h100_calibration.json)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  v->add_option("--out", val.out, "write the cases with sim_ms / sim_gpu_busy_us / sim_ms_per_iter added here");
-  v->add_option("-p,--param", val.overrides, "override a hardware field: path.to.key=value (repeatable)");
-  v->add_flag("--warm", val.warm, "compare with ms_warm (operands left in L2) instead of ms_cold");
-  v->add_flag("--rows", val.rows, "also print every row with its measured and simulated time");
-  v->add_flag("-q,--quiet", val.quiet, "no progress on stderr");
+  xpu::ValidateArgs val;
+  auto* v = xpu::add_validate_command(app, val);
+  xpu::CalibrateArgs cal;
+  auto* ca = xpu::add_calibrate_command(app, cal);
 
   xpu::ReplayArgs rep;
   auto* rp = xpu::add_replay_command(app, rep);
@@ -191,7 +154,8 @@ int main(int argc, char** argv) {
 
   try {
     if (r->parsed()) return cmd_run(run);
-    if (v->parsed()) return cmd_validate(val);
+    if (v->parsed()) return xpu::cmd_validate(val);
+    if (ca->parsed()) return xpu::cmd_calibrate(cal);
     if (rp->parsed()) return xpu::cmd_replay(rep);
     if (cl->parsed()) return xpu::cmd_collective(coll);
     if (cm->parsed()) return xpu::cmd_compare(cmp);

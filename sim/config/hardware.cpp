@@ -69,14 +69,22 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   HardwareConfig hw;
   hw.file = file;
   if (!tree.is_map()) throw InputError(tree.mark, "a hardware config must be a mapping with `components:`");
-  static const std::vector<std::string> top = {"name", "description", "components", "connections", "network"};
+  // `calibration:` is what `xpusim calibrate` records in the overlays it writes (the fitted paths, the data, the
+  // errors); `validate --cv` reads its `fitted` list.
+  static const std::vector<std::string> top = {"name",        "description", "components",
+                                               "connections", "network",     "calibration"};
   for (const auto& [k, v] : tree.map) {
     if (std::find(top.begin(), top.end(), k) == top.end()) {
       std::string hint = closest_match(k, top);
       throw InputError(v.key_mark, "unknown top-level key '" + k + "'" +
                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                       "; expected name, description, extends, components, connections, network");
+                                       "; expected name, description, extends, components, connections, network, calibration");
     }
+  }
+  if (const ConfigNode* c = tree.find("calibration")) {
+    if (!c->is_map()) throw InputError(c->mark, "`calibration:` must be a mapping (as `xpusim calibrate` writes it)");
+    if (const ConfigNode* f = c->find("fitted"); f && !f->is_map())
+      throw InputError(f->mark, "`calibration.fitted` must map each fitted path to its record");
   }
   if (const ConfigNode* n = tree.find("name")) hw.name = n->scalar;
   if (const ConfigNode* n = tree.find("description")) hw.description = n->scalar;

@@ -59,11 +59,6 @@ double roofline_s(const Workload& w, const Ceilings& c) {
   return t;
 }
 
-// What one metric of a section compares: the measured field and the predicted one.
-struct Metric {
-  std::string section, measured, predicted, roofline;
-};
-
 struct Errors {
   std::vector<double> sim, roof;
   size_t rows = 0, failed = 0;
@@ -112,40 +107,50 @@ double span_s(const nlohmann::json& r, double gap) {
 
 }  // namespace
 
-nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& cases, const ValidateOptions& opt,
-                              std::ostream& out) {
+const std::vector<std::string>& case_sections() {
+  static const std::vector<std::string> s = {"gemm", "attention", "elementwise", "embedding_bag", "models"};
+  return s;
+}
+
+std::string measured_key(const std::string& section, const nlohmann::json& row, bool warm) {
+  if (section == "models") return "";
+  if (warm) return "ms_warm";
+  // A row measured only warm (a profiler's loop, e.g. Vidur's) is compared warm.
+  return row.contains("ms_cold") || !row.contains("ms_warm") ? "ms_cold" : "ms_warm";
+}
+
+nlohmann::json simulate_cases(const HardwareConfig& hw, const nlohmann::json& cases, const ValidateOptions& opt) {
   if (!cases.is_object()) throw InputError("a cases file must be a JSON object with sections");
+  bool any = false;
+  for (const auto& s : case_sections()) any = any || cases.contains(s);
+  if (!any)
+    throw InputError("no calibration section in the cases (expected one of gemm, attention, elementwise, "
+                     "embedding_bag, models)");
   const Ceilings ceil = ceilings(hw, cases);
   const double gap = kernel_gap_s(hw);
-  const std::string micro_key = opt.warm ? "ms_warm" : "ms_cold";
-  const std::vector<std::string> sections = {"gemm", "attention", "elementwise", "embedding_bag", "models"};
-  std::vector<Metric> metrics = {
-      {"gemm", micro_key, "sim_ms", "roofline_ms"},
-      {"attention", micro_key, "sim_ms", "roofline_ms"},
-      {"attention", "ms_fwd_bwd_cold", "sim_ms_fwd_bwd", "roofline_ms_fwd_bwd"},
-      {"elementwise", micro_key, "sim_ms", "roofline_ms"},
-      {"embedding_bag", micro_key, "sim_ms", "roofline_ms"},
-      {"models", "gpu_busy_us", "sim_gpu_busy_us", "roofline_gpu_busy_us"},
-      {"models", "ms_per_iter_events", "sim_ms_per_iter", "roofline_ms_per_iter"},
-  };
 
   nlohmann::json result = cases;
   size_t total = 0, done = 0;
-  for (const auto& s : sections)
+  for (const auto& s : case_sections())
     if (cases.contains(s) && cases[s].is_array()) total += cases[s].size();
 
-  for (const auto& s : sections) {
+  for (const auto& s : case_sections()) {
     if (!cases.contains(s)) continue;
     if (!cases[s].is_array()) throw InputError("section '" + s + "' must be a list of rows");
     for (size_t i = 0; i < cases[s].size(); ++i) {
       nlohmann::json& row = result[s][i];
+      const std::string key = row.is_object() ? measured_key(s, row, opt.warm) : "";
+      if (!key.empty()) row["compared_with"] = key;
+      const bool warm = key == "ms_warm";
+      // Kernel time (a profiler's sum of kernel durations) rather than the span between the events around it.
+      const bool kernel_time = row.is_object() && row.value("timing", "") == "kernel";
       try {
         Workload w = case_workload(s, cases[s][i]);
         RunOptions ro;
         // The benchmark flushes the L2 once per call: a multi-kernel row (silu then mul) runs its second kernel on
         // what the first left in the cache.
-        ro.cold_start = s != "models" && !opt.warm;
-        ro.warm_inputs = s != "models" && opt.warm;
+        ro.cold_start = s != "models" && !warm;
+        ro.warm_inputs = s != "models" && warm;
         nlohmann::json r = simulate_in_child(hw, w, ro);
         double roof = roofline_s(w, ceil);
         if (s == "models") {
@@ -154,7 +159,7 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
           row["roofline_gpu_busy_us"] = roof * 1e6;
           row["roofline_ms_per_iter"] = roof * 1e3;
         } else {
-          row["sim_ms"] = span_s(r, gap) * 1e3;
+          row["sim_ms"] = (kernel_time ? r["gpu_busy_s"].get<double>() : span_s(r, gap)) * 1e3;
           row["roofline_ms"] = roof * 1e3;
         }
         if (s == "attention" && cases[s][i].contains("ms_fwd_bwd_cold")) {
@@ -170,19 +175,84 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
       if (opt.progress) opt.progress(++done, total);
     }
   }
+  return result;
+}
 
+const std::vector<CaseMetric>& case_metrics() {
+  static const std::vector<CaseMetric> m = {
+      {"gemm", "ms_cold", "sim_ms", "roofline_ms"},
+      {"gemm", "ms_warm", "sim_ms", "roofline_ms"},
+      {"attention", "ms_cold", "sim_ms", "roofline_ms"},
+      {"attention", "ms_warm", "sim_ms", "roofline_ms"},
+      {"attention", "ms_fwd_bwd_cold", "sim_ms_fwd_bwd", "roofline_ms_fwd_bwd"},
+      {"elementwise", "ms_cold", "sim_ms", "roofline_ms"},
+      {"elementwise", "ms_warm", "sim_ms", "roofline_ms"},
+      {"embedding_bag", "ms_cold", "sim_ms", "roofline_ms"},
+      {"embedding_bag", "ms_warm", "sim_ms", "roofline_ms"},
+      {"models", "gpu_busy_us", "sim_gpu_busy_us", "roofline_gpu_busy_us"},
+      {"models", "ms_per_iter_events", "sim_ms_per_iter", "roofline_ms_per_iter"},
+  };
+  return m;
+}
+
+bool row_measures(const nlohmann::json& row, const CaseMetric& m) {
+  if (!row.is_object() || !row.contains(m.measured) || !row[m.measured].is_number()) return false;
+  // A micro row is compared on the one time it was simulated for (cold or warm).
+  if (m.predicted == "sim_ms" && row.value("compared_with", m.measured) != m.measured) return false;
+  return true;
+}
+
+std::string case_family(const std::string& section, const nlohmann::json& row) {
+  auto str = [&](const char* k, const char* def) {
+    return row.contains(k) ? (row[k].is_string() ? row[k].get<std::string>() : row[k].dump()) : std::string(def);
+  };
+  if (section == "gemm") {
+    const double m = row.value("M", 0.0), n = row.value("N", 0.0), k = row.value("K", 0.0);
+    // Weight streaming (a few rows against a large matrix), compute-heavy, or small enough for start-up to matter.
+    const char* shape = m <= 32 ? "stream" : 2 * m * n * k >= 2e11 ? "large" : "small";
+    return "gemm/" + str("dtype", "bfloat16") + "/" + shape;
+  }
+  if (section == "attention") return "attention/" + str("kind", "?");
+  if (section == "elementwise") return "elementwise/" + str("op", "?");
+  if (section == "embedding_bag") return "embedding_bag/" + str("dtype", "float32");
+  return "models/" + str("mode", "?");
+}
+
+std::vector<RowError> row_errors(const nlohmann::json& result) {
+  std::vector<RowError> out;
+  for (const auto& m : case_metrics()) {
+    if (!result.contains(m.section) || !result[m.section].is_array()) continue;
+    for (const auto& row : result[m.section]) {
+      if (!row_measures(row, m)) continue;
+      RowError e;
+      e.metric = m.section + "." + m.measured;
+      e.family = case_family(m.section, row) + (m.section == "models" || m.measured == "ms_fwd_bwd_cold"
+                                                     ? "." + m.measured : "");
+      e.measured = row[m.measured].get<double>();
+      e.simulated = row.contains(m.predicted) ? row[m.predicted].get<double>() : NAN;
+      e.source = row.value("source", "");
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& cases, const ValidateOptions& opt,
+                              std::ostream& out) {
+  nlohmann::json result = simulate_cases(hw, cases, opt);
+  const auto& metrics = case_metrics();
   char line[512];
   if (opt.rows) {
     for (const auto& m : metrics) {
       if (!result.contains(m.section)) continue;
       for (const auto& row : result[m.section]) {
-        if (!row.is_object() || !row.contains(m.measured)) continue;
+        if (!row_measures(row, m)) continue;
         std::string shape;
         for (const auto& [k, v] : row.items()) {
           bool measured_or_sim = k.rfind("ms", 0) == 0 || k.rfind("sim_", 0) == 0 || k.rfind("roofline", 0) == 0 ||
                                  k.find("TFLOPs") != std::string::npos || k.find("GBps") != std::string::npos ||
                                  k.find("bytes") != std::string::npos || k.find("_us") != std::string::npos ||
-                                 k == "kernels";
+                                 k == "kernels" || k == "source" || k == "compared_with" || k == "timing";
           if (!measured_or_sim) shape += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()) + " ";
         }
         if (row.contains("sim_error")) {
@@ -207,7 +277,7 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
     if (!result.contains(m.section)) continue;
     Errors e;
     for (const auto& row : result[m.section]) {
-      if (!row.is_object() || !row.contains(m.measured) || !row[m.measured].is_number()) continue;
+      if (!row_measures(row, m)) continue;
       ++e.rows;
       double meas = row[m.measured].get<double>();
       if (!row.contains(m.predicted) || meas <= 0) { ++e.failed; continue; }

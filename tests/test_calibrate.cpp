@@ -1,0 +1,141 @@
+// `xpusim calibrate` and `validate --cv`: the fit recovers constants it is given cases of, refuses what it cannot
+// fit, writes an overlay that `run` accepts; Vidur's profile CSVs are read as GEMM cases with their source.
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+
+#include "sim/config/errors.h"
+#include "sim/validate/cases_file.h"
+#include "test_support.h"
+
+using namespace xpu;
+using namespace xpu::test;
+
+namespace {
+
+// GEMM cases measured on a config: `validate --out` with the given overrides, its predictions as the measurements.
+std::string generated_cases(const TempDir& dir, const std::string& overrides) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (auto [m, n, k] : std::vector<std::array<int, 3>>{
+           {1, 8192, 8192}, {16, 4096, 11008}, {32, 22016, 4096}, {4096, 4096, 4096}, {2048, 8192, 8192}})
+    rows.push_back({{"M", m}, {"N", n}, {"K", k}, {"dtype", "bfloat16"}, {"ms_cold", 1.0}});
+  std::string probe = dir.write("probe.json", nlohmann::json{{"gemm", rows}}.dump());
+  std::string out = (dir.path / "probe_out.json").string();
+  Run r = xpusim("validate --hw configs/h100.yaml --cases '" + probe + "' -q --out '" + out + "' " + overrides, dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  nlohmann::json sim = nlohmann::json::parse(read_file(out));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i]["ms_cold"] = sim["gemm"][i]["sim_ms"];
+  return dir.write("measured.json", nlohmann::json{{"gemm", rows}}.dump());
+}
+
+}  // namespace
+
+TEST_CASE("calibrate: recovers the constants that generated the cases, within 2%", "[calibrate]") {
+  TempDir dir;
+  std::string cases = generated_cases(dir, "-p hbm.tile_efficiency=0.55 -p gpu.matrix_efficiency_by_dtype.bf16=0.6");
+  std::string out = (dir.path / "fitted.yaml").string();
+  Run r = xpusim("calibrate --hw configs/h100.yaml --cases '" + cases +
+                     "' --fit hbm.tile_efficiency,gpu.matrix_efficiency_by_dtype.bf16 --folds 0 --max-evals 80 -q "
+                     "--out '" + out + "'",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  YAML::Node y = YAML::LoadFile(out);
+  CHECK(y["components"]["hbm"]["tile_efficiency"].as<double>() == Approx(0.55).epsilon(0.02));
+  CHECK(y["components"]["gpu"]["matrix_efficiency_by_dtype"]["bf16"].as<double>() == Approx(0.6).epsilon(0.02));
+  CHECK(y["calibration"]["fitted"]["hbm.tile_efficiency"]["base"].as<double>() == Approx(0.7));
+  // The base config was wrong on these cases and the fit is not: the report says both.
+  CHECK(y["calibration"]["mape_pct"]["all"]["base"].as<double>() > 10);
+  CHECK(y["calibration"]["mape_pct"]["all"]["fitted"].as<double>() < 1);
+
+  // The overlay is a config: `run` accepts it, with the fitted value in force.
+  nlohmann::json res = run_json("run --hw '" + out + "' -w workloads/examples/tiny-explicit.yaml", dir);
+  CHECK(std::stod(res["effective_config"]["components"]["hbm"]["tile_efficiency"].get<std::string>()) ==
+        Approx(0.55).epsilon(0.02));
+  // ... and `validate` on it reproduces the cases it was fitted to.
+  Run v = xpusim("validate --hw '" + out + "' --cases '" + cases + "' -q", dir);
+  INFO(v.output);
+  CHECK(v.status == 0);
+  CHECK(v.output.find("    0.0%") != std::string::npos);
+}
+
+TEST_CASE("calibrate: cross-validation predicts each fold with constants fitted on the others", "[calibrate]") {
+  TempDir dir;
+  std::string cases = generated_cases(dir, "-p hbm.tile_efficiency=0.6");
+  Run r = xpusim("validate --hw configs/h100.yaml --cases '" + cases +
+                     "' --cv 5 --fit hbm.tile_efficiency --max-evals 30 -q",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("cross-validated") != std::string::npos);
+  CHECK(r.output.find("gemm/bfloat16/stream") != std::string::npos);
+  // One constant that explains every row: held-out rows are predicted as well as the fitted ones.
+  auto line = r.output.substr(r.output.find("\nall"));
+  CHECK(line.find("0.0%") != std::string::npos);
+}
+
+TEST_CASE("calibrate: a --fit path the config does not have is an input error at the config", "[calibrate]") {
+  TempDir dir;
+  std::string cases = generated_cases(dir, "");
+  Run r = xpusim("calibrate --hw configs/h100.yaml --cases '" + cases +
+                     "' --fit gpu.matrix_efficency --folds 0 -q --out '" + (dir.path / "f.yaml").string() + "'",
+                 dir);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("configs/h100.yaml:") != std::string::npos);
+  CHECK(r.output.find("no parameter 'matrix_efficency' (did you mean 'matrix_efficiency'?)") != std::string::npos);
+  Run c = xpusim("calibrate --hw configs/h100.yaml --cases '" + cases + "' --fit gpux.clock --folds 0 -q --out '" +
+                     (dir.path / "f.yaml").string() + "'",
+                 dir);
+  CHECK(c.status == 2);
+  CHECK(c.output.find("no component 'gpux' (did you mean 'gpu'?)") != std::string::npos);
+  Run i = xpusim("calibrate --hw configs/h100.yaml --cases '" + cases + "' --fit gpu.units --folds 0 -q --out '" +
+                     (dir.path / "f.yaml").string() + "'",
+                 dir);
+  CHECK(i.status == 2);
+  CHECK(i.output.find("only real numbers and quantities can be fitted") != std::string::npos);
+  Run e = xpusim("validate --hw configs/h100.yaml --cases '" + dir.write("empty.json", "{}") + "' -q", dir);
+  CHECK(e.status == 2);
+  CHECK(e.output.find("empty.json: error: not a cases file") != std::string::npos);
+}
+
+TEST_CASE("cases: a Vidur profile CSV gives four fp16 GEMMs per row, warm kernel time, with their source",
+          "[calibrate]") {
+  TempDir dir;
+  const std::string header =
+      "time_stats.attn_pre_proj.median,time_stats.attn_post_proj.median,time_stats.mlp_up_proj.median,"
+      "time_stats.mlp_down_proj.median,n_head,n_kv_head,n_embd,n_expanded_embd,vocab_size,use_gated_mlp,"
+      "num_tokens,num_tensor_parallel_workers\n";
+  std::string csv = dir.write("llama2-7b_mlp.csv", header + "0.5,0.2,1.0,0.4,32,8,4096,11008,32000,True,512,2\n");
+  nlohmann::json c = load_cases_file(csv);
+  REQUIRE(c["gemm"].size() == 4);
+  const auto& qkv = c["gemm"][0];
+  CHECK(qkv["M"] == 512);
+  CHECK(qkv["N"] == (32 + 2 * 8) * 128 / 2);  // grouped KV heads, the tensor-parallel slice
+  CHECK(qkv["K"] == 4096);
+  CHECK(qkv["dtype"] == "float16");
+  CHECK(qkv["ms_warm"] == 0.5);
+  CHECK(qkv["timing"] == "kernel");
+  CHECK(qkv["source"] == csv + ":2");
+  CHECK(qkv["tag"] == "llama2-7b/attn_pre_proj/tp2");
+  CHECK(c["gemm"][2]["N"] == 2 * 11008 / 2);  // gate and up fused
+  CHECK(c["gemm"][3]["K"] == 11008 / 2);
+
+  std::string bad = dir.write("bad_mlp.csv", header + "0.5,0.2,x,0.4,32,8,4096,11008,32000,True,512,2\n");
+  try {
+    load_cases_file(bad);
+    FAIL("a bad number was accepted");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find(bad + ":2:1: error: column 'time_stats.mlp_up_proj.median'") != std::string::npos);
+  }
+  std::string wrong = dir.write("odd_mlp.csv", header + "0.5,0.2,1,0.4,32,8,4096,11008,32000,True,512,3\n");
+  CHECK_THROWS_AS(load_cases_file(wrong), InputError);
+}
+
+TEST_CASE("cases: the shared Vidur H100 profiles are read whole", "[calibrate]") {
+  const char* shared = std::getenv("XPUSIM_SHARED");
+  std::string dir = std::string(shared ? shared : "../shared") + "/calibration/vidur/h100/";
+  if (!fs::exists(dir + "phi-2_mlp.csv")) return;
+  nlohmann::json c = load_cases({dir + "llama2-7b_mlp.csv", dir + "phi-2_mlp.csv"});
+  CHECK(c["gemm"].size() == 4 * (1044 + 261));
+}
