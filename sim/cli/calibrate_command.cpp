@@ -25,6 +25,17 @@ std::vector<std::string> split_commas(const std::vector<std::string>& in) {
   return out;
 }
 
+CalibrateOptions calibrate_options(const std::vector<std::string>& fit, int folds, int max_evals, bool warm,
+                                   bool quiet) {
+  CalibrateOptions o;
+  o.fit = split_commas(fit);
+  o.folds = folds;
+  o.max_evals = max_evals;
+  o.warm = warm;
+  o.quiet = quiet;
+  return o;
+}
+
 }  // namespace
 
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
@@ -52,13 +63,8 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
 
 int cmd_calibrate(const CalibrateArgs& a) {
   nlohmann::json cases = load_cases(a.cases);
-  CalibrateOptions o;
-  o.fit = split_commas(a.fit);
-  o.folds = a.folds;
+  CalibrateOptions o = calibrate_options(a.fit, a.folds, a.max_evals, a.warm, a.quiet);
   o.seed = a.seed;
-  o.max_evals = a.max_evals;
-  o.warm = a.warm;
-  o.quiet = a.quiet;
   CalibrationReport r = calibrate(a.hw, a.overrides, cases, o);
   print_calibration(r, std::cout);
   std::string yaml = calibration_overlay(r, a.hw, a.out, a.cases);
@@ -93,13 +99,8 @@ int cmd_validate(const ValidateArgs& a) {
   HardwareConfig hw = load_hardware(a.hw, a.overrides);
   nlohmann::json cases = load_cases(a.cases);
   if (a.cv > 0) {
-    CalibrateOptions o;
-    o.fit = split_commas(a.fit);
-    o.folds = a.cv;
-    o.max_evals = a.max_evals;
-    o.warm = a.warm;
-    o.quiet = a.quiet;
-    CalibrationReport r = calibrate(a.hw, a.overrides, cases, o);
+    CalibrationReport r =
+        calibrate(a.hw, a.overrides, cases, calibrate_options(a.fit, a.cv, a.max_evals, a.warm, a.quiet));
     std::cout << "Cross-validation (" << a.cv << " folds) of " << hw.file
               << ": each fold predicted by the constants refitted on the others\n";
     print_calibration(r, std::cout);
