@@ -120,6 +120,7 @@ class GemmKernel : public Kernel {
     } else {
       num_tiles = uint64_t(pb_.tiles() * p.split);
       tiles_per_unit = p.t.m * p.t.n >= 128 * 256 ? 1 : 2;
+      wave_slots_ = std::max<int64_t>(1, int64_t(ctx.unit.units) * tiles_per_unit);
       if (p.split > 1) {
         // Partial sums (fp32) are reduced by a second pass over split x M x N, from the cache when they fit.
         double bytes = double(p.split + 1) * s.batch * s.m * s.n * 4;
@@ -172,7 +173,8 @@ class GemmKernel : public Kernel {
     // Each split-K slice of a panel is different data, so it is its own panel for reuse.
     size_t a_panel = size_t(split * a_panels_ + b * pb_.tm + i);
     size_t b_panel = size_t(p_.split * a_panels_ + split * b_panels_ + (s.b_shared ? 0 : b) * pb_.tn + j);
-    w.miss_bytes = tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);
+    const int64_t wave = index / wave_slots_;
+    w.miss_bytes = tracker_->access_in_wave(a_panel, a, res_a_, wave) + tracker_->access_in_wave(b_panel, bb, res_b_, wave);
     w.read_bytes = a + bb;
     if (p_.split > 1 && partials_in_cache_) w.scratch_bytes = double(rows) * cols * 4;
     else w.write_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
@@ -215,6 +217,7 @@ class GemmKernel : public Kernel {
   double k_pad_ = 1;  // padded over true K (a systolic array's passes are whole), spread over stream-K iterations
   int64_t a_panels_ = 0, b_panels_ = 0, k_per_split_ = 0, iters_per_tile_ = 1, total_iters_ = 0, k_chunks_ = 1;
   double cache_capacity_ = 0, res_a_ = 0, res_b_ = 0;
+  int64_t wave_slots_ = 1;  // tiles that run at once (units x tiles per unit)
   bool partials_in_cache_ = false;
   std::unique_ptr<ReuseTracker> tracker_;
 };

@@ -94,6 +94,7 @@ nlohmann::json vidur_cases(const std::string& path, std::istream& in) {
                       {"dtype", "float16"},
                       {"ms_warm", ms},
                       {"timing", "kernel"},
+                      {"cache", "evicted"},
                       {"tag", model + "/" + gemms[g].op + "/tp" + std::to_string(tp)},
                       {"source", path + ":" + std::to_string(n)}});
     }
