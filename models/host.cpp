@@ -1,5 +1,7 @@
 #include "models/host.h"
 
+#include <map>
+
 #include "sim/config/registry.h"
 
 namespace xpu {
@@ -11,6 +13,10 @@ std::vector<ParamSpec> HostModule::param_specs() {
       p_keyed_qty_map("op_overhead", Dim::Time, "{}", "op kind",
                       "host time per op of a kind when it differs from launch_overhead (e.g. eager embedding_bag "
                       "allocates and checks its index tensors on the CPU)"),
+      p_qty("backward_op_overhead", Dim::Time, "0 s",
+            "host time per op of a backward pass, in place of launch_overhead: the autograd engine evaluates a node "
+            "(its Python-free C++ bookkeeping, the dispatcher, the launch, the accumulation of leaf gradients) "
+            "around each kernel; 0 s: the forward's per-op time"),
       p_qty("autograd_overhead", Dim::Time, "0 s",
             "host time once per backward pass before its first kernel: the autograd engine takes over on its own "
             "thread and walks the graph"),
@@ -30,7 +36,28 @@ double HostModule::dispatch_s(const std::string& op_kind) const {
 
 HostModule::HostModule(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "host", p) {}
 
-XPU_REGISTER_COMPONENT(HostModule, "host", "Host CPU that launches kernels, with launch overhead and latency",
-                       HostModule::param_specs());
+// The software that drives the device is part of the machine a config describes. `eager_pytorch` is PyTorch eager
+// mode as the H100 calibration ran it:
+//  - per forward op, by kind: the CPU side of the H100 Kineto traces (llama2-7b decode: aten::linear 59 us,
+//    rms_norm 119, scaled_dot_product_attention 99, add 19, silu 26; DLRMv2: embedding_bag 55) times 0.45, the
+//    profiler's inflation: a profiled gpt2-small prefill iteration is host-bound at 12.5 ms where it runs in 5.86 ms
+//    unprofiled (the smallest unprofiled/profiled ratio of the four traces: 0.47 gpt2, 0.57 decode, 0.58 DLRM
+//    train, 0.68 DLRM forward);
+//  - the autograd engine: once when it takes over a backward pass, then per backward op as it evaluates each node
+//    around its launch (DLRMv2 training trace, profiled: EmbeddingBagBackward 127 us, AddmmBackward 189 us for three
+//    kernels, ReluBackward 39 us, AccumulateGrad 30 us); both fitted by `xpusim calibrate --fit
+//    host.backward_op_overhead,host.autograd_overhead` on the calibration file's models and attention rows.
+// `lean` is a runtime that launches from C++ with no framework dispatch: only the driver's launch.
+XPU_REGISTER_COMPONENT_WITH_PRESETS(
+    HostModule, "host", "Host CPU that launches kernels, with launch overhead and latency", HostModule::param_specs(),
+    (std::map<std::string, std::map<std::string, std::string>>{
+        {"eager_pytorch",
+         {{"launch_overhead", "10 us"},
+          {"op_overhead",
+           "{matmul: 26 us, norm: 53 us, attention: 45 us, elementwise: 10 us, softmax: 10 us, embedding_bag: 25 us}"},
+          {"autograd_overhead", "107 us"},
+          {"backward_op_overhead", "69 us"}}},
+        {"lean", {{"launch_overhead", "5 us"}, {"op_overhead", "{}"}, {"autograd_overhead", "0 s"}}},
+    }));
 
 }  // namespace xpu

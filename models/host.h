@@ -15,6 +15,11 @@ class HostModule : public Component {
   double dispatch_s(const std::string& op_kind) const;
   double launch_latency_s() const { return params().qty("launch_latency"); }
   double autograd_overhead_s() const { return params().qty("autograd_overhead"); }
+  // Host time of one op of a backward pass (an optimizer update is not one: it is dispatched like a forward op).
+  double backward_dispatch_s(const std::string& op_kind) const {
+    const double b = params().qty("backward_op_overhead");
+    return b > 0 ? b : dispatch_s(op_kind);
+  }
   double kernel_gap_s() const { return params().qty("kernel_gap"); }
   unsigned streams() const { return static_cast<unsigned>(params().count("streams")); }
   unsigned comm_streams() const { return static_cast<unsigned>(params().count("comm_streams")); }

@@ -46,3 +46,37 @@ TEST_CASE("mechanisms: fp16 and bf16 GEMMs run at one rate on large shapes", "[m
   REQUIRE(t.size() == 2);
   CHECK(t[1] == Approx(t[0]).epsilon(0.01));
 }
+
+TEST_CASE("mechanisms: an eager decode step at batch 1 is host-bound, a large prefill is not", "[mechanisms]") {
+  // Each eager op costs the CPU tens of microseconds (dispatcher, launch; the Kineto traces' CPU side): at batch 1 a
+  // decode layer's kernels finish before the host has launched the next ones.
+  TempDir dir;
+  auto decode = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=512,"
+                         "layers=4",
+                         dir);
+  CHECK(decode["total_time_s"].get<double>() > 1.3 * decode["gpu_busy_s"].get<double>());
+  auto prefill = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=prefill,batch=1,"
+                          "seq=2048,layers=4",
+                          dir);
+  CHECK(prefill["total_time_s"].get<double>() < 1.1 * prefill["gpu_busy_s"].get<double>());
+  // Without the host's cost the same decode is bound by the device again.
+  auto free_host = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=512,"
+                            "layers=4 -p host.launch_overhead=0us -p 'host.op_overhead={}'",
+                            dir);
+  CHECK(free_host["total_time_s"].get<double>() < 1.15 * free_host["gpu_busy_s"].get<double>());
+}
+
+TEST_CASE("mechanisms: a DLRM training step is more than twice its forward pass", "[mechanisms]") {
+  TempDir dir;
+  auto fwd = run_json("run --hw configs/h100.yaml -w workloads/dlrmv2.yaml --set row_cap=2000000", dir);
+  auto train = run_json("run --hw configs/h100.yaml -w workloads/dlrmv2.yaml --set row_cap=2000000,mode=train", dir);
+  // The backward runs two GEMMs per forward GEMM; embedding gradients are sparse (the looked-up rows only).
+  CHECK(train["gpu_busy_s"].get<double>() > 2 * fwd["gpu_busy_s"].get<double>());
+  CHECK(train["total_time_s"].get<double>() > 2 * fwd["total_time_s"].get<double>());
+  size_t sparse = 0;
+  for (const auto& op : train["ops"])
+    if (op["kind"] == "elementwise" && op["name"].get<std::string>().find("emb") != std::string::npos &&
+        op["bytes"].get<double>() < 1e9)
+      ++sparse;
+  CHECK(sparse >= 26);
+}

@@ -97,8 +97,8 @@ std::string ParamSpec::type_text() const {
     case ParamKind::Quantity: return std::string(dim_name(dim)) + " (" + units() + ")";
     case ParamKind::CountList: return "list of " + std::to_string(length) + " integers, or []";
     case ParamKind::DtypeMap:
-      return map_of_quantity ? "map dtype -> " + std::string(dim_name(dim)) + " (" + units() + ")"
-                             : "map dtype -> number";
+      return map_of_quantity ? "map " + key_kind + " -> " + std::string(dim_name(dim)) + " (" + units() + ")"
+                             : "map " + key_kind + " -> number";
   }
   return "?";
 }

@@ -8,13 +8,56 @@
 
 namespace xpu {
 
+namespace {
+
+// The order in which the host issues ops: the workload's dependency order, except that a data-parallel gradient
+// all-reduce is issued as soon as the gradients it reduces have been issued, as DDP's autograd hooks launch each
+// bucket's all-reduce in the middle of the backward pass rather than after it.
+std::vector<size_t> host_issue_order(const Workload& wl) {
+  std::vector<size_t> base = topological_order(wl);
+  std::vector<size_t> hooked;  // ops issued by a hook, in base order
+  std::vector<char> is_hook(wl.ops.size(), 0), issued(wl.ops.size(), 0);
+  for (size_t i : base)
+    if (wl.ops[i].kind == OpKind::collective && wl.ops[i].variant == "data_parallel") {
+      is_hook[i] = 1;
+      hooked.push_back(i);
+    }
+  if (hooked.empty()) return base;
+  std::vector<size_t> out;
+  out.reserve(base.size());
+  size_t next_hook = 0;
+  auto ready = [&](size_t op) {
+    for (size_t d : wl.ops[op].deps)
+      if (!issued[d]) return false;
+    return true;
+  };
+  // Hooks fire in their own order (the buckets' order), each once everything it depends on has been issued.
+  auto fire_hooks = [&] {
+    while (next_hook < hooked.size() && ready(hooked[next_hook])) {
+      out.push_back(hooked[next_hook]);
+      issued[hooked[next_hook++]] = 1;
+    }
+  };
+  for (size_t i : base) {
+    if (is_hook[i]) continue;
+    if (!ready(i)) fire_hooks();  // an op after a hook in dependency order waits for it
+    out.push_back(i);
+    issued[i] = 1;
+    fire_hooks();
+  }
+  fire_hooks();
+  return out;
+}
+
+}  // namespace
+
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
                        CacheLevel* cache, Interconnect* network, const RunOptions& opt,
                        const std::set<std::string>& offloaded, std::vector<OpEngine*> engines)
     : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network),
       offloaded_(offloaded), engines_(std::move(engines)), opt_(opt) {
   const size_t n = wl.ops.size();
-  std::vector<size_t> order = topological_order(wl);
+  std::vector<size_t> order = host_issue_order(wl);
   rank_.assign(n, 0);
   submit_ps_.assign(n, 0);
   users_.assign(n, {});
@@ -26,8 +69,10 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   double host_s = 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
+    const Op& op = wl.ops[order[i]];
     if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
-    host_s += host.dispatch_s(op_kind_name(wl.ops[order[i]].kind));
+    const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
+    host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
     submit_ps_[order[i]] = static_cast<uint64_t>(std::llround((host_s + latency) * 1e12));
   }
   for (size_t i = 0; i < n; ++i) {

@@ -158,10 +158,16 @@ Workload model(const nlohmann::json& r) {
   std::string mode = text(r, "mode", "prefill");
   bool dlrm = r.contains("model") ? text(r, "model").rfind("dlrm", 0) == 0 : name.rfind("dlrm", 0) == 0;
   if (dlrm) {
+    // A training row is simulated as training (fwd + bwd as the harness ran it), never as a forward pass.
+    std::string dlrm_mode = mode == "prefill" ? "forward" : mode;
+    if (dlrm_mode == "training" || dlrm_mode == "fwd_bwd" || dlrm_mode == "train_step") dlrm_mode = "train";
+    if (dlrm_mode != "forward" && dlrm_mode != "train")
+      throw InputError("DLRM mode '" + mode + "' is not modelled (forward and train are)");
     std::string y = "name: " + name + "\ngenerator: dlrm\nparams: {batch: " + std::to_string(need_int(r, "batch")) +
                     ", dim: " + std::to_string(need_int(r, "dim")) + ", dtype: " +
                     dtype_name(dtype_of(r, "dtype", "float32")) +
-                    (r.contains("row_cap") ? ", row_cap: " + std::to_string(need_int(r, "row_cap")) : "") + "}\n";
+                    (r.contains("row_cap") ? ", row_cap: " + std::to_string(need_int(r, "row_cap")) : "") +
+                    ", mode: " + dlrm_mode + "}\n";
     return from_generator(y, name);
   }
   if (mode == "training" || mode == "fwd_bwd" || mode == "train_step") mode = "train";

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "sim/workload/autograd.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/generator.h"
 
@@ -32,7 +33,13 @@ const std::vector<Table>& mlperf_tables() {
 
 std::vector<ParamSpec> dlrm_specs() {
   return {
-      p_choice("mode", "forward", {"forward"}, "inference forward pass"),
+      p_choice("mode", "forward", {"forward", "train"},
+               "forward: inference; train: forward, then the backward pass eager autograd runs (MLP and "
+               "interaction gradients, a sparse gradient per embedding table: the looked-up rows only)"),
+      p_choice("optimizer", "none", {"none", "sgd"},
+               "train: weight update after the backward pass; none: fwd + bwd only (as the H100 calibration's "
+               "DLRMv2 training trace, which shows no optimizer kernels); sgd: one read-modify-write of every dense "
+               "weight and of the looked-up embedding rows"),
       p_count("batch", "2048", "samples", 1),
       p_count("dense_features", "13", "dense (numerical) inputs per sample", 1),
       p_string("bottom_mlp", "512-256-128", "bottom MLP layer sizes, dash separated; the last must equal `dim`"),
@@ -81,6 +88,56 @@ std::vector<Table> parse_list(const ParamValue& v, const std::string& what, bool
   return out;
 }
 
+// The backward pass as PyTorch runs DLRM training (sparse embedding gradients, as TorchRec and the MLPerf
+// reference do): autograd's gradients for the MLPs, the interaction and the concat, and per table a gradient of only
+// the rows the bags looked up (batch x pooling rows of `dim`: a gather of the pooled gradient per lookup), never the
+// whole table. With `optimizer: sgd`, every dense weight and the looked-up rows are updated once.
+void add_dlrm_backward(Workload& w, const ParamSet& p) {
+  const size_t forward_ops = w.ops.size();
+  std::map<std::string, int64_t> lookups;  // table -> rows looked up (batch x pooling)
+  for (const auto& op : w.ops)
+    if (op.kind == OpKind::embedding_bag && !op.reads.empty()) {
+      const auto& s = std::get<EmbeddingBagShape>(op.shape);
+      lookups[op.reads[0].name] = s.batch * s.pooling * s.tables;
+    }
+  TrainingOptions t;
+  t.optimizer = false;
+  append_training_step(w, t);
+  const int64_t D = int64_t(p.count("dim"));
+  const double eb = dtype_bytes(w.ops.front().dtype);
+  for (size_t i = forward_ops; i < w.ops.size(); ++i) {
+    Op& op = w.ops[i];
+    if (op.variant != "embedding_bwd" || op.writes.empty()) continue;
+    const std::string& grad = op.writes[0].name;  // "d:<table>"
+    auto it = lookups.find(grad.rfind("d:", 0) == 0 ? grad.substr(2) : grad);
+    if (it == lookups.end()) continue;
+    // The sparse gradient: one row of `dim` per lookup, gathered from the bag's pooled gradient.
+    op.shape = ElementwiseShape{it->second * D, 1, 0};
+    op.writes[0].bytes = double(it->second) * D * eb;
+  }
+  if (p.str("optimizer") != "sgd") return;
+  std::vector<Op> updates;
+  for (size_t i = forward_ops; i < w.ops.size(); ++i) {
+    const Op& g = w.ops[i];
+    if ((g.variant != "wgrad" && g.variant != "embedding_bwd" && g.variant.find("_wgrad") == std::string::npos) ||
+        g.writes.empty())
+      continue;
+    Op u;
+    u.name = g.name + ".sgd";
+    u.kind = OpKind::elementwise;
+    u.variant = "sgd";
+    u.dtype = u.out_dtype = g.dtype;
+    u.layer = g.layer;
+    const double bytes = g.writes[0].bytes;
+    u.shape = ElementwiseShape{int64_t(bytes / eb), 2, 2};
+    u.reads = {g.writes[0], {g.writes[0].name + ".param", bytes}};
+    u.writes = {{g.writes[0].name + ".param", bytes}};
+    u.deps = {i};
+    updates.push_back(std::move(u));
+  }
+  for (auto& u : updates) w.ops.push_back(std::move(u));
+}
+
 Workload build_dlrm(const ParamSet& p, const std::string& name) {
   const int64_t B = p.count("batch"), D = p.count("dim");
   std::vector<Table> tables =
@@ -102,7 +159,7 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
   w.items = double(B);
   w.item = "sample";
   const bool dcn = p.str("interaction") == "dcn";
-  w.description = name + " forward batch=" + std::to_string(B) + " tables=" + std::to_string(tables.size()) +
+  w.description = name + " " + p.str("mode") + " batch=" + std::to_string(B) + " tables=" + std::to_string(tables.size()) +
                   " interaction=" + p.str("interaction") +
                   (p.count("shards") > 1 ? " shards=" + std::to_string(p.count("shards")) : "");
   WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("batch").mark);
@@ -183,6 +240,7 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
   b.set_layer("top_mlp");
   x = mlp("top", top, top_in, x, false);
   b.add_io("sigmoid", OpKind::elementwise, "sigmoid", ElementwiseShape{B * top.back().rows, 1, 4}, {x}, "prob");
+  if (p.str("mode") == "train") add_dlrm_backward(w, p);
   return w;
 }
 
