@@ -117,8 +117,8 @@ nlohmann::json subset(const nlohmann::json& cases, const std::vector<Row>& rows,
 
 struct Scored {
   double loss = kInf;
-  std::vector<RowError> errors;  // each with its global row in `source` replaced below
-  std::vector<size_t> row_of;    // global row index of each error
+  std::vector<RowError> errors;  // one per measured figure of each simulated row
+  std::vector<size_t> row_of;    // the global row (an index into calibrate's row list) of each error
 };
 
 class Fitter {
@@ -140,22 +140,14 @@ class Fitter {
     Scored s;
     double sum = 0;
     size_t n = 0;
-    for (const auto& m : case_metrics()) {
-      if (!sim.contains(m.section)) continue;
-      for (const auto& row : sim[m.section]) {
-        nlohmann::json one = nlohmann::json::object();
-        one[m.section] = nlohmann::json::array({row});
-        for (auto& e : row_errors(one)) {
-          if (e.metric != m.section + "." + m.measured) continue;
-          s.row_of.push_back(row.value("_row", size_t(0)));
-          if (std::isfinite(e.simulated) && e.simulated > 0 && e.measured > 0) {
-            double l = std::log(e.simulated / e.measured);
-            sum += l * l;
-            ++n;
-          }
-          s.errors.push_back(std::move(e));
-        }
+    for (auto& e : row_errors(sim)) {
+      s.row_of.push_back(sim[e.section][e.index].value("_row", size_t(0)));
+      if (std::isfinite(e.simulated) && e.simulated > 0 && e.measured > 0) {
+        double l = std::log(e.simulated / e.measured);
+        sum += l * l;
+        ++n;
       }
+      s.errors.push_back(std::move(e));
     }
     s.loss = n ? sum / double(n) : kInf;
     return s;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/config/errors.h"
+#include "sim/validate/validate.h"
 
 namespace xpu {
 namespace {
@@ -125,7 +126,7 @@ nlohmann::json load_cases_file(const std::string& path) {
   }
   if (!cases.is_object()) throw InputError(SourceMark{path, 0, 0}, "a cases file must be a JSON object with sections");
   bool any = false;
-  for (const char* k : {"gemm", "attention", "elementwise", "embedding_bag", "models"}) any = any || cases.contains(k);
+  for (const auto& k : case_sections()) any = any || cases.contains(k);
   if (!any)
     throw InputError(SourceMark{path, 0, 0}, "not a cases file: none of the sections gemm, attention, elementwise, "
                                              "embedding_bag or models is present");

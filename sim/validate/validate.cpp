@@ -225,9 +225,12 @@ std::vector<RowError> row_errors(const nlohmann::json& result) {
   std::vector<RowError> out;
   for (const auto& m : case_metrics()) {
     if (!result.contains(m.section) || !result[m.section].is_array()) continue;
-    for (const auto& row : result[m.section]) {
+    for (size_t i = 0; i < result[m.section].size(); ++i) {
+      const nlohmann::json& row = result[m.section][i];
       if (!row_measures(row, m)) continue;
       RowError e;
+      e.section = m.section;
+      e.index = i;
       e.metric = m.section + "." + m.measured;
       e.family = case_family(m.section, row) + (m.section == "models" || m.measured == "ms_fwd_bwd_cold"
                                                      ? "." + m.measured : "");

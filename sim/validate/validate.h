@@ -35,6 +35,8 @@ struct RowError {
   std::string metric;   // section.measured, e.g. gemm.ms_cold
   std::string family;   // shape family for cross-validation reports, e.g. gemm/bfloat16/stream
   std::string source;   // file and row it came from
+  std::string section;  // where the row is in the simulated cases: its section and position there
+  size_t index = 0;
   double measured = 0, simulated = 0;
 };
 std::vector<RowError> row_errors(const nlohmann::json& simulated_cases);

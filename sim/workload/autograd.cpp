@@ -181,12 +181,12 @@ class Backward {
   std::set<std::string> tp_inputs_;
 };
 
+}  // namespace
+
 bool is_weight_grad(const Op& op) {
   return op.variant == "wgrad" || op.variant == "embedding_bwd" ||
          (op.variant.size() > 6 && op.variant.compare(op.variant.size() - 6, 6, "_wgrad") == 0);
 }
-
-}  // namespace
 
 void append_weight_update(Workload& w, int64_t dp, bool adamw) {
   if (w.ops.empty() || (dp <= 1 && !adamw)) return;

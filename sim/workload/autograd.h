@@ -13,6 +13,9 @@ struct TrainingOptions {
   int64_t dp = 1;           // data parallel group: all-reduce of each layer's weight gradients before the update
 };
 
+// Whether `op` produces a weight's gradient (wgrad GEMMs, norm weight gradients, embedding backward).
+bool is_weight_grad(const Op& op);
+
 // `w` holds a forward pass in issue order; its last op's outputs are seeded with gradients (the loss).
 void append_training_step(Workload& w, const TrainingOptions& opt);
 

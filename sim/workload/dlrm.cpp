@@ -5,6 +5,7 @@
 // top layer (TorchRec OverArch).
 #include <charconv>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "sim/workload/autograd.h"
@@ -110,7 +111,8 @@ void add_dlrm_backward(Workload& w, const ParamSet& p) {
     if (op.variant != "embedding_bwd" || op.writes.empty()) continue;
     const std::string& grad = op.writes[0].name;  // "d:<table>"
     auto it = lookups.find(grad.rfind("d:", 0) == 0 ? grad.substr(2) : grad);
-    if (it == lookups.end()) continue;
+    if (it == lookups.end())
+      throw std::logic_error("embedding backward '" + op.name + "' has no forward lookup of '" + grad + "'");
     // The sparse gradient: one row of `dim` per lookup, gathered from the bag's pooled gradient.
     op.shape = ElementwiseShape{it->second * D, 1, 0};
     op.writes[0].bytes = double(it->second) * D * eb;
@@ -119,9 +121,7 @@ void add_dlrm_backward(Workload& w, const ParamSet& p) {
   std::vector<Op> updates;
   for (size_t i = forward_ops; i < w.ops.size(); ++i) {
     const Op& g = w.ops[i];
-    if ((g.variant != "wgrad" && g.variant != "embedding_bwd" && g.variant.find("_wgrad") == std::string::npos) ||
-        g.writes.empty())
-      continue;
+    if (!is_weight_grad(g) || g.writes.empty()) continue;
     Op u;
     u.name = g.name + ".sgd";
     u.kind = OpKind::elementwise;
@@ -241,6 +241,9 @@ Workload build_dlrm(const ParamSet& p, const std::string& name) {
   x = mlp("top", top, top_in, x, false);
   b.add_io("sigmoid", OpKind::elementwise, "sigmoid", ElementwiseShape{B * top.back().rows, 1, 4}, {x}, "prob");
   if (p.str("mode") == "train") add_dlrm_backward(w, p);
+  else if (p.str("optimizer") != "none")
+    throw InputError(p.at("optimizer").mark, "optimizer '" + p.str("optimizer") + "' needs mode: train (mode is " +
+                                                 p.str("mode") + ")");
   return w;
 }
 
