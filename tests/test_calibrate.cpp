@@ -94,6 +94,10 @@ TEST_CASE("calibrate: a --fit path the config does not have is an input error at
                  dir);
   CHECK(i.status == 2);
   CHECK(i.output.find("only real numbers and quantities can be fitted") != std::string::npos);
+  // Options of the cross-validation are refused without it rather than ignored.
+  Run nf = xpusim("validate --hw configs/h100.yaml --cases '" + cases + "' --fit hbm.tile_efficiency -q", dir);
+  CHECK(nf.status == 2);
+  CHECK(nf.output.find("--fit requires --cv") != std::string::npos);
   Run e = xpusim("validate --hw configs/h100.yaml --cases '" + dir.write("empty.json", "{}") + "' -q", dir);
   CHECK(e.status == 2);
   CHECK(e.output.find("empty.json: error: not a cases file") != std::string::npos);

@@ -81,16 +81,20 @@ CLI::App* add_validate_command(CLI::App& app, ValidateArgs& a) {
   v->add_option("--cases", a.cases,
                 "calibration cases: JSON (schema of h100_calibration.json) or a Vidur profile CSV (repeatable)")
       ->required();
-  v->add_option("--out", a.out, "write the cases with sim_ms / sim_gpu_busy_us / sim_ms_per_iter added here");
+  auto* out = v->add_option("--out", a.out, "write the cases with sim_ms / sim_gpu_busy_us / sim_ms_per_iter added here");
   v->add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
   v->add_flag("--warm", a.warm, "compare with ms_warm (operands left in L2) instead of ms_cold");
-  v->add_flag("--rows", a.rows, "also print every row with its measured and simulated time");
-  v->add_option("--cv", a.cv,
+  auto* rows = v->add_flag("--rows", a.rows, "also print every row with its measured and simulated time");
+  auto* cv = v->add_option("--cv", a.cv,
                 "k-fold cross-validation of the config's fitted constants (its calibration.fitted, or --fit): refit "
                 "them on k-1 folds, predict the k-th, and print the error by family")
-      ->check(CLI::Range(2, 1000));
-  v->add_option("--fit", a.fit, "with --cv: the constants to refit (comma-separated paths)");
-  v->add_option("--max-evals", a.max_evals, "with --cv: objective evaluations per fit")->check(CLI::Range(1, 100000));
+      ->check(CLI::Range(2, 1000))
+      ->excludes(out)
+      ->excludes(rows);
+  v->add_option("--fit", a.fit, "with --cv: the constants to refit (comma-separated paths)")->needs(cv);
+  v->add_option("--max-evals", a.max_evals, "with --cv: objective evaluations per fit")
+      ->check(CLI::Range(1, 100000))
+      ->needs(cv);
   v->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
   return v;
 }
