@@ -48,6 +48,13 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_dtype_qty_map("mac_energy", Dim::EnergyPerOp, "{bf16: 0.3 pJ/MAC}",
                       "energy per multiply-accumulate on the matrix units, by dtype"),
       p_qty("vector_energy", Dim::EnergyPerOp, "1 pJ/op", "energy per vector-unit operation"),
+      p_qty("tdp", Dim::Power, "0 W",
+            "board power the clock governor holds (DVFS): a kernel whose draw at `clock` would exceed it runs at the "
+            "highest clock that fits, with energy per operation falling as the voltage does; 0 W: no cap, `clock` always"),
+      p_real("dvfs_exponent", "3",
+             "dynamic power scales as clock^n along the voltage-frequency curve (n = 3 with voltage proportional to "
+             "clock; 1 at a voltage floor): energy per operation scales as clock^(n-1)", 1, 4),
+      p_real("min_clock_ratio", "0.5", "lowest clock the governor goes to, as a share of `clock`", 0.05, 1),
   };
 }
 
@@ -79,6 +86,13 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   for (const auto& [k, v] : p.dmap("vector_flops_per_clk")) vector_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("mac_energy")) mac_pj_[parse_dtype(k)] = v;
   vector_pj_ = p.qty("vector_energy");
+  tdp_w_ = p.qty("tdp");
+  dvfs_n_ = p.real("dvfs_exponent");
+  min_clock_ratio_ = p.real("min_clock_ratio");
+  if (tdp_w_ > 0 && tdp_w_ <= static_power_w())
+    throw InputError(p.at("tdp").mark, info_.name + ".tdp must exceed its static_power (" +
+                                           std::to_string(static_power_w()) + " W)");
+  board_static_w_ = static_power_w();
   info_.matrix_rate = [this](DType d) {
     auto it = matrix_rate_.find(d);
     return it == matrix_rate_.end() ? 0.0 : it->second * efficiency(d);
@@ -119,6 +133,9 @@ void ComputeCore::bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache
   for (DataPort* d : to_memory_)
     if (d->peak_bandwidth() > 0 && (info_.mem_bw == 0 || d->peak_bandwidth() < info_.mem_bw))
       info_.mem_bw = d->peak_bandwidth();
+  mem_j_per_byte_ = cache_j_per_byte_ = 0;
+  for (DataPort* d : to_memory_) mem_j_per_byte_ += d->energy_per_byte();
+  for (DataPort* d : to_cache_) cache_j_per_byte_ += d->energy_per_byte();
   info_.cache_latency_s = cache_latency_ps * 1e-12;
   info_.mem_latency_s = memory_latency_ps * 1e-12;
 }
@@ -146,6 +163,16 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
     r.s_per_special_op = 1 / (info_.special_rate > 0 ? info_.special_rate : info_.vector_rate(DType::fp32));
     auto it = mac_pj_.find(dt);
     r.j_per_mac = it != mac_pj_.end() ? it->second : (mac_pj_.empty() ? 0 : mac_pj_.begin()->second);
+    r.j_per_vector_op = vector_pj_;
+    r.clock_ratio = clock_ratio(r);
+    // At a lower clock every pipe is slower and, the voltage being lower too, every operation cheaper.
+    const double energy_scale = std::pow(r.clock_ratio, dvfs_n_ - 1);
+    r.s_per_matrix_flop /= r.clock_ratio;
+    r.s_per_vector_flop /= r.clock_ratio;
+    r.s_per_special_op /= r.clock_ratio;
+    r.j_per_mac *= energy_scale;
+    r.j_per_vector_op *= energy_scale;
+    r.report.clock_hz = info_.clock_hz * r.clock_ratio;
   }
   unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
   r.kernel->tiles_per_unit = tpu;
@@ -193,6 +220,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     uint64_t compute_end = compute_start + compute_ps;
     pipe_free_ps_[unit] = compute_end;
     busy_ps_ += compute_ps;
+    clock_busy_ += compute_ps * r.clock_ratio;
 
     double moved = w.read_bytes + w.write_bytes + w.scratch_bytes;
     uint64_t mem_end = start, pool_done = 0;
@@ -219,8 +247,8 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     if (w.serial_s > 0) finish = std::max(finish, start + static_cast<uint64_t>(w.serial_s * 1e12 + 0.5));
 
     double energy = 0;
-    if (w.matrix_flops > 0) energy += w.matrix_flops / 2 * r.j_per_mac;
-    energy += w.vector_flops * vector_pj_;
+    if (w.matrix_flops > 0) energy += (w.useful_matrix_flops >= 0 ? w.useful_matrix_flops : w.matrix_flops) / 2 * r.j_per_mac;
+    energy += w.vector_flops * r.j_per_vector_op;
     add_dynamic_energy(energy);
     matrix_flops_ += w.matrix_flops;
     vector_flops_ += w.vector_flops;
@@ -280,6 +308,41 @@ void ComputeCore::schedule_wake(uint64_t now) {
   if (!pending_.empty()) wake_.notify(sc_core::sc_time::from_value(pending_.top().finish_ps - now));
 }
 
+// The governor's steady state for this kernel repeating alone: the highest clock ratio x at which the board draws no
+// more than `tdp`. Arithmetic time scales as 1/x and its energy per operation as x^(n-1), so its power as x^n; the
+// kernel's memory traffic and every block's static power do not depend on x. Power rises with x, so bisection finds x.
+double ComputeCore::clock_ratio(const Running& r) const {
+  const Kernel& k = *r.kernel;
+  if (tdp_w_ <= 0 || (k.work_matrix_flops <= 0 && k.work_vector_flops <= 0)) return 1;
+  const double units = info_.units;
+  const double compute_s = (k.work_matrix_flops > 0 ? k.work_matrix_flops * r.s_per_matrix_flop / units : 0) +
+                           (k.work_vector_flops > 0 ? k.work_vector_flops * r.s_per_vector_flop / units : 0) +
+                           (k.work_special_ops > 0 ? k.work_special_ops * r.s_per_special_op / units : 0);
+  const double memory_s = info_.mem_bw > 0 ? k.work_bytes / info_.mem_bw : 0;
+  const double compute_j = k.work_matrix_flops / 2 * r.j_per_mac + k.work_vector_flops * r.j_per_vector_op;
+  const double memory_j = k.work_bytes * mem_j_per_byte_ + std::max(k.work_cache_bytes, 0.0) * cache_j_per_byte_;
+  auto power = [&](double x) {
+    const double t = std::max(compute_s / x, memory_s);
+    return t > 0 ? board_static_w_ + (compute_j * std::pow(x, dvfs_n_ - 1) + memory_j) / t : board_static_w_;
+  };
+  if (power(1) <= tdp_w_) return 1;
+  if (power(min_clock_ratio_) >= tdp_w_) return min_clock_ratio_;
+  double lo = min_clock_ratio_, hi = 1;
+  for (int i = 0; i < 40; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (power(mid) <= tdp_w_ ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+void ComputeCore::bind_power(double board_static_w) {
+  board_static_w_ = board_static_w;
+  if (tdp_w_ > 0 && tdp_w_ <= board_static_w_)
+    throw InputError(params().at("tdp").mark, info_.name + ".tdp (" + std::to_string(tdp_w_) +
+                                                  " W) must exceed the device's static power (" +
+                                                  std::to_string(board_static_w_) + " W)");
+}
+
 double ComputeCore::efficiency(DType d) const {
   auto it = eff_by_dtype_.find(d);
   return it == eff_by_dtype_.end() ? matrix_eff_ : it->second;
@@ -290,6 +353,7 @@ double ComputeCore::utilization(double s) const { return s > 0 ? busy_ps_ * 1e-1
 void ComputeCore::finish(double s) {
   Component::finish(s);
   busy_time_.set(busy_ps_ * 1e-12 / info_.units);
+  sustained_clock_.set(sustained_clock_hz());
 }
 
 XPU_REGISTER_COMPONENT(ComputeCore, "compute_core",

@@ -23,6 +23,7 @@ struct KernelReport {
   double energy_j = 0;
   double compute_s = -1;  // an engine's own arithmetic time (array cycles); -1: derive from the unit's rates
   double program_s = 0;   // time spent writing weights into an engine's arrays
+  double clock_hz = 0;    // the clock the kernel ran at (below the maximum when the power cap held it down)
 };
 
 class ComputeCore : public Component {
@@ -37,6 +38,11 @@ class ComputeCore : public Component {
   void bind_memory(std::vector<DataPort*> to_cache, CacheLevel* cache, std::vector<DataPort*> to_memory,
                    uint64_t cache_latency_ps, uint64_t memory_latency_ps);
   const UnitInfo& info() const { return info_; }
+  // Static power of every block on the device (the core's included): what the governor's cap has to leave room for.
+  void bind_power(double board_static_w);
+  double tdp_w() const { return tdp_w_; }
+  // The clock averaged over arithmetic busy time so far (the configured clock if nothing ran).
+  double sustained_clock_hz() const { return busy_ps_ > 0 ? info_.clock_hz * clock_busy_ / double(busy_ps_) : info_.clock_hz; }
   // Starts the kernel now (or as soon as units free up if others are running); `done` fires at its completion.
   void launch(std::unique_ptr<Kernel> k, uint32_t op_index, std::function<void(const KernelReport&)> done);
   void record_tiles(std::vector<TileRecord>* sink, size_t limit) { tile_sink_ = sink; tile_limit_ = limit; }
@@ -51,7 +57,8 @@ class ComputeCore : public Component {
     uint64_t issued = 0, completed = 0;
     uint64_t start_ps = 0;  // tiles start no earlier (launch overhead)
     // Per-kernel constants resolved at launch, so the per-tile path does no lookups.
-    double s_per_matrix_flop = 0, s_per_vector_flop = 0, s_per_special_op = 0, j_per_mac = 0;
+    double s_per_matrix_flop = 0, s_per_vector_flop = 0, s_per_special_op = 0, j_per_mac = 0, j_per_vector_op = 0;
+    double clock_ratio = 1;  // the governor's clock for this kernel, as a share of the maximum
     KernelReport report;
     std::function<void(const KernelReport&)> done;
   };
@@ -82,6 +89,10 @@ class ComputeCore : public Component {
   std::map<DType, double> eff_by_dtype_;
   uint64_t kernel_overhead_ps_ = 0;
   double efficiency(DType d) const;
+  double clock_ratio(const Running& r) const;
+  double tdp_w_ = 0, dvfs_n_ = 3, min_clock_ratio_ = 0.5, board_static_w_ = 0, mem_j_per_byte_ = 0,
+         cache_j_per_byte_ = 0;
+  double clock_busy_ = 0;  // arithmetic busy time weighted by the clock ratio it ran at
   std::map<DType, double> mac_pj_, matrix_rate_, vector_rate_;
   double vector_pj_ = 0;
 
@@ -99,6 +110,8 @@ class ComputeCore : public Component {
   Stat matrix_flops_{&stats_, "matrix_flops", "FLOP", "floating-point operations on the matrix units (padded)"};
   Stat vector_flops_{&stats_, "vector_flops", "FLOP", "floating-point operations on the vector units"};
   Stat busy_time_{&stats_, "busy_time", "s", "arithmetic busy time averaged over units"};
+  Stat sustained_clock_{&stats_, "sustained_clock", "Hz",
+                        "clock the units ran at, averaged over their arithmetic busy time (tdp caps it)"};
 };
 
 }  // namespace xpu

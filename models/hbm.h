@@ -17,6 +17,7 @@ class HbmModule : public Component, public MainMemory {
   uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) override;
   uint64_t latency_ps() const override { return latency_ps_; }
   double peak_bandwidth() const override { return peak_bw_; }
+  double energy_per_byte() const override { return pj_per_bit_ * 8; }
   double capacity_bytes() const override { return params().qty("capacity"); }
   double data_movement_energy_j() const override { return dynamic_energy_j(); }
   void finish(double sim_seconds) override;

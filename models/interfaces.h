@@ -17,6 +17,8 @@ class DataPort {
   virtual uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) = 0;
   virtual uint64_t latency_ps() const = 0;
   virtual double peak_bandwidth() const = 0;  // bytes/s; 0 = unlimited
+  // Dynamic energy of moving one byte through (joules): what a power governor adds for a kernel's traffic.
+  virtual double energy_per_byte() const { return 0; }
 };
 
 // An on-chip cache level that knows which named tensors are resident (LRU by bytes).

@@ -14,6 +14,8 @@ namespace xpu {
 // Work and traffic of one tile (a GEMM output tile with its K loop, a block of an elementwise op, ...).
 struct TileWork {
   double matrix_flops = 0;  // executed on the matrix unit at the op's dtype (padded tiles count in full)
+  double useful_matrix_flops = -1;  // the part on real (not zero-padded) rows and columns; -1: all of it. Padding
+                                    // costs time, but multiplying zeros toggles almost no bits: it costs no energy
   double vector_flops = 0;  // executed on the vector units
   double special_ops = 0;   // transcendentals (exp, rsqrt) on the special-function units
   double read_bytes = 0;    // bytes loaded through the cache level (hits and misses)
@@ -75,6 +77,11 @@ class Kernel {
   double rate_scale = 1;        // multiplier on the matrix rate (e.g. the unaligned-operand fallback)
   double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)
   bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
+  // The op's useful work (set by whoever launches the kernel): what the unit's power governor estimates the kernel's
+  // draw from, before any tile runs, as a driver's clock governor sees a kernel that repeats.
+  double work_matrix_flops = 0, work_vector_flops = 0, work_bytes = 0;
+  double work_special_ops = 0;   // transcendentals (an attention kernel's exp per score)
+  double work_cache_bytes = -1;  // bytes through the cache level (a GEMM re-reads operand panels); -1: work_bytes
 };
 
 }  // namespace xpu

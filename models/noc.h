@@ -23,6 +23,7 @@ class NocModule : public Component, public DataPort {
   uint64_t transfer(uint64_t now_ps, double bytes, Access access, bool write) override;
   uint64_t latency_ps() const override { return latency_ps_; }
   double peak_bandwidth() const override { return bw_; }
+  double energy_per_byte() const override { return pj_per_bit_ * 8; }
   double data_movement_energy_j() const override { return dynamic_energy_j(); }
   double utilization(double sim_seconds) const override;
   void finish(double sim_seconds) override;

@@ -21,6 +21,7 @@ class SramModule : public Component, public CacheLevel {
   // Load-to-use latency of a lone dependent load that misses here and goes to main memory (0: not given).
   double miss_latency_s() const { return miss_latency_s_; }
   double peak_bandwidth() const override { return bw_; }
+  double energy_per_byte() const override { return pj_read_ * 8; }
   double capacity_bytes() const override { return capacity_; }
   double resident_fraction(const std::string& tensor, double bytes) const override;
   void touch(const std::string& tensor, double bytes) override;

@@ -127,8 +127,9 @@ TEST_CASE("config: h100.yaml loads with its five components and four connections
   CHECK(component(hw, "gpu").params.count("units") == 132);
   CHECK(component(hw, "gpu").params.qty("clock") == Approx(1.98e9));
   CHECK(component(hw, "gpu").params.dmap("matrix_flops_per_clk").at("bf16") == 4096);
-  CHECK(component(hw, "gpu").params.dmap("mac_energy").at("bf16") == Approx(0.4e-12));
-  CHECK(component(hw, "gpu").params.real("matrix_efficiency") == Approx(0.72));
+  CHECK(component(hw, "gpu").params.dmap("mac_energy").at("bf16") == Approx(1.7e-12));
+  CHECK(component(hw, "gpu").params.real("matrix_efficiency") == Approx(0.80));
+  CHECK(component(hw, "gpu").params.qty("tdp") == Approx(700));
   CHECK(component(hw, "l2").params.qty("capacity") == 52428800.0);
   CHECK(component(hw, "hbm").params.qty("bandwidth") == Approx(3.35e12));
   CHECK(component(hw, "hbm").params.qty("capacity") == Approx(80e9));

@@ -80,3 +80,30 @@ TEST_CASE("mechanisms: a DLRM training step is more than twice its forward pass"
       ++sparse;
   CHECK(sparse >= 26);
 }
+
+TEST_CASE("mechanisms: the clock falls under a lower power cap, and only for kernels that draw the power", "[mechanisms]") {
+  // The governor holds the board at `tdp`: a dense GEMM's tensor-core power scales as clock^3, so a lower cap gives a
+  // lower clock and a longer GEMM; a bandwidth-bound copy draws far less than either cap and keeps the full clock.
+  TempDir dir;
+  std::string w = dir.write("w.yaml", "name: shapes\nops:\n"
+                                      "  - {name: gemm, kind: matmul, dtype: bf16, m: 8192, n: 8192, k: 8192}\n"
+                                      "  - {name: copy, kind: elementwise, variant: copy, elements: 268435456}\n");
+  auto at = [&](const std::string& tdp) {
+    return run_json("run --hw configs/h100.yaml -w '" + w + "' --cold -p gpu.tdp='" + tdp + "'", dir);
+  };
+  auto full = at("700 W"), capped = at("450 W"), uncapped = at("0 W");
+  const double max_hz = full["clock_hz"]["max"].get<double>();
+  auto gemm = [](const nlohmann::json& r) { return r["ops"][0]; };
+  auto copy = [](const nlohmann::json& r) { return r["ops"][1]; };
+  INFO(gemm(uncapped)["clock_hz"] << " " << gemm(full)["clock_hz"] << " " << gemm(capped)["clock_hz"]);
+  CHECK(gemm(uncapped)["clock_hz"].get<double>() == Approx(max_hz));
+  CHECK(gemm(full)["clock_hz"].get<double>() < 0.95 * max_hz);   // H100 settles near 1.75-1.8 GHz of 1.98
+  CHECK(gemm(full)["clock_hz"].get<double>() > 0.8 * max_hz);
+  CHECK(gemm(capped)["clock_hz"].get<double>() < 0.92 * gemm(full)["clock_hz"].get<double>());
+  CHECK(gemm(capped)["duration_s"].get<double>() > 1.08 * gemm(full)["duration_s"].get<double>());
+  CHECK(copy(capped)["clock_hz"].get<double>() == Approx(max_hz));
+  // The board stays near its cap while the GEMM runs (the copy lowers the run's average further).
+  const double gemm_w = (gemm(capped)["energy_j"].get<double>()) / gemm(capped)["duration_s"].get<double>();
+  CHECK(gemm_w < 450);
+  CHECK(capped["clock_hz"]["sustained"].get<double>() < full["clock_hz"]["sustained"].get<double>());
+}

@@ -29,6 +29,16 @@ class PrefillKernel : public Kernel {
     num_tiles = uint64_t(s.batch * s.heads_q * qblocks_);
     tiles_per_unit = 1;
     pass_ = s.backward ? 2.5 : 1.0;
+    // Scores the kernel computes: each costs softmax work and an exp beside its matmul flops (the power governor's
+    // view of the kernel, which the exp stalls keep below a pure GEMM's draw).
+    double scores = 0;
+    for (int64_t qb = 0; qb < qblocks_; ++qb) {
+      const int64_t rows = std::min(kQBlock, s.seq_q - qb * kQBlock);
+      scores += double(rows) * (s.causal ? std::min(s.seq_kv, s.seq_kv - s.seq_q + (qb + 1) * kQBlock) : s.seq_kv);
+    }
+    scores *= double(s.batch) * s.heads_q;
+    work_vector_flops = pass_ * kSoftmaxOpsPerScore * scores;
+    work_special_ops = scores;
     mapping = std::string(s.backward ? "flash-attention backward" : "flash-attention") + ", q-block 128, " +
               std::to_string(num_tiles) + " tiles";
   }
@@ -50,6 +60,7 @@ class PrefillKernel : public Kernel {
     // the matrix units wait for. Backward: five matmuls (2.5x), the exp recomputed, and dQ accumulated in fp32 with
     // atomics in the cache for every key block visited.
     w.matrix_flops = pass_ * 4.0 * kQBlock * visible * d;
+    w.useful_matrix_flops = pass_ * 4.0 * rows * visible * d;
     w.vector_flops = pass_ * kSoftmaxOpsPerScore * rows * visible;
     w.special_ops = double(rows) * visible;
     double kv = 2.0 * visible * d * eb_;
@@ -88,6 +99,9 @@ class DecodeKernel : public Kernel {
       double partial = double(s.batch) * s.heads_q * s.seq_q * splits_ * (s.head_dim + 2) * 4;
       fixed_s = ctx.unit.cache_latency_s + partial / std::max(1.0, ctx.unit.cache_bw);
     }
+    const double scores = double(base) * (s.heads_q / s.heads_kv) * s.seq_q * s.seq_kv;
+    work_vector_flops = kSoftmaxOpsPerScore * scores;
+    work_special_ops = scores;
     mapping = "flash-decoding, kv-split " + std::to_string(splits_) + ", " + std::to_string(num_tiles) + " tiles";
   }
 
@@ -97,6 +111,7 @@ class DecodeKernel : public Kernel {
     int64_t qrows = (s_.heads_q / s_.heads_kv) * s_.seq_q;
     double d = s_.head_dim;
     w.matrix_flops = 4.0 * std::max(qrows, min_rows_) * keys * d;
+    w.useful_matrix_flops = 4.0 * qrows * keys * d;
     w.vector_flops = kSoftmaxOpsPerScore * qrows * keys;
     w.special_ops = double(qrows) * keys;
     double kv = 2.0 * keys * d * eb_;

@@ -168,6 +168,7 @@ class GemmKernel : public Kernel {
     // The matrix unit computes whole tiles: padding in a ragged edge costs time but is not useful work. A systolic
     // array pads the tile's columns and K to whole array blocks, and its rows to at least the array's depth.
     w.matrix_flops = systolic_ ? systolic_flops(sys_rows_, sys_cols_, rows, cols, kk) : 2.0 * p_.t.m * p_.t.n * kk;
+    w.useful_matrix_flops = 2.0 * rows * cols * kk;
     double a = double(rows) * kk * pb_.in_bytes;
     double bb = double(cols) * kk * pb_.in_bytes;
     // Each split-K slice of a panel is different data, so it is its own panel for reuse.
@@ -197,6 +198,7 @@ class GemmKernel : public Kernel {
       w.matrix_flops += systolic_ ? 2.0 * double(std::max(rows, sys_rows_)) * double(round_up(cols, sys_cols_)) *
                                         kk * k_pad_
                                   : 2.0 * p_.t.m * p_.t.n * kk;
+      w.useful_matrix_flops = std::max(w.useful_matrix_flops, 0.0) + 2.0 * rows * cols * kk;
       double a = double(rows) * kk * pb_.in_bytes, bb = double(cols) * kk * pb_.in_bytes;
       size_t a_panel = size_t((b * pb_.tm + i) * k_chunks_ + chunk);
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
@@ -289,7 +291,12 @@ std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
                                   "the op or shrink its shape");
   Plan p = choose_plan(s, op.dtype, ctx.unit);
   if (ctx.unit.matrix_rate(op.dtype) <= 0 && ctx.unit.gemm_schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
-  return std::make_unique<GemmKernel>(op, p, ctx);
+  auto k = std::make_unique<GemmKernel>(op, p, ctx);
+  // Every output tile reads its A and B panels over K through the cache: what the power governor counts as traffic.
+  const double bytes = dtype_bytes(op.dtype);
+  k->work_cache_bytes = double(s.batch) * ceil_div(s.m, p.t.m) * ceil_div(s.n, p.t.n) * (p.t.m + p.t.n) * s.k * bytes +
+                        double(s.batch) * s.m * s.n * bytes;
+  return k;
 }
 
 }  // namespace

@@ -95,9 +95,12 @@ void Dispatcher::step() {
     rec.bytes = rep.miss_bytes + rep.write_bytes;
     rec.cache_bytes = rep.cache_read_bytes;
     rec.energy_j = rep.energy_j;
+    rec.clock_hz = rep.clock_hz;
     const UnitInfo& u = core_.info();
     DType dt = wl_.ops[op].dtype;
-    double mrate = u.matmul_rate(dt) * u.units, vrate = u.vector_rate(dt) * u.units;
+    // At the clock the governor chose: a power-capped kernel is still compute-bound, only slower.
+    const double clock_share = rep.clock_hz > 0 ? rep.clock_hz / u.clock_hz : 1;
+    double mrate = u.matmul_rate(dt) * u.units * clock_share, vrate = u.vector_rate(dt) * u.units * clock_share;
     rec.compute_s = rep.compute_s >= 0 ? rep.compute_s
                                        : (mrate > 0 ? rep.matrix_flops / mrate : 0) + (vrate > 0 ? rep.vector_flops / vrate : 0);
     rec.memory_s = u.mem_bw > 0 ? rec.bytes / u.mem_bw : 0;
@@ -227,6 +230,15 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
     throw InputError(op.mark, buf);
   }
   k->start_delay_s += cold_delay;
+  if (rec.modelled) {
+    // The mapper may have said what part runs on the vector and special-function units (attention's softmax).
+    if (op.kind == OpKind::matmul || op.kind == OpKind::attention || op.kind == OpKind::interaction)
+      k->work_matrix_flops = op.flops();
+    else if (k->work_vector_flops <= 0)
+      k->work_vector_flops = op.flops();
+    k->work_bytes = op.min_bytes();
+    if (k->work_cache_bytes < 0) k->work_cache_bytes = k->work_bytes;
+  }
   if (!offloaded_.empty()) {
     double remote = 0, all = 0;
     for (const auto& t : op.reads) {

@@ -113,6 +113,12 @@ void bind_core_data_path(Machine& m) {
   }
   if (!m.cache) { to_memory.insert(to_memory.begin(), to_cache.begin(), to_cache.end()); to_cache.clear(); }
   m.core->bind_memory(to_cache, m.cache, to_memory, lat_cache, lat_mem);
+  // The board's power cap covers every block on the device; the host's CPU and the network's switches are not on it.
+  double board_static = 0;
+  for (const auto& c : m.components)
+    if (c.get() != static_cast<Component*>(m.host) && !dynamic_cast<NetElement*>(c.get()))
+      board_static += c->static_power_w();
+  m.core->bind_power(board_static);
 }
 
 void place_engines(const Workload& wl, Machine& m) {
@@ -222,6 +228,9 @@ void collect_headline(const Workload& wl, const Machine& m, double total_s, RunR
   res.peak_flops = u.matrix_peak(main_dtype) * u.units;
   for (OpEngine* e : m.engines) res.peak_flops += e->peak_flops();
   res.peak_hbm_bw = u.mem_bw;
+  res.max_clock_hz = u.clock_hz;
+  res.sustained_clock_hz = m.core->sustained_clock_hz();
+  res.tdp_w = m.core->tdp_w();
   res.effective_config = tree_to_json(hw.tree);
 }
 

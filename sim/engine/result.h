@@ -34,6 +34,7 @@ struct OpRecord {
   double launch_s = 0;        // launch overhead and fixed latencies
   Bound bound = Bound::latency;
   double energy_j = 0;        // dynamic energy attributed to the op
+  double clock_hz = 0;        // the unit's clock while it ran (the power cap may hold it below the maximum); 0: none
   bool modelled = true;       // false: executed with its measured duration (trace ops the simulator does not model)
   std::string mapping;        // how the mapper lowered it (tile shape, schedule, splits)
   double duration_s() const { return end_s - start_s; }
@@ -56,6 +57,8 @@ struct RunResult {
   std::string item;
   double total_time_s = 0;
   double gpu_busy_s = 0;        // sum of op durations on the device (kernel time), excluding gaps
+  double max_clock_hz = 0, sustained_clock_hz = 0;  // per device: the configured clock, and the busy-weighted one
+  double tdp_w = 0;             // the power cap the governor held (0: none)
   int64_t devices = 1;          // copies of the device in the system (network.devices)
   double energy_j = 0;          // dynamic + static, whole system (every device and the network)
   double energy_compute_j = 0;  // dynamic energy of arithmetic

@@ -24,7 +24,7 @@ const std::vector<std::string>& op_field_names() {
   static const std::vector<std::string> names = {
       "index", "name", "kind", "variant", "layer", "dtype", "unit", "start_s", "end_s", "duration_s",
       "flops", "bytes", "cache_bytes", "min_bytes", "tiles", "waves", "compute_s", "memory_s", "cache_s",
-      "launch_s", "bound", "energy_j", "modelled", "mapping"};
+      "launch_s", "bound", "energy_j", "clock_hz", "modelled", "mapping"};
   return names;
 }
 
@@ -39,7 +39,7 @@ nlohmann::json op_to_json(const OpRecord& op) {
           {"tiles", op.tiles},       {"waves", op.waves},
           {"compute_s", op.compute_s}, {"memory_s", op.memory_s},
           {"cache_s", op.cache_s},   {"launch_s", op.launch_s},
-          {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j}, {"mapping", op.mapping},
+          {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j}, {"clock_hz", op.clock_hz}, {"mapping", op.mapping},
           {"modelled", op.modelled}};
 }
 
@@ -61,6 +61,8 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["flops"] = r.flops;
   j["hbm_bytes"] = r.hbm_bytes;
   j["peak_flops"] = r.peak_flops;
+  j["clock_hz"] = {{"max", r.max_clock_hz}, {"sustained", r.sustained_clock_hz}, {"tdp_w", r.tdp_w},
+                   {"scope", "per device"}};
   j["peak_hbm_Bps"] = r.peak_hbm_bw;
   j["achieved_tflops"] = ratio(r.flops, r.total_time_s) / 1e12;
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;

@@ -103,6 +103,10 @@ void print_headline(std::ostream& out, const RunResult& r) {
   if (r.peak_flops > 0)
     out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.flops, t) / r.peak_flops, r.peak_flops / 1e12);
   out << "\n";
+  if (r.tdp_w > 0 && r.max_clock_hz > 0)
+    out << fmt("%-18s%.2f GHz per device, averaged over busy time (max %.2f GHz; %s the %.0f W cap)\n", "Clock",
+               r.sustained_clock_hz / 1e9, r.max_clock_hz / 1e9,
+               r.sustained_clock_hz < 0.999 * r.max_clock_hz ? "held down by" : "within", r.tdp_w);
   double gbps = ratio(r.hbm_bytes, t) / 1e9;
   out << fmt("%-18s%.1f GB/s", "HBM bandwidth", gbps);
   if (r.peak_hbm_bw > 0)
