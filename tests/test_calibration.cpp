@@ -55,3 +55,25 @@ TEST_CASE("calibration: rows it cannot simulate say why instead of guessing", "[
   CHECK(out["gemm"][0]["sim_error"].get<std::string>().find("'K'") != std::string::npos);
   CHECK_FALSE(out["gemm"][0].contains("sim_ms"));
 }
+
+TEST_CASE("calibration: attention kinds with suffixes are read from the row's heads", "[calibration]") {
+  // Other tools write `decode_gqa`, `prefill_causal_mqa`...: the phase comes from the kind, the grouping from Hq/Hkv.
+  auto row = [](const std::string& kind, int hkv) {
+    return nlohmann::json{{"kind", kind}, {"B", 16}, {"Hq", 32}, {"Hkv", hkv}, {"Skv", 4096}, {"D", 128},
+                          {"dtype", "bfloat16"}, {"ms_cold", 0.1}};
+  };
+  nlohmann::json cases = {{"attention", {row("decode", 32), row("decode_gqa", 8), row("decode-mqa", 1),
+                                         row("decode_mqa", 8), row("prefill_sliding", 32)}}};
+  std::ostringstream table;
+  nlohmann::json out = run_validation(load_hardware("configs/h100.yaml"), cases, ValidateOptions{}, table);
+  const auto& a = out["attention"];
+  INFO(a.dump(1));
+  REQUIRE(a[0].contains("sim_ms"));
+  REQUIRE(a[1].contains("sim_ms"));
+  REQUIRE(a[2].contains("sim_ms"));
+  // Decode streams the KV cache: 4x fewer KV heads read about 4x fewer bytes.
+  CHECK(a[1]["sim_ms"].get<double>() < 0.5 * a[0]["sim_ms"].get<double>());
+  CHECK(a[2]["sim_ms"].get<double>() < a[1]["sim_ms"].get<double>());
+  CHECK(a[3]["sim_error"].get<std::string>().find("multi-query") != std::string::npos);
+  CHECK(a[4]["sim_error"].get<std::string>().find("'sliding'") != std::string::npos);
+}

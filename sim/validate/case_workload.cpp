@@ -61,6 +61,39 @@ Workload gemm(const nlohmann::json& r) {
   return single_op("gemm", op);
 }
 
+// A kind is a phase (prefill or decode) and optional tokens that other tools append: causal / noncausal, and the head
+// grouping (gqa, mqa, mha). The grouping is read from Hq and Hkv, so a token only has to agree with them.
+void apply_attention_kind(const std::string& kind, const nlohmann::json& r, AttentionShape& s) {
+  std::vector<std::string> tokens;
+  for (size_t i = 0, j; i <= kind.size(); i = j + 1) {
+    j = kind.find_first_of("_-", i);
+    if (j == std::string::npos) j = kind.size();
+    if (j > i) tokens.push_back(kind.substr(i, j - i));
+  }
+  const std::string expected = "expected prefill or decode, optionally followed by _causal, _noncausal, _gqa, _mqa or _mha";
+  if (tokens.empty() || (tokens[0] != "prefill" && tokens[0] != "decode"))
+    throw InputError("unknown attention kind '" + kind + "' (" + expected + ")");
+  const bool decode = tokens[0] == "decode";
+  s.causal = false;
+  if (decode && !r.contains("Sq")) s.seq_q = 1;
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t == "causal") s.causal = true;
+    else if (t == "noncausal") s.causal = false;
+    else if (t == "gqa" && !(s.heads_q > s.heads_kv && s.heads_kv > 1))
+      throw InputError("attention kind '" + kind + "' says grouped-query heads, but Hq " + std::to_string(s.heads_q) +
+                       " and Hkv " + std::to_string(s.heads_kv) + " are not 1 < Hkv < Hq");
+    else if (t == "mqa" && s.heads_kv != 1)
+      throw InputError("attention kind '" + kind + "' says multi-query, but Hkv is " + std::to_string(s.heads_kv) +
+                       ", not 1");
+    else if (t == "mha" && s.heads_kv != s.heads_q)
+      throw InputError("attention kind '" + kind + "' says one KV head per query head, but Hq " +
+                       std::to_string(s.heads_q) + " != Hkv " + std::to_string(s.heads_kv));
+    else if (t != "gqa" && t != "mqa" && t != "mha")
+      throw InputError("unknown token '" + t + "' in attention kind '" + kind + "' (" + expected + ")");
+  }
+}
+
 Workload attention(const nlohmann::json& r, bool backward) {
   std::string kind = text(r, "kind");
   AttentionShape s;
@@ -71,10 +104,7 @@ Workload attention(const nlohmann::json& r, bool backward) {
   s.seq_kv = need_int(r, "Skv");
   s.head_dim = need_int(r, "D");
   if (s.heads_q % s.heads_kv) throw InputError("Hq must be a multiple of Hkv");
-  if (kind == "prefill_causal") s.causal = true;
-  else if (kind == "prefill" || kind == "prefill_noncausal") s.causal = false;
-  else if (kind == "decode") { s.causal = false; s.seq_q = r.contains("Sq") ? s.seq_q : 1; }
-  else throw InputError("unknown attention kind '" + kind + "' (expected prefill_causal, prefill, decode)");
+  apply_attention_kind(kind, r, s);
   DType dt = dtype_of(r);
   double eb = dtype_bytes(dt);
   double q = double(s.batch) * s.heads_q * s.seq_q * s.head_dim * eb;
