@@ -1,6 +1,7 @@
 #include "models/compute_core.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "sim/config/registry.h"
 
@@ -90,8 +91,11 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   dvfs_n_ = p.real("dvfs_exponent");
   min_clock_ratio_ = p.real("min_clock_ratio");
   if (tdp_w_ > 0 && tdp_w_ <= static_power_w())
-    throw InputError(p.at("tdp").mark, info_.name + ".tdp must exceed its static_power (" +
-                                           std::to_string(static_power_w()) + " W)");
+  {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, ".tdp (%.4g W) must exceed its static_power (%.4g W)", tdp_w_, static_power_w());
+    throw InputError(p.at("tdp").mark, info_.name + buf);
+  }
   board_static_w_ = static_power_w();
   info_.matrix_rate = [this](DType d) {
     auto it = matrix_rate_.find(d);
@@ -338,9 +342,12 @@ double ComputeCore::clock_ratio(const Running& r) const {
 void ComputeCore::bind_power(double board_static_w) {
   board_static_w_ = board_static_w;
   if (tdp_w_ > 0 && tdp_w_ <= board_static_w_)
-    throw InputError(params().at("tdp").mark, info_.name + ".tdp (" + std::to_string(tdp_w_) +
-                                                  " W) must exceed the device's static power (" +
-                                                  std::to_string(board_static_w_) + " W)");
+  {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, ".tdp (%.4g W) must exceed the static power of the device's blocks (%.4g W)",
+                  tdp_w_, board_static_w_);
+    throw InputError(params().at("tdp").mark, info_.name + buf);
+  }
 }
 
 double ComputeCore::efficiency(DType d) const {
