@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "models/sim_time.h"
+
 namespace xpu {
 
 class BandwidthServer {
@@ -14,8 +16,10 @@ class BandwidthServer {
   // Serves `bytes` no earlier than `now_ps` and after everything reserved before; returns the completion time.
   uint64_t reserve(uint64_t now_ps, double bytes) {
     uint64_t start = std::max(now_ps, free_at_ps_);
-    auto dur = static_cast<uint64_t>(bytes * ps_per_byte_ + 0.5);  // bytes >= 0; llround is slow here
-    free_at_ps_ = start + dur;
+    const double ps = bytes * ps_per_byte_;
+    // bytes >= 0; llround is slow here, and the range check is one comparison on the common path.
+    const uint64_t dur = ps < 1e18 ? static_cast<uint64_t>(ps + 0.5) : ps_from(ps, "links or memory ports");
+    free_at_ps_ = checked_time(start + dur, "links or memory ports");
     busy_ps_ += dur;
     return free_at_ps_;
   }

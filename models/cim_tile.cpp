@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/sim_time.h"
 #include "sim/config/registry.h"
 
 namespace xpu {
@@ -25,7 +26,7 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-uint64_t to_ps(double s) { return static_cast<uint64_t>(s * 1e12 + 0.5); }
+uint64_t to_ps(double s) { return ps_from_seconds(s, "compute-in-memory tiles"); }
 
 }  // namespace
 

@@ -157,7 +157,7 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.report = KernelReport{};
   r.report.start_s = now * 1e-12;
   r.start_ps = now + (r.kernel->overhead_included ? 0 : kernel_overhead_ps_) +
-               static_cast<uint64_t>(r.kernel->start_delay_s * 1e12 + 0.5);
+               ps_from_seconds(r.kernel->start_delay_s, "kernel start-ups");
   r.report.tiles = r.kernel->num_tiles;
   {
     const DType dt = r.kernel->dtype;
@@ -184,7 +184,7 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
   r.done = std::move(done);
   kernels_ += 1;
   if (r.kernel->num_tiles == 0) {
-    pending_.push({r.start_ps + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, slot, now});
+    pending_.push({r.start_ps + ps_from_seconds(r.kernel->fixed_s, "kernel fixed times"), UINT32_MAX, slot, now});
   } else {
     issue_queue_.push_back(slot);
     fill_units();
@@ -215,7 +215,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     double compute_s = (w.matrix_flops > 0 ? w.matrix_flops * r.s_per_matrix_flop : 0) +
                        (w.vector_flops > 0 ? w.vector_flops * r.s_per_vector_flop : 0) +
                        (w.special_ops > 0 ? w.special_ops * r.s_per_special_op : 0);
-    auto compute_ps = static_cast<uint64_t>(compute_s * 1e12 + 0.5);
+    const uint64_t compute_ps = ps_from_seconds(compute_s, "the compute units");
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
     uint64_t start = std::max(now, r.start_ps) + tile_overhead_ps_;
@@ -248,7 +248,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
       if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
     }
     uint64_t finish = std::max(compute_end, mem_end);
-    if (w.serial_s > 0) finish = std::max(finish, start + static_cast<uint64_t>(w.serial_s * 1e12 + 0.5));
+    if (w.serial_s > 0) finish = std::max(finish, start + ps_from_seconds(w.serial_s, "a tile's dependent loads"));
 
     double energy = 0;
     if (w.matrix_flops > 0) energy += (w.useful_matrix_flops >= 0 ? w.useful_matrix_flops : w.matrix_flops) / 2 * r.j_per_mac;
@@ -267,7 +267,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     if (keep_writes_) rep.cache_read_bytes += w.write_bytes;
     else rep.write_bytes += w.write_bytes;
     rep.energy_j += energy;
-    pending_.push({finish, unit, slot, now});
+    pending_.push({checked_time(finish, "the compute units"), unit, slot, now});
     return true;
   }
   return false;
@@ -297,7 +297,7 @@ void ComputeCore::on_event() {
       tile_sink_->push_back({r.op, p.unit, p.start_ps * 1e-12, p.finish_ps * 1e-12});
     if (++r.completed == r.kernel->num_tiles) {
       if (r.kernel->fixed_s > 0) {
-        pending_.push({now + static_cast<uint64_t>(std::llround(r.kernel->fixed_s * 1e12)), UINT32_MAX, p.slot, now});
+        pending_.push({now + ps_from_seconds(r.kernel->fixed_s, "kernel fixed times"), UINT32_MAX, p.slot, now});
       } else {
         complete(p.slot, now);
       }

@@ -1,5 +1,7 @@
 #include "models/hbm.h"
 
+#include "models/sim_time.h"
+
 #include <cmath>
 
 #include "sim/config/registry.h"
@@ -53,7 +55,7 @@ uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool 
   uint64_t done = now_ps;
   uint64_t* f = free_at_ps_.data();
   if (chunks >= n) {
-    const auto dur = static_cast<uint64_t>(cost / n * ps_per_byte_channel_ + 0.5);
+    const uint64_t dur = ps_from(cost / n * ps_per_byte_channel_, "the HBM channels");
     for (size_t i = 0; i < n; ++i) {
       uint64_t end = (f[i] > now_ps ? f[i] : now_ps) + dur;
       f[i] = end;
@@ -62,7 +64,7 @@ uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool 
     busy_ps_total_ += dur * n;
   } else {
     const auto k = static_cast<size_t>(chunks);
-    const auto dur = static_cast<uint64_t>(cost / k * ps_per_byte_channel_ + 0.5);
+    const uint64_t dur = ps_from(cost / k * ps_per_byte_channel_, "the HBM channels");
     for (size_t i = 0; i < k; ++i) {
       uint64_t& c = f[next_channel_];
       c = std::max(c, now_ps) + dur;
@@ -71,6 +73,7 @@ uint64_t HbmModule::transfer(uint64_t now_ps, double bytes, Access access, bool 
     }
     busy_ps_total_ += dur * k;
   }
+  done = checked_time(done, "the HBM channels");
   return done;
 }
 

@@ -183,3 +183,17 @@ TEST_CASE("limits: a trace with 100,000 independent ops, all ready at once, repl
   // The nodes are reduced as they are parsed: measured 170 MiB for 100,000 ops, most of it the simulation's.
   if (!kSanitized) CHECK(peak_child_rss_mib() < 400);
 }
+
+TEST_CASE("limits: simulated time that would pass the 64-bit picosecond clock stops the run, naming op and resource",
+          "[limits]") {
+  // Each op fits (a 1 KB/s HBM is inside the physical range), but the step would take ~500 years: the saturating
+  // time arithmetic records where it overflowed instead of wrapping around to a small, wrong total.
+  TempDir dir;
+  Run r = xpusim("run --hw configs/h100.yaml -w workloads/llama2-70b.yaml --no-memory-check -q -p 'hbm.bandwidth=1 KB/s'",
+                 dir);
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("simulated time overflows at op '") != std::string::npos);
+  CHECK(r.output.find("the HBM channels") != std::string::npos);
+  CHECK(r.output.find("Total time") == std::string::npos);
+}

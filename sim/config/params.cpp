@@ -169,6 +169,15 @@ const char* example_of(Dim d) {
   return "?";
 }
 
+// Out of the dimension's physical span: refused at its line rather than overflowing the simulated clock later.
+void check_physical(double v, Dim d, const ConfigNode& n, const std::string& what) {
+  if (v == 0) return;
+  const DimRange r = dim_physical_range(d);
+  if (v < r.lo || v > r.hi)
+    throw InputError(n.mark, what + ": '" + n.scalar + "' is outside the physical range of " + a_(dim_name(d)) +
+                                 " (" + format_quantity(r.lo, d) + " to " + format_quantity(r.hi, d) + ")");
+}
+
 double parse_number(const ConfigNode& n, const std::string& what) {
   if (!n.is_scalar()) throw InputError(n.mark, what + ": expected a number, found " + n.kind_name());
   const std::string& s = n.scalar;
@@ -231,6 +240,7 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
         throw InputError(n.mark, what + ": '" + n.scalar + "': " + e.what() + "; expected " + a_(spec.type_text()) +
                                      ", e.g. '" + example_of(spec.dim) + "'");
       }
+      check_physical(out.number, spec.dim, n, what);
       out.text = n.scalar;
       return;
     }
@@ -270,6 +280,7 @@ void parse_value(const ParamSpec& spec, const ConfigNode& n, ParamValue& out, co
           if (!v.is_scalar()) throw InputError(v.mark, what + "." + k + ": expected " + a_(dim_name(spec.dim)) + ", found " + v.kind_name());
           try {
             out.by_key[k] = parse_quantity(v.scalar, spec.dim);
+            check_physical(out.by_key[k], spec.dim, v, what + "." + k);
           } catch (const std::invalid_argument& e) {
             throw InputError(v.mark, what + "." + k + ": '" + v.scalar + "': " + e.what() + "; expected " +
                                          a_(dim_name(spec.dim)) + ", e.g. '" + example_of(spec.dim) + "'");

@@ -164,4 +164,20 @@ std::string format_quantity(double v, Dim d, int precision) {
   return buf;
 }
 
+DimRange dim_physical_range(Dim d) {
+  switch (d) {
+    case Dim::Bytes: return {1, 1e21};                 // a byte to a zettabyte
+    case Dim::Bandwidth: return {1e3, 1e18};           // 1 kB/s to 1 EB/s
+    case Dim::Frequency: return {1e3, 1e14};           // 1 kHz to 100 THz
+    case Dim::FlopRate: return {1e3, 1e24};
+    case Dim::Time: return {1e-15, 1e6};               // a femtosecond to 11 days (a latency, an overhead)
+    case Dim::Energy: return {1e-21, 1e9};
+    case Dim::EnergyPerBit: return {1e-21, 1e-3};      // a zeptojoule to a millijoule per bit
+    case Dim::EnergyPerOp: return {1e-21, 1e-3};
+    case Dim::Power: return {1e-9, 1e9};               // a nanowatt to a gigawatt
+    case Dim::Area: return {1e-12, 1e12};
+  }
+  return {0, 1e300};
+}
+
 }  // namespace xpu

@@ -19,6 +19,11 @@ std::vector<std::string> dim_units(Dim d);
 double parse_quantity(const std::string& text, Dim d);
 // Formats an SI value with a readable prefix, e.g. 3.35e12 B/s -> "3.35 TB/s".
 std::string format_quantity(double value, Dim d, int precision = 4);
+// The span a non-zero value of a dimension may take in a hardware description: far wider than any machine built or
+// imagined, but narrow enough that every time the simulator derives from it fits its 64-bit picosecond clock
+// (a 1 B/s memory would take 400 years per decode step). Zero stays legal where a parameter gives it a meaning.
+struct DimRange { double lo, hi; };
+DimRange dim_physical_range(Dim d);
 
 struct Bytes { uint64_t v = 0; };
 struct Bandwidth { double bytes_per_s = 0; };

@@ -73,7 +73,7 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
     if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
     const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
     host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
-    submit_ps_[order[i]] = static_cast<uint64_t>(std::llround((host_s + latency) * 1e12));
+    submit_ps_[order[i]] = ps_from_seconds(host_s + latency, "the host's launches");
   }
   for (size_t i = 0; i < n; ++i) {
     waiting_[i] = wl.ops[i].deps.size();
@@ -126,12 +126,25 @@ void Dispatcher::step() {
     --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
     if (!on_comm_stream(op))
-      stream_free_ps_ = std::max(stream_free_ps_, now + static_cast<uint64_t>(std::llround(host_.kernel_gap_s() * 1e12)));
+      stream_free_ps_ = std::max(stream_free_ps_, now + ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps"));
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
   }
   finished_.clear();
+  checked_time(now, "the run");
+  if (sim_time_overflow().set) {
+    const SimTimeOverflow& o = sim_time_overflow();
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "simulated time overflows at op '%s': %s need %.3g s of simulated time, past the %.0f days that "
+                  "xpusim's 64-bit picosecond clock holds; a rate or bandwidth of the hardware config is far too low "
+                  "for this workload",
+                  wl_.ops[last_launched_].name.c_str(), o.where, o.ps * 1e-12, double(kMaxSimPs) * 1e-12 / 86400);
+    error_ = std::make_exception_ptr(InputError(SourceMark{wl_.source, 0, 0}, buf));
+    sc_core::sc_stop();
+    return;
+  }
   try {
     issue_ready(now);
   } catch (const InputError&) {
@@ -185,6 +198,7 @@ void Dispatcher::issue_ready(uint64_t now) {
 
 void Dispatcher::launch(size_t op_index, uint64_t now) {
   const Op& op = wl_.ops[op_index];
+  last_launched_ = op_index;
   OpRecord& rec = records_[op_index];
   rec.index = op_index;
   rec.name = op.name;

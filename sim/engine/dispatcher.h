@@ -68,6 +68,7 @@ class Dispatcher : public sc_core::sc_module {
   double busy_s_ = 0;
   sc_core::sc_event wake_;
   std::exception_ptr error_;
+  size_t last_launched_ = 0;  // names the op when a simulated time overflows
 };
 
 }  // namespace xpu

@@ -5,6 +5,7 @@
 #include "sim/engine/dispatcher.h"
 #include "sim/engine/machine.h"
 #include "sim/engine/analysis.h"
+#include "models/sim_time.h"
 
 namespace xpu {
 
@@ -13,6 +14,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
 
+  sim_time_overflow() = SimTimeOverflow{};
   Machine m;
   build_components_and_edges(hw, m);
   bind_core_data_path(m);
@@ -29,6 +31,11 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (m.network && m.network->error()) std::rethrow_exception(m.network->error());
+  if (sim_time_overflow().set)
+    throw InputError(SourceMark{wl.source, 0, 0}, std::string("simulated time overflows: ") +
+                                                     sim_time_overflow().where +
+                                                     " took longer than xpusim's 64-bit picosecond clock holds; a rate "
+                                                     "or bandwidth of the hardware config is far too low");
   if (dispatcher.completed() != wl.ops.size())
     throw std::logic_error("simulation stopped with " + std::to_string(wl.ops.size() - dispatcher.completed()) +
                            " ops unfinished");

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "models/sim_time.h"
+
 namespace xpu {
 
 struct Network::OcsState {
@@ -22,7 +24,7 @@ struct Network::OcsState {
 };
 
 namespace {
-uint64_t to_ps(double s) { return static_cast<uint64_t>(std::llround(s * 1e12)); }
+uint64_t to_ps(double s) { return ps_from_seconds(s, "the network"); }
 uint64_t mix(uint64_t x) {
   x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
   return x;
