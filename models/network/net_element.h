@@ -34,7 +34,7 @@ class NetElement : public Component {
   virtual double directions() const { return 1; }
   Stat instances_{&stats_, "instances", "", "copies of this block in the topology"};
   Stat bytes_{&stats_, "bytes", "B", "bytes carried, summed over instances and hops"};
-  Stat busy_s_{&stats_, "busy", "s", "time instances spent transferring, summed"};
+  Stat busy_s_{&stats_, "busy", "s", "time instances (a switch: its ports) spent transferring, summed"};
 };
 
 // A point-to-point channel: the topology builder asks it for its per-direction rate and latency.
@@ -59,6 +59,11 @@ class SwitchTemplate : public NetElement {
   virtual bool circuit_switched() const { return false; }
   virtual double reconfiguration_s() const { return 0; }
   virtual double ports() const = 0;
+  // Busy share of its ports: a switch is as busy as the links that deliver into it.
+  double utilization(double t) const override {
+    const double n = instances() * ports();
+    return t > 0 && n > 0 ? busy_s_.value() / (n * t) : 0;
+  }
   void count_reconfiguration(double s) { reconfigurations_ += 1; reconfiguring_s_ += s; }
 
  protected:

@@ -116,7 +116,11 @@ void Dispatcher::step() {
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;
     else rec.bound = Bound::cache;
-    busy_s_ += dur;
+    // A pipeline bubble is the device waiting for the other stages: idle, not work.
+    if (wl_.ops[op].variant != "pipeline_bubble") {
+      busy_s_ += dur;
+      if (--running_work_ == 0) active_ps_ += now - active_since_ps_;
+    }
     if (cache_) {
       // Weights an engine holds in its arrays never pass through the cache.
       for (const auto& r : wl_.ops[op].reads)
@@ -199,6 +203,7 @@ void Dispatcher::issue_ready(uint64_t now) {
 void Dispatcher::launch(size_t op_index, uint64_t now) {
   const Op& op = wl_.ops[op_index];
   last_launched_ = op_index;
+  if (op.variant != "pipeline_bubble" && running_work_++ == 0) active_since_ps_ = now;
   OpRecord& rec = records_[op_index];
   rec.index = op_index;
   rec.name = op.name;

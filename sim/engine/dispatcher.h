@@ -29,6 +29,7 @@ class Dispatcher : public sc_core::sc_module {
   uint64_t events() const { return events_; }
   size_t completed() const { return done_count_; }
   double busy_s() const { return busy_s_; }
+  double active_s() const { return active_ps_ * 1e-12; }
   // A user error raised while issuing ops (a mapper rejecting an op) stops the simulation and is kept here, so the
   // caller can rethrow it as it was instead of SystemC's wrapped report.
   std::exception_ptr error() const { return error_; }
@@ -68,7 +69,10 @@ class Dispatcher : public sc_core::sc_module {
   double busy_s_ = 0;
   sc_core::sc_event wake_;
   std::exception_ptr error_;
-  size_t last_launched_ = 0;  // names the op when a simulated time overflows
+  size_t last_launched_ = 0;
+  // Time with at least one op (kernel or collective) running: overlapping streams count once.
+  size_t running_work_ = 0;
+  uint64_t active_since_ps_ = 0, active_ps_ = 0;  // names the op when a simulated time overflows
 };
 
 }  // namespace xpu

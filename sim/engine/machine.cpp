@@ -213,10 +213,20 @@ void collect_headline(const Workload& wl, const Machine& m, double total_s, RunR
   res.workload_name = wl.name;
   res.workload_file = wl.source;
   res.workload_description = wl.description;
-  res.items = wl.items;
+  res.devices = hw.network.present ? hw.network.devices : 1;
+  // The job spans tp x pp x dp devices (expert groups sit inside the data-parallel ranks); each data-parallel replica
+  // produces the workload's items. The simulated device is one rank: the job's totals are its figures times the
+  // job's devices, and the system's other devices (if any) are idle and not counted.
+  auto degree = [&](const char* k) {
+    auto it = wl.parallel.find(k);
+    return it == wl.parallel.end() ? int64_t(1) : std::max<int64_t>(1, it->second);
+  };
+  res.replicas = degree("dp");
+  res.job_devices = std::min<int64_t>(res.devices, degree("tp") * degree("pp") * res.replicas);
+  res.items_per_replica = wl.items;
+  res.items = wl.items * double(res.replicas);
   res.item = wl.item;
   res.total_time_s = total_s;
-  res.devices = hw.network.present ? hw.network.devices : 1;
   for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
   const UnitInfo& u = m.core->info();
   // The ceiling for the dtype that carries most of the arithmetic, at the datasheet rate.
@@ -248,7 +258,7 @@ void collect_component_records(const Machine& m, double t, RunResult& res) {
     r.utilization = c.utilization(t);
     r.stats = c.stats().to_json();
     // Network blocks already count every instance; the device's blocks count once per device (SPMD ranks).
-    r.copies = dynamic_cast<NetElement*>(&c) ? 1.0 : double(res.devices);
+    r.copies = dynamic_cast<NetElement*>(&c) ? 1.0 : double(res.job_devices);
     r.scope = dynamic_cast<NetElement*>(&c) ? "system" : "device";
     res.energy_data_j += r.copies * r.data_movement_j;
     res.energy_compute_j += r.copies * (r.energy_dynamic_j - r.data_movement_j);
@@ -264,7 +274,7 @@ void collect_component_records(const Machine& m, double t, RunResult& res) {
     r.energy_dynamic_j = r.data_movement_j = e->energy_j();
     r.utilization = t > 0 ? e->busy_s() / t : 0;
     r.stats = {{"bytes", e->bytes()}};
-    r.copies = double(res.devices);
+    r.copies = double(res.job_devices);
     res.energy_data_j += r.copies * r.data_movement_j;
     res.components.push_back(std::move(r));
   }

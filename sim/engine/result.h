@@ -53,10 +53,15 @@ struct ComponentRecord {
 
 struct RunResult {
   std::string hw_name, hw_file, workload_name, workload_file, workload_description;
-  double items = 0;            // tokens or samples the run produced (0: not known)
+  double items = 0;            // tokens or samples the whole job produced per step (0: not known)
+  double items_per_replica = 0; // the same for one data-parallel replica (the workload's own count)
+  int64_t replicas = 1;         // data-parallel replicas of the job
+  int64_t job_devices = 1;      // devices the job runs on (tp x pp x dp); the system's others are idle, not counted
   std::string item;
   double total_time_s = 0;
-  double gpu_busy_s = 0;        // sum of op durations on the device (kernel time), excluding gaps
+  double gpu_busy_s = 0;        // sum of op durations on the device (a profiler's kernel sum): overlapping streams
+                                // (collectives beside compute) can make it exceed the run; pipeline bubbles excluded
+  double gpu_active_s = 0;      // time with at least one op running on the device (never more than the run)
   double max_clock_hz = 0, sustained_clock_hz = 0;  // per device: the configured clock, and the busy-weighted one
   double tdp_w = 0;             // the power cap the governor held (0: none)
   int64_t devices = 1;          // copies of the device in the system (network.devices)

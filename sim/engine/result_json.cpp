@@ -48,11 +48,15 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["hardware"] = {{"name", r.hw_name}, {"file", r.hw_file}};
   j["workload"] = {
       {"name", r.workload_name}, {"file", r.workload_file}, {"description", r.workload_description},
-      {"items", r.items}, {"item", r.item}};
+      {"items", r.items}, {"item", r.item}, {"items_per_replica", r.items_per_replica}, {"replicas", r.replicas},
+      {"items_scope", "whole job, per step"}};
   j["total_time_s"] = r.total_time_s;
   if (!r.analysis.is_null()) j["analysis"] = r.analysis;
   j["devices"] = r.devices;
+  j["job_devices"] = r.job_devices;
+  j["throughput_items_per_s"] = ratio(r.items, r.total_time_s);
   j["gpu_busy_s"] = r.gpu_busy_s;
+  j["gpu_active_s"] = r.gpu_active_s;
   j["energy_j"] = r.energy_j;
   j["energy"] = {{"compute_j", r.energy_compute_j}, {"data_movement_j", r.energy_data_j},
                  {"static_j", r.energy_static_j}};

@@ -43,6 +43,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
 
   res.ops = dispatcher.take_records();  // moved: a million-op run holds its records once
   res.gpu_busy_s = dispatcher.busy_s();
+  res.gpu_active_s = dispatcher.active_s();
   res.events = m.core->events() + dispatcher.events() + (m.network ? m.network->events() : 0);
   for (OpEngine* e : m.engines) res.events += e->events();
   collect_headline(wl, m, t, res);

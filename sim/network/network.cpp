@@ -361,7 +361,8 @@ void Network::hop(Transit tr, uint32_t v, uint64_t t, uint32_t forced_link) {
     L.srv.hold_until(end);
   }
   L.elem->carry(tr.wire, busy);
-  if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(tr.wire, 0);
+  // The switch port this link feeds is busy while the link delivers into it.
+  if (L.into_switch && graph_[u].device < 0) L.into_switch->carry(tr.wire, busy);
   tr.prev_end = end;
   tr.prev_lat = L.latency_ps;
   tr.prev_link = li;

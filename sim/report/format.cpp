@@ -27,6 +27,13 @@ std::string fmt_time(double s) {
   return fmt("%.3f s", s);
 }
 
+std::string si_count(double n) {
+  if (n >= 1e9) return fmt("%.3gG", n / 1e9);
+  if (n >= 1e6) return fmt("%.3gM", n / 1e6);
+  if (n >= 1e4) return fmt("%.3gk", n / 1e3);
+  return fmt("%.4g", n);
+}
+
 std::string fmt_energy(double j) {
   if (j != 0 && j < 1e-3) return fmt("%.3f uJ", j * 1e6);
   if (j != 0 && j < 1) return fmt("%.3f mJ", j * 1e3);

@@ -318,7 +318,7 @@ void section_summary(std::string& o, const RunResult& r) {
        (r.workload_file.empty() ? "" : " <span class=\"sub\">(" + esc(r.workload_file) + ")</span>");
   if (!r.workload_description.empty()) o += "<br><span class=\"sub\">" + esc(r.workload_description) + "</span>";
   o += "</td></tr></table>\n<div class=\"cards\" style=\"margin-top:10px\">\n";
-  card("Total time", fmt_time(t), "GPU busy " + fmt_time(r.gpu_busy_s) + " (" + pct(r.gpu_busy_s, t) + ")");
+  card("Total time", fmt_time(t), "GPU busy " + fmt_time(r.gpu_active_s) + " (" + pct(r.gpu_active_s, t) + ", per device)");
   card("Energy", fmt_energy(r.energy_j),
        r.devices > 1 ? fmt("%lld devices and their network", (long long)r.devices) : std::string("whole system"));
   card("Average power", fmt("%.1f W", ratio(r.energy_j, t)));
@@ -332,8 +332,9 @@ void section_summary(std::string& o, const RunResult& r) {
   card("Peak HBM", fmt("%.1f GB/s", r.peak_hbm_bw / 1e9));
   if (r.items > 0) {
     std::string item = r.item.empty() ? "item" : r.item;
-    card("Energy per " + item, fmt_energy(r.energy_j / r.items), fmt("%.0f %ss", r.items, item.c_str()));
-    card("Time per " + item, fmt_time(t / r.items), fmt("%.1f %ss/s", ratio(r.items, t), item.c_str()));
+    card("Energy per " + item, fmt_energy(r.energy_j / r.items), fmt("whole job, %.0f %ss per step", r.items, item.c_str()));
+    card("Throughput", si_count(ratio(r.items, t)) + " " + item + "s/s",
+         r.replicas > 1 ? fmt("whole job, %lld data-parallel replicas", (long long)r.replicas) : std::string("whole job"));
   }
   card("Work", fmt_si(r.flops, "FLOP"), fmt_si(r.hbm_bytes, "B") + " of HBM traffic");
   double area = 0;

@@ -96,15 +96,28 @@ void print_header(std::ostream& out, const RunResult& r) {
 void print_headline(std::ostream& out, const RunResult& r) {
   double t = r.total_time_s;
   out << fmt("%-18s%s\n", "Total time", fmt_time(t).c_str());
-  out << fmt("%-18s%s (%.1f%% of total)\n", "GPU busy", fmt_time(r.gpu_busy_s).c_str(),
-             100 * ratio(r.gpu_busy_s, t));
+  out << fmt("%-18s%s (%.1f%% of total, per device: time with a kernel or collective running)", "GPU busy",
+             fmt_time(r.gpu_active_s).c_str(), 100 * ratio(r.gpu_active_s, t));
+  // Overlapping streams: the kernels' own durations add up to more than the time they cover.
+  if (r.gpu_busy_s > r.gpu_active_s * 1.001)
+    out << fmt("\n%-18sop durations sum to %s over overlapping streams", "", fmt_time(r.gpu_busy_s).c_str());
+  out << "\n";
+  if (r.items > 0 && t > 0) {
+    out << fmt("%-18s%s %ss/s, whole job", "Throughput", si_count(r.items / t).c_str(), r.item.c_str());
+    if (r.replicas > 1)
+      out << fmt(" (%lld data-parallel replicas x %.0f %ss per step)", (long long)r.replicas, r.items_per_replica,
+                 r.item.c_str());
+    else
+      out << fmt(" (%.0f %ss per step)", r.items, r.item.c_str());
+    out << "\n";
+  }
   double tflops = ratio(r.flops, t) / 1e12;
   out << fmt("%-18s%.2f TFLOP/s", "Compute", tflops);
   if (r.peak_flops > 0)
     out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.flops, t) / r.peak_flops, r.peak_flops / 1e12);
   out << "\n";
   if (r.tdp_w > 0 && r.max_clock_hz > 0)
-    out << fmt("%-18s%.2f GHz per device, averaged over busy time (max %.2f GHz; %s the %.0f W cap)\n", "Clock",
+    out << fmt("%-18s%.2f GHz per device, busy-time average (max %.2f GHz; %s the %.0f W cap)\n", "Clock",
                r.sustained_clock_hz / 1e9, r.max_clock_hz / 1e9,
                r.sustained_clock_hz < 0.999 * r.max_clock_hz ? "held down by" : "within", r.tdp_w);
   double gbps = ratio(r.hbm_bytes, t) / 1e9;
@@ -117,16 +130,19 @@ void print_headline(std::ostream& out, const RunResult& r) {
 void print_energy(std::ostream& out, const RunResult& r) {
   double e = r.energy_j;
   out << fmt("%-18s%s, average power %.1f W", "Energy", fmt_energy(e).c_str(), ratio(e, r.total_time_s));
-  out << (r.devices > 1 ? fmt(" (%lld devices and their network)\n", (long long)r.devices) : std::string("\n"));
+  if (r.devices > 1 && r.job_devices < r.devices)
+    out << fmt(" (whole job)\n%-18sthe job's %lld of the system's %lld devices and the network; %lld idle, not counted\n",
+               "", (long long)r.job_devices, (long long)r.devices, (long long)(r.devices - r.job_devices));
+  else if (r.devices > 1)
+    out << fmt(" (whole job: %lld devices and their network)\n", (long long)r.devices);
+  else
+    out << " (one device)\n";
   auto part = [&](const char* name, double j) {
     out << fmt("  %-16s%-14s%5.1f%%\n", name, fmt_energy(j).c_str(), 100 * ratio(j, e));
   };
   part("compute", r.energy_compute_j);
   part("data movement", r.energy_data_j);
   part("static", r.energy_static_j);
-  if (r.items > 0)
-    out << fmt("  per %-12s%-14s%s/%s\n", r.item.c_str(), fmt_energy(e / r.items).c_str(),
-               fmt_time(r.total_time_s / r.items).c_str(), r.item.c_str());
   // Dynamic energy that is neither arithmetic nor data movement (control, clocking) would otherwise vanish.
   double other = e - r.energy_compute_j - r.energy_data_j - r.energy_static_j;
   if (std::abs(other) > 1e-9 * std::max(1.0, e)) part("other", other);
@@ -134,8 +150,13 @@ void print_energy(std::ostream& out, const RunResult& r) {
   for (const auto& c : r.components)
     if (c.scope == "system") net += c.energy_dynamic_j + c.energy_static_j;
   for (const auto& op : r.ops)
-    if (op.unit == "network") comm += op.duration_s();
-  if (net > 0) part("network", net);
+    if (op.unit == "network" && op.variant != "pipeline_bubble") comm += op.duration_s();
+  if (net > 0)
+    out << fmt("  %-16s%-14s%5.1f%% (links and switches; inside the shares above)\n", "network",
+               fmt_energy(net).c_str(), 100 * ratio(net, e));
+  if (r.items > 0)
+    out << fmt("  per %-12s%-14s(whole job / %.0f %ss per step)\n", r.item.c_str(), fmt_energy(e / r.items).c_str(),
+               r.items, r.item.c_str());
   if (comm > 0)
     out << fmt("%-18s%s in collectives (%.1f%% of the run, overlapped or not)\n", "Communication",
                fmt_time(comm).c_str(), 100 * ratio(comm, r.total_time_s));
@@ -144,8 +165,11 @@ void print_energy(std::ostream& out, const RunResult& r) {
 void print_components(std::ostream& out, const RunResult& r) {
   if (r.components.empty()) return;
   out << "\nComponents\n";
-  if (r.devices > 1) out << fmt("  (device blocks: energy of all %lld devices; network blocks: all instances)\n", (long long)r.devices);
-  out << fmt("  %-32s %-16s %7s %14s %12s\n", "name", "type", "util", "energy", "area mm2");
+  out << "  (busy: share of the run a block was busy; the HBM headline is bytes moved against peak)\n";
+  if (r.devices > 1)
+    out << fmt("  (device blocks: energy of the job's %lld devices; network blocks: all instances)\n",
+               (long long)r.job_devices);
+  out << fmt("  %-32s %-16s %7s %14s %12s\n", "name", "type", "busy", "energy", "area mm2");
   for (const auto& c : r.components)
     out << fmt("  %-32s %-16s %6.1f%% %14s %12.1f\n", clip(c.name, 32).c_str(), clip(c.type, 16).c_str(),
                100 * c.utilization, fmt_energy(c.copies * (c.energy_dynamic_j + c.energy_static_j)).c_str(), c.area_mm2);
@@ -154,8 +178,9 @@ void print_components(std::ostream& out, const RunResult& r) {
 void print_kinds(std::ostream& out, const RunResult& r, double denom) {
   std::map<std::pair<std::string, std::string>, Group> m;
   for (const auto& op : r.ops) {
-    Group& g = m[{op.kind, ""}];
-    g.op = op.kind;
+    // A pipeline bubble is idle time waiting for other stages, not a collective: it gets its own line.
+    Group& g = m[{op.variant == "pipeline_bubble" ? std::string("pipeline bubble") : op.kind, ""}];
+    g.op = op.variant == "pipeline_bubble" ? std::string("pipeline bubble") : op.kind;
     add(g, op);
   }
   out << "\nTime by kind\n";
@@ -254,7 +279,7 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   double area = 0;
   for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
   if (r.components.empty()) area = r.area_mm2;
-  out << fmt("%-18s%.1f mm2\n", "Die area", area);
+  out << fmt("%-18s%.1f mm2 per device\n", "Die area", area);
   std::string rate = fmt_count(ratio(double(r.events), r.wall_s));
   out << fmt("%-18s%llu events in %.3f s wall (%s events/s)\n", "Simulation",
              static_cast<unsigned long long>(r.events), r.wall_s, rate.c_str());
