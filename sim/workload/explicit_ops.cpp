@@ -220,9 +220,29 @@ void parse_explicit_ops(const ConfigNode& list, Workload& w) {
       add_dep(it->second);
     }
     if (!has_after && j > 0) add_dep(base + j - 1);
-    for (const auto& r : op.reads) {
-      auto it = writer.find(r.name);
+    for (size_t k = 0; k < op.reads.size(); ++k) {
+      const std::string& rn = op.reads[k].name;
+      auto it = writer.find(rn);
       if (it != writer.end() && it->second != base + j) add_dep(it->second);
+      if (it != writer.end()) continue;
+      // A dotted name refers to another op's tensor ("up.out", "norm.in0"): that op must exist, and ".out" must be
+      // what it writes. Plain names are tensors from outside the workload (weights, inputs).
+      const size_t dot = rn.rfind('.');
+      if (dot == std::string::npos) continue;
+      const std::string owner = rn.substr(0, dot), part = rn.substr(dot + 1);
+      const bool owner_known = by_name.count(owner) > 0;
+      if (owner_known && part != "out") continue;
+      const ConfigNode* in_node = items[j]->find("inputs");
+      const SourceMark mark = in_node && in_node->is_list() && k < in_node->list.size() ? in_node->list[k].mark
+                                                                                         : items[j]->mark;
+      std::vector<std::string> written;
+      for (const auto& [t, i] : writer) written.push_back(t);
+      std::string hint = closest_match(rn, written);
+      throw InputError(mark, "op '" + op.name + "': input '" + rn + "' is " +
+                                 (owner_known ? "not what op '" + owner + "' writes"
+                                              : "the tensor of an op '" + owner + "' that the workload does not have") +
+                                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                 "; a tensor from outside the workload takes a plain name without a dot");
     }
   }
 }
