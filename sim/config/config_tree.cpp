@@ -1,5 +1,7 @@
 #include "sim/config/config_tree.h"
 
+#include "sim/config/input_file.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -97,11 +99,7 @@ ConfigNode parse_yaml(const std::string& text, const std::string& file) {
 }
 
 ConfigNode load_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(SourceMark{path, 0, 0}, "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_yaml(ss.str(), path);
+  return parse_yaml(read_input_file(path, "a YAML file"), path);
 }
 
 void merge_into(ConfigNode& base, const ConfigNode& overlay) {
@@ -141,6 +139,8 @@ ConfigNode load_chain(const std::string& path, std::vector<std::pair<std::string
                                                                             : fs::path(path).parent_path().string()) +
                                       ")");
     if (fs::is_directory(parent, ec)) throw InputError(ext->mark, "`extends:` names a directory: " + parent);
+    if (!fs::is_regular_file(parent, ec) && !fs::is_fifo(parent, ec))
+      throw InputError(ext->mark, "`extends:` names a device or socket, not a config file: " + parent);
     SourceMark ext_mark = ext->mark;
     ConfigNode base = load_chain(parent, stack, &ext_mark);
     node.erase("extends");

@@ -1,11 +1,14 @@
 #include "sim/trace/trace_file.h"
 
+#include "sim/config/input_file.h"
+
 #include <cstring>
 #include <iterator>
 
 namespace xpu {
 
 TraceFile::TraceFile(const std::string& path) : path_(path) {
+  check_input_file(path, "a trace");
   gz_ = gzopen(path.c_str(), "rb");
   if (!gz_) throw InputError(SourceMark{path, 0, 0}, "cannot open trace file");
   gzbuffer(gz_, 1 << 17);
@@ -69,7 +72,11 @@ void TraceFile::read_exact(void* buf, size_t n, const std::string& what) {
 
 namespace {
 
-// Feeds nlohmann's parser one byte at a time from the stream; the parser never holds the text.
+// Feeds nlohmann's parser one byte at a time from the stream; the parser never holds the text. Its lexer keeps every
+// byte of the token it is scanning, whitespace before it included: so runs of whitespace outside strings reach it as
+// one byte, and a string longer than kMaxJsonString stops the read, keeping memory bounded whatever the file holds.
+constexpr size_t kMaxJsonString = size_t(64) << 20;
+
 struct ByteIterator {
   using iterator_category = std::input_iterator_tag;
   using value_type = char;
@@ -82,8 +89,26 @@ struct ByteIterator {
   bool operator==(const ByteIterator& o) const { return (cur < 0) == (o.cur < 0); }
   bool operator!=(const ByteIterator& o) const { return !(*this == o); }
   const char& operator*() const { return ch; }
+  bool in_string = false, escaped = false, last_space = false;
+  size_t string_len = 0;
   ByteIterator& operator++() {
-    cur = f->get();
+    for (;;) {
+      cur = f->get();
+      if (cur < 0) break;
+      const char c = char(cur);
+      if (in_string) {
+        if (++string_len > kMaxJsonString) f->fail("a JSON string longer than 64 MiB");
+        if (escaped) escaped = false;
+        else if (c == '\\') escaped = true;
+        else if (c == '"') in_string = false;
+        break;
+      }
+      const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+      if (space && last_space) continue;
+      last_space = space;
+      if (c == '"') { in_string = true; string_len = 0; }
+      break;
+    }
     ch = char(cur);
     return *this;
   }

@@ -1,5 +1,7 @@
 #include "sim/validate/cases_file.h"
 
+#include "sim/config/input_file.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -109,9 +111,7 @@ nlohmann::json vidur_cases(const std::string& path, std::istream& in) {
 }  // namespace
 
 nlohmann::json load_cases_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(SourceMark{path, 0, 0}, "not a readable regular file");
+  check_input_file(path, "a cases file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(SourceMark{path, 0, 0}, "cannot open file");
   if (std::filesystem::path(path).extension() == ".csv") {
@@ -120,7 +120,11 @@ nlohmann::json load_cases_file(const std::string& path) {
   }
   nlohmann::json cases;
   try {
-    cases = nlohmann::json::parse(in);
+    const std::string text = read_input_file(path, "a cases file");
+    if (text.size() >= 2 && (unsigned char)text[0] == 0x1f && (unsigned char)text[1] == 0x8b)
+      throw InputError(SourceMark{path, 0, 0}, "gzip-compressed data: a cases file is plain JSON (a trace? `xpusim "
+                                               "replay --compare` compares a trace with the simulation)");
+    cases = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(SourceMark{path, 0, 0}, std::string("invalid JSON: ") + e.what());
   }
