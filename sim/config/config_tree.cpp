@@ -52,16 +52,30 @@ SourceMark mark_of(const YAML::Node& n, const std::string& file) {
   return s;
 }
 
-ConfigNode convert(const YAML::Node& n, const std::string& file) {
+// Aliases share nodes in yaml-cpp, but converting copies them: nine levels of ten aliases each ("billion laughs")
+// would expand to 10^9 nodes. The expansion is bounded by count and depth, far above any real config.
+constexpr size_t kMaxYamlNodes = 1000000;
+constexpr int kMaxYamlDepth = 64;
+
+struct ConvertBudget {
+  size_t nodes = 0;
+};
+
+ConfigNode convert(const YAML::Node& n, const std::string& file, ConvertBudget& budget, int depth) {
   ConfigNode out;
   out.mark = mark_of(n, file);
+  if (++budget.nodes > kMaxYamlNodes)
+    throw InputError(out.mark, "the document expands to more than " + std::to_string(kMaxYamlNodes) +
+                                   " values (aliases that repeat aliases?); xpusim reads no more");
+  if (depth > kMaxYamlDepth)
+    throw InputError(out.mark, "values nested more than " + std::to_string(kMaxYamlDepth) + " levels deep");
   switch (n.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null: out.kind = ConfigNode::Kind::Null; break;
     case YAML::NodeType::Scalar: out.kind = ConfigNode::Kind::Scalar; out.scalar = n.Scalar(); break;
     case YAML::NodeType::Sequence:
       out.kind = ConfigNode::Kind::List;
-      for (const auto& item : n) out.list.push_back(convert(item, file));
+      for (const auto& item : n) out.list.push_back(convert(item, file, budget, depth + 1));
       break;
     case YAML::NodeType::Map: {
       out.kind = ConfigNode::Kind::Map;
@@ -72,7 +86,7 @@ ConfigNode convert(const YAML::Node& n, const std::string& file) {
         const std::string key = kv.first.Scalar();
         if (!seen.insert(key).second)
           throw InputError(mark_of(kv.first, file), "duplicate key '" + key + "'");
-        ConfigNode v = convert(kv.second, file);
+        ConfigNode v = convert(kv.second, file, budget, depth + 1);
         v.key_mark = mark_of(kv.first, file);
         if (v.kind == ConfigNode::Kind::Null) v.mark = v.key_mark;
         out.map.emplace_back(key, std::move(v));
@@ -93,7 +107,8 @@ ConfigNode parse_yaml(const std::string& text, const std::string& file) {
     SourceMark m{file, e.mark.line + 1, e.mark.column + 1};
     throw InputError(m, "invalid YAML: " + e.msg);
   }
-  ConfigNode out = convert(root, file);
+  ConvertBudget budget;
+  ConfigNode out = convert(root, file, budget, 0);
   if (out.kind == ConfigNode::Kind::Null) out.mark = SourceMark{file, 1, 1};
   return out;
 }
