@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "sim/cli/collective_command.h"
@@ -15,6 +16,7 @@
 #include "sim/config/hardware.h"
 #include "sim/report/progress.h"
 #include "sim/report/csv.h"
+#include "sim/report/format.h"
 #include "sim/report/html.h"
 #include "sim/report/json.h"
 #include "sim/report/summary.h"
@@ -34,6 +36,7 @@ struct RunArgs {
   std::vector<std::string> overrides, sets;
   bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false;
   size_t top = 10;
+  size_t trace_tiles = 200000;
 };
 
 void write_text(const std::string& path, const std::string& text) {
@@ -53,7 +56,37 @@ void write_effective_config(const RunArgs& a, const xpu::HardwareConfig& hw) {
   }
 }
 
+// Two outputs on one path would overwrite each other (and the effective config beside them).
+void check_distinct_outputs(const std::vector<std::pair<const char*, std::string>>& outs) {
+  std::map<std::string, const char*> seen;
+  for (const auto& [flag, path] : outs) {
+    if (path.empty()) continue;
+    const std::string key = fs::weakly_canonical(fs::path(path)).string();
+    auto [it, fresh] = seen.emplace(key, flag);
+    if (!fresh)
+      throw xpu::InputError(xpu::SourceMark{path, 0, 0}, std::string(it->second) + " and " + flag +
+                                                           " name the same file: give each output its own path");
+  }
+}
+
+// A value pasted whole into a message (a 2,000,000-digit number) would bury it: long runs of non-blank characters are
+// cut to their start and their length.
+std::string clip_long_words(const std::string& msg) {
+  std::string out;
+  size_t i = 0;
+  while (i < msg.size()) {
+    size_t j = msg.find_first_of(" \n", i);
+    if (j == std::string::npos) j = msg.size();
+    if (j - i > 160) out += msg.substr(i, 60) + "... (" + std::to_string(j - i) + " characters)";
+    else out += msg.substr(i, j - i);
+    if (j < msg.size()) out += msg[j];
+    i = j + 1;
+  }
+  return out;
+}
+
 int cmd_run(const RunArgs& a) {
+  check_distinct_outputs({{"--json", a.json}, {"--trace", a.trace}, {"--csv", a.csv}, {"--html", a.html}});
   xpu::HardwareConfig hw = xpu::load_hardware(a.hw, a.overrides);
   xpu::Workload wl = xpu::load_workload(a.workload, xpu::split_set_lists(a.sets));
 
@@ -67,6 +100,7 @@ int cmd_run(const RunArgs& a) {
   if (!a.html.empty() && !a.no_whatif)
     whatif = xpu::whatif_to_json(xpu::run_whatif(a.hw, a.overrides, wl, opt, {}, a.quiet));
   opt.record_tiles = !a.trace.empty();
+  opt.tile_limit = a.trace_tiles;
   if (!a.quiet) {
     progress = std::make_unique<xpu::Progress>("simulating " + wl.name, wl.ops.size());
     opt.progress = [&](size_t done, size_t) { progress->update(done); };
@@ -78,7 +112,18 @@ int cmd_run(const RunArgs& a) {
   // Both stream their per-op arrays: a million-op run never holds them as JSON. The trace is compact (one line):
   // traces are large.
   if (!a.json.empty()) xpu::write_result_json(a.json, r);
-  if (!a.trace.empty()) xpu::write_chrome_trace(a.trace, r);
+  if (!a.trace.empty()) {
+    xpu::write_chrome_trace(a.trace, r);
+    double tiles = 0;
+    for (const auto& c : r.components)
+      if (c.type == "compute_core") tiles = c.stats.value("tiles", 0.0);
+    if (!r.tiles.empty() && double(r.tiles.size()) < tiles)
+      std::fprintf(stderr,
+                   "xpusim: note: %s holds the first %zu of %.0f tile slices (up to %s of the %s run); "
+                   "--trace-tiles N raises the cap (every op is in it regardless)\n",
+                   a.trace.c_str(), r.tiles.size(), tiles, xpu::fmt_time(r.tiles.back().end_s).c_str(),
+                   xpu::fmt_time(r.total_time_s).c_str());
+  }
   if (!a.csv.empty()) {
     xpu::make_parent_dirs(a.csv);
     std::ofstream f(a.csv, std::ios::binary);
@@ -106,6 +151,9 @@ int main(int argc, char** argv) {
   r->add_option("--set", run.sets, "override workload parameters: key=value[,key=value...] (repeatable)");
   r->add_option("--json", run.json, "write machine-readable results here");
   r->add_option("--trace", run.trace, "write a Chrome/Perfetto trace here");
+  r->add_option("--trace-tiles", run.trace_tiles,
+                "tile slices kept in --trace (the first N tiles executed; each is an event): default 200000")
+      ->check(CLI::Range(size_t(0), size_t(100000000)));
   r->add_option("--csv", run.csv, "write one row per op here");
   r->add_option("--html", run.html, "write a self-contained HTML report here (charts, what-if ranking)");
   r->add_flag("--no-whatif", run.no_whatif,
@@ -139,6 +187,18 @@ int main(int argc, char** argv) {
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
   d->add_option("type", what, "component type or generator name");
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* s : app.get_subcommands({})) names.push_back(s->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::string all, hint = xpu::closest_match(argv[1], names);
+      for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+      std::cerr << "xpusim: " << clip_long_words(std::string("unknown command '") + argv[1] + "'") +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)")
+                << "; commands: " << all << "\nRun with --help for usage.\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -148,7 +208,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "xpusim: " << e.what() << "\n" << "Run with --help for usage.\n";
+    std::cerr << "xpusim: " << clip_long_words(e.what()) << "\n" << "Run with --help for usage.\n";
     return 2;
   }
 
@@ -170,10 +230,10 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const xpu::InputError& e) {
-    std::cerr << "xpusim: " << e.what() << "\n";
+    std::cerr << "xpusim: " << clip_long_words(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "xpusim: internal error: " << e.what() << "\n";
+    std::cerr << "xpusim: internal error: " << clip_long_words(e.what()) << "\n";
     return 3;
   }
   return 0;

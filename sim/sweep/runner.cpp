@@ -150,12 +150,33 @@ void prepare_db(ResultsDb& db, const SweepSpec& spec) {
 
 }  // namespace
 
+// An output directory that can be made, or a clear refusal (a path that is a file, a read-only place).
+static void make_output_dir(const std::string& dir, const char* flag) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw InputError(SourceMark{dir, 0, 0}, std::string(flag) + ": exists and is not a directory");
+  fs::create_directories(dir, ec);
+  if (ec) throw InputError(SourceMark{dir, 0, 0}, std::string(flag) + ": cannot create the directory: " + ec.message());
+}
+
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
-  fs::create_directories(opt.out);
+  make_output_dir(opt.out, "--out");
   const fs::path tmp = fs::path(opt.out) / "tmp";
-  fs::create_directories(tmp);
+  make_output_dir(tmp.string(), "--out");
+  // A local sweep owns its directory: results that a killed run left behind are stale (a shard of a cluster sweep
+  // shares tmp/ with the others, so it leaves it alone).
+  if (opt.db.empty()) {
+    std::error_code ec;
+    size_t stale = 0;
+    for (const auto& e : fs::directory_iterator(tmp, ec))
+      if (e.is_regular_file(ec) && fs::remove(e.path(), ec)) ++stale;
+    if (stale && !opt.quiet)
+      std::fprintf(stderr, "sweep: removed %zu result files an interrupted run left in %s\n", stale,
+                   tmp.string().c_str());
+  }
   const std::string db_path = opt.db.empty() ? (fs::path(opt.out) / "results.sqlite").string() : opt.db;
-  if (!opt.db.empty()) fs::create_directories(fs::path(opt.db).parent_path());
+  if (!opt.db.empty() && !fs::path(opt.db).parent_path().empty())
+    make_output_dir(fs::path(opt.db).parent_path().string(), "--db");
   ResultsDb db(db_path);
   prepare_db(db, spec);
   std::vector<HardwareConfig> hws;
@@ -269,7 +290,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
 }
 
 std::vector<std::pair<size_t, std::string>> missing_sweep_tasks(const SweepSpec& spec, const std::string& dir) {
-  fs::create_directories(dir);
+  make_output_dir(dir, "--out");
   ResultsDb db((fs::path(dir) / "results.sqlite").string());
   prepare_db(db, spec);
   std::vector<HardwareConfig> hws;
