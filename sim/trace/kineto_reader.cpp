@@ -2,6 +2,8 @@
 // launched it (directly by "External id", or through its runtime launch event's correlation id), and that op's
 // recorded input dims give the IR shape. Ops are chained in program order per stream, as the GPU ran them.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -86,9 +88,16 @@ AtenCall make_call(const json& ev, const std::string& kernel) {
     const json* d = dims && i < dims->size() ? &(*dims)[i] : nullptr;
     double eb = torch_elem_bytes(arg.type);
     bool tensor_type = eb > 0 || torch_dtype(arg.type).has_value();
-    auto to_dims = [](const json& j, std::vector<int64_t>& out) {
-      for (const auto& x : j)
-        if (x.is_number()) out.push_back(x.get<int64_t>());
+    auto to_dims = [&](const json& j, std::vector<int64_t>& out) {
+      for (const auto& x : j) {
+        if (!x.is_number()) continue;
+        const double v = x.get<double>();
+        if (v < 0 || v > 1e15 || v != std::floor(v))
+          throw InputError("cpu op '" + c.name + "' (External id " + std::to_string(arg_int(ev, "External id")) +
+                           "): input " + std::to_string(i) + " has a dimension of " + x.dump() +
+                           "; sizes are whole numbers from 0 (the trace is corrupt)");
+        out.push_back(x.get<int64_t>());
+      }
     };
     if (d && d->is_array() && !d->empty() && (*d)[0].is_array()) {  // a tensor list
       for (const auto& t : *d) {
@@ -152,14 +161,25 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
   std::unordered_map<int64_t, const json*> runtime_by_corr;
   std::vector<std::pair<double, double>> steps;
   std::map<std::string, std::vector<std::pair<double, int>>> by_thread;  // cpu ops per host thread, by start
-  size_t malformed = 0;
+  size_t malformed = 0, index = 0;
   for (const json& ev : *events) {
+    ++index;
     if (!ev.is_object() || str(ev, "ph") != "X") continue;
     std::string cat = str(ev, "cat"), name = str(ev, "name");
+    const bool has_ts = ev.contains("ts") && ev["ts"].is_number(), has_dur = ev.contains("dur") && ev["dur"].is_number();
     double ts = num(ev, "ts"), dur = num(ev, "dur");
-    if (ts < 0 || dur < 0) {
-      ++malformed;
+    if (!has_ts || !has_dur) {
+      ++malformed;  // a complete event without its times: usable without it, and counted
       continue;
+    }
+    // A time that no profiler writes is a corrupt trace: replaying around it would give a number built on it.
+    if (!std::isfinite(ts) || !std::isfinite(dur) || dur < 0 || dur > 1e11 || ts < 0) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "event #%zu (%s '%s'): %s %g us is %s", index - 1, cat.c_str(),
+                    short_kernel_name(name).c_str(), dur < 0 || dur > 1e11 || !std::isfinite(dur) ? "dur" : "ts",
+                    dur < 0 || dur > 1e11 || !std::isfinite(dur) ? dur : ts,
+                    dur < 0 || ts < 0 ? "negative" : "beyond any profiled run (more than a day)");
+      throw InputError(SourceMark{path, 0, 0}, std::string(buf) + "; the trace is corrupt");
     }
     if (starts_with(name, "ProfilerStep#")) {
       steps.push_back({ts, ts + dur});
@@ -178,7 +198,17 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
       acts.push_back(a);
     }
   }
-  if (malformed) out.stats.skip("events without a numeric ts/dur");
+  if (malformed) out.stats.skip("complete (ph X) events without a numeric ts or dur");
+  // The shapes of a cpu op, with the trace's path on any error in them.
+  auto call_of = [&](const json& ev, const std::string& kernel) {
+    try {
+      return make_call(ev, kernel);
+    } catch (const InputError& e) {
+      std::string m = e.what();
+      if (m.rfind("error: ", 0) == 0) m = m.substr(7);
+      throw InputError(SourceMark{path, 0, 0}, m);
+    }
+  };
 
   // Nesting of cpu ops per thread: a stack sweep over ops sorted by start (longest first on ties).
   const double eps = 1e-3;
@@ -236,7 +266,7 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
   std::unordered_map<int, bool> mappable;
   auto map_op = [&](int i) {
     auto it = mappable.find(i);
-    if (it == mappable.end()) it = mappable.emplace(i, map_aten(make_call(*ops[size_t(i)].ev, "")).op.has_value()).first;
+    if (it == mappable.end()) it = mappable.emplace(i, map_aten(call_of(*ops[size_t(i)].ev, "")).op.has_value()).first;
     return it->second;
   };
   std::vector<std::string> why(acts.size());
@@ -285,7 +315,7 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
       else ++out.stats.mapped;
     } else if (a.group >= 0 && main_of[a.group] == k) {
       // Mapped again with the kernel's name, which may say "causal".
-      op = map_aten(make_call(*ops[size_t(a.group)].ev, kname)).op->op;
+      op = map_aten(call_of(*ops[size_t(a.group)].ev, kname)).op->op;
       op.measured_us = a.dur;
       // PyTorch's non-vectorized elementwise kernel (strided or misaligned operands) is issue-bound, unlike its
       // vectorized one: the kernel name is the only record of which ran.
