@@ -79,3 +79,24 @@ TEST_CASE("hostile CLI: a trace whose tile slices hit the cap says so, and --tra
   Run all = xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set layers=2 -q --trace '" + t + "'", dir);
   CHECK(all.output.find("holds the first") == std::string::npos);
 }
+
+TEST_CASE("hostile CLI: a sweep whose points fail says which and why; --dry-run checks without running",
+          "[cli][sweep]") {
+  TempDir dir;
+  const std::string root = fs::current_path().string();
+  const std::string spec = dir.write("s.yaml", "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
+                                               "  - {name: dec, file: " + root + "/workloads/llama2-7b.yaml, set: "
+                                               "{mode: decode, batch: 4, kv: 256, layers: 1}}\n"
+                                               "parameters:\n  hw.hbm.bandwidth: [3 TB/s, 0 TB/s]\nplan: grid\n");
+  const fs::path out = dir.path / "o";
+  Run dry = xpusim("sweep '" + spec + "' --dry-run -q --out '" + out.string() + "'", dir);
+  INFO(dry.output);
+  CHECK(dry.status == 0);
+  CHECK(dry.output.find("spec checked") != std::string::npos);
+  CHECK_FALSE(fs::exists(out / "results.sqlite"));
+  Run s = xpusim("sweep '" + spec + "' -j 1 -q --out '" + out.string() + "'", dir);
+  INFO(s.output);
+  CHECK(s.status == 1);
+  CHECK(s.output.find("1 of 2 runs failed; the first:") != std::string::npos);
+  CHECK(s.output.find("bandwidth must be > 0") != std::string::npos);
+}

@@ -26,6 +26,9 @@ SweepCommands add_sweep_command(CLI::App& app, SweepArgs& a) {
   c.sweep->add_option("-j,--jobs", a.jobs, "simulations at once (default: one per core)")->check(CLI::Range(1, 4096));
   c.sweep->add_option("--out", a.out, "output folder (default: out/sweeps/<spec name>)");
   c.sweep->add_flag("-q,--quiet", a.quiet, "no progress line on stderr");
+  c.sweep->add_flag("--dry-run", a.dry_run,
+                    "check the spec (every parameter has a value the config or workload takes; every metric and "
+                    "constraint names a number of a run's result, by running the first point) and stop");
   c.sweep->add_option("--backend", a.backend, "local (processes here) or slurm (a job array and a collect job)")
       ->check(CLI::IsMember({"local", "slurm"}));
   c.sweep->add_option("--partition", a.partition, "slurm: partition");
@@ -124,6 +127,15 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
   opt.out = a.out.empty() ? (fs::path("out/sweeps") / spec.name).string() : a.out;
   opt.jobs = a.jobs > 0 ? a.jobs : int(std::max(1u, std::thread::hardware_concurrency()));
   opt.quiet = a.quiet;
+  // A shard of a cluster sweep runs what was checked at submission.
+  if (a.tasks_file.empty()) {
+    const std::string first = check_sweep_spec(spec, a.quiet);
+    if (a.dry_run) {
+      std::printf("%s: spec checked (parameters, metrics and constraints); its first point %s ran\n",
+                  spec.name.c_str(), first.empty() ? "(none builds)" : first.c_str());
+      return 0;
+    }
+  }
   if (a.backend == "slurm") {
     SlurmOptions so;
     so.partition = a.partition;
@@ -145,6 +157,10 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
     return 0;
   }
   SweepSummary s = run_sweep(spec, opt);
+  if (s.failed > 0) {
+    std::fprintf(stderr, "sweep: %zu of %zu runs failed; the first:\n", s.failed, s.tasks);
+    for (const auto& e : s.first_errors) std::fprintf(stderr, "  %s\n", e.c_str());
+  }
   std::printf("%s: %zu runs (%zu points x %zu workloads): %zu done now, %zu failed, %zu already done; results in %s\n",
               spec.name.c_str(), s.tasks, spec.workloads.empty() ? 0 : s.tasks / spec.workloads.size(),
               spec.workloads.size(), s.ok, s.failed, s.skipped,

@@ -13,7 +13,7 @@ struct SweepArgs {
   bool no_plots = false, all = false, wait = false;
   std::string backend = "local", shard_db, tasks_file, partition, time_limit = "01:00:00", account;
   size_t per_task = 50, throttle = 64;
-  bool quiet = false;
+  bool quiet = false, dry_run = false;
 };
 
 struct SweepCommands {

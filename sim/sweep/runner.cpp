@@ -19,6 +19,7 @@
 #include "sim/config/hardware.h"
 #include "sim/report/progress.h"
 #include "sim/report/json.h"
+#include "sim/engine/isolated_run.h"
 #include "sim/engine/simulation.h"
 #include "sim/sweep/results_db.h"
 #include "sim/workload/loader.h"
@@ -209,6 +210,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
       row.error = error;
       row.feasible = 0;
       ++sum.failed;
+      if (sum.first_errors.size() < 3) sum.first_errors.push_back(t.id + " " + row.workload + ": " + error);
     } else {
       row.status = "ok";
       for (const auto& m : spec.metrics) {
@@ -287,6 +289,86 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
     if (bar) bar->update(++finished);
   }
   return sum;
+}
+
+namespace {
+
+// Leaf paths of a run's JSON that hold numbers (ops and the effective config left out), for "did you mean".
+void numeric_paths(const nlohmann::json& j, const std::string& prefix, std::vector<std::string>& out, int depth) {
+  if (depth > 6 || out.size() > 20000) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (prefix.empty() && (it.key() == "ops" || it.key() == "effective_config" || it.key() == "analysis")) continue;
+    const std::string p = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it->is_number()) out.push_back(p);
+    else if (it->is_object()) numeric_paths(*it, p, out, depth + 1);
+  }
+}
+
+std::string strip_error(const std::string& m) {
+  const auto at = m.find("error: ");
+  return at == std::string::npos ? m : m.substr(at + 7);
+}
+
+}  // namespace
+
+std::string check_sweep_spec(const SweepSpec& spec, bool quiet) {
+  for (const auto& var : spec.variants) plan_points(spec, var.params);  // a plan too large to enumerate stops first
+  // 1. Each parameter alone, value by value: one that no value of passes is the spec's error, not its points'.
+  for (const auto& var : spec.variants) {
+    for (const auto& p : var.params) {
+      std::string first_error;
+      bool any = false;
+      for (const auto& v : p.values) {
+        try {
+          if (p.hardware) {
+            load_hardware(var.hardware, {p.key + "=" + v});
+          } else {
+            for (const auto& w : spec.workloads) {
+              std::vector<std::string> sets = w.sets;
+              sets.push_back(p.key + "=" + v);
+              load_workload(w.file, sets);
+            }
+          }
+          any = true;
+          break;
+        } catch (const InputError& e) {
+          if (first_error.empty()) first_error = strip_error(e.what());
+        }
+      }
+      if (!any)
+        throw InputError(p.mark, p.path + ": no value of this parameter is accepted, so every point would fail: " +
+                                     first_error);
+    }
+  }
+  // 2. The first point that builds, simulated once: every metric and constraint must name a number in its result.
+  std::vector<HardwareConfig> hws;
+  const std::vector<Task> tasks = build_tasks(spec, hws);
+  for (const Task& t : tasks) {
+    if (!t.error.empty()) continue;
+    Workload wl = load_workload(spec.workloads[t.workload].file, t.sets);
+    if (!quiet) std::fprintf(stderr, "sweep: checking the spec on its first point (%s)\n", t.id.c_str());
+    nlohmann::json r;
+    try {
+      r = simulate_in_child(*t.hw, wl, RunOptions{});
+    } catch (const InputError& e) {
+      return t.id;  // the point cannot run; the metrics are checked on a result, so on the runs' own
+    }
+    std::vector<std::string> known;
+    numeric_paths(r, "", known, 0);
+    known.push_back("energy_per_item_j");
+    known.push_back("time_per_item_s");
+    for (const auto& [m, mark] : spec.metric_marks) {
+      double v = 0;
+      if (metric_of(r, m, v)) continue;
+      const std::string hint = closest_match(m, known);
+      throw InputError(mark, "'" + m + "' names no number in a run's result" +
+                                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                 "; metrics are dotted paths into `xpusim run --json` output, e.g. "
+                                 "components.hbm.stats.bytes_read");
+    }
+    return t.id;
+  }
+  return "";
 }
 
 std::vector<std::pair<size_t, std::string>> missing_sweep_tasks(const SweepSpec& spec, const std::string& dir) {

@@ -23,7 +23,13 @@ struct SweepOptions {
 
 struct SweepSummary {
   size_t tasks = 0, skipped = 0, ok = 0, failed = 0;
+  std::vector<std::string> first_errors;  // the errors of the first failed runs (a few), for stderr
 };
+
+// Checks a spec before any run: a parameter none of whose values the config or workload accepts (an unknown path,
+// a value of the wrong unit), and a metric or constraint naming no field of a run's result (found by simulating the
+// first point, in a child process). Throws InputError at the spec's line. Returns that first point's description.
+std::string check_sweep_spec(const SweepSpec& spec, bool quiet);
 
 // A point's identity: a hash of its effective hardware config and its workload parameters.
 std::string sweep_point_id(const std::string& effective_config_yaml, const std::vector<std::string>& workload_sets);

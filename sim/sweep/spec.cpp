@@ -231,11 +231,15 @@ SweepSpec load_sweep_spec(const std::string& path) {
   s.metrics = default_sweep_metrics();
   if (const ConfigNode* ms = root.find("metrics")) {
     if (!ms->is_list()) throw InputError(ms->mark, "metrics: expected a list of result fields");
-    for (const auto& m : ms->list)
+    for (const auto& m : ms->list) {
       if (std::find(s.metrics.begin(), s.metrics.end(), m.scalar) == s.metrics.end()) s.metrics.push_back(m.scalar);
+      s.metric_marks.push_back({m.scalar, m.mark});
+    }
   }
-  for (const auto& c : s.constraints)
+  for (const auto& c : s.constraints) {
     if (std::find(s.metrics.begin(), s.metrics.end(), c.metric) == s.metrics.end()) s.metrics.push_back(c.metric);
+    s.metric_marks.push_back({c.metric, c.mark});
+  }
   return s;
 }
 

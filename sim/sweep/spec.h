@@ -46,6 +46,7 @@ struct SweepSpec {
   uint64_t seed = 1;
   std::vector<SweepConstraint> constraints;
   std::vector<std::string> metrics;  // result fields (dotted paths into the run's JSON) kept as columns
+  std::vector<std::pair<std::string, SourceMark>> metric_marks;  // where the spec names each metric it adds
   std::vector<SweepVariant> variants;
   // Every parameter column of the results table (all variants'), and `variant` when variants are named.
   std::vector<std::string> columns() const;
