@@ -36,6 +36,33 @@ std::vector<std::map<std::string, std::string>> rows_of(const fs::path& db_path)
   return out;
 }
 
+// The same rows typed and exact: reals as "real:%.17g" (bit for bit: values that differ in the 16th digit differ
+// here, where SQLite's text form would print them alike), text as "text:...", so a real stored as text differs too.
+std::vector<std::map<std::string, std::string>> exact_rows_of(const fs::path& db_path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT * FROM results", -1, &st, nullptr) == SQLITE_OK);
+  std::vector<std::map<std::string, std::string>> out;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::map<std::string, std::string> r;
+    for (int i = 0; i < sqlite3_column_count(st); ++i) {
+      char buf[48];
+      const int type = sqlite3_column_type(st, i);
+      if (type == SQLITE_FLOAT) std::snprintf(buf, sizeof buf, "real:%.17g", sqlite3_column_double(st, i));
+      else if (type == SQLITE_INTEGER) std::snprintf(buf, sizeof buf, "int:%lld", sqlite3_column_int64(st, i));
+      const unsigned char* t = sqlite3_column_text(st, i);
+      r[sqlite3_column_name(st, i)] = type == SQLITE_FLOAT || type == SQLITE_INTEGER ? std::string(buf)
+                                      : type == SQLITE_NULL ? std::string("null")
+                                                            : "text:" + std::string(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    out.push_back(r);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
 std::string spec_text(const std::string& params, const std::string& plan = "grid") {
   const std::string root = fs::current_path().string();
   return "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
@@ -212,7 +239,8 @@ TEST_CASE("sweep: the Slurm backend on a one-node cluster gives the local backen
   INFO(said);
   CHECK(said.find("3 tasks of up to 2") != std::string::npos);
   REQUIRE(xpusim("sweep '" + spec + "' -j 2 -q --out '" + local + "'", dir).status == 0);
-  auto a = rows_of(fs::path(remote) / "results.sqlite"), b = rows_of(fs::path(local) / "results.sqlite");
+  // Same binary, same inputs: bit-identical values of the same types, whichever backend ran them.
+  auto a = exact_rows_of(fs::path(remote) / "results.sqlite"), b = exact_rows_of(fs::path(local) / "results.sqlite");
   REQUIRE(a.size() == 6);
   REQUIRE(b.size() == 6);
   auto key = [](const std::map<std::string, std::string>& r) { return r.at("point_id") + r.at("workload"); };

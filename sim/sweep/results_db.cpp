@@ -116,6 +116,31 @@ std::string ResultsDb::meta(const std::string& key) const {
   return v;
 }
 
+size_t ResultsDb::merge_from(const std::string& other_path) {
+  std::vector<std::string> cols;
+  {
+    ResultsDb other(other_path);
+    cols = other.columns();
+  }
+  std::string list;
+  for (const auto& c : cols) list += (list.empty() ? "\"" : ", \"") + c + "\"";
+  const int before = sqlite3_total_changes(db_);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db_, "ATTACH DATABASE ? AS shard", -1, &st, nullptr);
+  sqlite3_bind_text(st, 1, other_path.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) throw InputError(SourceMark{other_path, 0, 0}, "results database: cannot attach it");
+  try {
+    exec("INSERT OR REPLACE INTO main.results (" + list + ") SELECT " + list + " FROM shard.results");
+  } catch (...) {
+    exec("DETACH DATABASE shard");
+    throw;
+  }
+  exec("DETACH DATABASE shard");
+  return size_t(sqlite3_total_changes(db_) - before);
+}
+
 std::vector<std::vector<std::string>> ResultsDb::rows() const {
   std::vector<std::vector<std::string>> out;
   sqlite3_stmt* st = nullptr;
@@ -124,6 +149,12 @@ std::vector<std::vector<std::string>> ResultsDb::rows() const {
   while (sqlite3_step(st) == SQLITE_ROW) {
     std::vector<std::string> row;
     for (int i = 0; i < n; ++i) {
+      if (sqlite3_column_type(st, i) == SQLITE_FLOAT) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, i));
+        row.push_back(buf);
+        continue;
+      }
       const unsigned char* t = sqlite3_column_text(st, i);
       row.push_back(t ? reinterpret_cast<const char*>(t) : "");
     }

@@ -35,7 +35,11 @@ class ResultsDb {
   std::string meta(const std::string& key) const;
   // Every row as column name -> text (NULL as empty), in insertion order.
   std::vector<std::string> columns() const;
+  // Every row as text; reals in their shortest exact form (%.17g), so an export round-trips bit for bit.
   std::vector<std::vector<std::string>> rows() const;
+  // Copies every row of another results database (a Slurm shard) into this one, values as stored: reals stay reals,
+  // bit for bit, and parameter text stays text. Returns the rows copied.
+  size_t merge_from(const std::string& other_path);
 
  private:
   void exec(const std::string& sql) const;

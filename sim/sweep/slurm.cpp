@@ -74,38 +74,8 @@ size_t collect_sweep(const std::string& dir) {
     if (e.path().extension() == ".sqlite") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   ResultsDb main_db(main_path);
-  const std::string params = main_db.meta("params");  // parameter columns hold text even when it reads as a number
   for (const auto& f : files) {
-    std::vector<std::string> cols;
-    std::vector<std::vector<std::string>> rows;
-    {
-      ResultsDb shard(f.string());
-      cols = shard.columns();
-      rows = shard.rows();
-    }
-    for (const auto& row : rows) {
-      ResultRow r;
-      for (size_t i = 0; i < cols.size(); ++i) {
-        const std::string& c = cols[i];
-        const std::string& v = row[i];
-        if (c == "point_id") r.point_id = v;
-        else if (c == "workload") r.workload = v;
-        else if (c == "status") r.status = v;
-        else if (c == "error") r.error = v;
-        else if (c == "feasible") r.feasible = v.empty() ? 0 : std::stoi(v);
-        else if (c == "wall_s") r.wall_s = v.empty() ? 0 : std::stod(v);
-        else if (v.empty()) continue;
-        else {
-          char* end = nullptr;
-          const double d = std::strtod(v.c_str(), &end);
-          // Metric columns hold numbers only; a parameter like "3 TB/s" stays text.
-          if (end && *end == '\0' && params.find(c + "\n") == std::string::npos) r.metrics.push_back({c, d});
-          else r.params.push_back({c, v});
-        }
-      }
-      main_db.put(r);
-      ++merged;
-    }
+    merged += main_db.merge_from(f.string());
     for (const char* suffix : {"", "-wal", "-shm"}) {
       std::error_code ec;
       fs::remove(f.string() + suffix, ec);
