@@ -55,6 +55,13 @@ std::vector<size_t> HardwareConfig::path(size_t from, size_t to) const {
   return out;
 }
 
+InputError HardwareConfig::join_error(const SourceMark& component, const std::string& what) const {
+  if (connections_mark.file.empty() || connections_mark.file == component.file) return InputError(component, what);
+  return InputError(connections_mark, what + " (component at " + component.str() +
+                                          "): this `connections:` list is the one in force; it replaces the whole list "
+                                          "of the config it extends");
+}
+
 std::vector<size_t> HardwareConfig::path_connections(size_t from, size_t to) const {
   auto verts = path(from, to);
   std::vector<size_t> out;
@@ -124,6 +131,7 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
     hw.components.push_back(std::move(c));
   }
   if (const ConfigNode* conns = tree.find("connections")) {
+    hw.connections_mark = conns->key_mark.file.empty() ? conns->mark : conns->key_mark;
     if (!conns->is_list()) throw InputError(conns->mark, "`connections:` expects a list of {from: A, to: B, ...}");
     std::map<std::pair<std::string, std::string>, SourceMark> seen;
     for (const auto& item : conns->list) {

@@ -37,6 +37,11 @@ struct HardwareConfig {
   std::vector<ConnectionSpec> connections;
   TopologyGraph graph;
   NetworkSpec network;  // copies of the device and how they are joined; absent: a single device
+  SourceMark connections_mark;  // the `connections:` list in force (an overlay's list replaces the base's whole)
+
+  // An error about how a component is joined, pointed at the `connections:` list in force when an overlay replaced
+  // the base's (the component's own line is named in the message), else at the component.
+  InputError join_error(const SourceMark& component, const std::string& what) const;
 
   int index_of(const std::string& component) const;  // -1 when absent
   // Components on the shortest path (by hop count) from `from` to `to`, both included; empty when unreachable.

@@ -91,8 +91,8 @@ void bind_core_data_path(Machine& m) {
     if (!p.empty() && (best.empty() || p.size() < best.size())) { best = p; mem = i; }
   }
   if (mem == SIZE_MAX)
-    throw InputError(hw.components[m.core_index].mark, "compute core '" + hw.components[m.core_index].name +
-                                                           "' has no connection path to a memory (hbm)");
+    throw hw.join_error(hw.components[m.core_index].mark, "compute core '" + hw.components[m.core_index].name +
+                                                              "' has no connection path to a memory (hbm)");
   m.memory_index = mem;
   std::vector<DataPort*> to_cache, to_memory;
   uint64_t lat_cache = 0, lat_mem = 0;
@@ -132,8 +132,8 @@ void place_engines(const Workload& wl, Machine& m) {
     if (!e) continue;
     auto p = hw.path(i, mem);
     if (p.empty())
-      throw InputError(hw.components[i].mark, "'" + hw.components[i].name + "' has no connection path to '" +
-                                                  hw.components[mem].name + "' (its inputs and weights come from there)");
+      throw hw.join_error(hw.components[i].mark, "'" + hw.components[i].name + "' has no connection path to '" +
+                                                     hw.components[mem].name + "' (its inputs and weights come from there)");
     std::vector<DataPort*> path;
     // A cache on the way does not keep streamed inputs: they pass through to memory.
     const uint64_t lat = collect_path(
