@@ -13,6 +13,8 @@
 #include "sim/sweep/spec.h"
 #include "sim/trace/trace_reader.h"
 #include "sim/workload/loader.h"
+#include "sim/engine/isolated_run.h"
+#include "fuzz/sim_case.h"
 
 namespace xpu::fuzz {
 
@@ -58,6 +60,34 @@ inline void trace(const uint8_t* data, size_t size) {
   try {
     read_trace(path);
   } catch (const InputError&) {
+  }
+}
+
+// Bytes -> a small valid design point (fuzz/sim_case.h) -> one simulation in a child process -> the invariants
+// every result must hold. Input errors (a shape the config refuses) are fine; a crash, a hang the fuzzer times out,
+// or a broken invariant (a negative time, energy that does not add up, a busy share over 100 %) aborts.
+inline void simulation(const uint8_t* data, size_t size) {
+  ByteReader in(data, size);
+  const SimCase c = make_sim_case(in, std::string(XPUSIM_SOURCE_DIR) + "/configs/h100.yaml");
+  const std::string hw_path = write_input("configs/fuzz_sim_hw.yaml", reinterpret_cast<const uint8_t*>(c.hw_yaml.data()),
+                                          c.hw_yaml.size());
+  const std::string wl_path = write_input("fuzz_sim_wl.yaml", reinterpret_cast<const uint8_t*>(c.wl_yaml.data()),
+                                          c.wl_yaml.size());
+  nlohmann::json r;
+  try {
+    HardwareConfig hw = load_hardware(hw_path);
+    Workload wl = load_workload(wl_path, {});
+    RunOptions opt;
+    opt.check_memory = false;
+    r = simulate_in_child(hw, wl, opt);
+  } catch (const InputError&) {
+    return;
+  }
+  const std::string why = check_invariants(r);
+  if (!why.empty()) {
+    std::fprintf(stderr, "fuzz_simulation: %s\n--- config\n%s--- workload\n%s", why.c_str(), c.hw_yaml.c_str(),
+                 c.wl_yaml.c_str());
+    std::abort();
   }
 }
 
