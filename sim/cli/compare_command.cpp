@@ -61,7 +61,7 @@ int cmd_compare(const CompareArgs& a) {
   const std::string item = wl.item.empty() ? "run" : wl.item;
   std::printf("Workload: %s\n\n", wl.description.c_str());
   std::printf("%-26s %10s %10s %12s %12s %9s %8s  %s\n", "config", "time", "energy", ("energy/" + item).c_str(),
-              ("time/" + item).c_str(), "data mov.", "static", "most time");
+              (item + "s/s").c_str(), "data mov.", "static", "most time");
   for (size_t i = 0; i < configs.size(); ++i) {
     const std::string label = std::filesystem::path(a.hw[i]).stem().string();
     std::fflush(stdout);
@@ -78,9 +78,10 @@ int cmd_compare(const CompareArgs& a) {
       continue;
     }
     const double t = r["total_time_s"], e = r["energy_j"];
-    const double n = wl.items > 0 ? wl.items : 1;
+    // Whole job: every data-parallel replica's items, and its throughput (not a per-item latency).
+    const double items = r["workload"].value("items", 0.0), n = items > 0 ? items : 1;
     std::printf("%-26s %10s %10s %12s %12s %8.1f%% %7.1f%%  %s\n", label.c_str(), si(t, "s").c_str(),
-                si(e, "J").c_str(), si(e / n, "J").c_str(), si(t / n, "s").c_str(),
+                si(e, "J").c_str(), si(e / n, "J").c_str(), si(n / t, "").c_str(),
                 e > 0 ? 100 * r["energy"]["data_movement_j"].get<double>() / e : 0.0,
                 e > 0 ? 100 * r["energy"]["static_j"].get<double>() / e : 0.0, main_kind(r).c_str());
     all.push_back(std::move(r));
