@@ -32,6 +32,13 @@ TEST_CASE("scopes: energy per token counts every replica's tokens, and idle devi
   CHECK(dp1["energy_j"].get<double>() < 2 * one["energy_j"].get<double>());
   Run text = xpusim("run --hw configs/dgx-h100.yaml " + wl + " -q", dir);
   CHECK(text.output.find("7 idle, not counted") != std::string::npos);
+  // Every headline figure of the JSON says what it covers.
+  for (const char* k : {"total_time_s", "gpu_busy_s", "gpu_active_s", "energy_j", "average_power_w", "area_mm2",
+                        "flops", "hbm_bytes", "throughput_items_per_s"}) {
+    INFO(k);
+    CHECK(dp8.contains(k));
+    CHECK(dp8["scopes"].contains(k));
+  }
 }
 
 TEST_CASE("scopes: GPU busy never exceeds the run; overlapping streams are reported as such", "[scopes]") {

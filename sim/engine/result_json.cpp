@@ -71,6 +71,23 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["achieved_tflops"] = ratio(r.flops, r.total_time_s) / 1e12;
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
   j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
+  // What each headline figure covers: one device (the simulated rank), or the whole job (all its devices, the network).
+  j["scopes"] = {{"total_time_s", "whole job: one step"},
+                 {"gpu_busy_s", "per device: sum of op durations (overlapping streams count twice)"},
+                 {"gpu_active_s", "per device: time with at least one op running"},
+                 {"energy_j", "whole job: the job's devices and the network"},
+                 {"average_power_w", "whole job"},
+                 {"area_mm2", "per device"},
+                 {"flops", "per device"},
+                 {"hbm_bytes", "per device"},
+                 {"peak_flops", "per device"},
+                 {"peak_hbm_Bps", "per device"},
+                 {"achieved_tflops", "per device"},
+                 {"achieved_hbm_GBps", "per device"},
+                 {"throughput_items_per_s", "whole job: every data-parallel replica"},
+                 {"workload.items", "whole job, per step"},
+                 {"components", "device blocks: one device's figures (copies: devices in the job); network blocks: "
+                                "all instances"}};
 
   nlohmann::json comps = nlohmann::json::object();
   for (const auto& c : r.components) comps[c.name] = component_to_json(c);
