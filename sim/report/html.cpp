@@ -320,27 +320,31 @@ void section_summary(std::string& o, const RunResult& r) {
   o += "</td></tr></table>\n<div class=\"cards\" style=\"margin-top:10px\">\n";
   card("Total time", fmt_time(t), "GPU busy " + fmt_time(r.gpu_active_s) + " (" + pct(r.gpu_active_s, t) + ", per device)");
   card("Energy", fmt_energy(r.energy_j),
-       r.devices > 1 ? fmt("%lld devices and their network", (long long)r.devices) : std::string("whole system"));
-  card("Average power", fmt("%.1f W", ratio(r.energy_j, t)));
-  card("Devices", fmt("%lld", (long long)r.devices), fmt("%zu ops simulated", r.ops.size()));
+       r.devices > 1 ? fmt("whole job: %lld devices and their network", (long long)r.job_devices)
+                     : std::string("whole job: one device"));
+  card("Average power", fmt("%.1f W", ratio(r.energy_j, t)), "whole job");
+  card("Devices", fmt("%lld", (long long)r.job_devices),
+       r.job_devices < r.devices ? fmt("of the system's %lld (the rest idle, not counted)", (long long)r.devices)
+                                 : fmt("%zu ops simulated per device", r.ops.size()));
   double fl = ratio(r.flops, t);
   card("Achieved compute", fmt("%.2f TFLOP/s", fl / 1e12),
-       r.peak_flops > 0 ? pct(fl, r.peak_flops) + " of peak" : std::string());
-  card("Peak compute", fmt("%.1f TFLOP/s", r.peak_flops / 1e12), "dominant dtype");
+       (r.peak_flops > 0 ? pct(fl, r.peak_flops) + " of peak, " : std::string()) + "per device");
+  card("Peak compute", fmt("%.1f TFLOP/s", r.peak_flops / 1e12), "per device, dominant dtype");
   double bw = ratio(r.hbm_bytes, t);
-  card("Achieved HBM", fmt("%.1f GB/s", bw / 1e9), r.peak_hbm_bw > 0 ? pct(bw, r.peak_hbm_bw) + " of peak" : "");
-  card("Peak HBM", fmt("%.1f GB/s", r.peak_hbm_bw / 1e9));
+  card("Achieved HBM", fmt("%.1f GB/s", bw / 1e9),
+       (r.peak_hbm_bw > 0 ? pct(bw, r.peak_hbm_bw) + " of peak, " : std::string()) + "per device");
+  card("Peak HBM", fmt("%.1f GB/s", r.peak_hbm_bw / 1e9), "per device");
   if (r.items > 0) {
     std::string item = r.item.empty() ? "item" : r.item;
     card("Energy per " + item, fmt_energy(r.energy_j / r.items), fmt("whole job, %.0f %ss per step", r.items, item.c_str()));
     card("Throughput", si_count(ratio(r.items, t)) + " " + item + "s/s",
          r.replicas > 1 ? fmt("whole job, %lld data-parallel replicas", (long long)r.replicas) : std::string("whole job"));
   }
-  card("Work", fmt_si(r.flops, "FLOP"), fmt_si(r.hbm_bytes, "B") + " of HBM traffic");
+  card("Work", fmt_si(r.flops, "FLOP"), fmt_si(r.hbm_bytes, "B") + " of HBM traffic, per device");
   double area = 0;
   for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
   if (r.components.empty()) area = r.area_mm2;
-  card("Die area", fmt("%.1f mm\xC2\xB2", area));
+  card("Die area", fmt("%.1f mm\xC2\xB2", area), "per device");
   o += "</div>\n</section>\n";
 }
 
