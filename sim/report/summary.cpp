@@ -112,7 +112,7 @@ void print_headline(std::ostream& out, const RunResult& r) {
     out << "\n";
   }
   double tflops = ratio(r.flops, t) / 1e12;
-  out << fmt("%-18s%.2f TFLOP/s", "Compute", tflops);
+  out << fmt("%-18s%.2f TFLOP/s per device", "Compute", tflops);
   if (r.peak_flops > 0)
     out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.flops, t) / r.peak_flops, r.peak_flops / 1e12);
   out << "\n";
@@ -121,7 +121,7 @@ void print_headline(std::ostream& out, const RunResult& r) {
                r.sustained_clock_hz / 1e9, r.max_clock_hz / 1e9,
                r.sustained_clock_hz < 0.999 * r.max_clock_hz ? "held down by" : "within", r.tdp_w);
   double gbps = ratio(r.hbm_bytes, t) / 1e9;
-  out << fmt("%-18s%.1f GB/s", "HBM bandwidth", gbps);
+  out << fmt("%-18s%.1f GB/s per device", "HBM bandwidth", gbps);
   if (r.peak_hbm_bw > 0)
     out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.hbm_bytes, t) / r.peak_hbm_bw, r.peak_hbm_bw / 1e9);
   out << "\n";
