@@ -96,6 +96,16 @@ EtNode et_node(const json& n, size_t index, const std::string& path) {
                                      : -1;
   e.inputs = io_args(n, "inputs");
   e.outputs = io_args(n, "outputs");
+  // A negative size is a corrupt trace: mapping around it would give shapes it does not have.
+  for (const auto* side : {&e.inputs, &e.outputs})
+    for (const auto& a : *side)
+      for (const auto& t : a.tensors)
+        for (int64_t d : t.dims)
+          if (d < 0)
+            throw InputError(SourceMark{path, 0, 0}, "node id " + std::to_string(e.id) + " ('" + e.name + "'): " +
+                                                         (side == &e.inputs ? "an input" : "an output") +
+                                                         " tensor has a dimension of " + std::to_string(d) +
+                                                         "; sizes are whole numbers from 0 (the trace is corrupt)");
   return e;
 }
 
