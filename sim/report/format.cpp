@@ -1,5 +1,6 @@
 #include "sim/report/format.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <vector>
@@ -25,6 +26,13 @@ std::string fmt_time(double s) {
   if (s < 1e-3) return fmt("%.2f us", s * 1e6);
   if (s < 1) return fmt("%.3f ms", s * 1e3);
   return fmt("%.3f s", s);
+}
+
+std::string si_rate(double v, const char* unit) {
+  static const char* const prefix[] = {"", "K", "M", "G", "T", "P", "E"};
+  int i = 0;
+  while (i < 6 && std::abs(v) >= 1000) { v /= 1000; ++i; }
+  return fmt("%.4g %s%s", v, prefix[i], unit);
 }
 
 std::string si_count(double n) {

@@ -111,19 +111,18 @@ void print_headline(std::ostream& out, const RunResult& r) {
       out << fmt(" (%.0f %ss per step)", r.items, r.item.c_str());
     out << "\n";
   }
-  double tflops = ratio(r.flops, t) / 1e12;
-  out << fmt("%-18s%.2f TFLOP/s per device", "Compute", tflops);
+  out << fmt("%-18s%s per device", "Compute", si_rate(ratio(r.flops, t), "FLOP/s").c_str());
   if (r.peak_flops > 0)
-    out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.flops, t) / r.peak_flops, r.peak_flops / 1e12);
+    out << fmt(" (%.1f%% of %s peak)", 100 * ratio(r.flops, t) / r.peak_flops, si_rate(r.peak_flops, "FLOP/s").c_str());
   out << "\n";
   if (r.tdp_w > 0 && r.max_clock_hz > 0)
     out << fmt("%-18s%.2f GHz per device, busy-time average (max %.2f GHz; %s the %.0f W cap)\n", "Clock",
                r.sustained_clock_hz / 1e9, r.max_clock_hz / 1e9,
                r.sustained_clock_hz < 0.999 * r.max_clock_hz ? "held down by" : "within", r.tdp_w);
-  double gbps = ratio(r.hbm_bytes, t) / 1e9;
-  out << fmt("%-18s%.1f GB/s per device", "HBM bandwidth", gbps);
+  out << fmt("%-18s%s per device", "HBM bandwidth", si_rate(ratio(r.hbm_bytes, t), "B/s").c_str());
   if (r.peak_hbm_bw > 0)
-    out << fmt(" (%.1f%% of %.1f peak)", 100 * ratio(r.hbm_bytes, t) / r.peak_hbm_bw, r.peak_hbm_bw / 1e9);
+    out << fmt(" (%.1f%% of %s peak)", 100 * ratio(r.hbm_bytes, t) / r.peak_hbm_bw,
+               si_rate(r.peak_hbm_bw, "B/s").c_str());
   out << "\n";
 }
 
