@@ -16,8 +16,10 @@ using namespace xpu::test;
 
 namespace {
 
-// Rows of the results table as column -> text.
-std::vector<std::map<std::string, std::string>> rows_of(const fs::path& db_path) {
+// Rows of the results table as column -> text, as SQLite prints it; with `exact`, typed and exact instead: reals as
+// "real:%.17g" (bit for bit: values that differ in the 16th digit differ here, where SQLite's text would print them
+// alike), integers as "int:", text as "text:...", so a real stored as text differs too.
+std::vector<std::map<std::string, std::string>> rows_of(const fs::path& db_path, bool exact = false) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* st = nullptr;
@@ -26,35 +28,15 @@ std::vector<std::map<std::string, std::string>> rows_of(const fs::path& db_path)
   while (sqlite3_step(st) == SQLITE_ROW) {
     std::map<std::string, std::string> r;
     for (int i = 0; i < sqlite3_column_count(st); ++i) {
-      const unsigned char* t = sqlite3_column_text(st, i);
-      r[sqlite3_column_name(st, i)] = t ? reinterpret_cast<const char*>(t) : "";
-    }
-    out.push_back(r);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
-
-// The same rows typed and exact: reals as "real:%.17g" (bit for bit: values that differ in the 16th digit differ
-// here, where SQLite's text form would print them alike), text as "text:...", so a real stored as text differs too.
-std::vector<std::map<std::string, std::string>> exact_rows_of(const fs::path& db_path) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT * FROM results", -1, &st, nullptr) == SQLITE_OK);
-  std::vector<std::map<std::string, std::string>> out;
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    std::map<std::string, std::string> r;
-    for (int i = 0; i < sqlite3_column_count(st); ++i) {
-      char buf[48];
       const int type = sqlite3_column_type(st, i);
-      if (type == SQLITE_FLOAT) std::snprintf(buf, sizeof buf, "real:%.17g", sqlite3_column_double(st, i));
-      else if (type == SQLITE_INTEGER) std::snprintf(buf, sizeof buf, "int:%lld", sqlite3_column_int64(st, i));
+      char buf[48] = "";
+      if (exact && type == SQLITE_FLOAT) std::snprintf(buf, sizeof buf, "real:%.17g", sqlite3_column_double(st, i));
+      if (exact && type == SQLITE_INTEGER) std::snprintf(buf, sizeof buf, "int:%lld", sqlite3_column_int64(st, i));
       const unsigned char* t = sqlite3_column_text(st, i);
-      r[sqlite3_column_name(st, i)] = type == SQLITE_FLOAT || type == SQLITE_INTEGER ? std::string(buf)
-                                      : type == SQLITE_NULL ? std::string("null")
-                                                            : "text:" + std::string(t ? reinterpret_cast<const char*>(t) : "");
+      const std::string text = t ? reinterpret_cast<const char*>(t) : "";
+      r[sqlite3_column_name(st, i)] = !exact ? text
+                                      : buf[0] ? std::string(buf)
+                                      : type == SQLITE_NULL ? std::string("null") : "text:" + text;
     }
     out.push_back(r);
   }
@@ -137,7 +119,9 @@ TEST_CASE("sweep: killed with SIGKILL mid-run, it keeps every finished row and a
                                     "  wl.batch: [1, 2, 4, 8]\n  wl.layers: [32]\n"));
   const std::string out = (dir.path / "o").string();
   const std::string cmd = std::string("'") + XPUSIM_BINARY + "' sweep '" + spec + "' -j 2 -q --out '" + out +
-                          "' > /dev/null 2>&1 & pid=$!; sleep 1; kill -9 $pid; wait $pid 2>/dev/null; true";
+                          "' > /dev/null 2>&1 & pid=$!; for i in $(seq 200); do [ -f '" + out +
+                          "/results.sqlite' ] && break; sleep 0.05; done; sleep 1; kill -9 $pid; wait $pid 2>/dev/null; "
+                          "true";
   REQUIRE(std::system(cmd.c_str()) == 0);
   const size_t before = rows_of(fs::path(out) / "results.sqlite").size();
   CHECK(before < 116);
@@ -240,7 +224,7 @@ TEST_CASE("sweep: the Slurm backend on a one-node cluster gives the local backen
   CHECK(said.find("3 tasks of up to 2") != std::string::npos);
   REQUIRE(xpusim("sweep '" + spec + "' -j 2 -q --out '" + local + "'", dir).status == 0);
   // Same binary, same inputs: bit-identical values of the same types, whichever backend ran them.
-  auto a = exact_rows_of(fs::path(remote) / "results.sqlite"), b = exact_rows_of(fs::path(local) / "results.sqlite");
+  auto a = rows_of(fs::path(remote) / "results.sqlite", true), b = rows_of(fs::path(local) / "results.sqlite", true);
   REQUIRE(a.size() == 6);
   REQUIRE(b.size() == 6);
   auto key = [](const std::map<std::string, std::string>& r) { return r.at("point_id") + r.at("workload"); };

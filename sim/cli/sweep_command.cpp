@@ -131,8 +131,8 @@ int cmd_sweep(const SweepCommands& c, const SweepArgs& a) {
   if (a.tasks_file.empty()) {
     const std::string first = check_sweep_spec(spec, a.quiet);
     if (a.dry_run) {
-      std::printf("%s: spec checked (parameters, metrics and constraints); its first point %s ran\n",
-                  spec.name.c_str(), first.empty() ? "(none builds)" : first.c_str());
+      std::printf("%s: spec checked (parameters%s)\n", spec.name.c_str(),
+                  first.empty() ? "" : (", metrics and constraints on its first point, " + first).c_str());
       return 0;
     }
   }
