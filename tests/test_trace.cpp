@@ -556,7 +556,29 @@ TEST_CASE("trace: xpusim replay prints the comparison, writes the JSON and exits
   Run coll = xpusim("replay --hw configs/h100.yaml --trace " + kChakraAllReduce + " -q", dir);
   INFO(coll.output);
   CHECK(coll.status == 2);
-  CHECK(coll.output.find("multi-device") != std::string::npos);
+  CHECK(coll.output.find("needs a config with a network of at least 8 devices") != std::string::npos);
+}
+
+TEST_CASE("trace: a Chakra collective replays on the config's network, refused when its group is larger", "[trace]") {
+  TempDir dir;
+  const std::string json = (dir.path / "r.json").string();
+  Run r = xpusim("replay --hw configs/dgx-h100.yaml --trace " + kChakraAllReduce + " -q --json '" + json + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  nlohmann::json j = nlohmann::json::parse(read_file(json));
+  REQUIRE(j["ops"].size() == 1);
+  CHECK(j["ops"][0]["unit"] == "network");
+  CHECK(j["ops"][0]["modelled"] == true);
+  CHECK(j["components"]["nvlink"]["stats"]["bytes"].get<double>() > 0);
+  CHECK(j["job_devices"] == 8);
+  // 1 MB among 8 GPUs on NVLink4 (450 GB/s a direction): tens of microseconds, not a measured stand-in.
+  CHECK(j["ops"][0]["duration_s"].get<double>() > 2e-6);
+  CHECK(j["ops"][0]["duration_s"].get<double>() < 200e-6);
+  // Two devices cannot hold a collective among eight: both numbers are named.
+  Run four = xpusim("replay --hw configs/chiplet-2die.yaml --trace " + kChakraAllReduce + " -q", dir);
+  INFO(four.output);
+  CHECK(four.status == 2);
+  CHECK(four.output.find("needs 8 devices, but configs/chiplet-2die.yaml has 2") != std::string::npos);
 }
 
 namespace {

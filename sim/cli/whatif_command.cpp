@@ -33,7 +33,7 @@ int cmd_whatif(const WhatIfArgs& a) {
   Workload wl;
   if (!a.trace.empty()) {
     TraceWorkload t = read_trace(a.trace);
-    prepare_collectives(t.workload, t.stats);
+    prepare_collectives(t.workload, t.stats, load_hardware(a.hw, a.base));
     wl = std::move(t.workload);
   } else {
     wl = load_workload(a.workload, split_set_lists(a.sets));

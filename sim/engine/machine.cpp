@@ -222,7 +222,11 @@ void collect_headline(const Workload& wl, const Machine& m, double total_s, RunR
     return it == wl.parallel.end() ? int64_t(1) : std::max<int64_t>(1, it->second);
   };
   res.replicas = degree("dp");
-  res.job_devices = std::min<int64_t>(res.devices, degree("tp") * degree("pp") * res.replicas);
+  // A replayed rank declares no parallelism, but its collectives say how many devices took part.
+  int64_t widest = 1;
+  for (const auto& op : wl.ops)
+    if (op.kind == OpKind::collective) widest = std::max(widest, std::get<CollectiveShape>(op.shape).group);
+  res.job_devices = std::min<int64_t>(res.devices, std::max(widest, degree("tp") * degree("pp") * res.replicas));
   res.items_per_replica = wl.items;
   res.items = wl.items * double(res.replicas);
   res.item = wl.item;

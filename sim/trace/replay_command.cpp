@@ -19,15 +19,24 @@ namespace xpu {
 // Configs describe one device, so a collective among several cannot be simulated: one the trace timed keeps its
 // measured duration instead of failing the whole replay; an untimed one is an error here, before simulating
 // (the mapper would raise it inside a SystemC process, where it no longer reads as a user error).
-void prepare_collectives(Workload& w, TraceStats& s) {
+// A trace's collectives run on the config's network when it has devices enough for their group; on a single
+// device they keep their measured duration, if the trace has one.
+void prepare_collectives(Workload& w, TraceStats& s, const HardwareConfig& hw) {
+  const int64_t devices = hw.network.present ? hw.network.devices : 1;
   for (Op& op : w.ops) {
     if (op.kind != OpKind::collective || is_unmodelled(op)) continue;
     const auto& c = std::get<CollectiveShape>(op.shape);
     if (c.group <= 1) continue;
     std::string what = c.op + " among " + std::to_string(c.group) + " devices";
+    if (devices > 1 && c.group > devices)
+      throw InputError(op.mark, "op '" + op.name + "' (" + what + ") needs " + std::to_string(c.group) +
+                                    " devices, but " + hw.file + " has " + std::to_string(devices) +
+                                    " (network.devices)");
+    if (devices > 1) continue;  // the dispatcher runs it on the network
     if (op.measured_us < 0)
-      throw InputError(op.mark, "op '" + op.name + "' (" + what +
-                                    ") needs a multi-device config, and the trace records no duration to use instead");
+      throw InputError(op.mark, "op '" + op.name + "' (" + what + ") needs a config with a network of at least " +
+                                    std::to_string(c.group) + " devices (" + hw.file +
+                                    " has one), and the trace records no duration to use instead");
     op.variant = "unmodelled:" + what + " (single-device config)";
     --s.mapped;
     s.unmodelled_one(op.variant.substr(11));
@@ -54,7 +63,7 @@ CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
 int cmd_replay(const ReplayArgs& a) {
   HardwareConfig hw = load_hardware(a.hw, a.overrides);
   TraceWorkload t = read_trace(a.trace);
-  prepare_collectives(t.workload, t.stats);
+  prepare_collectives(t.workload, t.stats, hw);
   print_trace_report(std::cerr, t.stats);
 
   std::unique_ptr<Progress> progress;

@@ -22,7 +22,9 @@ int cmd_replay(const ReplayArgs& a);
 
 struct TraceStats;
 struct Workload;
-// A trace's collectives among several devices keep their measured time (or are refused when untimed).
-void prepare_collectives(Workload& w, TraceStats& s);
+struct HardwareConfig;
+// A trace's collectives among several devices run on the config's network (refused when their group is larger than
+// the system); on a single-device config they keep their measured time (or are refused when untimed).
+void prepare_collectives(Workload& w, TraceStats& s, const HardwareConfig& hw);
 
 }  // namespace xpu
