@@ -574,6 +574,15 @@ TEST_CASE("trace: a Chakra collective replays on the config's network, refused w
   // 1 MB among 8 GPUs on NVLink4 (450 GB/s a direction): tens of microseconds, not a measured stand-in.
   CHECK(j["ops"][0]["duration_s"].get<double>() > 2e-6);
   CHECK(j["ops"][0]["duration_s"].get<double>() < 200e-6);
+  // On ASTRA-sim's Ring_8npus network (50 GiB/s, 500 ns links, one-way ring) the 1 MB all-reduce takes what the
+  // alpha-beta cost of the ring algorithm says: 2 (p - 1) steps of one link latency and S / p bytes.
+  const std::string ring_json = (dir.path / "ring.json").string();
+  Run ring = xpusim("replay --hw configs/ring-8npus.yaml --trace " + kChakraAllReduce + " -q --json '" + ring_json + "'",
+                    dir);
+  REQUIRE(ring.status == 0);
+  const double p = 8, S = 1048576, alpha = 500e-9, beta = 1 / (50.0 * (1 << 30));
+  const double ab = 2 * (p - 1) * (alpha + S / p * beta);
+  CHECK(nlohmann::json::parse(read_file(ring_json))["ops"][0]["duration_s"].get<double>() == Approx(ab).epsilon(0.02));
   // Two devices cannot hold a collective among eight: both numbers are named.
   Run four = xpusim("replay --hw configs/chiplet-2die.yaml --trace " + kChakraAllReduce + " -q", dir);
   INFO(four.output);
