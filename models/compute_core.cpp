@@ -90,13 +90,7 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   tdp_w_ = p.qty("tdp");
   dvfs_n_ = p.real("dvfs_exponent");
   min_clock_ratio_ = p.real("min_clock_ratio");
-  if (tdp_w_ > 0 && tdp_w_ <= static_power_w())
-  {
-    char buf[200];
-    std::snprintf(buf, sizeof buf, ".tdp (%.4g W) must exceed its static_power (%.4g W)", tdp_w_, static_power_w());
-    throw InputError(p.at("tdp").mark, info_.name + buf);
-  }
-  board_static_w_ = static_power_w();
+  board_static_w_ = static_power_w();  // until bind_power() adds the other blocks (and checks `tdp` against them)
   info_.matrix_rate = [this](DType d) {
     auto it = matrix_rate_.find(d);
     return it == matrix_rate_.end() ? 0.0 : it->second * efficiency(d);
@@ -341,8 +335,7 @@ double ComputeCore::clock_ratio(const Running& r) const {
 
 void ComputeCore::bind_power(double board_static_w) {
   board_static_w_ = board_static_w;
-  if (tdp_w_ > 0 && tdp_w_ <= board_static_w_)
-  {
+  if (tdp_w_ > 0 && tdp_w_ <= board_static_w_) {
     char buf[200];
     std::snprintf(buf, sizeof buf, ".tdp (%.4g W) must exceed the static power of the device's blocks (%.4g W)",
                   tdp_w_, board_static_w_);

@@ -10,6 +10,9 @@ namespace xpu {
 
 namespace {
 
+// A pipeline bubble is the device waiting for the other stages: it runs on no stream and is idle time, not work.
+bool is_bubble(const Op& o) { return o.variant == "pipeline_bubble"; }
+
 // The order in which the host issues ops: the workload's dependency order, except that a data-parallel gradient
 // all-reduce is issued as soon as the gradients it reduces have been issued, as DDP's autograd hooks launch each
 // bucket's all-reduce in the middle of the backward pass rather than after it.
@@ -110,14 +113,13 @@ void Dispatcher::step() {
     rec.launch_s = std::max(0.0, dur - explained);
     if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
     else if (wl_.ops[op].kind == OpKind::collective)
-      rec.bound = wl_.ops[op].variant == "pipeline_bubble" ? Bound::dependency : Bound::interconnect;
+      rec.bound = is_bubble(wl_.ops[op]) ? Bound::dependency : Bound::interconnect;
     else if (rep.program_s > std::max(explained, 0.5 * dur)) rec.bound = Bound::programming;
     else if (explained < 0.5 * dur) rec.bound = Bound::latency;
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;
     else rec.bound = Bound::cache;
-    // A pipeline bubble is the device waiting for the other stages: idle, not work.
-    if (wl_.ops[op].variant != "pipeline_bubble") {
+    if (!is_bubble(wl_.ops[op])) {
       busy_s_ += dur;
       if (--running_work_ == 0) active_ps_ += now - active_since_ps_;
     }
@@ -165,7 +167,7 @@ void Dispatcher::step() {
 
 bool Dispatcher::on_comm_stream(size_t op) const {
   const Op& o = wl_.ops[op];
-  return o.kind == OpKind::collective && o.variant != "pipeline_bubble";
+  return o.kind == OpKind::collective && !is_bubble(o);
 }
 
 // Ready ops in issue order; each takes a slot on its kind of stream: compute kernels on the compute streams,
@@ -203,7 +205,7 @@ void Dispatcher::issue_ready(uint64_t now) {
 void Dispatcher::launch(size_t op_index, uint64_t now) {
   const Op& op = wl_.ops[op_index];
   last_launched_ = op_index;
-  if (op.variant != "pipeline_bubble" && running_work_++ == 0) active_since_ps_ = now;
+  if (!is_bubble(op) && running_work_++ == 0) active_since_ps_ = now;
   OpRecord& rec = records_[op_index];
   rec.index = op_index;
   rec.name = op.name;

@@ -28,18 +28,18 @@ std::string fmt_time(double s) {
   return fmt("%.3f s", s);
 }
 
-std::string si_rate(double v, const char* unit) {
+std::string fmt_si(double v, const char* unit) {
   static const char* const prefix[] = {"", "K", "M", "G", "T", "P", "E"};
   int i = 0;
   while (i < 6 && std::abs(v) >= 1000) { v /= 1000; ++i; }
   return fmt("%.4g %s%s", v, prefix[i], unit);
 }
 
-std::string si_count(double n) {
-  if (n >= 1e9) return fmt("%.3gG", n / 1e9);
-  if (n >= 1e6) return fmt("%.3gM", n / 1e6);
-  if (n >= 1e4) return fmt("%.3gk", n / 1e3);
-  return fmt("%.4g", n);
+std::string fmt_count(double n) {
+  if (n >= 1e9) return fmt("%.2fG", n / 1e9);
+  if (n >= 1e6) return fmt("%.2fM", n / 1e6);
+  if (n >= 1e3) return fmt("%.2fk", n / 1e3);
+  return fmt("%.0f", n);
 }
 
 std::string fmt_energy(double j) {

@@ -79,19 +79,6 @@ std::string clip(const std::string& s, size_t width) {
   return "\xE2\x80\xA6" + s.substr(from);
 }
 
-// 1.23 T, 456 G: rates and counts with an SI prefix.
-std::string fmt_si(double v, const char* unit) {
-  static const char* pre[] = {"", "k", "M", "G", "T", "P", "E"};
-  double a = std::abs(v);
-  int k = 0;
-  while (a >= 1000 && k < 6) {
-    a /= 1000;
-    v /= 1000;
-    ++k;
-  }
-  return fmt(a >= 100 ? "%.0f %s%s" : a >= 10 ? "%.1f %s%s" : "%.2f %s%s", v, pre[k], unit);
-}
-
 std::string pct(double part, double whole) { return fmt("%.1f%%", 100 * ratio(part, whole)); }
 
 const json& field(const json& j, const char* key) {
@@ -337,7 +324,7 @@ void section_summary(std::string& o, const RunResult& r) {
   if (r.items > 0) {
     std::string item = r.item.empty() ? "item" : r.item;
     card("Energy per " + item, fmt_energy(r.energy_j / r.items), fmt("whole job, %.0f %ss per step", r.items, item.c_str()));
-    card("Throughput", si_count(ratio(r.items, t)) + " " + item + "s/s",
+    card("Throughput", fmt_count(ratio(r.items, t)) + " " + item + "s/s",
          r.replicas > 1 ? fmt("whole job, %lld data-parallel replicas", (long long)r.replicas) : std::string("whole job"));
   }
   card("Work", fmt_si(r.flops, "FLOP"), fmt_si(r.hbm_bytes, "B") + " of HBM traffic, per device");

@@ -15,12 +15,8 @@ namespace xpu {
 
 namespace {
 
-std::string fmt_count(double n) {
-  if (n >= 1e9) return fmt("%.2fG", n / 1e9);
-  if (n >= 1e6) return fmt("%.2fM", n / 1e6);
-  if (n >= 1e3) return fmt("%.2fk", n / 1e3);
-  return fmt("%.0f", n);
-}
+// A pipeline bubble is a stage waiting for the others: idle time, not a collective.
+bool is_bubble(const OpRecord& op) { return op.variant == "pipeline_bubble"; }
 
 // Long names would break the table; the tail is kept because it is the part that differs ("...attn.q_proj").
 std::string clip(const std::string& s, size_t width) {
@@ -103,7 +99,7 @@ void print_headline(std::ostream& out, const RunResult& r) {
     out << fmt("\n%-18sop durations sum to %s over overlapping streams", "", fmt_time(r.gpu_busy_s).c_str());
   out << "\n";
   if (r.items > 0 && t > 0) {
-    out << fmt("%-18s%s %ss/s, whole job", "Throughput", si_count(r.items / t).c_str(), r.item.c_str());
+    out << fmt("%-18s%s %ss/s, whole job", "Throughput", fmt_count(r.items / t).c_str(), r.item.c_str());
     if (r.replicas > 1)
       out << fmt(" (%lld data-parallel replicas x %.0f %ss per step)", (long long)r.replicas, r.items_per_replica,
                  r.item.c_str());
@@ -111,18 +107,18 @@ void print_headline(std::ostream& out, const RunResult& r) {
       out << fmt(" (%.0f %ss per step)", r.items, r.item.c_str());
     out << "\n";
   }
-  out << fmt("%-18s%s per device", "Compute", si_rate(ratio(r.flops, t), "FLOP/s").c_str());
+  out << fmt("%-18s%s per device", "Compute", fmt_si(ratio(r.flops, t), "FLOP/s").c_str());
   if (r.peak_flops > 0)
-    out << fmt(" (%.1f%% of %s peak)", 100 * ratio(r.flops, t) / r.peak_flops, si_rate(r.peak_flops, "FLOP/s").c_str());
+    out << fmt(" (%.1f%% of %s peak)", 100 * ratio(r.flops, t) / r.peak_flops, fmt_si(r.peak_flops, "FLOP/s").c_str());
   out << "\n";
   if (r.tdp_w > 0 && r.max_clock_hz > 0)
     out << fmt("%-18s%.2f GHz per device, busy-time average (max %.2f GHz; %s the %.0f W cap)\n", "Clock",
                r.sustained_clock_hz / 1e9, r.max_clock_hz / 1e9,
                r.sustained_clock_hz < 0.999 * r.max_clock_hz ? "held down by" : "within", r.tdp_w);
-  out << fmt("%-18s%s per device", "HBM bandwidth", si_rate(ratio(r.hbm_bytes, t), "B/s").c_str());
+  out << fmt("%-18s%s per device", "HBM bandwidth", fmt_si(ratio(r.hbm_bytes, t), "B/s").c_str());
   if (r.peak_hbm_bw > 0)
     out << fmt(" (%.1f%% of %s peak)", 100 * ratio(r.hbm_bytes, t) / r.peak_hbm_bw,
-               si_rate(r.peak_hbm_bw, "B/s").c_str());
+               fmt_si(r.peak_hbm_bw, "B/s").c_str());
   out << "\n";
 }
 
@@ -149,7 +145,7 @@ void print_energy(std::ostream& out, const RunResult& r) {
   for (const auto& c : r.components)
     if (c.scope == "system") net += c.energy_dynamic_j + c.energy_static_j;
   for (const auto& op : r.ops)
-    if (op.unit == "network" && op.variant != "pipeline_bubble") comm += op.duration_s();
+    if (op.unit == "network" && !is_bubble(op)) comm += op.duration_s();
   if (net > 0)
     out << fmt("  %-16s%-14s%5.1f%% (links and switches; inside the shares above)\n", "network",
                fmt_energy(net).c_str(), 100 * ratio(net, e));
@@ -178,8 +174,9 @@ void print_kinds(std::ostream& out, const RunResult& r, double denom) {
   std::map<std::pair<std::string, std::string>, Group> m;
   for (const auto& op : r.ops) {
     // A pipeline bubble is idle time waiting for other stages, not a collective: it gets its own line.
-    Group& g = m[{op.variant == "pipeline_bubble" ? std::string("pipeline bubble") : op.kind, ""}];
-    g.op = op.variant == "pipeline_bubble" ? std::string("pipeline bubble") : op.kind;
+    const std::string kind = is_bubble(op) ? std::string("pipeline bubble") : op.kind;
+    Group& g = m[{kind, ""}];
+    g.op = kind;
     add(g, op);
   }
   out << "\nTime by kind\n";
