@@ -7,6 +7,19 @@
 using namespace xpu::test;
 namespace fs = std::filesystem;
 
+namespace {
+
+// A sweep of a one-layer decode step over the given HBM bandwidths (a YAML list).
+std::string one_layer_spec(const TempDir& dir, const std::string& bandwidths) {
+  const std::string root = fs::current_path().string();
+  return dir.write("s.yaml", "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
+                             "  - {name: dec, file: " + root + "/workloads/llama2-7b.yaml, set: "
+                             "{mode: decode, batch: 4, kv: 256, layers: 1}}\n"
+                             "parameters:\n  hw.hbm.bandwidth: " + bandwidths + "\nplan: grid\n");
+}
+
+}  // namespace
+
 TEST_CASE("hostile CLI: an unknown command is named, with the closest one", "[cli]") {
   TempDir dir;
   Run r = xpusim("rnu --hw configs/h100.yaml", dir);
@@ -51,11 +64,7 @@ TEST_CASE("hostile CLI: a sweep's --out that is a file is an input error; a kill
   CHECK(r.status == 2);
   CHECK(r.output.find("--out: exists and is not a directory") != std::string::npos);
 
-  const std::string root = fs::current_path().string();
-  const std::string spec = dir.write("s.yaml", "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
-                                               "  - {name: dec, file: " + root + "/workloads/llama2-7b.yaml, set: "
-                                               "{mode: decode, batch: 4, kv: 256, layers: 1}}\n"
-                                               "parameters:\n  hw.hbm.bandwidth: [3 TB/s]\nplan: grid\n");
+  const std::string spec = one_layer_spec(dir, "[3 TB/s]");
   const fs::path out = dir.path / "o";
   fs::create_directories(out / "tmp");
   { std::ofstream(out / "tmp" / "424242.json") << "{\"partial\""; }
@@ -83,11 +92,7 @@ TEST_CASE("hostile CLI: a trace whose tile slices hit the cap says so, and --tra
 TEST_CASE("hostile CLI: a sweep whose points fail says which and why; --dry-run checks without running",
           "[cli][sweep]") {
   TempDir dir;
-  const std::string root = fs::current_path().string();
-  const std::string spec = dir.write("s.yaml", "name: t\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n"
-                                               "  - {name: dec, file: " + root + "/workloads/llama2-7b.yaml, set: "
-                                               "{mode: decode, batch: 4, kv: 256, layers: 1}}\n"
-                                               "parameters:\n  hw.hbm.bandwidth: [3 TB/s, 0 TB/s]\nplan: grid\n");
+  const std::string spec = one_layer_spec(dir, "[3 TB/s, 0 TB/s]");
   const fs::path out = dir.path / "o";
   Run dry = xpusim("sweep '" + spec + "' --dry-run -q --out '" + out.string() + "'", dir);
   INFO(dry.output);
