@@ -28,7 +28,8 @@ struct SweepSummary {
 
 // Checks a spec before any run: a parameter none of whose values the config or workload accepts (an unknown path,
 // a value of the wrong unit), and a metric or constraint naming no field of a run's result (found by simulating the
-// first point, in a child process, when the spec names metrics or constraints). Throws InputError at the spec's line.
+// first point that runs (of the first three), in a child process, when the spec names metrics or constraints; a
+// warning when none runs). Throws InputError at the spec's line.
 // Returns the id of the point the metrics were checked on (empty: none was run).
 std::string check_sweep_spec(const SweepSpec& spec, bool quiet);
 
