@@ -1,13 +1,13 @@
 #include "sim/config/config_tree.h"
 
-#include "sim/config/input_file.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "sim/config/input_file.h"
 
 namespace xpu {
 namespace fs = std::filesystem;
@@ -57,14 +57,10 @@ SourceMark mark_of(const YAML::Node& n, const std::string& file) {
 constexpr size_t kMaxYamlNodes = 1000000;
 constexpr int kMaxYamlDepth = 64;
 
-struct ConvertBudget {
-  size_t nodes = 0;
-};
-
-ConfigNode convert(const YAML::Node& n, const std::string& file, ConvertBudget& budget, int depth) {
+ConfigNode convert(const YAML::Node& n, const std::string& file, size_t& nodes, int depth) {
   ConfigNode out;
   out.mark = mark_of(n, file);
-  if (++budget.nodes > kMaxYamlNodes)
+  if (++nodes > kMaxYamlNodes)
     throw InputError(out.mark, "the document expands to more than " + std::to_string(kMaxYamlNodes) +
                                    " values (aliases that repeat aliases?); xpusim reads no more");
   if (depth > kMaxYamlDepth)
@@ -75,7 +71,7 @@ ConfigNode convert(const YAML::Node& n, const std::string& file, ConvertBudget& 
     case YAML::NodeType::Scalar: out.kind = ConfigNode::Kind::Scalar; out.scalar = n.Scalar(); break;
     case YAML::NodeType::Sequence:
       out.kind = ConfigNode::Kind::List;
-      for (const auto& item : n) out.list.push_back(convert(item, file, budget, depth + 1));
+      for (const auto& item : n) out.list.push_back(convert(item, file, nodes, depth + 1));
       break;
     case YAML::NodeType::Map: {
       out.kind = ConfigNode::Kind::Map;
@@ -86,7 +82,7 @@ ConfigNode convert(const YAML::Node& n, const std::string& file, ConvertBudget& 
         const std::string key = kv.first.Scalar();
         if (!seen.insert(key).second)
           throw InputError(mark_of(kv.first, file), "duplicate key '" + key + "'");
-        ConfigNode v = convert(kv.second, file, budget, depth + 1);
+        ConfigNode v = convert(kv.second, file, nodes, depth + 1);
         v.key_mark = mark_of(kv.first, file);
         if (v.kind == ConfigNode::Kind::Null) v.mark = v.key_mark;
         out.map.emplace_back(key, std::move(v));
@@ -107,8 +103,8 @@ ConfigNode parse_yaml(const std::string& text, const std::string& file) {
     SourceMark m{file, e.mark.line + 1, e.mark.column + 1};
     throw InputError(m, "invalid YAML: " + e.msg);
   }
-  ConvertBudget budget;
-  ConfigNode out = convert(root, file, budget, 0);
+  size_t nodes = 0;
+  ConfigNode out = convert(root, file, nodes, 0);
   if (out.kind == ConfigNode::Kind::Null) out.mark = SourceMark{file, 1, 1};
   return out;
 }
