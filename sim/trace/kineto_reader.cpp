@@ -72,7 +72,7 @@ struct Activity {
 };
 
 // Turns a cpu_op event's "Input Dims" / "Input type" / "Concrete Inputs" into the shared call record.
-AtenCall make_call(const json& ev, const std::string& kernel) {
+AtenCall make_call(const json& ev, const std::string& kernel, const std::string& path) {
   AtenCall c;
   c.name = str(ev, "name");
   c.kernel = kernel;
@@ -93,9 +93,10 @@ AtenCall make_call(const json& ev, const std::string& kernel) {
         if (!x.is_number()) continue;
         const double v = x.get<double>();
         if (v < 0 || v > 1e15 || v != std::floor(v))
-          throw InputError("cpu op '" + c.name + "' (External id " + std::to_string(arg_int(ev, "External id")) +
-                           "): input " + std::to_string(i) + " has a dimension of " + x.dump() +
-                           "; sizes are whole numbers from 0 (the trace is corrupt)");
+          throw InputError(SourceMark{path, 0, 0}, "cpu op '" + c.name + "' (External id " +
+                                                       std::to_string(arg_int(ev, "External id")) + "): input " +
+                                                       std::to_string(i) + " has a dimension of " + x.dump() +
+                                                       "; sizes are whole numbers from 0 (the trace is corrupt)");
         out.push_back(x.get<int64_t>());
       }
     };
@@ -199,16 +200,6 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
     }
   }
   if (malformed) out.stats.skip("complete (ph X) events without a numeric ts or dur");
-  // The shapes of a cpu op, with the trace's path on any error in them.
-  auto call_of = [&](const json& ev, const std::string& kernel) {
-    try {
-      return make_call(ev, kernel);
-    } catch (const InputError& e) {
-      std::string m = e.what();
-      if (m.rfind("error: ", 0) == 0) m = m.substr(7);
-      throw InputError(SourceMark{path, 0, 0}, m);
-    }
-  };
 
   // Nesting of cpu ops per thread: a stack sweep over ops sorted by start (longest first on ties).
   const double eps = 1e-3;
@@ -266,7 +257,7 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
   std::unordered_map<int, bool> mappable;
   auto map_op = [&](int i) {
     auto it = mappable.find(i);
-    if (it == mappable.end()) it = mappable.emplace(i, map_aten(call_of(*ops[size_t(i)].ev, "")).op.has_value()).first;
+    if (it == mappable.end()) it = mappable.emplace(i, map_aten(make_call(*ops[size_t(i)].ev, "", path)).op.has_value()).first;
     return it->second;
   };
   std::vector<std::string> why(acts.size());
@@ -315,7 +306,7 @@ TraceWorkload read_kineto(const std::string& path, const json& root) {
       else ++out.stats.mapped;
     } else if (a.group >= 0 && main_of[a.group] == k) {
       // Mapped again with the kernel's name, which may say "causal".
-      op = map_aten(call_of(*ops[size_t(a.group)].ev, kname)).op->op;
+      op = map_aten(make_call(*ops[size_t(a.group)].ev, kname, path)).op->op;
       op.measured_us = a.dur;
       // PyTorch's non-vectorized elementwise kernel (strided or misaligned operands) is issue-bound, unlike its
       // vectorized one: the kernel name is the only record of which ran.
