@@ -76,7 +76,7 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
     if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
     const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
     host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
-    submit_ps_[order[i]] = ps_from_seconds(host_s + latency, "the host's launches");
+    submit_ps_[order[i]] = wl.host_dispatch ? ps_from_seconds(host_s + latency, "the host's launches") : 0;
   }
   for (size_t i = 0; i < n; ++i) {
     waiting_[i] = wl.ops[i].deps.size();
@@ -132,7 +132,8 @@ void Dispatcher::step() {
     --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
     if (!on_comm_stream(op))
-      stream_free_ps_ = std::max(stream_free_ps_, now + ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps"));
+      stream_free_ps_ = std::max(
+          stream_free_ps_, now + (wl_.host_dispatch ? ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps") : 0));
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
@@ -302,7 +303,7 @@ bool Dispatcher::start_collective(size_t op_index) {
   // Trace collectives run on the network too; without one (or unmodelled) they keep their measured time.
   if (!network_ || !on_comm_stream(op_index) || op.variant.rfind("unmodelled:", 0) == 0) return false;
   const auto& s = std::get<CollectiveShape>(op.shape);
-  if (s.group <= 1) return false;
+  if (s.group <= 1 && s.peer < 0) return false;
   auto axis_size = [&](const char* k) {
     auto it = wl_.parallel.find(k);
     return it == wl_.parallel.end() ? int64_t(1) : std::max<int64_t>(1, it->second);
@@ -312,6 +313,10 @@ bool Dispatcher::start_collective(size_t op_index) {
   call.bytes = double(s.bytes);
   call.group = s.group;
   call.name = op.name;
+  call.pg = s.pg;
+  call.peer = s.peer;
+  call.tag = s.tag;
+  call.recv = s.recv;
   if (!wl_.parallel.empty()) {
     // Megatron's rank order: tensor-parallel ranks adjacent, then data (expert groups inside it), then pipeline.
     const int64_t tp = axis_size("tp"), dpx = std::max(axis_size("dp"), axis_size("ep")), pp = axis_size("pp");

@@ -202,7 +202,7 @@ void build_network(Machine& m) {
   if (!m.hw->network.present) return;
   std::map<std::string, NetElement*> elements;
   for (auto& c : m.components)
-    if (auto* e = dynamic_cast<NetElement*>(c.get())) elements[c->name()] = e;
+    if (auto* e = dynamic_cast<NetElement*>(c.get())) elements[c->basename()] = e;
   m.network = std::make_unique<Network>("network", m.hw->network, elements);
 }
 
@@ -253,7 +253,7 @@ void collect_component_records(const Machine& m, double t, RunResult& res) {
     Component& c = *cp;
     c.finish(t);
     ComponentRecord r;
-    r.name = c.name();
+    r.name = c.basename();
     r.type = c.type();
     r.area_mm2 = c.area_mm2();
     r.energy_dynamic_j = c.dynamic_energy_j();

@@ -37,6 +37,7 @@ struct OpRecord {
   double clock_hz = 0;        // the unit's clock while it ran (the power cap may hold it below the maximum); 0: none
   bool modelled = true;       // false: executed with its measured duration (trace ops the simulator does not model)
   std::string mapping;        // how the mapper lowered it (tile shape, schedule, splits)
+  int64_t rank = -1;          // the replayed rank it ran on (multi-rank replay); -1: the one simulated device
   double duration_s() const { return end_s - start_s; }
 };
 
@@ -72,6 +73,7 @@ struct RunResult {
   double area_mm2 = 0;
   double flops = 0, hbm_bytes = 0;
   double peak_flops = 0, peak_hbm_bw = 0;  // ceilings of the machine for the dominant dtype
+  int64_t ranks_replayed = 0;   // > 0: a multi-rank replay, whose per-device figures are means over its ranks
   uint64_t events = 0;          // simulation events processed (tile completions and op launches)
   double wall_s = 0;            // host time the simulation took
   std::vector<OpRecord> ops;

@@ -29,7 +29,7 @@ const std::vector<std::string>& op_field_names() {
 }
 
 nlohmann::json op_to_json(const OpRecord& op) {
-  return {{"index", op.index},       {"name", op.name},
+  nlohmann::json j = {{"index", op.index},       {"name", op.name},
           {"kind", op.kind},         {"variant", op.variant},
           {"layer", op.layer},       {"dtype", op.dtype},
           {"unit", op.unit},         {"start_s", op.start_s},
@@ -41,6 +41,8 @@ nlohmann::json op_to_json(const OpRecord& op) {
           {"cache_s", op.cache_s},   {"launch_s", op.launch_s},
           {"bound", bound_name(op.bound)}, {"energy_j", op.energy_j}, {"clock_hz", op.clock_hz}, {"mapping", op.mapping},
           {"modelled", op.modelled}};
+  if (op.rank >= 0) j["rank"] = op.rank;
+  return j;
 }
 
 nlohmann::json result_head_json(const RunResult& r) {
@@ -72,7 +74,27 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
   j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
   // What each headline figure covers: one device (the simulated rank), or the whole job (all its devices, the network).
-  j["scopes"] = {{"total_time_s", "whole job: one step"},
+  if (r.ranks_replayed > 0) {
+    j["ranks_replayed"] = r.ranks_replayed;
+    // Per-device figures of a multi-rank replay are means over its ranks; the "ranks" table has each one.
+    const std::string mean = "per device: mean over the " + std::to_string(r.ranks_replayed) + " replayed ranks";
+    j["scopes"] = {{"total_time_s", "whole job: the last rank's end"},
+                   {"gpu_busy_s", mean + " (sum of op durations)"},
+                   {"gpu_active_s", mean + " (time with at least one op running)"},
+                   {"energy_j", "whole job: every replayed rank and the network"},
+                   {"average_power_w", "whole job"},
+                   {"area_mm2", "per device"},
+                   {"flops", mean},
+                   {"hbm_bytes", mean},
+                   {"peak_flops", "per device"},
+                   {"peak_hbm_Bps", "per device"},
+                   {"achieved_tflops", mean},
+                   {"achieved_hbm_GBps", mean},
+                   {"throughput_items_per_s", "whole job"},
+                   {"workload.items", "whole job, per step"},
+                   {"components", "device blocks: mean over the ranks (copies: ranks); network blocks: all instances"}};
+  } else {
+    j["scopes"] = {{"total_time_s", "whole job: one step"},
                  {"gpu_busy_s", "per device: sum of op durations (overlapping streams count twice)"},
                  {"gpu_active_s", "per device: time with at least one op running"},
                  {"energy_j", "whole job: the job's devices and the network"},
@@ -88,6 +110,7 @@ nlohmann::json result_head_json(const RunResult& r) {
                  {"workload.items", "whole job, per step"},
                  {"components", "device blocks: one device's figures (copies: devices in the job); network blocks: "
                                 "all instances"}};
+  }
 
   nlohmann::json comps = nlohmann::json::object();
   for (const auto& c : r.components) comps[c.name] = component_to_json(c);

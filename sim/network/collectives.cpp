@@ -314,6 +314,13 @@ struct FlowsRun : Run {
 std::vector<std::vector<int64_t>> Network::groups_of(const CollectiveCall& call) const {
   const int64_t world = call.world > 0 ? call.world : spec_.devices;
   const std::string what = "collective '" + call.name + "'";
+  if (!call.members.empty()) {
+    for (int64_t d : call.members)
+      if (d < 0 || d >= spec_.devices)
+        throw InputError(what + " runs on device " + std::to_string(d) + " but the system has " +
+                         std::to_string(spec_.devices) + " (network.devices)");
+    return {call.members};
+  }
   if (world > spec_.devices)
     throw InputError(what + " runs on " + std::to_string(world) + " devices but the system has " +
                      std::to_string(spec_.devices) + " (network.devices)");

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace xpu {
 
@@ -15,6 +16,12 @@ struct CollectiveCall {
   int64_t world = 0;     // devices the job uses (0: all); groups tile [0, world)
   bool chain = false;    // send_recv along a pipeline: rank i sends to rank i + 1 of its group
   std::string name;      // op name, for messages
+  std::vector<int64_t> members;  // the one group's devices, in rank order (a matched multi-rank collective); empty:
+                                 // groups from group, stride and world
+  // Of a replayed rank's op (see CollectiveShape): its process group, and for a point-to-point op its peer and tag.
+  std::string pg;
+  int64_t peer = -1, tag = 0;
+  bool recv = false;
 };
 
 struct CollectiveOutcome {

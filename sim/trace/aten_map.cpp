@@ -416,11 +416,16 @@ MapResult comms(const AtenCall& c) {
   CollectiveShape s;
   s.op.clear();
   double bytes = 0;
-  for (const auto& a : c.args) {
-    if (a.tensors.empty() && s.op.empty()) s.op = collective_name(a.value);
+  size_t name_at = 0;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    const auto& a = c.args[i];
+    if (a.tensors.empty() && s.op.empty() && !(s.op = collective_name(a.value)).empty()) name_at = i;
     for (const auto& t : a.tensors) bytes += bytes_of(t, DType::fp32);
   }
   if (s.op.empty()) return fail(c, "no collective name among the arguments");
+  // (..., seq, pg, rank, name): the process group identifies which ranks' collectives match.
+  if (name_at >= 2)
+    if (auto pg = as_int(c.args[name_at - 2].value)) s.pg = std::to_string(*pg);
   for (auto it = c.args.rbegin(); it != c.args.rend(); ++it)
     if (auto g = as_int(it->value); g && it->tensors.empty() && lower(it->type).find("int") != std::string::npos) {
       s.group = std::max<int64_t>(1, *g);

@@ -146,7 +146,7 @@ DType dtype_of_inputs(const pb::Node& n) {
 
 }  // namespace
 
-TraceWorkload read_chakra(const std::string& path) {
+TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
   TraceFile f(path);
   TraceWorkload out;
   out.stats.format = "chakra";
@@ -168,7 +168,7 @@ TraceWorkload read_chakra(const std::string& path) {
   std::vector<std::vector<uint64_t>> dep_ids;
   std::vector<long> op_of_node;
   int64_t ranks = -1;  // computed on the first collective
-  size_t host = 0, zero_dur = 0;
+  size_t host = 0, zero_dur = 0, gathers = 0;
   pb::Node n;
   for (size_t k = 0; next_message(f, buf, "Node message #" + std::to_string(k + 1)); ++k) {
     if (!n.ParseFromString(buf))
@@ -202,10 +202,23 @@ TraceWorkload read_chakra(const std::string& path) {
       if (s.op.empty()) s.op = collective_name(n.name());
       s.bytes = int64_t(std::max(0.0, at.get("comm_size", 0)));
       s.group = int64_t(at.get("comm_group_size", at.get("group_size", 0)));
-      if (s.group <= 0 && n.type() != pb::COMM_COLL_NODE) s.group = 2;
+      if (auto it = at.text.find("pg_name"); it != at.text.end()) s.pg = it->second;
+      else if (double pg = at.get("pg_name", -1); pg >= 0) s.pg = std::to_string(int64_t(pg));
+      if (n.type() != pb::COMM_COLL_NODE) {
+        s.recv = n.type() == pb::COMM_RECV_NODE;
+        s.peer = int64_t(at.get(s.recv ? "comm_src" : "comm_dst", -1));
+        s.tag = int64_t(at.get("comm_tag", 0));
+        if (s.group <= 0) s.group = 2;
+      }
       if (s.group <= 0) {
-        if (ranks < 0) ranks = ranks_beside(path);
+        if (ranks < 0) ranks = ranks_hint > 0 ? ranks_hint : ranks_beside(path);
         s.group = ranks;
+      }
+      // ASTRA-sim's convention: an all-gather's comm_size is each rank's input; xpusim counts the gathered output,
+      // as nccl-tests does (all-reduce, reduce-scatter and all-to-all sizes are the whole input in both).
+      if (s.op == "all_gather" && s.group > 1) {
+        s.bytes *= s.group;
+        ++gathers;
       }
       if (s.op.empty() || s.op == "barrier") {
         out.stats.skip(n.name() + ": collective type " + std::to_string(int(at.get("comm_type", -1))) + " not modelled");
@@ -235,6 +248,10 @@ TraceWorkload read_chakra(const std::string& path) {
     op_of_node.back() = long(w.ops.size());
     w.ops.push_back(std::move(op));
   }
+  if (gathers)
+    out.stats.notes.push_back(std::to_string(gathers) +
+                              " all_gather sizes read as ASTRA-sim writes them (comm_size: each rank's input) and "
+                              "simulated on the gathered output (comm_size x group)");
   if (host) out.stats.notes.push_back(std::to_string(host) + " host (CPU) nodes: not device work, their ordering kept");
   if (zero_dur)
     out.stats.notes.push_back(std::to_string(zero_dur) + " GPU compute nodes record no duration (under 1 us): taken as 0");
@@ -258,6 +275,7 @@ TraceWorkload read_chakra(const std::string& path) {
     out.stats.warnings.push_back("dropped " + std::to_string(cyclic) +
                                  " dependency edge(s) closing a cycle (the trace's dependencies are not acyclic)");
   for (size_t i = 0; i < w.ops.size(); ++i) w.ops[i].deps = std::move(resolved[i]);
+  w.host_dispatch = false;
   w.description = "replay of " + w.name + " (" + std::to_string(w.ops.size()) + " device nodes)";
   return out;
 }

@@ -1,5 +1,7 @@
 #include "sim/trace/replay_command.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -8,10 +10,12 @@
 #include "sim/report/html.h"
 #include "sim/report/json.h"
 #include "sim/report/summary.h"
+#include "sim/engine/multi_rank.h"
 #include "sim/engine/simulation.h"
 #include "sim/trace/trace_names.h"
 #include "sim/trace/replay_compare.h"
 #include "sim/trace/trace_reader.h"
+#include "sim/trace/trace_set.h"
 #include "sim/engine/whatif.h"
 
 namespace xpu {
@@ -43,12 +47,124 @@ void prepare_collectives(Workload& w, TraceStats& s, const HardwareConfig& hw) {
   }
 }
 
+namespace {
+
+// Counts of every rank's trace, once; the notes and warnings of rank 0 (the ranks' files come from one tool).
+TraceStats merged_stats(const std::vector<TraceWorkload>& traces) {
+  TraceStats s = traces[0].stats;
+  for (size_t r = 1; r < traces.size(); ++r) {
+    const TraceStats& o = traces[r].stats;
+    s.mapped += o.mapped, s.unmodelled += o.unmodelled, s.skipped += o.skipped;
+    for (const auto& [k, n] : o.unmodelled_by) s.unmodelled_by[k] += n;
+    for (const auto& [k, n] : o.skipped_by) s.skipped_by[k] += n;
+  }
+  if (traces.size() > 1) s.notes.push_back("counts over " + std::to_string(traces.size()) + " ranks");
+  return s;
+}
+
+void print_ranks(std::ostream& out, const MultiRankResult& m) {
+  char line[200];
+  out << "\nRanks (each on its own device; times in us)\n";
+  std::snprintf(line, sizeof line, "  %5s %8s %12s %12s %12s %12s %12s %12s\n", "rank", "ops", "end", "busy", "compute",
+                "comm", "exposed comm", "waiting");
+  out << line;
+  const size_t shown = m.ranks.size() <= 16 ? m.ranks.size() : 8;
+  auto row = [&](const RankReport& r) {
+    std::snprintf(line, sizeof line, "  %5zu %8zu %12.2f %12.2f %12.2f %12.2f %12.2f %12.2f\n", r.rank, r.ops,
+                  r.end_s * 1e6, r.busy_s * 1e6, r.compute_s * 1e6, r.comm_s * 1e6, r.exposed_comm_s * 1e6,
+                  r.wait_s * 1e6);
+    out << line;
+  };
+  for (size_t i = 0; i < shown; ++i) row(m.ranks[i]);
+  if (shown < m.ranks.size()) {
+    // The rest in brief: the spread, and the slowest rank in full.
+    auto slowest = std::max_element(m.ranks.begin(), m.ranks.end(),
+                                    [](const RankReport& x, const RankReport& y) { return x.end_s < y.end_s; });
+    out << "  ... " << m.ranks.size() - shown << " more ranks (all in --json); the last to finish:\n";
+    row(*slowest);
+  }
+  if (!m.worst_wait.empty()) out << "  longest wait: " << m.worst_wait << "\n";
+}
+
+nlohmann::json ranks_to_json(const MultiRankResult& m) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : m.ranks)
+    a.push_back({{"rank", r.rank}, {"trace", r.source}, {"ops", r.ops}, {"end_s", r.end_s}, {"busy_s", r.busy_s},
+                 {"compute_s", r.compute_s}, {"comm_s", r.comm_s}, {"exposed_comm_s", r.exposed_comm_s},
+                 {"wait_s", r.wait_s}});
+  return a;
+}
+
+int replay_ranks(const ReplayArgs& a, const HardwareConfig& hw, const std::vector<std::string>& files) {
+  if (a.ranks > 1 && files.size() > 1 && size_t(a.ranks) != files.size())
+    throw InputError(SourceMark{a.trace, 0, 0}, "--ranks " + std::to_string(a.ranks) + " but the trace set has " +
+                                                    std::to_string(files.size()) + " ranks' files");
+  const size_t R = files.size() > 1 ? files.size() : size_t(a.ranks);
+  std::vector<TraceWorkload> traces;
+  {
+    std::unique_ptr<Progress> reading;
+    if (!a.quiet && files.size() > 1) reading = std::make_unique<Progress>("reading traces", files.size());
+    for (size_t r = 0; r < files.size(); ++r) {
+      traces.push_back(read_trace(files[r], int64_t(R)));
+      if (reading) reading->update(r + 1);
+    }
+    if (reading) reading->finish();
+  }
+  // SPMD: the one trace is every rank's.
+  if (traces.size() < R) {
+    const TraceWorkload one = traces[0];
+    traces.resize(R, one);
+  }
+  print_trace_report(std::cerr, merged_stats(traces));
+  std::vector<Workload> ranks;
+  for (auto& t : traces) ranks.push_back(std::move(t.workload));
+
+  std::unique_ptr<Progress> progress;
+  RunOptions opt;
+  size_t total = 0;
+  for (const auto& w : ranks) total += w.ops.size();
+  if (!a.quiet) {
+    progress = std::make_unique<Progress>("replaying " + std::to_string(R) + " ranks", total);
+    opt.progress = [&](size_t done, size_t) { progress->update(done); };
+  }
+  MultiRankResult m = simulate_ranks(hw, ranks, opt);
+  if (progress) progress->finish();
+  print_summary(std::cout, m.job, a.top);
+  print_ranks(std::cout, m);
+  std::vector<const Workload*> ptrs;
+  for (const auto& w : ranks) ptrs.push_back(&w);
+  Comparison c = compare_with_traces(ptrs, m.job);
+  if (a.compare) print_comparison(std::cout, c);
+  if (!a.html.empty()) write_html_file(a.html, html_report(m.job, nullptr, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
+  if (!a.json.empty()) {
+    nlohmann::json j;
+    j["measured_gpu_busy_us"] = c.measured_ops ? nlohmann::json(c.measured_us) : nlohmann::json(nullptr);
+    j["sim_gpu_busy_us"] = m.job.gpu_busy_s * 1e6 * double(R);
+    j["busy_scope"] = "whole job: summed over the ranks";
+    j["ranks"] = ranks_to_json(m);
+    j["longest_wait"] = m.worst_wait;
+    j["trace"] = {{"files", files}, {"format", traces[0].stats.format}, {"ranks", R}};
+    j["compare"] = comparison_to_json(c);
+    write_result_json(a.json, m.job, j, [&](const OpRecord& op, nlohmann::json& o) {
+      const auto& w = ranks[size_t(std::max<int64_t>(op.rank, 0))];
+      if (op.index < w.ops.size())
+        if (double v = w.ops[op.index].measured_us; v >= 0) o["measured_us"] = v;
+    });
+  }
+  return 0;
+}
+
+}  // namespace
+
 CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
   auto* c = app.add_subcommand("replay", "simulate a profiled run (Kineto, PyTorch ET or Chakra trace) on a config");
   c->add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
-  c->add_option("--trace", a.trace, "trace file: Kineto/Chrome .json[.gz], PyTorch ET .json[.gz], Chakra .et[.gz]")
-      ->required()
-      ->check(CLI::ExistingFile);
+  c->add_option("--trace", a.trace,
+                "trace file: Kineto/Chrome .json[.gz], PyTorch ET .json[.gz], Chakra .et[.gz]; or one file per rank of "
+                "a job (<prefix>.<rank>.et) as a directory or a quoted glob, replayed together on the config's network")
+      ->required();
+  c->add_option("--ranks", a.ranks, "replay one trace on this many ranks at once (SPMD), each on its own device")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   c->add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
   c->add_option("--json", a.json, "write machine-readable results here (with measured_gpu_busy_us, sim_gpu_busy_us)");
   c->add_option("--html", a.html, "write a self-contained HTML report here (with measured vs simulated per class)");
@@ -62,7 +178,9 @@ CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
 
 int cmd_replay(const ReplayArgs& a) {
   HardwareConfig hw = load_hardware(a.hw, a.overrides);
-  TraceWorkload t = read_trace(a.trace);
+  const std::vector<std::string> files = trace_set(a.trace);
+  if (files.size() > 1 || a.ranks > 1) return replay_ranks(a, hw, files);
+  TraceWorkload t = read_trace(files[0]);
   prepare_collectives(t.workload, t.stats, hw);
   print_trace_report(std::cerr, t.stats);
 

@@ -3,6 +3,7 @@
 // simulated kernel times beside the measured ones.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct ReplayArgs {
   std::vector<std::string> overrides;
   bool compare = false, quiet = false, no_whatif = false;
   size_t top = 10;
+  int64_t ranks = 0;  // > 1: replay one trace on this many ranks (SPMD)
 };
 
 // Declares the subcommand and its options on `app`, filling `a` when parsed.

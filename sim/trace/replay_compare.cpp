@@ -7,7 +7,7 @@
 namespace xpu {
 namespace {
 const std::vector<std::string>& class_names() {
-  static const std::vector<std::string> n = {"GEMM", "attention", "elementwise", "norm", "other", "unmodelled"};
+  static const std::vector<std::string> n = {"GEMM", "attention", "elementwise", "norm", "collective", "other", "unmodelled"};
   return n;
 }
 }  // namespace
@@ -20,16 +20,20 @@ const char* kernel_class(const Op& op) {
     case OpKind::elementwise: return "elementwise";
     case OpKind::norm:
     case OpKind::softmax: return "norm";
+    case OpKind::collective: return "collective";
     default: return "other";
   }
 }
 
-Comparison compare_with_trace(const Workload& w, const RunResult& r) {
+Comparison compare_with_trace(const Workload& w, const RunResult& r) { return compare_with_traces({&w}, r); }
+
+Comparison compare_with_traces(const std::vector<const Workload*>& ranks, const RunResult& r) {
   Comparison c;
   for (const auto& n : class_names()) c.classes.push_back({n});
   for (const OpRecord& rec : r.ops) {
-    if (rec.index >= w.ops.size()) continue;
-    const Op& op = w.ops[rec.index];
+    const size_t rank = rec.rank < 0 ? 0 : size_t(rec.rank);
+    if (rank >= ranks.size() || rec.index >= ranks[rank]->ops.size()) continue;
+    const Op& op = ranks[rank]->ops[rec.index];
     if (op.measured_us < 0) continue;
     std::string cls = kernel_class(op);
     for (auto& k : c.classes)
@@ -63,13 +67,24 @@ void print_comparison(std::ostream& out, const Comparison& c) {
   for (const auto& k : c.classes)
     if (k.count) row(k.name, k.count, k.measured_us, k.sim_us);
   row("total", c.measured_ops, c.measured_us, c.sim_us);
-  out << "  (unmodelled kernels run for their measured time)\n";
+  double kept = 0;
+  for (const auto& k : c.classes)
+    if (k.name == "unmodelled") kept = k.measured_us;
+  std::snprintf(line, sizeof line,
+                "  re-timed by xpusim's models: %.1f%% of the measured GPU time; kept at its measured duration: %.1f%%\n",
+                c.measured_us > 0 ? 100 * (c.measured_us - kept) / c.measured_us : 0,
+                c.measured_us > 0 ? 100 * kept / c.measured_us : 0);
+  out << line;
 }
 
 nlohmann::json comparison_to_json(const Comparison& c) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& k : c.classes)
+  double kept = 0;
+  for (const auto& k : c.classes) {
     j[k.name] = {{"kernels", k.count}, {"measured_us", k.measured_us}, {"sim_us", k.sim_us}};
+    if (k.name == "unmodelled") kept = k.measured_us;
+  }
+  j["retimed_share"] = c.measured_us > 0 ? (c.measured_us - kept) / c.measured_us : 0.0;
   return j;
 }
 

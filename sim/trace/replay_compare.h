@@ -13,7 +13,7 @@
 namespace xpu {
 
 struct ClassTimes {
-  std::string name;  // GEMM, attention, elementwise, norm, other, unmodelled
+  std::string name;  // GEMM, attention, elementwise, norm, collective, other, unmodelled
   size_t count = 0;
   double measured_us = 0, sim_us = 0;
 };
@@ -29,6 +29,8 @@ struct Comparison {
 const char* kernel_class(const Op& op);
 // `r` must be the result of simulating `w`.
 Comparison compare_with_trace(const Workload& w, const RunResult& r);
+// A multi-rank replay: each record's rank picks its workload.
+Comparison compare_with_traces(const std::vector<const Workload*>& ranks, const RunResult& r);
 void print_comparison(std::ostream& out, const Comparison& c);
 nlohmann::json comparison_to_json(const Comparison& c);
 

@@ -56,13 +56,13 @@ struct JsonTraceParse {
 
 }  // namespace
 
-TraceWorkload read_trace(const std::string& path) {
+TraceWorkload read_trace(const std::string& path, int64_t ranks) {
   const std::string plain = strip_gz(path);
   TraceWorkload t;
   int c = ends_with(plain, ".et") ? 0 : first_byte(path);
   if (c < 0) throw InputError(SourceMark{path, 0, 0}, "empty trace file");
   if (c != '{' && c != '[' && !ends_with(plain, ".json")) {
-    t = read_chakra(path);
+    t = read_chakra(path, ranks);
   } else {
     JsonTraceParse parse;
     parse.path = path;

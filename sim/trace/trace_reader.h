@@ -36,7 +36,9 @@ struct TraceWorkload {
 // Picks the reader by extension (.et/.et.gz: Chakra) or content (JSON with traceEvents: Kineto; with nodes:
 // execution trace). Throws InputError naming the file for unreadable, malformed or cyclic traces, and when no
 // usable op is left.
-TraceWorkload read_trace(const std::string& path);
+// `ranks`: the ranks of the job the trace is one of (0: unknown), for a Chakra collective that does not record its
+// group (ASTRA-sim's traces do not; without it, the files named like this one beside it are counted).
+TraceWorkload read_trace(const std::string& path, int64_t ranks = 0);
 
 // One line per kind of skipped or unmodelled op, with counts ("warning: skipped 12 x aten::foo: no mapping").
 void print_trace_report(std::ostream& out, const TraceStats& s);
@@ -56,7 +58,7 @@ EtNode et_node(const nlohmann::json& node, size_t index, const std::string& path
 // reader gets the kept events and the ET reader the rest of the document (its "nodes" emptied) and the nodes.
 TraceWorkload read_kineto(const std::string& path, const nlohmann::json& root);
 TraceWorkload read_pytorch_et(const std::string& path, const nlohmann::json& root, const std::vector<EtNode>& nodes);
-TraceWorkload read_chakra(const std::string& path);
+TraceWorkload read_chakra(const std::string& path, int64_t ranks = 0);
 // The parse-time filter read_trace applies: keeps cpu ops, GPU activities, launches and step markers.
 bool kineto_keep_event(int depth, const nlohmann::json& object);
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -38,7 +39,20 @@ struct FeatureShape { int64_t batch = 0, features = 0, dim = 0; };
 // A collective among `group` devices on `bytes` per device (all_reduce, all_gather, reduce_scatter, all_to_all,
 // broadcast, send_recv).
 // `steps`: for a pipeline bubble (op "pipeline_bubble"), the micro-batches of the step.
-struct CollectiveShape { std::string op = "all_reduce"; int64_t bytes = 0; int64_t group = 1; int64_t steps = 0; };
+// From a multi-rank trace: `pg` names the process group (collectives of one group are matched across ranks by their
+// order in it); a point-to-point send or receive (op "send_recv") names its `peer` rank, its `tag`, and which side it is.
+struct CollectiveShape {
+  CollectiveShape(std::string op_ = "all_reduce", int64_t bytes_ = 0, int64_t group_ = 1, int64_t steps_ = 0)
+      : op(std::move(op_)), bytes(bytes_), group(group_), steps(steps_) {}
+  std::string op = "all_reduce";
+  int64_t bytes = 0;
+  int64_t group = 1;
+  int64_t steps = 0;
+  std::string pg;
+  int64_t peer = -1;
+  int64_t tag = 0;
+  bool recv = false;
+};
 
 using OpShape = std::variant<MatmulShape, AttentionShape, ElementwiseShape, RowShape, EmbeddingBagShape,
                              FeatureShape, CollectiveShape>;
@@ -72,6 +86,9 @@ struct Workload {
   std::string source;             // file it came from
   std::vector<Op> ops;
   std::string description;        // e.g. "llama2-7b decode batch 16 kv 2048 (32 layers)"
+  // false: each op is issued as soon as its dependencies allow, with no host CPU time, launch latency or gap between
+  // kernels (Chakra ETs, whose nodes ASTRA-sim's feeder issues that way; their host nodes are separate).
+  bool host_dispatch = true;
   size_t backward_start = SIZE_MAX;  // first op of a backward pass (the host pays the autograd engine's start there)
   // Parallel layout of the job this workload is one rank of (tp, pp, dp, ep); empty: groups of contiguous devices.
   std::map<std::string, int64_t> parallel;
