@@ -27,6 +27,7 @@ class BandwidthServer {
   // Keeps the server busy until `t_ps` without serving anything (a stalled sender under back-pressure).
   void hold_until(uint64_t t_ps) { free_at_ps_ = std::max(free_at_ps_, t_ps); }
   uint64_t busy_ps() const { return busy_ps_; }
+  uint64_t& busy_counter() { return busy_ps_; }  // for the kernel memo, which adds a recorded kernel's busy time
   bool unlimited() const { return ps_per_byte_ == 0; }
   void reset() { free_at_ps_ = busy_ps_ = 0; }
 

@@ -50,6 +50,12 @@ class ComputeCore : public Component {
   double utilization(double sim_seconds) const override;
   void finish(double sim_seconds) override;
 
+ protected:
+  void extra_counters(std::vector<double*>& d, std::vector<uint64_t*>& u) override {
+    d.push_back(&clock_busy_);
+    u.push_back(&busy_ps_);
+  }
+
  private:
   struct Running {
     std::unique_ptr<Kernel> kernel;

@@ -23,6 +23,9 @@ class HbmModule : public Component, public MainMemory {
   void finish(double sim_seconds) override;
   double utilization(double sim_seconds) const override;
 
+ protected:
+  void extra_counters(std::vector<double*>&, std::vector<uint64_t*>& u) override { u.push_back(&busy_ps_total_); }
+
  private:
   // Flat arrays rather than one server object per channel: a large transfer updates every channel, and this loop
   // is the simulator's hottest.

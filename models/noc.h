@@ -29,6 +29,9 @@ class NocModule : public Component, public DataPort {
   void finish(double sim_seconds) override;
   const MeshDerivation& mesh() const { return mesh_; }  // zeros without a mesh
 
+ protected:
+  void extra_counters(std::vector<double*>&, std::vector<uint64_t*>& u) override { u.push_back(&port_.busy_counter()); }
+
  private:
   BandwidthServer port_;
   double bw_ = 0, pj_per_bit_ = 0;

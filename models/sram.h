@@ -33,6 +33,9 @@ class SramModule : public Component, public CacheLevel {
   double utilization(double sim_seconds) const override;
   void finish(double sim_seconds) override;
 
+ protected:
+  void extra_counters(std::vector<double*>&, std::vector<uint64_t*>& u) override { u.push_back(&port_.busy_counter()); }
+
  private:
   struct Entry { std::string name; double bytes; };
   double capacity_ = 0, usable_ = 0, bw_ = 0, pj_read_ = 0, pj_write_ = 0;

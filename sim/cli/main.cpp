@@ -22,6 +22,7 @@
 #include "sim/report/summary.h"
 #include "sim/report/chrome_trace.h"
 #include "sim/engine/simulation.h"
+#include "sim/trace/chakra_writer.h"
 #include "sim/trace/replay_command.h"
 #include "sim/cli/calibrate_command.h"
 #include "sim/engine/whatif.h"
@@ -32,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RunArgs {
-  std::string hw, workload, json, trace, csv, html;
+  std::string hw, workload, json, trace, csv, html, chakra;
   std::vector<std::string> overrides, sets;
   bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false;
   size_t top = 10;
@@ -131,6 +132,12 @@ int cmd_run(const RunArgs& a) {
     xpu::write_ops_csv(f, r);
   }
   if (!a.html.empty()) xpu::write_html_file(a.html, xpu::html_report(r, whatif));
+  if (!a.chakra.empty()) {
+    auto files = xpu::write_chakra(a.chakra, wl, r);
+    if (!a.quiet)
+      std::fprintf(stderr, "xpusim: wrote %zu Chakra trace(s), one per rank of the job, to %s (xpusim replay --trace %s)\n",
+                   files.size(), a.chakra.c_str(), a.chakra.c_str());
+  }
   write_effective_config(a, hw);
   return 0;
 }
@@ -155,6 +162,9 @@ int main(int argc, char** argv) {
                 "tile slices kept in --trace (the first N tiles executed; each is an event): default 200000")
       ->check(CLI::Range(size_t(0), size_t(100000000)));
   r->add_option("--csv", run.csv, "write one row per op here");
+  r->add_option("--chakra", run.chakra,
+                "write the job as Chakra execution traces here, one per rank (<workload>.<rank>.et), for ASTRA-sim or "
+                "`xpusim replay`");
   r->add_option("--html", run.html, "write a self-contained HTML report here (charts, what-if ranking)");
   r->add_flag("--no-whatif", run.no_whatif,
               "leave the what-if ranking (reruns with one resource doubled) out of --html");

@@ -3,7 +3,9 @@
 // (per action plus static power over time) and area.
 #include <systemc>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/config/params.h"
 #include "sim/component/stats.h"
@@ -31,8 +33,16 @@ class Component : public sc_core::sc_module {
   // Called once when simulation ends: books static energy for the elapsed time and any final statistics.
   virtual void finish(double sim_seconds);
 
+  // Every number a kernel changes in this block (its statistics, busy times): the kernel memo
+  // (sim/engine/kernel_memo.h) records what one kernel changed and adds the same again when an identical kernel runs
+  // in the same state, instead of simulating its tiles.
+  void read_counters(std::vector<double>& out);
+  void add_counters(const double*& delta);
+
  protected:
   void add_dynamic_energy(double joules) { energy_dynamic_ += joules; }
+  // Counters kept outside the statistics (busy picoseconds of ports, ...); the statistics are listed already.
+  virtual void extra_counters(std::vector<double*>&, std::vector<uint64_t*>&) {}
 
   StatGroup stats_;
   Stat energy_dynamic_{&stats_, "energy_dynamic", "J", "energy spent by actions (compute, accesses, transfers)"};

@@ -6,12 +6,14 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <systemc>
 #include <vector>
 
 #include "models/compute_core.h"
 #include "models/host.h"
 #include "models/op_engine.h"
+#include "sim/engine/kernel_memo.h"
 #include "sim/network/interconnect.h"
 #include "sim/engine/result.h"
 #include "sim/engine/simulation.h"
@@ -33,15 +35,23 @@ class Dispatcher : public sc_core::sc_module {
   // A user error raised while issuing ops (a mapper rejecting an op) stops the simulation and is kept here, so the
   // caller can rethrow it as it was instead of SystemC's wrapped report.
   std::exception_ptr error() const { return error_; }
+  // Identical kernels on an idle device reuse a recorded one (sim/engine/kernel_memo.h); `counters` are this device's.
+  void use_memo(KernelMemo* memo, DeviceCounters counters) {
+    memo_ = memo;
+    counters_ = std::move(counters);
+  }
 
  private:
   void step();
   void issue_ready(uint64_t now);
   bool on_comm_stream(size_t op) const;
+  bool posted_receive(size_t op) const;
   void launch(size_t op, uint64_t now);
   bool start_collective(size_t op);
   bool start_on_engine(size_t op);
   void on_done(size_t op, const KernelReport& r);
+  bool launch_from_memo(size_t op, const std::string& key, uint64_t now);
+  void record_memo(size_t op, const KernelReport& r, uint64_t now);
 
   const Workload& wl_;
   HostModule& host_;
@@ -72,7 +82,22 @@ class Dispatcher : public sc_core::sc_module {
   size_t last_launched_ = 0;
   // Time with at least one op (kernel or collective) running: overlapping streams count once.
   size_t running_work_ = 0;
-  uint64_t active_since_ps_ = 0, active_ps_ = 0;  // names the op when a simulated time overflows
+  uint64_t active_since_ps_ = 0, active_ps_ = 0;
+  KernelMemo* memo_ = nullptr;
+  DeviceCounters counters_;
+  struct Recording {
+    size_t op = 0;
+    std::string key;
+    std::vector<double> before;
+    uint64_t start_ps = 0;
+    bool valid = false;
+  };
+  bool recording_ = false;
+  Recording rec_;
+  // Kernels replayed from the memo: when each ends, and its report.
+  std::priority_queue<std::pair<uint64_t, size_t>, std::vector<std::pair<uint64_t, size_t>>,
+                      std::greater<std::pair<uint64_t, size_t>>> memo_due_;
+  std::unordered_map<size_t, KernelReport> memo_reports_;  // names the op when a simulated time overflows
 };
 
 }  // namespace xpu

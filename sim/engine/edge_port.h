@@ -3,6 +3,7 @@
 // transfer routed across it.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "models/bandwidth_server.h"
 #include "models/interfaces.h"
@@ -27,6 +28,17 @@ class EdgePort : public DataPort {
   double peak_bandwidth() const override { return bw_; }
   const std::string& name() const { return name_; }
   double bytes() const { return bytes_; }
+  // For the kernel memo (see Component::read_counters).
+  void read_counters(std::vector<double>& out) const {
+    out.insert(out.end(), {bytes_, energy_j_, double(read_.busy_ps()), double(write_.busy_ps())});
+  }
+  void add_counters(const double*& d) {
+    bytes_ += d[0];
+    energy_j_ += d[1];
+    read_.busy_counter() += uint64_t(std::llround(d[2]));
+    write_.busy_counter() += uint64_t(std::llround(d[3]));
+    d += 4;
+  }
   double energy_j() const { return energy_j_; }
   double busy_s() const { return std::max(read_.busy_ps(), write_.busy_ps()) * 1e-12; }
 

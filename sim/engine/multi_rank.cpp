@@ -83,7 +83,8 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
     machines.push_back(std::make_unique<Machine>());
     Machine& m = *machines.back();
     const Workload& wl = ranks[r];
-    needs.push_back(memory_footprint(wl));
+    // The footprint walks every op: only where it is checked (and rank 0's, for the report).
+    needs.push_back(opt.check_memory || r == 0 ? memory_footprint(wl) : Footprint{});
     const Footprint& need = needs.back();
     scopes.push_back(std::make_unique<RankScope>(("rank" + std::to_string(r)).c_str(), [&] {
       build_components_and_edges(hw, m);
@@ -102,6 +103,7 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
 
   size_t total_ops = 0, done_ops = 0;
   for (const auto& w : ranks) total_ops += w.ops.size();
+  KernelMemo memo;
   std::vector<std::unique_ptr<Dispatcher>> dispatchers;
   for (size_t r = 0; r < R; ++r) {
     Machine& m = *machines[r];
@@ -110,6 +112,14 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
     dispatchers.push_back(std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), ranks[r], *m.host,
                                                        *m.core, m.cache, rendezvous.port(r), o, m.offloaded,
                                                        m.engines));
+    if (opt.memo_kernels) {
+      DeviceCounters c;
+      for (auto& b : m.components)
+        // The host counts launches itself; the network's blocks are not the kernel's.
+        if (!dynamic_cast<NetElement*>(b.get()) && b.get() != static_cast<Component*>(m.host)) c.blocks.push_back(b.get());
+      for (auto& e : m.edges) c.edges.push_back(e.get());
+      dispatchers.back()->use_memo(&memo, std::move(c));
+    }
   }
   sc_core::sc_start();
   for (const auto& d : dispatchers)
@@ -221,6 +231,8 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
                   w.op.c_str());
     out.worst_wait = buf;
   }
+  out.kernels_reused = memo.hits;
+  out.kernels_simulated = memo.misses;
   job.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return out;
 }

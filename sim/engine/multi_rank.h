@@ -28,6 +28,7 @@ struct MultiRankResult {
   RunResult job;                // the whole job: ops of every rank (OpRecord::rank), per-device figures as means
   std::vector<RankReport> ranks;
   std::string worst_wait;       // the longest wait at one collective, in words ("" when no rank waited)
+  uint64_t kernels_simulated = 0, kernels_reused = 0;  // the kernel memo: tile by tile, or an identical kernel's record
 };
 
 // Rank r runs ranks[r] on device r. Throws InputError when the config has no network or fewer devices than ranks,

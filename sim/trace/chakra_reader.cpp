@@ -4,6 +4,7 @@
 // modelled from num_ops / tensor_size where the producer recorded them; collectives become collective ops.
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <regex>
 #include <unordered_map>
 
@@ -144,6 +145,97 @@ DType dtype_of_inputs(const pb::Node& n) {
   return DType::fp32;
 }
 
+std::vector<double> numbers(const std::string& text, size_t from = 0) {
+  std::vector<double> v;
+  size_t i = from;
+  while (i < text.size()) {
+    size_t j = text.find(',', i);
+    if (j == std::string::npos) j = text.size();
+    v.push_back(std::stod(text.substr(i, j - i)));
+    i = j + 1;
+  }
+  return v;
+}
+
+std::vector<TensorRef> tensors(const std::string& text) {
+  std::vector<TensorRef> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t nl = text.find('\n', i), tab = text.find('\t', i);
+    if (nl == std::string::npos || tab == std::string::npos || tab > nl) throw std::invalid_argument("tensor list");
+    out.push_back({text.substr(i, tab - i), std::stod(text.substr(tab + 1, nl - tab - 1))});
+    i = nl + 1;
+  }
+  return out;
+}
+
+// A node `xpusim run --chakra` wrote: the op exactly as it was simulated (chakra_writer's describe_op).
+Op xpusim_op(const pb::Node& n, const Attrs& at) {
+  auto text = [&](const char* k) {
+    auto it = at.text.find(k);
+    if (it == at.text.end()) throw std::invalid_argument(std::string("missing attribute ") + k);
+    return it->second;
+  };
+  Op op;
+  op.name = n.name();
+  op.kind = parse_op_kind(text("xpu_kind"));
+  op.variant = text("xpu_variant");
+  op.dtype = parse_dtype(text("xpu_dtype"));
+  op.out_dtype = parse_dtype(text("xpu_out_dtype"));
+  if (auto it = at.text.find("xpu_layer"); it != at.text.end()) op.layer = it->second;
+  const std::string shape = text("xpu_shape");
+  auto need = [](const std::vector<double>& v, size_t k) {
+    if (v.size() != k) throw std::invalid_argument("xpu_shape has " + std::to_string(v.size()) + " numbers, expected " +
+                                                   std::to_string(k));
+    return v;
+  };
+  auto i64 = [](double d) { return int64_t(std::llround(d)); };
+  switch (op.kind) {
+    case OpKind::matmul: {
+      auto v = need(numbers(shape), 5);
+      op.shape = MatmulShape{i64(v[0]), i64(v[1]), i64(v[2]), i64(v[3]), v[4] != 0};
+      break;
+    }
+    case OpKind::attention: {
+      auto v = need(numbers(shape), 8);
+      op.shape = AttentionShape{i64(v[0]), i64(v[1]), i64(v[2]), i64(v[3]), i64(v[4]), i64(v[5]), v[6] != 0, v[7] != 0};
+      break;
+    }
+    case OpKind::elementwise: {
+      auto v = need(numbers(shape), 3);
+      op.shape = ElementwiseShape{i64(v[0]), i64(v[1]), v[2]};
+      break;
+    }
+    case OpKind::norm:
+    case OpKind::softmax: {
+      auto v = need(numbers(shape), 2);
+      op.shape = RowShape{i64(v[0]), i64(v[1])};
+      break;
+    }
+    case OpKind::embedding_bag: {
+      auto v = need(numbers(shape), 5);
+      op.shape = EmbeddingBagShape{i64(v[0]), i64(v[1]), i64(v[2]), i64(v[3]), i64(v[4])};
+      break;
+    }
+    case OpKind::concat:
+    case OpKind::interaction: {
+      auto v = need(numbers(shape), 3);
+      op.shape = FeatureShape{i64(v[0]), i64(v[1]), i64(v[2])};
+      break;
+    }
+    case OpKind::collective: {
+      const size_t comma = shape.find(',');
+      if (comma == std::string::npos) throw std::invalid_argument("xpu_shape of a collective");
+      auto v = need(numbers(shape, comma + 1), 3);
+      op.shape = CollectiveShape{shape.substr(0, comma), i64(v[0]), i64(v[1]), i64(v[2])};
+      break;
+    }
+  }
+  op.reads = tensors(text("xpu_reads"));
+  op.writes = tensors(text("xpu_writes"));
+  return op;
+}
+
 }  // namespace
 
 TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
@@ -157,8 +249,11 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
   if (!meta.ParseFromString(buf))
     throw InputError(SourceMark{path, 0, 0}, "not a Chakra trace: the first message is not a GlobalMetadata");
   std::string version = meta.version();
+  std::map<std::string, std::string> meta_text;
   for (const auto& a : meta.attr())
-    if (a.name() == "schema" && a.value_case() == pb::AttributeProto::kStringVal) version = a.string_val();
+    if (a.value_case() == pb::AttributeProto::kStringVal) meta_text[a.name()] = a.string_val();
+  if (meta_text.count("schema")) version = meta_text["schema"];
+  const bool by_xpusim = meta_text["producer"] == "xpusim";
   if (!version.empty()) out.stats.notes.push_back("schema " + version);
 
   Workload& w = out.workload;
@@ -182,7 +277,25 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
     double dur = double(n.duration_micros());
     bool on_host = at.get("is_cpu_op", 0) != 0;
     Op op;
-    if (on_host && (n.type() == pb::COMP_NODE || n.type() == pb::COMM_COLL_NODE)) {
+    bool described = false;  // written by xpusim with the op itself: its tensors keep their names
+    if (by_xpusim && n.type() == pb::COMP_NODE && at.text.count("xpu_kind")) {
+      const std::string& kind = at.text.at("xpu_kind");
+      if (kind == "none") continue;  // a pipeline end with nothing to send or receive: only its ordering counts
+      if (kind == "measured") {
+        op = unmodelled_op(n.name(), n.name(), double(n.duration_micros()));
+        out.stats.unmodelled_one(n.name());
+      } else {
+        try {
+          op = xpusim_op(n, at);
+        } catch (const std::invalid_argument& e) {
+          throw InputError(SourceMark{path, 0, 0}, "node " + std::to_string(n.id()) + " ('" + n.name() +
+                                                       "'): malformed xpu_* attributes: " + e.what());
+        }
+        op.measured_us = n.duration_micros() ? double(n.duration_micros()) : -1;
+        ++out.stats.mapped;
+        described = true;
+      }
+    } else if (on_host && (n.type() == pb::COMP_NODE || n.type() == pb::COMM_COLL_NODE)) {
       ++host;  // host-side calls: their order reaches the kernels through resolve_deps
       continue;
     } else if (n.type() == pb::COMP_NODE) {
@@ -229,9 +342,10 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
         op = unmodelled_op(short_kernel_name(n.name()), s.op + " (group size unknown)", dur);
         out.stats.unmodelled_one(op.variant.substr(11));
       } else {
-        op.name = short_kernel_name(n.name());
+        op.name = by_xpusim ? n.name() : short_kernel_name(n.name());
         op.kind = OpKind::collective;
         op.variant = s.op;
+        if (auto it = at.text.find("xpu_variant"); by_xpusim && it != at.text.end()) op.variant = it->second;
         op.shape = s;
         op.reads = {{"", double(s.bytes)}};
         op.writes = {{"", double(s.bytes)}};
@@ -242,8 +356,10 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
       out.stats.skip(pb::NodeType_Name(n.type()) + " nodes are not modelled");
       continue;
     }
-    for (size_t r = 0; r < op.reads.size(); ++r) op.reads[r].name = "n" + std::to_string(n.id()) + ".in" + std::to_string(r);
-    for (size_t r = 0; r < op.writes.size(); ++r) op.writes[r].name = "n" + std::to_string(n.id()) + ".out" + std::to_string(r);
+    if (!described)
+      for (size_t r = 0; r < op.reads.size(); ++r) op.reads[r].name = "n" + std::to_string(n.id()) + ".in" + std::to_string(r);
+    if (!described)
+      for (size_t r = 0; r < op.writes.size(); ++r) op.writes[r].name = "n" + std::to_string(n.id()) + ".out" + std::to_string(r);
     op.mark = SourceMark{path, 0, 0};
     op_of_node.back() = long(w.ops.size());
     w.ops.push_back(std::move(op));
@@ -275,8 +391,31 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
     out.stats.warnings.push_back("dropped " + std::to_string(cyclic) +
                                  " dependency edge(s) closing a cycle (the trace's dependencies are not acyclic)");
   for (size_t i = 0; i < w.ops.size(); ++i) w.ops[i].deps = std::move(resolved[i]);
-  w.host_dispatch = false;
-  w.description = "replay of " + w.name + " (" + std::to_string(w.ops.size()) + " device nodes)";
+  // ASTRA-sim's feeder issues nodes as their dependencies allow; a trace xpusim wrote says how its run was launched.
+  w.host_dispatch = by_xpusim && meta_text["xpu_host_dispatch"] == "1";
+  if (by_xpusim) {
+    w.item = meta_text["xpu_item"];
+    try {
+      if (!meta_text["xpu_items"].empty()) w.items = std::stod(meta_text["xpu_items"]);
+    } catch (const std::exception&) {
+      throw InputError(SourceMark{path, 0, 0}, "GlobalMetadata: xpu_items '" + meta_text["xpu_items"] + "' is not a number");
+    }
+    if (!meta_text["xpu_description"].empty()) w.description = meta_text["xpu_description"] + " (replayed)";
+    long bw = -1;
+    try {
+      if (!meta_text["xpu_backward_start"].empty()) bw = std::stol(meta_text["xpu_backward_start"]);
+    } catch (const std::exception&) {
+      throw InputError(SourceMark{path, 0, 0}, "GlobalMetadata: xpu_backward_start is not a number");
+    }
+    // The node ids are the exported ops' indices; the first op at or after that node starts the backward pass.
+    for (size_t i = 0; bw >= 0 && i < ids.size(); ++i)
+      if (long(ids[i]) >= bw && op_of_node[i] >= 0) {
+        w.backward_start = size_t(op_of_node[i]);
+        break;
+      }
+  }
+  if (!by_xpusim || w.description.empty())
+    w.description = "replay of " + w.name + " (" + std::to_string(w.ops.size()) + " device nodes)";
   return out;
 }
 

@@ -84,6 +84,9 @@ void print_ranks(std::ostream& out, const MultiRankResult& m) {
     row(*slowest);
   }
   if (!m.worst_wait.empty()) out << "  longest wait: " << m.worst_wait << "\n";
+  if (m.kernels_reused)
+    out << "  kernels: " << m.kernels_simulated << " simulated tile by tile, " << m.kernels_reused
+        << " took the record of an identical kernel on an idle device (--no-memo simulates every one)\n";
 }
 
 nlohmann::json ranks_to_json(const MultiRankResult& m) {
@@ -121,6 +124,8 @@ int replay_ranks(const ReplayArgs& a, const HardwareConfig& hw, const std::vecto
 
   std::unique_ptr<Progress> progress;
   RunOptions opt;
+  opt.memo_kernels = !a.no_memo;
+  opt.check_memory = !a.no_memory_check;
   size_t total = 0;
   for (const auto& w : ranks) total += w.ops.size();
   if (!a.quiet) {
@@ -172,6 +177,11 @@ CLI::App* add_replay_command(CLI::App& app, ReplayArgs& a) {
               "leave the what-if ranking (reruns with one resource doubled) out of --html");
   c->add_flag("--compare", a.compare, "print measured vs simulated time per kernel class (trace from this hardware)");
   c->add_option("--top", a.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
+  c->add_flag("--no-memory-check", a.no_memory_check,
+              "simulate even when a trace's footprint exceeds the device memory (timing studies)");
+  c->add_flag("--no-memo", a.no_memo,
+              "multi-rank: simulate every kernel tile by tile, even one identical to a kernel already simulated on an "
+              "idle device (slower; the memo's answer is the same up to the order of cache updates)");
   c->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
   return c;
 }
@@ -194,6 +204,7 @@ int cmd_replay(const ReplayArgs& a) {
     progress = std::make_unique<Progress>("replaying " + t.workload.name, t.workload.ops.size());
     opt.progress = [&](size_t done, size_t) { progress->update(done); };
   }
+  opt.check_memory = !a.no_memory_check;
   RunResult r = simulate(hw, t.workload, opt);
   if (progress) progress->finish();
 

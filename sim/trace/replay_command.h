@@ -12,7 +12,7 @@ namespace xpu {
 struct ReplayArgs {
   std::string hw, trace, json, html;
   std::vector<std::string> overrides;
-  bool compare = false, quiet = false, no_whatif = false;
+  bool compare = false, quiet = false, no_whatif = false, no_memo = false, no_memory_check = false;
   size_t top = 10;
   int64_t ranks = 0;  // > 1: replay one trace on this many ranks (SPMD)
 };

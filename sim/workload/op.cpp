@@ -1,5 +1,8 @@
 #include "sim/workload/op.h"
 
+#include <cstdio>
+#include <type_traits>
+
 #include "sim/config/vocabulary.h"
 
 #include <boost/graph/adjacency_list.hpp>
@@ -97,6 +100,40 @@ std::vector<size_t> topological_order(const Workload& w) {
       if (indeg[i]) throw InputError(w.ops[i].mark, "dependency cycle through op '" + w.ops[i].name + "'");
   }
   return order;
+}
+
+namespace {
+std::string shape_number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
+std::string shape_text(const OpShape& shape) {
+  std::vector<double> v;
+  std::string head;
+  std::visit(
+      [&](const auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, MatmulShape>) v = {double(s.batch), double(s.m), double(s.n), double(s.k), double(s.b_shared)};
+        else if constexpr (std::is_same_v<T, AttentionShape>)
+          v = {double(s.batch), double(s.heads_q), double(s.heads_kv), double(s.seq_q), double(s.seq_kv),
+               double(s.head_dim), double(s.causal), double(s.backward)};
+        else if constexpr (std::is_same_v<T, ElementwiseShape>) v = {double(s.elements), double(s.inputs), s.flops_per_element};
+        else if constexpr (std::is_same_v<T, RowShape>) v = {double(s.rows), double(s.cols)};
+        else if constexpr (std::is_same_v<T, EmbeddingBagShape>)
+          v = {double(s.tables), double(s.rows), double(s.dim), double(s.batch), double(s.pooling)};
+        else if constexpr (std::is_same_v<T, FeatureShape>) v = {double(s.batch), double(s.features), double(s.dim)};
+        else {
+          head = s.op + ",";
+          v = {double(s.bytes), double(s.group), double(s.steps)};
+        }
+      },
+      shape);
+  std::string out = head;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + shape_number(v[i]);
+  return out;
 }
 
 }  // namespace xpu

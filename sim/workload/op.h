@@ -97,6 +97,10 @@ struct Workload {
   std::string item = "";
 };
 
+// The shape's fields as a comma-separated list in their struct's order (a collective's op name first): how the Chakra
+// export writes it and the kernel memo keys it.
+std::string shape_text(const OpShape& shape);
+
 // Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.
 // Throws InputError naming an op of the cycle.
 std::vector<size_t> topological_order(const Workload& w);

@@ -357,7 +357,9 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
   b.add("recv", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {},
         {{"stage.in", act}});
   std::string out = add_forward(b, x, "train", int(layers / pp), false, false, "stage.in");
-  b.set_layer("pipeline");
+  // Its own layer, so that the backward pass, which walks layers in reverse, starts with the gradient the next stage
+  // sends back ("send.bwd") and ends by sending one to the previous stage ("recv.bwd").
+  b.set_layer("pipeline out");
   b.add("send", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {{out, act}},
         {{"stage.out", act}});
   TrainingOptions t = training_options(p);
