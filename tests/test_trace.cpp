@@ -260,27 +260,72 @@ TEST_CASE("trace: PyTorch ET host trace keeps collectives and reports host copie
   CHECK(t.stats.skipped_by.begin()->first.find("host-device copy") != std::string::npos);
 }
 
-TEST_CASE("trace: Chakra converted trace keeps every GPU kernel with its measured duration", "[trace]") {
+TEST_CASE("trace: Chakra converted trace re-times its GPU kernels as the framework ops that launched them", "[trace]") {
   TraceWorkload t = read_trace(kChakraConverted);
   const Workload& w = t.workload;
   CHECK(t.stats.format == "chakra");
-  // 1,209 GPU compute nodes and 7 GPU-side collectives; the 2,448 host nodes only pass their ordering on.
-  REQUIRE(w.ops.size() == 1216);
-  CHECK(count_unmodelled(w) == 1216);
-  double sum = 0;
+  // 1,209 GPU compute nodes and 7 GPU-side collectives; the 2,448 host nodes bracket each op's kernels
+  // (aten::conv2d(0), (1), ...) and pass their ordering on. An op's kernels become one op: 339 merge into the first.
+  REQUIRE(w.ops.size() == 1216 - 339);
+  double sum = 0, retimed = 0;
+  size_t conv = 0, bn = 0;
   for (const auto& op : w.ops) {
     CHECK(op.measured_us >= 0);
     sum += op.measured_us;
+    if (!is_unmodelled(op)) retimed += op.measured_us;
+    conv += op.kind == OpKind::matmul && op.variant.rfind("conv", 0) == 0;
+    bn += op.kind == OpKind::norm && op.variant.rfind("batchnorm", 0) == 0;
   }
-  CHECK(sum == Approx(329543));
+  CHECK(sum == Approx(329543));  // every kernel's measured time is still there, merged or not
+  CHECK(retimed / sum > 0.8);
+  CHECK(conv >= 90);  // forward convolutions and their data and weight gradients (cuDNN implicit GEMMs)
+  CHECK(bn >= 100);
   CHECK(count_deps(w) > w.ops.size());
-  // The converter made one host op wait for its own kernel: that edge is dropped with a warning.
+  // The converter made host ops wait for their own kernels: those edges are dropped with a warning.
   REQUIRE(t.stats.warnings.size() == 1);
   CHECK(t.stats.warnings[0].find("cycle") != std::string::npos);
   size_t collectives = 0;
   for (const auto& [what, n] : t.stats.unmodelled_by)
     if (what.find("group size unknown") != std::string::npos) collectives += n;
   CHECK(collectives == 7);
+}
+
+TEST_CASE("trace: a ResNet convolution's shape comes from the kernel's recorded arguments", "[trace]") {
+  // conv2d's kernels carry the inner cudnn_convolution's arguments: (input, weight, padding, stride, dilation, groups).
+  AtenCall c;
+  c.name = "aten::conv2d";
+  c.args = {tensor_arg({32, 64, 56, 56}, "Tensor(float)"), tensor_arg({256, 64, 1, 1}, "Tensor(float)")};
+  for (std::string v : {"[0, 0]", "[1, 1]", "[1, 1]", "1"}) {
+    AtenArg a;
+    a.value = v;
+    c.args.push_back(a);
+  }
+  MapResult r = map_aten(c);
+  REQUIRE(r.op);
+  const auto& m = std::get<MatmulShape>(r.op->op.shape);
+  CHECK(m.m == 32 * 56 * 56);  // N x P x Q output pixels
+  CHECK(m.n == 256);           // output channels
+  CHECK(m.k == 64);            // C x R x S
+  CHECK(r.op->op.variant == "conv_fprop");
+  // convolution_backward(grad_out, input, weight, bias_sizes, stride, padding, dilation, transposed, output_padding,
+  // groups, output_mask): a 3x3, stride 2 layer whose data gradient is needed.
+  AtenCall b;
+  b.name = "aten::convolution_backward";
+  b.args = {tensor_arg({32, 128, 28, 28}, "Tensor(float)"), tensor_arg({32, 128, 56, 56}, "Tensor(float)"),
+            tensor_arg({128, 128, 3, 3}, "Tensor(float)")};
+  for (std::string v : {"[0]", "[2, 2]", "[1, 1]", "[1, 1]", "False", "[0, 0]", "1", "[True, True, False]"}) {
+    AtenArg a;
+    a.value = v;
+    b.args.push_back(a);
+  }
+  MapResult rb = map_aten(b);
+  REQUIRE(rb.op);
+  const auto& mb = std::get<MatmulShape>(rb.op->op.shape);
+  CHECK(mb.batch == 2);                 // data and weight gradients
+  CHECK(mb.m == 32 * 28 * 28);          // output pixels (stride 2 halves 56)
+  CHECK(mb.n == 128 * 3 * 3);
+  CHECK(mb.k == 128);
+  CHECK(rb.op->op.flops() == Approx(2.0 * 2 * 32 * 28 * 28 * 128 * 128 * 9));
 }
 
 TEST_CASE("trace: Chakra collectives take type and size from attributes and the group from the rank files", "[trace]") {

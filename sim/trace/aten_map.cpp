@@ -297,7 +297,7 @@ MapResult rows(const AtenCall& c, OpKind kind, const std::string& variant, int x
       int64_t i = *d < 0 ? int64_t(X->dims.size()) + *d : *d;
       if (i >= 0 && i < int64_t(X->dims.size())) cols = X->dims[size_t(i)];
     }
-  } else if (variant == "batchnorm") {
+  } else if (variant.rfind("batchnorm", 0) == 0) {
     cols = X->dims.size() >= 2 ? n / std::max<int64_t>(1, X->dims[1]) : n;  // statistics per channel
   } else if (auto p = list_product(arg_value(c, size_t(x_arg + 1)))) {
     cols = *p;  // layer_norm(x, normalized_shape, ...)
@@ -306,6 +306,84 @@ MapResult rows(const AtenCall& c, OpKind kind, const std::string& variant, int x
   Builder bld(c, kind, variant, RowShape{n / cols, cols});
   bld.read(x_arg);
   if (extra_read >= 0 && tensor(c, size_t(extra_read))) bld.read(extra_read);
+  bld.write(double(n));
+  return bld.done();
+}
+
+// ---- convolutions and pooling -----------------------------------------------------------------------------------
+
+// The integers of a list argument ("[2, 2]" -> {2, 2}); a single integer repeated (PyTorch broadcasts it).
+std::vector<int64_t> int_list(const std::string& v, size_t n, int64_t def) {
+  std::vector<int64_t> out;
+  std::string num;
+  for (char ch : v + ",") {
+    if ((ch >= '0' && ch <= '9') || ch == '-') num += ch;
+    else if (!num.empty()) {
+      out.push_back(std::stoll(num));
+      num.clear();
+    }
+  }
+  if (out.size() == 1) out.assign(n, out[0]);
+  if (out.size() != n) out.assign(n, def);
+  return out;
+}
+
+// cuDNN runs a 2-D convolution as an implicit GEMM: forward M = N·P·Q output pixels, N = K output channels,
+// K = C·R·S / groups; the data gradient the same size (M = N·H·W, N = C, K = K·R·S), the weight gradient
+// M = K, N = C·R·S, K = N·P·Q. Each is lowered to the GEMM mapper's tiles and waves; the input's reuse across the
+// R·S taps comes from the cache, so the A operand is the activation, not its im2col expansion.
+// conv2d/convolution/_convolution/cudnn_convolution(input, weight, bias?, stride, padding, dilation, [transposed,
+// output_padding,] groups); convolution_backward(grad_out, input, weight, bias_sizes, stride, padding, dilation,
+// transposed, output_padding, groups, output_mask).
+MapResult convolution(const AtenCall& c, bool backward, bool cudnn) {
+  // cudnn_convolution(input, weight, padding, stride, dilation, groups, ...); cudnn_convolution_backward(input,
+  // grad_out, weight, padding, stride, dilation, groups, ..., output_mask).
+  const size_t xi = backward && !cudnn ? 1 : 0, wi = 2 - (backward ? 0 : 1), gi = cudnn ? 1 : 0;
+  const TensorArg *X = tensor(c, xi), *W = tensor(c, wi);
+  if (!X || !W || X->dims.size() != 4 || W->dims.size() != 4)
+    return fail(c, "expected a 4-D input [N,C,H,W] and weight [K,C/g,R,S] among the input dims");
+  const int64_t N = X->dims[0], C = X->dims[1], H = X->dims[2], Wd = X->dims[3];
+  const int64_t K = W->dims[0], Cg = W->dims[1], R = W->dims[2], S = W->dims[3];
+  // Where stride, padding and dilation sit: after the bias (sizes) in aten's order, padding first in cuDNN's.
+  const size_t first = backward ? 3 : 2;
+  const size_t pi = cudnn ? first : first + 2, si = cudnn ? first + 1 : first + 1, di = first + (cudnn ? 2 : 3);
+  auto stride = int_list(arg_value(c, si), 2, 1), pad = int_list(arg_value(c, pi), 2, 0),
+       dil = int_list(arg_value(c, di), 2, 1);
+  const int64_t P = (H + 2 * pad[0] - dil[0] * (R - 1) - 1) / std::max<int64_t>(1, stride[0]) + 1;
+  const int64_t Q = (Wd + 2 * pad[1] - dil[1] * (S - 1) - 1) / std::max<int64_t>(1, stride[1]) + 1;
+  if (N <= 0 || C <= 0 || K <= 0 || P <= 0 || Q <= 0 || Cg <= 0 || C % Cg)
+    return fail(c, "convolution dimensions do not fit together");
+  const int64_t groups = C / Cg;
+  if (!backward) {
+    Builder bld(c, OpKind::matmul, "conv_fprop", MatmulShape{groups, N * P * Q, K / groups, Cg * R * S, true});
+    bld.read(int(xi));
+    bld.read(int(wi));
+    bld.write(double(N) * K * P * Q);
+    return bld.done();
+  }
+  // output_mask [input, weight, bias]: the first layer needs no data gradient.
+  std::string mask = c.args.empty() ? "" : c.args.back().value;
+  const bool dgrad = mask.empty() || mask.rfind("[True", 0) == 0 || mask.rfind("[true", 0) == 0 || mask.rfind("[1", 0) == 0;
+  // Both gradients move the same MACs (N·P·Q·K·C·R·S / groups): one GEMM of the data gradient's shape per gradient
+  // computed, as a batch.
+  Builder bld(c, OpKind::matmul, dgrad ? "conv_dgrad_wgrad" : "conv_wgrad",
+              MatmulShape{groups * (dgrad ? 2 : 1), N * P * Q, Cg * R * S, K / groups, false});
+  bld.read(int(gi));
+  bld.read(int(xi));
+  bld.read(int(wi));
+  bld.write(double(K) * Cg * R * S + (dgrad ? double(N) * C * H * Wd : 0));
+  return bld.done();
+}
+
+// Max/average pooling and their backward: a pass over the larger of input and output.
+MapResult pooling(const AtenCall& c, const std::string& variant, bool backward) {
+  const TensorArg* X = tensor(c, backward ? 1 : 0);
+  const TensorArg* G = backward ? tensor(c, 0) : nullptr;
+  if (!X || X->dims.empty()) return fail(c, "expected the input tensor among the input dims");
+  const int64_t n = X->numel();
+  Builder bld(c, OpKind::elementwise, variant, ElementwiseShape{n, backward ? 2 : 1, 1});
+  bld.read(backward ? 1 : 0);
+  if (G) bld.read(0);
   bld.write(double(n));
   return bld.done();
 }
@@ -483,6 +561,20 @@ MapResult map_aten(const AtenCall& c) {
   if (b == "group_norm" || b == "native_group_norm") return rows(c, OpKind::norm, "groupnorm", 0, -1);
   if (b == "batch_norm" || b == "native_batch_norm" || b == "cudnn_batch_norm")
     return rows(c, OpKind::norm, "batchnorm", 0, -1);
+  if (b == "native_batch_norm_backward" || b == "cudnn_batch_norm_backward" || b == "batch_norm_backward")
+    return rows(c, OpKind::norm, "batchnorm_bwd", 1, 0);
+  if (b == "conv2d" || b == "convolution" || b == "_convolution" || b == "cudnn_convolution") {
+    // A kernel of conv2d may carry the inner cudnn_convolution's arguments (padding where the bias would be).
+    const bool cudnn = b == "cudnn_convolution" || (c.args.size() > 2 && c.args[2].tensors.empty() &&
+                                                    c.args[2].value.rfind("[", 0) == 0);
+    return convolution(c, false, cudnn);
+  }
+  if (b == "convolution_backward") return convolution(c, true, false);
+  if (b == "cudnn_convolution_backward") return convolution(c, true, true);
+  if (b == "max_pool2d" || b == "max_pool2d_with_indices" || b == "avg_pool2d" || b == "adaptive_avg_pool2d")
+    return pooling(c, "pool", false);
+  if (b == "max_pool2d_with_indices_backward" || b == "avg_pool2d_backward" || b == "adaptive_avg_pool2d_backward")
+    return pooling(c, "pool_bwd", true);
   if (b == "softmax" || b == "log_softmax" || b == "safe_softmax") return rows(c, OpKind::softmax, "softmax", 0, -1);
   if (b == "softmax_backward_data" || b == "log_softmax_backward_data")
     return rows(c, OpKind::softmax, "softmax_bwd", 0, 1);

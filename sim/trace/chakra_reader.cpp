@@ -3,8 +3,10 @@
 // GPU compute nodes keep their measured duration (the PyTorch-converted traces name kernels, not ops), or are
 // modelled from num_ops / tensor_size where the producer recorded them; collectives become collective ops.
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <regex>
 #include <unordered_map>
 
@@ -169,6 +171,64 @@ std::vector<TensorRef> tensors(const std::string& text) {
   return out;
 }
 
+// The converter writes a node's inputs as Python literals ("[[64], [64], []]", "['Tensor(float)', 'Bool']",
+// "[[4, 5, 0, 64, 4, 'cuda:0'], True]"): the same text as JSON, for the execution-trace argument reader.
+nlohmann::json python_literal(const std::string& text) {
+  std::string j;
+  j.reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch == '\'' || ch == '"') {
+      j += '"';
+      for (++i; i < text.size() && text[i] != ch; ++i) {
+        if (text[i] == '"' || text[i] == '\\') j += '\\';
+        j += text[i];
+      }
+      j += '"';
+    } else if (ch == '(') {
+      j += '[';
+    } else if (ch == ')') {
+      j += ']';
+    } else if (std::isdigit(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.') {
+      size_t e = i;  // a number, exponent included ("1e-05")
+      while (e < text.size() && (std::isdigit(static_cast<unsigned char>(text[e])) || std::strchr("eE+-.", text[e])))
+        ++e;
+      j += text.substr(i, e - i);
+      i = e - 1;
+    } else if (std::isalpha(static_cast<unsigned char>(ch))) {
+      size_t e = i;
+      while (e < text.size() && (std::isalnum(static_cast<unsigned char>(text[e])) || text[e] == '_')) ++e;
+      const std::string word = text.substr(i, e - i);
+      j += word == "True" ? "true" : word == "False" ? "false" : "null";  // None, inf, nan: no usable value
+      i = e - 1;
+    } else {
+      j += ch;
+    }
+  }
+  return nlohmann::json::parse(j, nullptr, false);
+}
+
+// A GPU kernel's framework op, from the inputs the converter copied from it and its parent's name.
+std::optional<Op> kernel_op(const pb::Node& n, const std::string& parent, std::string& why) {
+  static const std::regex suffix(R"(\(\d+\)$)");
+  AtenCall call;
+  call.name = std::regex_replace(parent, suffix, "");
+  call.kernel = n.name();
+  nlohmann::json node = {{"inputs",
+                          {{"values", python_literal(n.inputs().values())},
+                           {"shapes", python_literal(n.inputs().shapes())},
+                           {"types", python_literal(n.inputs().types())}}}};
+  for (auto& [k, v] : node["inputs"].items())
+    if (v.is_discarded()) v = nlohmann::json::array();
+  call.args = et_io_args(node, "inputs");
+  MapResult r = map_aten(call);
+  if (!r.op) {
+    why = r.why;
+    return std::nullopt;
+  }
+  return r.op->op;
+}
+
 // A node `xpusim run --chakra` wrote: the op exactly as it was simulated (chakra_writer's describe_op).
 Op xpusim_op(const pb::Node& n, const Attrs& at) {
   auto text = [&](const char* k) {
@@ -263,7 +323,10 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
   std::vector<std::vector<uint64_t>> dep_ids;
   std::vector<long> op_of_node;
   int64_t ranks = -1;  // computed on the first collective
-  size_t host = 0, zero_dur = 0, gathers = 0;
+  size_t host = 0, zero_dur = 0, gathers = 0, merged = 0;
+  long parent_instance = -1;                        // the CPU op the next GPU kernels belong to, counted
+  std::string parent_name;                          // and its name ("aten::conv2d")
+  std::unordered_map<long, size_t> op_of_parent;    // the op a parent's first kernel became
   pb::Node n;
   for (size_t k = 0; next_message(f, buf, "Node message #" + std::to_string(k + 1)); ++k) {
     if (!n.ParseFromString(buf))
@@ -296,6 +359,17 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
         described = true;
       }
     } else if (on_host && (n.type() == pb::COMP_NODE || n.type() == pb::COMM_COLL_NODE)) {
+      if (n.type() == pb::COMP_NODE) {
+        // The converter brackets an op's kernels with CPU nodes aten::op(0), aten::op(1), ...: a "(0)" (or a name
+        // without a count) starts the next op.
+        static const std::regex piece(R"((.*)\((\d+)\)$)");
+        std::smatch m;
+        const std::string& name = n.name();
+        if (!std::regex_match(name, m, piece) || m[2] == "0" || m[1] != parent_name) {
+          ++parent_instance;
+          parent_name = std::regex_match(name, m, piece) ? m[1].str() : name;
+        }
+      }
       ++host;  // host-side calls: their order reaches the kernels through resolve_deps
       continue;
     } else if (n.type() == pb::COMP_NODE) {
@@ -305,9 +379,32 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
         op = op_from_counts(n.name(), std::max(ops, 0.0), std::max(bytes, 0.0), dtype_of_inputs(n), dur);
         ++out.stats.mapped;
       } else {
-        std::string s = short_kernel_name(n.name());
-        op = unmodelled_op(s, s, dur);
-        out.stats.unmodelled_one(s);
+        // A converted PyTorch trace: a kernel carries the inputs of the CPU op that launched it (its control
+        // dependencies only order it after the previous op), so the latest CPU op with those inputs is its parent.
+        // A parent's kernels together are that op, re-timed once: the first carries the op, the others add their
+        // measured time to it.
+        const long parent = parent_instance;
+        std::string why;
+        std::optional<Op> framework;
+        if (parent >= 0) {
+          if (auto it = op_of_parent.find(parent); it != op_of_parent.end()) {
+            w.ops[it->second].measured_us += dur;
+            ++merged;
+            continue;
+          }
+          framework = kernel_op(n, parent_name, why);
+        }
+        if (framework) {
+          op = std::move(*framework);
+          op.name = parent_name;
+          op.measured_us = dur;
+          op_of_parent[parent] = w.ops.size();
+          ++out.stats.mapped;
+        } else {
+          std::string s = short_kernel_name(n.name());
+          op = unmodelled_op(s, s, dur);
+          out.stats.unmodelled_one(why.empty() ? s : why);
+        }
       }
     } else if (n.type() == pb::COMM_COLL_NODE || n.type() == pb::COMM_SEND_NODE || n.type() == pb::COMM_RECV_NODE) {
       CollectiveShape s;
@@ -364,6 +461,9 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
     op_of_node.back() = long(w.ops.size());
     w.ops.push_back(std::move(op));
   }
+  if (merged)
+    out.stats.notes.push_back(std::to_string(merged) +
+                              " GPU kernels merged into their framework op (re-timed together with its first kernel)");
   if (gathers)
     out.stats.notes.push_back(std::to_string(gathers) +
                               " all_gather sizes read as ASTRA-sim writes them (comm_size: each rank's input) and "

@@ -43,9 +43,19 @@ void collect_tensors(const json& v, const json& shape, std::vector<TensorArg>& o
   }
 }
 
+int64_t need_int(const json& node, const char* key, size_t index, const std::string& file) {
+  auto it = node.find(key);
+  if (it == node.end() || !it->is_number_integer())
+    throw InputError(SourceMark{file, 0, 0}, "node #" + std::to_string(index) + " has no integer \"" + key +
+                                                 "\" field (expected an ExecutionTraceObserver node)");
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
 // One node's inputs or outputs as call arguments, in either schema: {"values","shapes","types"} (1.0.x) or the
 // older parallel arrays ("inputs", "input_shapes", "input_types").
-std::vector<AtenArg> io_args(const json& node, const char* io) {
+std::vector<AtenArg> et_io_args(const json& node, const char* io) {
   const json empty = json::array();
   const json *vals = &empty, *shapes = &empty, *types = &empty;
   auto it = node.find(io);
@@ -73,16 +83,6 @@ std::vector<AtenArg> io_args(const json& node, const char* io) {
   return args;
 }
 
-int64_t need_int(const json& node, const char* key, size_t index, const std::string& file) {
-  auto it = node.find(key);
-  if (it == node.end() || !it->is_number_integer())
-    throw InputError(SourceMark{file, 0, 0}, "node #" + std::to_string(index) + " has no integer \"" + key +
-                                                 "\" field (expected an ExecutionTraceObserver node)");
-  return it->get<int64_t>();
-}
-
-}  // namespace
-
 EtNode et_node(const json& n, size_t index, const std::string& path) {
   if (!n.is_object()) throw InputError(SourceMark{path, 0, 0}, "node #" + std::to_string(index) + " is not an object");
   EtNode e;
@@ -94,8 +94,8 @@ EtNode et_node(const json& n, size_t index, const std::string& path) {
   e.parent = n.contains("ctrl_deps") ? need_int(n, "ctrl_deps", index, path)
              : n.contains("parent")  ? need_int(n, "parent", index, path)
                                      : -1;
-  e.inputs = io_args(n, "inputs");
-  e.outputs = io_args(n, "outputs");
+  e.inputs = et_io_args(n, "inputs");
+  e.outputs = et_io_args(n, "outputs");
   // A negative size is a corrupt trace: mapping around it would give shapes it does not have.
   for (const auto* side : {&e.inputs, &e.outputs})
     for (const auto& a : *side)

@@ -7,7 +7,7 @@
 namespace xpu {
 namespace {
 const std::vector<std::string>& class_names() {
-  static const std::vector<std::string> n = {"GEMM", "attention", "elementwise", "norm", "collective", "other", "unmodelled"};
+  static const std::vector<std::string> n = {"GEMM", "convolution", "attention", "elementwise", "norm", "collective", "other", "unmodelled"};
   return n;
 }
 }  // namespace
@@ -15,7 +15,7 @@ const std::vector<std::string>& class_names() {
 const char* kernel_class(const Op& op) {
   if (is_unmodelled(op)) return "unmodelled";
   switch (op.kind) {
-    case OpKind::matmul: return "GEMM";
+    case OpKind::matmul: return op.variant.rfind("conv", 0) == 0 ? "convolution" : "GEMM";
     case OpKind::attention: return "attention";
     case OpKind::elementwise: return "elementwise";
     case OpKind::norm:

@@ -50,6 +50,9 @@ struct EtNode {
   std::string name;
   std::vector<AtenArg> inputs, outputs;
 };
+// One execution-trace node's inputs or outputs ("inputs" / "outputs") as aten call arguments, in either schema:
+// {"values","shapes","types"} (1.0.x) or the older parallel arrays.
+std::vector<AtenArg> et_io_args(const nlohmann::json& node, const char* io);
 // Reduces element `index` of an execution trace's "nodes" array; InputError when it is not a well-formed node.
 EtNode et_node(const nlohmann::json& node, size_t index, const std::string& path);
 
