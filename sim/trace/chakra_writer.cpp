@@ -203,6 +203,9 @@ std::vector<std::string> write_chakra(const std::string& dir, const Workload& wl
           // ASTRA-sim's all-gather size is each rank's input; xpusim's is the gathered output.
           add_attr(n, "comm_size", cs->op == "all_gather" ? cs->bytes / l.group : cs->bytes);
           add_attr(n, "comm_group_size", l.group);
+          auto* dims = n.add_attr();  // ASTRA-sim: the collective spans the network's dimensions
+          dims->set_name("involved_dim");
+          dims->mutable_bool_list()->add_values(true);
           add_attr(n, "pg_name", (op.variant.empty() ? std::string("group") : op.variant) + "." + std::to_string(l.group) +
                                      "." + std::to_string(b) + "." + std::to_string(off));
         }

@@ -62,6 +62,12 @@ TraceStats merged_stats(const std::vector<TraceWorkload>& traces) {
   return s;
 }
 
+// Which producer's convention the collective sizes were read in, where it matters.
+void print_size_convention(std::ostream& out, const TraceStats& s) {
+  for (const auto& n : s.notes)
+    if (n.find("ASTRA-sim") != std::string::npos) out << "  collective sizes: " << n << "\n";
+}
+
 void print_ranks(std::ostream& out, const MultiRankResult& m) {
   char line[200];
   out << "\nRanks (each on its own device; times in us)\n";
@@ -139,7 +145,10 @@ int replay_ranks(const ReplayArgs& a, const HardwareConfig& hw, const std::vecto
   std::vector<const Workload*> ptrs;
   for (const auto& w : ranks) ptrs.push_back(&w);
   Comparison c = compare_with_traces(ptrs, m.job);
-  if (a.compare) print_comparison(std::cout, c);
+  if (a.compare) {
+    print_comparison(std::cout, c);
+    print_size_convention(std::cout, traces[0].stats);
+  }
   if (!a.html.empty()) write_html_file(a.html, html_report(m.job, nullptr, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
   if (!a.json.empty()) {
     nlohmann::json j;
@@ -210,7 +219,10 @@ int cmd_replay(const ReplayArgs& a) {
 
   print_summary(std::cout, r, a.top);
   Comparison c = compare_with_trace(t.workload, r);
-  if (a.compare) print_comparison(std::cout, c);
+  if (a.compare) {
+    print_comparison(std::cout, c);
+    print_size_convention(std::cout, t.stats);
+  }
   if (!a.html.empty())
     write_html_file(a.html, html_report(r, whatif, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
   if (!a.json.empty()) {
