@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "chakra_et.pb.h"
+#include "tests/chakra_support.h"
 
 using namespace xpu::test;
 namespace fs = std::filesystem;
@@ -27,49 +27,21 @@ double ring_cost(const std::string& op, double p, double S) {
   return (p - 1) * (kAlpha + S * kBeta);  // all_gather
 }
 
-std::string framed(const std::string& msg) {
-  std::string out;
-  uint64_t n = msg.size();
-  do {
-    uint8_t b = n & 0x7f;
-    n >>= 7;
-    out += char(n ? b | 0x80 : b);
-  } while (n);
-  return out + msg;
-}
-
-xpu_chakra::Node node(uint64_t id, const std::string& name, xpu_chakra::NodeType type, uint64_t dur,
-                      std::vector<uint64_t> deps) {
-  xpu_chakra::Node n;
-  n.set_id(id);
-  n.set_name(name);
-  n.set_type(type);
-  n.set_duration_micros(dur);
-  for (auto d : deps) n.add_data_deps(d);
-  return n;
-}
-
-void attr(xpu_chakra::Node& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attr();
-  a->set_name(name);
-  a->set_int64_val(v);
-}
-
 // Rank files of a job whose ranks compute for `compute_us[r]` microseconds, then all-reduce 1 MiB, then compute 10 us.
 void write_job(const fs::path& dir, const std::vector<uint64_t>& compute_us, int collectives = 1) {
   fs::create_directories(dir);
   for (size_t r = 0; r < compute_us.size(); ++r) {
-    std::string out = framed(xpu_chakra::GlobalMetadata().SerializeAsString());
-    out += framed(node(0, "compute", xpu_chakra::COMP_NODE, compute_us[r], {}).SerializeAsString());
+    std::string out = varint_framed(xpu_chakra::GlobalMetadata().SerializeAsString());
+    out += varint_framed(chakra_node(0, "compute", xpu_chakra::COMP_NODE, compute_us[r], {}).SerializeAsString());
     uint64_t last = 0;
     for (int c = 0; c < collectives; ++c) {
-      auto ar = node(1 + c, "all_reduce", xpu_chakra::COMM_COLL_NODE, 0, {last});
-      attr(ar, "comm_type", xpu_chakra::ALL_REDUCE);
-      attr(ar, "comm_size", int64_t(kMiB));
-      out += framed(ar.SerializeAsString());
+      auto ar = chakra_node(1 + c, "all_reduce", xpu_chakra::COMM_COLL_NODE, 0, {last});
+      add_attr(ar, "comm_type", xpu_chakra::ALL_REDUCE);
+      add_attr(ar, "comm_size", int64_t(kMiB));
+      out += varint_framed(ar.SerializeAsString());
       last = 1 + c;
     }
-    out += framed(node(100, "tail", xpu_chakra::COMP_NODE, 10, {last}).SerializeAsString());
+    out += varint_framed(chakra_node(100, "tail", xpu_chakra::COMP_NODE, 10, {last}).SerializeAsString());
     std::ofstream(dir / ("job." + std::to_string(r) + ".et"), std::ios::binary) << out;
   }
 }

@@ -69,6 +69,18 @@ inline Run xpusim(const std::string& args, const TempDir& dir) {
   return shell(std::string("'") + XPUSIM_BINARY + "' " + args, dir);
 }
 
+// A protobuf message prefixed with its length as a varint: how Chakra .et files frame each message.
+inline std::string varint_framed(const std::string& msg) {
+  std::string out;
+  uint64_t n = msg.size();
+  do {
+    uint8_t b = n & 0x7f;
+    n >>= 7;
+    out += char(n ? b | 0x80 : b);
+  } while (n);
+  return out + msg;
+}
+
 // Runs `xpusim <args> -q --top 0 --json …` (it must succeed) and returns the parsed result.
 inline nlohmann::json run_json(const std::string& args, const TempDir& dir) {
   const std::string out = (dir.path / "r.json").string();

@@ -13,7 +13,7 @@
 #include <map>
 #include <sstream>
 
-#include "chakra_et.pb.h"
+#include "tests/chakra_support.h"
 #include "sim/config/hardware.h"
 #include "sim/engine/isolated_run.h"
 #include "sim/trace/aten_map.h"
@@ -82,44 +82,6 @@ void expect_error(const std::string& path, const std::string& needle) {
   }
 }
 
-// A Chakra file: GlobalMetadata then the nodes, each length-prefixed with a varint.
-std::string chakra_bytes(const std::vector<xpu_chakra::Node>& nodes) {
-  auto framed = [](const std::string& msg) {
-    std::string out;
-    uint64_t n = msg.size();
-    do {
-      uint8_t b = n & 0x7f;
-      n >>= 7;
-      out += char(n ? b | 0x80 : b);
-    } while (n);
-    return out + msg;
-  };
-  xpu_chakra::GlobalMetadata meta;
-  meta.set_version("0.0.4");
-  std::string out = framed(meta.SerializeAsString());
-  for (const auto& n : nodes) out += framed(n.SerializeAsString());
-  return out;
-}
-
-xpu_chakra::Node chakra_node(uint64_t id, const std::string& name, xpu_chakra::NodeType type, uint64_t dur,
-                             std::vector<uint64_t> deps, bool cpu = false) {
-  xpu_chakra::Node n;
-  n.set_id(id);
-  n.set_name(name);
-  n.set_type(type);
-  n.set_duration_micros(dur);
-  for (auto d : deps) n.add_data_deps(d);
-  auto* a = n.add_attr();
-  a->set_name("is_cpu_op");
-  a->set_bool_val(cpu);
-  return n;
-}
-
-void add_attr(xpu_chakra::Node& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attr();
-  a->set_name(name);
-  a->set_int64_val(v);
-}
 
 
 AtenArg tensor_arg(std::vector<int64_t> dims, const std::string& type = "c10::BFloat16") {
@@ -290,16 +252,23 @@ TEST_CASE("trace: Chakra converted trace re-times its GPU kernels as the framewo
   CHECK(collectives == 7);
 }
 
+namespace {
+// Non-tensor arguments, as a trace records their values.
+void add_values(AtenCall& c, const std::vector<std::string>& values) {
+  for (const auto& v : values) {
+    AtenArg a;
+    a.value = v;
+    c.args.push_back(a);
+  }
+}
+}  // namespace
+
 TEST_CASE("trace: a ResNet convolution's shape comes from the kernel's recorded arguments", "[trace]") {
   // conv2d's kernels carry the inner cudnn_convolution's arguments: (input, weight, padding, stride, dilation, groups).
   AtenCall c;
   c.name = "aten::conv2d";
   c.args = {tensor_arg({32, 64, 56, 56}, "Tensor(float)"), tensor_arg({256, 64, 1, 1}, "Tensor(float)")};
-  for (std::string v : {"[0, 0]", "[1, 1]", "[1, 1]", "1"}) {
-    AtenArg a;
-    a.value = v;
-    c.args.push_back(a);
-  }
+  add_values(c, {"[0, 0]", "[1, 1]", "[1, 1]", "1"});
   MapResult r = map_aten(c);
   REQUIRE(r.op);
   const auto& m = std::get<MatmulShape>(r.op->op.shape);
@@ -313,11 +282,7 @@ TEST_CASE("trace: a ResNet convolution's shape comes from the kernel's recorded 
   b.name = "aten::convolution_backward";
   b.args = {tensor_arg({32, 128, 28, 28}, "Tensor(float)"), tensor_arg({32, 128, 56, 56}, "Tensor(float)"),
             tensor_arg({128, 128, 3, 3}, "Tensor(float)")};
-  for (std::string v : {"[0]", "[2, 2]", "[1, 1]", "[1, 1]", "False", "[0, 0]", "1", "[True, True, False]"}) {
-    AtenArg a;
-    a.value = v;
-    b.args.push_back(a);
-  }
+  add_values(b, {"[0]", "[2, 2]", "[1, 1]", "[1, 1]", "False", "[0, 0]", "1", "[True, True, False]"});
   MapResult rb = map_aten(b);
   REQUIRE(rb.op);
   const auto& mb = std::get<MatmulShape>(rb.op->op.shape);
