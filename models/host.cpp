@@ -21,6 +21,11 @@ std::vector<ParamSpec> HostModule::param_specs() {
             "host time once per backward pass before its first kernel: the autograd engine takes over on its own "
             "thread and walks the graph"),
       p_qty("launch_latency", Dim::Time, "2 us", "time from the launch call until the kernel can start on the device"),
+      p_qty("compiled_launch_overhead", Dim::Time, "5 us",
+            "stack compiled: host time per kernel that torch.compile's generated wrapper launches (no eager "
+            "dispatch: the driver call and the launcher's argument packing, as the lean runtime's launch)"),
+      p_qty("graph_launch", Dim::Time, "10 us",
+            "stack graphs: host time to launch the whole step as one CUDA graph (one cudaGraphLaunch)"),
       p_qty("kernel_gap", Dim::Time, "1 us", "idle gap between back-to-back kernels on one stream"),
       p_count("streams", "1", "compute ops that may run concurrently on the device (CUDA streams)", 1, 1024),
       p_count("comm_streams", "1", "collectives that may run at once, beside the compute streams (NCCL's own)", 1,

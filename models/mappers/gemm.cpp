@@ -63,9 +63,17 @@ struct Plan {
   double estimate = 1e300;
 };
 
+// Weight-only quantization: the kernel converts each loaded weight to the compute dtype and scales it (int8: convert,
+// multiply; int4: unpack, subtract the zero point, convert, multiply), on the vector units, once per output tile that
+// loads the weight.
+constexpr double kDequantOpsInt8 = 2, kDequantOpsInt4 = 4;
+constexpr int64_t kMmaRows = 16;  // rows of one tensor-core MMA (m16n8k16)
+
 struct Problem {
   MatmulShape s;
   double in_bytes = 2, out_bytes = 2;
+  double b_bytes = 2;      // per B element: in_bytes, or a quantized weight with its share of the group's scales
+  double dequant_ops = 0;  // vector ops per B element loaded
   int64_t tm = 1, tn = 1;  // output tiles along M and N
   TileShape t{128, 128};
   int64_t tiles() const { return s.batch * tm * tn; }
@@ -92,6 +100,13 @@ class GemmKernel : public Kernel {
     pb_.s = std::get<MatmulShape>(op.shape);
     pb_.in_bytes = dtype_bytes(op.dtype);
     pb_.out_bytes = dtype_bytes(op.out_dtype);
+    pb_.b_bytes = pb_.in_bytes;
+    if (op.weight_bits > 0) {
+      // A 2-byte scale per group of weights along K (int4 also a 2-byte zero point); group 0: one per output column.
+      const double group = op.weight_group > 0 ? double(op.weight_group) : double(pb_.s.k);
+      pb_.b_bytes = op.weight_bits / 8.0 + (op.weight_bits <= 4 ? 4.0 : 2.0) / group;
+      pb_.dequant_ops = op.weight_bits <= 4 ? kDequantOpsInt4 : kDequantOpsInt8;
+    }
     pb_.t = p.t;
     pb_.tm = ceil_div(pb_.s.m, p.t.m);
     pb_.tn = ceil_div(pb_.s.n, p.t.n);
@@ -168,9 +183,13 @@ class GemmKernel : public Kernel {
     // The matrix unit computes whole tiles: padding in a ragged edge costs time but is not useful work. A systolic
     // array pads the tile's columns and K to whole array blocks, and its rows to at least the array's depth.
     w.matrix_flops = systolic_ ? systolic_flops(sys_rows_, sys_cols_, rows, cols, kk) : 2.0 * p_.t.m * p_.t.n * kk;
+    // Weight-only kernels are GEMV-shaped (tinygemm, Inductor's dequantizing matmuls): they pad the few rows of A to
+    // one MMA block of kMmaRows, not to a whole tile.
+    if (pb_.dequant_ops > 0 && !systolic_) w.matrix_flops = 2.0 * double(round_up(rows, kMmaRows)) * p_.t.n * kk;
     w.useful_matrix_flops = 2.0 * rows * cols * kk;
     double a = double(rows) * kk * pb_.in_bytes;
-    double bb = double(cols) * kk * pb_.in_bytes;
+    double bb = double(cols) * kk * pb_.b_bytes;
+    w.vector_flops += double(cols) * kk * pb_.dequant_ops;
     // Each split-K slice of a panel is different data, so it is its own panel for reuse.
     size_t a_panel = size_t(split * a_panels_ + b * pb_.tm + i);
     size_t b_panel = size_t(p_.split * a_panels_ + split * b_panels_ + (s.b_shared ? 0 : b) * pb_.tn + j);
@@ -199,7 +218,8 @@ class GemmKernel : public Kernel {
                                         kk * k_pad_
                                   : 2.0 * p_.t.m * p_.t.n * kk;
       w.useful_matrix_flops = std::max(w.useful_matrix_flops, 0.0) + 2.0 * rows * cols * kk;
-      double a = double(rows) * kk * pb_.in_bytes, bb = double(cols) * kk * pb_.in_bytes;
+      double a = double(rows) * kk * pb_.in_bytes, bb = double(cols) * kk * pb_.b_bytes;
+      w.vector_flops += double(cols) * kk * pb_.dequant_ops;
       size_t a_panel = size_t((b * pb_.tm + i) * k_chunks_ + chunk);
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
       w.miss_bytes += tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);

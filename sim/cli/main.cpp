@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RunArgs {
-  std::string hw, workload, json, trace, csv, html, chakra;
+  std::string hw, workload, json, trace, csv, html, chakra, stack;
   std::vector<std::string> overrides, sets;
   bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false;
   size_t top = 10;
@@ -89,7 +89,9 @@ std::string clip_long_words(const std::string& msg) {
 int cmd_run(const RunArgs& a) {
   check_distinct_outputs({{"--json", a.json}, {"--trace", a.trace}, {"--csv", a.csv}, {"--html", a.html}});
   xpu::HardwareConfig hw = xpu::load_hardware(a.hw, a.overrides);
-  xpu::Workload wl = xpu::load_workload(a.workload, xpu::split_set_lists(a.sets));
+  std::vector<std::string> sets = xpu::split_set_lists(a.sets);
+  if (!a.stack.empty()) sets.push_back("stack=" + a.stack);
+  xpu::Workload wl = xpu::load_workload(a.workload, sets);
 
   std::unique_ptr<xpu::Progress> progress;
   xpu::RunOptions opt;
@@ -156,6 +158,10 @@ int main(int argc, char** argv) {
   r->add_option("--workload,-w", run.workload, "workload YAML")->required()->check(CLI::ExistingFile);
   r->add_option("-p,--param", run.overrides, "override a hardware field: path.to.key=value (repeatable)");
   r->add_option("--set", run.sets, "override workload parameters: key=value[,key=value...] (repeatable)");
+  r->add_option("--stack", run.stack,
+                "software stack: eager (PyTorch eager, the default), compiled (torch.compile's fusions), graphs "
+                "(compiled, replayed as one CUDA graph); the same as --set stack=...")
+      ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
   r->add_option("--json", run.json, "write machine-readable results here");
   r->add_option("--trace", run.trace, "write a Chrome/Perfetto trace here");
   r->add_option("--trace-tiles", run.trace_tiles,

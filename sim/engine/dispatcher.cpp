@@ -70,13 +70,20 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   on_engine_.assign(n, false);
   // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
   const double latency = host.launch_latency_s();
-  double host_s = 0;
+  // Eager: each op dispatched by the framework; compiled: each kernel launched from generated code (the backward
+  // too: it is compiled ahead of time, no autograd engine); graphs: the step launched once as a CUDA graph.
+  const bool eager = wl.stack == "eager", graph = wl.stack == "graphs";
+  double host_s = graph ? host.graph_launch_s() : 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
     const Op& op = wl.ops[order[i]];
-    if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
-    const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
-    host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
+    if (eager) {
+      if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
+      const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
+      host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
+    } else if (!graph) {
+      host_s += host.compiled_launch_s();
+    }
     submit_ps_[order[i]] = wl.host_dispatch ? ps_from_seconds(host_s + latency, "the host's launches") : 0;
   }
   for (size_t i = 0; i < n; ++i) {

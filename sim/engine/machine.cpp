@@ -231,6 +231,10 @@ void collect_headline(const Workload& wl, const Machine& m, double total_s, RunR
   res.items = wl.items * double(res.replicas);
   res.item = wl.item;
   res.total_time_s = total_s;
+  res.stack = wl.stack;
+  res.kernels = wl.ops.size();
+  res.eager_kernels = wl.eager_kernels ? wl.eager_kernels : wl.ops.size();
+  res.fused_bytes = wl.fused_bytes;
   for (const auto& op : res.ops) { res.flops += op.flops; res.hbm_bytes += op.bytes; }
   const UnitInfo& u = m.core->info();
   // The ceiling for the dtype that carries most of the arithmetic, at the datasheet rate.

@@ -73,6 +73,11 @@ struct RunResult {
   double area_mm2 = 0;
   double flops = 0, hbm_bytes = 0;
   double peak_flops = 0, peak_hbm_bw = 0;  // ceilings of the machine for the dominant dtype
+  // The software stack (sim/workload/stack.h) and what its fusion did: kernels run, kernels the eager graph had, bytes
+  // of intermediate tensors kept on chip (per device).
+  std::string stack = "eager";
+  size_t kernels = 0, eager_kernels = 0;
+  double fused_bytes = 0;
   int64_t ranks_replayed = 0;   // > 0: a multi-rank replay, whose per-device figures are means over its ranks
   uint64_t events = 0;          // simulation events processed (tile completions and op launches)
   double wall_s = 0;            // host time the simulation took

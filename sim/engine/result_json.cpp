@@ -73,6 +73,12 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["achieved_tflops"] = ratio(r.flops, r.total_time_s) / 1e12;
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
   j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
+  j["stack"] = {{"name", r.stack},
+                {"kernels", r.kernels},
+                {"eager_kernels", r.eager_kernels},
+                {"fused_bytes", r.fused_bytes},
+                {"scope", "per device: ops of the simulated rank; fused_bytes: intermediate tensors kept on chip, each "
+                          "written and read back once in eager"}};
   // What each headline figure covers: one device (the simulated rank), or the whole job (all its devices, the network).
   if (r.ranks_replayed > 0) {
     j["ranks_replayed"] = r.ranks_replayed;

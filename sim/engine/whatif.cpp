@@ -8,6 +8,7 @@
 #include "sim/config/config_tree.h"
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
+#include "sim/workload/stack.h"
 #include "sim/engine/isolated_run.h"
 #include "sim/config/registry.h"
 
@@ -80,6 +81,7 @@ std::vector<std::string> scale_overrides(const ConfigNode& tree, const std::vect
 struct Scenario {
   std::string name;
   std::vector<std::string> overrides;
+  std::string stack;  // rerun the workload on this software stack instead (sim/workload/stack.h)
 };
 
 }  // namespace
@@ -116,6 +118,9 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
     o.insert(o.end(), k.begin(), k.end());
     add("launch overheads x0", o);
   }
+  // The software beside the hardware: the same step compiled, and replayed as a CUDA graph.
+  if (wl.stack == "eager") sc.push_back({"stack: compiled", {}, "compiled"});
+  if (wl.stack != "graphs") sc.push_back({"stack: CUDA graphs", {}, "graphs"});
   for (const auto& e : extra) sc.push_back({"-p " + e, {e}});
 
   std::vector<WhatIfRow> rows;
@@ -127,11 +132,17 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
       std::string shown = o.rfind("components.", 0) == 0 ? o.substr(11) : o;
       row.change += (row.change.empty() ? "" : "; ") + shown;
     }
+    if (!sc[i].stack.empty()) row.change = "--set stack=" + sc[i].stack;
     std::vector<std::string> all = overrides;
     all.insert(all.end(), sc[i].overrides.begin(), sc[i].overrides.end());
     try {
       HardwareConfig hw = load_hardware(hw_path, all);
-      nlohmann::json r = simulate_in_child(hw, wl, opt);
+      Workload restacked;
+      if (!sc[i].stack.empty()) {
+        restacked = wl;
+        apply_stack(restacked, parse_stack(sc[i].stack));
+      }
+      nlohmann::json r = simulate_in_child(hw, sc[i].stack.empty() ? wl : restacked, opt);
       row.time_s = r["total_time_s"];
       row.energy_j = r["energy_j"];
     } catch (const InputError& e) {

@@ -276,6 +276,10 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
   if (r.components.empty()) area = r.area_mm2;
   out << fmt("%-18s%.1f mm2 per device\n", "Die area", area);
+  if (r.stack != "eager")
+    out << fmt("%-18s%s: %zu kernels per device (eager: %zu); fusion keeps %s of intermediate tensors on chip "
+               "(eager writes and reads them back)\n",
+               "Software stack", r.stack.c_str(), r.kernels, r.eager_kernels, fmt_si(r.fused_bytes, "B").c_str());
   std::string rate = fmt_count(ratio(double(r.events), r.wall_s));
   out << fmt("%-18s%llu events in %.3f s wall (%s events/s)\n", "Simulation",
              static_cast<unsigned long long>(r.events), r.wall_s, rate.c_str());

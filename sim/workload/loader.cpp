@@ -5,6 +5,7 @@
 
 #include "sim/workload/explicit_ops.h"
 #include "sim/workload/generator.h"
+#include "sim/workload/stack.h"
 
 namespace xpu {
 
@@ -47,7 +48,7 @@ std::vector<std::string> split_set_lists(const std::vector<std::string>& lists) 
 namespace {
 
 const std::vector<std::string>& top_level_keys() {
-  static const std::vector<std::string> k = {"name", "description", "generator", "params", "defaults", "ops"};
+  static const std::vector<std::string> k = {"name", "description", "generator", "params", "defaults", "ops", "stack"};
   return k;
 }
 
@@ -108,6 +109,18 @@ Workload parse_workload(const ConfigNode& root, const std::string& source, const
   };
   std::string name = text("name");
   if (name.empty()) name = std::filesystem::path(source).stem().string();
+  // The software stack (sim/workload/stack.h) is every workload's: the top-level `stack:` key or --set stack=...
+  std::string stack = text("stack");
+  SourceMark stack_mark = root.find("stack") ? root.find("stack")->mark : root.mark;
+  std::vector<std::string> gen_sets;
+  for (const auto& s : sets) {
+    if (s.rfind("stack=", 0) == 0) {
+      stack = s.substr(6);
+      stack_mark = SourceMark{"--set", 0, 0};
+    } else {
+      gen_sets.push_back(s);
+    }
+  }
   const ConfigNode* gen = root.find("generator");
   const ConfigNode* ops = root.find("ops");
   if (gen && ops) throw InputError(ops->key_mark, "a workload has either `generator:` or `ops:`, not both");
@@ -123,16 +136,16 @@ Workload parse_workload(const ConfigNode& root, const std::string& source, const
                                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; known: " +
                                       join(generator_names()));
     }
-    ParamSet p = validate_params(name, g->name, merged_params(root, *g, sets), g->specs, {});
+    ParamSet p = validate_params(name, g->name, merged_params(root, *g, gen_sets), g->specs, {});
     w = g->fn(p, name);
   } else {
     for (const char* k : {"params", "defaults"})
       if (const ConfigNode* n = root.find(k))
         throw InputError(n->key_mark, std::string("`") + k + ":` belongs to the generator form; explicit ops " +
                                           "carry their sizes themselves");
-    if (!sets.empty())
+    if (!gen_sets.empty())
       throw InputError(SourceMark{"--set", 0, 0}, "workload '" + name + "' lists its ops explicitly and has no " +
-                                                      "parameters to set (valid: none)");
+                                                      "parameters to set (valid: stack)");
     w.name = name;
     parse_explicit_ops(*ops, w);
     w.description = text("description");
@@ -141,6 +154,11 @@ Workload parse_workload(const ConfigNode& root, const std::string& source, const
   w.name = name;
   w.source = source;
   topological_order(w);  // rejects cycles with the op's line
+  try {
+    apply_stack(w, parse_stack(stack.empty() ? "eager" : stack));
+  } catch (const std::invalid_argument& e) {
+    throw InputError(stack_mark, e.what());
+  }
   return w;
 }
 

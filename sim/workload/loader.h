@@ -21,7 +21,8 @@
 //             that writes each named tensor. Every op writes "<op>.out". For elementwise, `inputs` may instead be
 //             a count of same-sized input tensors.
 //
-// Top-level keys: name, description, generator, params, defaults, ops. Every error is an InputError at the file
+// Top-level keys: name, description, generator, params, defaults, ops, stack (eager | compiled | graphs, also
+// --set stack=...: the software stack that runs it, sim/workload/stack.h). Every error is an InputError at the file
 // line (or "--set") where the offending value is written.
 #include <string>
 #include <vector>

@@ -74,6 +74,10 @@ struct Op {
   std::vector<TensorRef> writes;
   std::vector<size_t> deps;       // indices of ops that must finish first
   std::string layer;              // grouping label for reports ("layer 3"), may be empty
+  // Weight-only quantization of a matmul's B operand: bits per weight (0: the op's dtype) and the weights sharing one
+  // scale; the kernel dequantizes B to the compute dtype as it loads it.
+  int weight_bits = 0;
+  int64_t weight_group = 0;
   double measured_us = -1;        // from traces: measured duration, used when the op is not modelled
   SourceMark mark;                // where it was defined (workload file line), for errors
 
@@ -89,6 +93,11 @@ struct Workload {
   // false: each op is issued as soon as its dependencies allow, with no host CPU time, launch latency or gap between
   // kernels (Chakra ETs, whose nodes ASTRA-sim's feeder issues that way; their host nodes are separate).
   bool host_dispatch = true;
+  // The software stack (sim/workload/stack.h): "eager", "compiled" or "graphs"; with the kernels the eager graph had
+  // and the bytes of intermediate tensors that fusion keeps on chip (each written once and read back once in eager).
+  std::string stack = "eager";
+  size_t eager_kernels = 0;
+  double fused_bytes = 0;
   size_t backward_start = SIZE_MAX;  // first op of a backward pass (the host pays the autograd engine's start there)
   // Parallel layout of the job this workload is one rank of (tp, pp, dp, ep); empty: groups of contiguous devices.
   std::map<std::string, int64_t> parallel;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sim/workload/autograd.h"
+#include "sim/workload/quantize.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/generator.h"
 
@@ -33,6 +34,12 @@ std::vector<ParamSpec> transformer_specs() {
       p_choice("arch", "llama", {"llama", "gpt2"},
                "llama: rmsnorm, rope, SwiGLU, no biases; gpt2: layernorm, learned positions, GELU, biases"),
       p_choice("dtype", "bf16", {"fp32", "tf32", "fp16", "bf16", "fp8", "int8"}, "weights and activations"),
+      p_choice("weights", "dtype", {"dtype", "int8", "int4"},
+               "weight-only quantization of the linear layers (inference): weights stored in int8 or int4 and "
+               "dequantized to `dtype` inside each GEMM; dtype: stored in `dtype`"),
+      p_count("weight_group", "0",
+              "weights sharing one scale along K (int4: a scale and a zero point); 0: one scale per output channel",
+              0, 1 << 20),
       p_choice("mode", "decode", {"prefill", "decode", "train"},
                "prefill: `seq` new tokens per sequence; decode: one; train: forward, backward and optimizer step "
                "over `seq` tokens per sequence"),
@@ -427,6 +434,12 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
   WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
   add_forward(b, x, mode, int(p.count("layers")), p.flag("embed"), p.flag("lm_head"), "embed.out");
   if (mode == "train") append_training_step(w, training_options(p));
+  if (p.str("weights") != "dtype") {
+    if (mode == "train") throw InputError(p.at("weights").mark, "weight-only quantization is for inference (mode is train)");
+    quantize_weights(w, p.str("weights") == "int4" ? 4 : 8, int64_t(p.count("weight_group")));
+    w.description += " weights=" + p.str("weights") +
+                     (p.count("weight_group") ? " group=" + std::to_string(p.count("weight_group")) : "");
+  }
   return w;
 }
 

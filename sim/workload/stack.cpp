@@ -1,0 +1,160 @@
+#include "sim/workload/stack.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace xpu {
+namespace {
+
+bool pointwise(const Op& o) { return o.kind == OpKind::elementwise && o.variant != "adamw" && o.variant != "sgd"; }
+bool reduction(const Op& o) { return o.kind == OpKind::norm || o.kind == OpKind::softmax; }
+
+// Inductor's fusion rules, in one place: a pointwise producer fuses into a pointwise or reduction consumer; a
+// reduction fuses into a pointwise consumer (its epilogue); never two reductions in one kernel, never into a
+// library call (GEMM, attention, embedding, collective) or the optimizer's fused update.
+bool fusible(const Op& producer, const Op& consumer) {
+  if (pointwise(producer)) return pointwise(consumer) || reduction(consumer);
+  if (reduction(producer)) return pointwise(consumer);
+  return false;
+}
+
+}  // namespace
+
+const char* stack_name(Stack s) {
+  switch (s) {
+    case Stack::eager: return "eager";
+    case Stack::compiled: return "compiled";
+    case Stack::graphs: return "graphs";
+  }
+  return "eager";
+}
+
+Stack parse_stack(const std::string& s) {
+  if (s == "eager") return Stack::eager;
+  if (s == "compiled") return Stack::compiled;
+  if (s == "graphs") return Stack::graphs;
+  throw std::invalid_argument("stack '" + s + "': expected eager, compiled or graphs");
+}
+
+void apply_stack(Workload& w, Stack s) {
+  w.stack = stack_name(s);
+  w.eager_kernels = w.ops.size();
+  w.fused_bytes = 0;
+  if (s == Stack::eager) return;
+
+  const size_t n = w.ops.size();
+  std::vector<char> alive(n, 1);
+  std::vector<size_t> into(n);  // where a fused-away op went
+  for (size_t i = 0; i < n; ++i) into[i] = i;
+  std::unordered_map<std::string, size_t> producer;             // tensor -> op writing it (the latest)
+  std::unordered_map<std::string, std::vector<size_t>> readers;  // tensor -> ops reading it
+  std::vector<std::vector<size_t>> users(n);                     // op -> ops that depend on it
+  for (size_t i = 0; i < n; ++i) {
+    for (const auto& t : w.ops[i].reads) readers[t.name].push_back(i);
+    for (size_t d : w.ops[i].deps) users[d].push_back(i);
+  }
+  auto find = [&](size_t i) {
+    while (into[i] != i) i = into[i];
+    return i;
+  };
+
+  for (size_t e = 0; e < n; ++e) {
+    for (bool merged = true; merged;) {
+      merged = false;
+      Op& E = w.ops[e];
+      for (const auto& r : E.reads) {
+        auto it = producer.find(r.name);
+        if (it == producer.end()) continue;
+        const size_t p = find(it->second);
+        if (p == e || !alive[p] || !fusible(w.ops[p], E)) continue;
+        // Whoever else needs the producer must come after the fused kernel, or fusing would make a cycle.
+        bool ok = true;
+        for (size_t u : users[p]) ok &= find(u) == e || u > e;
+        if (!ok) continue;
+        Op P = std::move(w.ops[p]);
+        alive[p] = 0;
+        into[p] = e;
+        // Tensors the producer writes that only this consumer reads never leave the chip; the others are still
+        // written (a residual stream another layer reads later).
+        std::set<std::string> internal;
+        for (const auto& t : P.writes) {
+          bool others = false;
+          for (size_t q : readers[t.name]) others |= find(q) != e;
+          if (!others && !t.name.empty()) {
+            internal.insert(t.name);
+            w.fused_bytes += t.bytes;
+          }
+        }
+        std::vector<TensorRef> reads;
+        for (const auto& t : P.reads) reads.push_back(t);
+        for (const auto& t : E.reads)
+          if (!internal.count(t.name)) reads.push_back(t);
+        // A tensor read by both halves is loaded once.
+        std::vector<TensorRef> unique;
+        for (const auto& t : reads) {
+          bool seen = false;
+          for (const auto& u : unique) seen |= !t.name.empty() && u.name == t.name;
+          if (!seen) unique.push_back(t);
+        }
+        std::vector<TensorRef> writes;
+        for (const auto& t : P.writes)
+          if (!internal.count(t.name)) writes.push_back(t);
+        for (const auto& t : E.writes) writes.push_back(t);
+        const double flops = P.flops() + E.flops();
+        if (reduction(E) || reduction(P)) {
+          if (!reduction(E)) {  // an epilogue: the kernel is the reduction's, over its rows
+            E.kind = P.kind;
+            E.shape = P.shape;
+          }
+        } else {
+          const auto& a = std::get<ElementwiseShape>(P.shape);
+          const auto& b = std::get<ElementwiseShape>(E.shape);
+          const int64_t elements = std::max(a.elements, b.elements);
+          E.shape = ElementwiseShape{elements, int64_t(unique.size()), elements > 0 ? flops / double(elements) : 0};
+        }
+        E.variant = "fused:" + (P.variant.rfind("fused:", 0) == 0 ? P.variant.substr(6) : P.variant) + "+" +
+                    (E.variant.rfind("fused:", 0) == 0 ? E.variant.substr(6) : E.variant);
+        if (E.variant.size() > 120) E.variant = E.variant.substr(0, 117) + "...";
+        E.name = P.name + "+" + E.name;
+        if (E.name.size() > 160) E.name = E.name.substr(0, 157) + "...";
+        E.reads = std::move(unique);
+        E.writes = std::move(writes);
+        for (size_t d : P.deps) E.deps.push_back(d);
+        for (size_t u : users[p])
+          if (u != e) users[e].push_back(u);
+        for (const auto& t : E.writes) producer[t.name] = e;
+        merged = true;
+        break;
+      }
+    }
+    for (const auto& t : w.ops[e].writes) producer[t.name] = e;
+  }
+
+  // Renumber the surviving ops; every dependency goes to the kernel its op was fused into.
+  std::vector<size_t> index(n, SIZE_MAX);
+  std::vector<Op> ops;
+  for (size_t i = 0; i < n; ++i)
+    if (alive[i]) {
+      index[i] = ops.size();
+      ops.push_back(std::move(w.ops[i]));
+    }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::set<size_t> deps;
+    for (size_t d : ops[i].deps) {
+      const size_t to = index[find(d)];
+      if (to != i) deps.insert(to);
+    }
+    ops[i].deps.assign(deps.begin(), deps.end());
+  }
+  if (w.backward_start < n) {
+    size_t b = w.backward_start;
+    while (b < n && !alive[b]) ++b;
+    w.backward_start = b < n ? index[b] : SIZE_MAX;
+  }
+  w.ops = std::move(ops);
+}
+
+}  // namespace xpu

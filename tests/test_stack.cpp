@@ -1,0 +1,109 @@
+// The software stack as a design axis: torch.compile's fusions, CUDA graphs and weight-only quantization, checked
+// against their mechanisms and against the published gpt-fast figures on an A100 (tests/data/gpt_fast_a100.json).
+#include <catch2/catch.hpp>
+
+#include "tests/test_support.h"
+
+#include "sim/workload/loader.h"
+#include "sim/workload/stack.h"
+
+using namespace xpu;
+using namespace xpu::test;
+
+TEST_CASE("stack: compiled fuses pointwise chains and a residual add into its norm, never a GEMM's epilogue",
+          "[stack]") {
+  TempDir dir;
+  const std::string wl = dir.write("w.yaml", R"(name: block
+ops:
+  - {name: up, kind: matmul, m: 512, n: 4096, k: 1024, inputs: [x, w_up]}
+  - {name: gelu, kind: elementwise, variant: gelu, elements: 2097152, inputs: [up.out]}
+  - {name: scale, kind: elementwise, variant: mul, elements: 2097152, inputs: [gelu.out]}
+  - {name: resid, kind: elementwise, variant: add, elements: 2097152, inputs: [scale.out, skip]}
+  - {name: norm, kind: norm, variant: rmsnorm, rows: 512, cols: 4096, inputs: [resid.out]}
+  - {name: down, kind: matmul, m: 512, n: 1024, k: 4096, inputs: [norm.out, w_down]}
+)");
+  Workload eager = load_workload(wl, {});
+  Workload comp = load_workload(wl, {"stack=compiled"});
+  REQUIRE(eager.ops.size() == 6);
+  // up | gelu+scale+resid+norm | down: the pointwise chain and the add fuse into the norm; the GEMMs stay.
+  REQUIRE(comp.ops.size() == 3);
+  CHECK(comp.ops[0].kind == OpKind::matmul);
+  CHECK(comp.ops[1].kind == OpKind::norm);
+  CHECK(comp.ops[1].variant == "fused:gelu+mul+add+rmsnorm");
+  CHECK(comp.ops[2].kind == OpKind::matmul);
+  CHECK(comp.ops[2].deps == std::vector<size_t>{1});
+  // Three intermediates of 2,097,152 bf16 elements each stay on chip.
+  CHECK(comp.fused_bytes == Approx(3 * 2097152 * 2.0));
+  CHECK(comp.eager_kernels == 6);
+  // The fused kernel reads up.out and skip and writes the norm's output: nothing in between.
+  double in = 0;
+  for (const auto& r : comp.ops[1].reads) in += r.bytes;
+  CHECK(in == Approx(2 * 2097152 * 2.0));  // the two activations
+  // An unknown stack is an input error at the --set that named it.
+  CHECK_THROWS_WITH(load_workload(wl, {"stack=jit"}), Catch::Contains("--set: error: stack 'jit': expected eager"));
+}
+
+TEST_CASE("stack: compiled never moves more HBM bytes than eager, and graphs remove the host's per-kernel cost",
+          "[stack]") {
+  TempDir dir;
+  for (const std::string set : {"mode=prefill,batch=1,seq=1024", "mode=decode,batch=8,kv=1024",
+                                "mode=train,batch=2,seq=512,layers=4"}) {
+    INFO(set);
+    nlohmann::json e = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set " + set, dir);
+    nlohmann::json c = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --stack compiled --set " + set, dir);
+    CHECK(c["hbm_bytes"].get<double>() <= e["hbm_bytes"].get<double>() * 1.0001);
+    CHECK(c["stack"]["kernels"].get<double>() < e["stack"]["kernels"].get<double>());
+    CHECK(c["stack"]["eager_kernels"] == e["stack"]["kernels"]);
+    CHECK(c["total_time_s"].get<double>() < e["total_time_s"].get<double>());
+  }
+  // Batch-1 decode is host-bound in eager mode: the device idles between kernels. As one CUDA graph the step is
+  // device-bound: the time with a kernel running covers the step but for the graph launch and the device's gaps
+  // between kernels.
+  const std::string decode = "run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=256";
+  nlohmann::json eager = run_json(decode, dir);
+  nlohmann::json graphs = run_json(decode + " --stack graphs", dir);
+  CHECK(eager["gpu_active_s"].get<double>() < 0.7 * eager["total_time_s"].get<double>());
+  CHECK(graphs["gpu_active_s"].get<double>() > 0.9 * graphs["total_time_s"].get<double>());  // kernel gaps remain
+  CHECK(graphs["total_time_s"].get<double>() < 0.65 * eager["total_time_s"].get<double>());
+  // The what-if ranking shows the software beside the hardware.
+  Run wi = xpusim("whatif --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=256 -q", dir);
+  REQUIRE(wi.status == 0);
+  CHECK(wi.output.find("stack: compiled") != std::string::npos);
+  CHECK(wi.output.find("stack: CUDA graphs") != std::string::npos);
+}
+
+TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams and reproduce gpt-fast on an A100",
+          "[stack][validation]") {
+  TempDir dir;
+  nlohmann::json data = nlohmann::json::parse(read_file("tests/data/gpt_fast_a100.json"));
+  const std::string base = "run --hw configs/a100.yaml -p gpu.tdp=330W -w workloads/llama2-7b.yaml "
+                           "--set mode=decode,batch=1,kv=256,";
+  std::vector<double> sim;
+  std::vector<nlohmann::json> runs;
+  for (const auto& row : data["rows"]) {
+    nlohmann::json r = run_json(base + row["set"].get<std::string>(), dir);
+    const double tps = 1 / r["total_time_s"].get<double>();
+    const double meas = row["tokens_per_s"];
+    std::printf("gpt-fast A100 330 W, %-48s measured %6.1f tok/s, xpusim %6.1f (%+.1f%%)\n",
+                row["name"].get<std::string>().c_str(), meas, tps, 100 * (tps / meas - 1));
+    sim.push_back(tps);
+    runs.push_back(r);
+    // The compiled rows within 15 %; eager (gpt-fast's Python model, far more host work per token than the
+    // calibration's eager harness) is only required in order.
+    if (row["name"] != "eager") CHECK(tps == Approx(meas).epsilon(0.15));
+  }
+  REQUIRE(sim.size() == 4);
+  for (size_t i = 1; i < sim.size(); ++i) CHECK(sim[i] > sim[i - 1]);
+  // The weights: int8 halves them, int4 (group 32, a scale and a zero point per group) leaves 0.625 B a weight.
+  const double w16 = runs[1]["memory"]["weights_bytes"], w8 = runs[2]["memory"]["weights_bytes"],
+               w4 = runs[3]["memory"]["weights_bytes"];
+  CHECK(w8 / w16 == Approx(0.5).epsilon(0.03));
+  CHECK(w4 / w16 == Approx(0.3125).epsilon(0.03));
+  // int4 at batch 1 streams its weights: within 2.5x of their bytes at the datasheet bandwidth.
+  const double bound = runs[3]["hbm_bytes"].get<double>() / 2.039e12;
+  CHECK(runs[3]["total_time_s"].get<double>() < 2.5 * bound);
+  // Quantization is for inference.
+  Run train = xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=train,weights=int8 -q", dir);
+  CHECK(train.status == 2);
+  CHECK(train.output.find("weight-only quantization is for inference") != std::string::npos);
+}
