@@ -175,6 +175,14 @@ TEST_CASE("multi-rank: run --chakra then replay of its files gives the same step
   CHECK(slow["energy_j"].get<double>() == Approx(rep["energy_j"].get<double>()).epsilon(1e-9));
   CHECK(slow["components"]["hbm"]["stats"]["bytes_read"].get<double>() ==
         Approx(rep["components"]["hbm"]["stats"]["bytes_read"].get<double>()).epsilon(1e-9));
+  // What the run's stack and weight quantization did travels with the files: a CUDA-graph int4 decode round trips.
+  const std::string q = (dir.path / "q").string();
+  nlohmann::json qrun = run_json("run --hw configs/dgx-h100.yaml -w workloads/llama2-7b.yaml --stack graphs --set "
+                                 "mode=decode,batch=8,kv=512,layers=4,tp=8,weights=int4,weight_group=32 --chakra '" + q + "'",
+                                 dir);
+  nlohmann::json qrep = run_json("replay --hw configs/dgx-h100.yaml --trace '" + q + "'", dir);
+  CHECK(qrep["total_time_s"].get<double>() == Approx(qrun["total_time_s"].get<double>()).epsilon(0.01));
+  CHECK(qrep["hbm_bytes"].get<double>() == Approx(qrun["hbm_bytes"].get<double>()).epsilon(0.01));
   // On another config the same files are re-timed: a slower memory makes the step slower.
   nlohmann::json lean = run_json("replay --hw configs/dgx-h100.yaml -p hbm.bandwidth='1 TB/s' --trace '" + out + "'", dir);
   CHECK(lean["total_time_s"].get<double>() > 1.2 * rep["total_time_s"].get<double>());

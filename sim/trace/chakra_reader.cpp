@@ -293,6 +293,8 @@ Op xpusim_op(const pb::Node& n, const Attrs& at) {
   }
   op.reads = tensors(text("xpu_reads"));
   op.writes = tensors(text("xpu_writes"));
+  op.weight_bits = int(at.get("xpu_weight_bits", 0));
+  op.weight_group = int64_t(at.get("xpu_weight_group", 0));
   return op;
 }
 
@@ -495,6 +497,8 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
   w.host_dispatch = by_xpusim && meta_text["xpu_host_dispatch"] == "1";
   if (by_xpusim) {
     w.item = meta_text["xpu_item"];
+    // The stack's fusions are in the exported ops already; its launch model (compiled, graphs) comes with them.
+    if (const std::string& st = meta_text["xpu_stack"]; st == "compiled" || st == "graphs") w.stack = st;
     try {
       if (!meta_text["xpu_items"].empty()) w.items = std::stod(meta_text["xpu_items"]);
     } catch (const std::exception&) {

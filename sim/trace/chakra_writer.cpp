@@ -72,6 +72,10 @@ void describe_op(pb::Node& n, const Op& op) {
   add_attr(n, "xpu_reads", tensors_text(op.reads));
   add_attr(n, "xpu_writes", tensors_text(op.writes));
   if (!op.layer.empty()) add_attr(n, "xpu_layer", op.layer);
+  if (op.weight_bits > 0) {
+    add_attr(n, "xpu_weight_bits", int64_t(op.weight_bits));
+    add_attr(n, "xpu_weight_group", op.weight_group);
+  }
 }
 
 // The order a pipeline stage issues its ops in, as Megatron's 1F1B schedule does: the generated rank lists each
@@ -146,6 +150,7 @@ std::vector<std::string> write_chakra(const std::string& dir, const Workload& wl
     add_meta("xpu_workload", wl.name);
     add_meta("xpu_description", wl.description);
     add_meta("xpu_host_dispatch", wl.host_dispatch ? "1" : "0");
+    add_meta("xpu_stack", wl.stack);
     add_meta("xpu_backward_start", wl.backward_start == SIZE_MAX ? "-1" : std::to_string(wl.backward_start));
     auto dp = wl.parallel.find("dp");
     add_meta("xpu_items", num(wl.items * double(dp == wl.parallel.end() ? 1 : std::max<int64_t>(1, dp->second))));
