@@ -10,7 +10,7 @@
 using namespace xpu;
 using namespace xpu::test;
 
-TEST_CASE("stack: compiled fuses pointwise chains and a residual add into its norm, never a GEMM's epilogue",
+TEST_CASE("stack: compiled fuses pointwise chains into their GEMM's epilogue and a residual add into its norm",
           "[stack]") {
   TempDir dir;
   const std::string wl = dir.write("w.yaml", R"(name: block
@@ -21,24 +21,29 @@ ops:
   - {name: resid, kind: elementwise, variant: add, elements: 2097152, inputs: [scale.out, skip]}
   - {name: norm, kind: norm, variant: rmsnorm, rows: 512, cols: 4096, inputs: [resid.out]}
   - {name: down, kind: matmul, m: 512, n: 1024, k: 4096, inputs: [norm.out, w_down]}
+  - {name: act, kind: elementwise, variant: relu, elements: 524288, inputs: [down.out]}
+  - {name: add2, kind: elementwise, variant: add, elements: 524288, inputs: [act.out, down.out]}
+  - {name: norm2, kind: norm, variant: rmsnorm, rows: 512, cols: 1024, inputs: [add2.out]}
 )");
   Workload eager = load_workload(wl, {});
   Workload comp = load_workload(wl, {"stack=compiled"});
-  REQUIRE(eager.ops.size() == 6);
-  // up | gelu+scale+resid+norm | down: the pointwise chain and the add fuse into the norm; the GEMMs stay.
-  REQUIRE(comp.ops.size() == 3);
+  REQUIRE(eager.ops.size() == 9);
+  // up+gelu+scale+resid (the GEMM's epilogue reads the skip input) | norm | down+act+add2 | norm2. down.out has two
+  // readers, act and add2: once act has fused into add2 both are the same kernel, which then becomes down's epilogue.
+  REQUIRE(comp.ops.size() == 4);
   CHECK(comp.ops[0].kind == OpKind::matmul);
+  CHECK(comp.ops[0].name == "up+gelu+scale+resid");
+  CHECK(comp.ops[0].epilogue_read_bytes == Approx(2097152 * 2.0));
+  CHECK(comp.ops[0].writes.size() == 1);
+  CHECK(comp.ops[0].writes[0].name == "resid.out");
   CHECK(comp.ops[1].kind == OpKind::norm);
-  CHECK(comp.ops[1].variant == "fused:gelu+mul+add+rmsnorm");
-  CHECK(comp.ops[2].kind == OpKind::matmul);
-  CHECK(comp.ops[2].deps == std::vector<size_t>{1});
-  // Three intermediates of 2,097,152 bf16 elements each stay on chip.
-  CHECK(comp.fused_bytes == Approx(3 * 2097152 * 2.0));
-  CHECK(comp.eager_kernels == 6);
-  // The fused kernel reads up.out and skip and writes the norm's output: nothing in between.
-  double in = 0;
-  for (const auto& r : comp.ops[1].reads) in += r.bytes;
-  CHECK(in == Approx(2 * 2097152 * 2.0));  // the two activations
+  CHECK(comp.ops[2].name == "down+act+add2");
+  CHECK(comp.ops[2].epilogue_read_bytes == 0);  // its epilogue reads only what the GEMM computes
+  CHECK(comp.ops[3].kind == OpKind::norm);
+  CHECK(comp.ops[3].deps == std::vector<size_t>{2});
+  // up.out, gelu.out, scale.out (2,097,152 bf16 each) and down.out, act.out (524,288) stay on chip.
+  CHECK(comp.fused_bytes == Approx((3 * 2097152 + 2 * 524288) * 2.0));
+  CHECK(comp.eager_kernels == 9);
   // An unknown stack is an input error at the --set that named it.
   CHECK_THROWS_WITH(load_workload(wl, {"stack=jit"}), Catch::Contains("--set: error: stack 'jit': expected eager"));
 }

@@ -74,6 +74,7 @@ struct Problem {
   double in_bytes = 2, out_bytes = 2;
   double b_bytes = 2;      // per B element: in_bytes, or a quantized weight with its share of the group's scales
   double dequant_ops = 0;  // vector ops per B element loaded
+  double epilogue_bytes = 0, epilogue_flops = 0;  // per output element: a fused epilogue's extra inputs and arithmetic
   int64_t tm = 1, tn = 1;  // output tiles along M and N
   TileShape t{128, 128};
   int64_t tiles() const { return s.batch * tm * tn; }
@@ -101,6 +102,11 @@ class GemmKernel : public Kernel {
     pb_.in_bytes = dtype_bytes(op.dtype);
     pb_.out_bytes = dtype_bytes(op.out_dtype);
     pb_.b_bytes = pb_.in_bytes;
+    const double outputs = double(pb_.s.batch) * pb_.s.m * pb_.s.n;
+    if (outputs > 0) {
+      pb_.epilogue_bytes = op.epilogue_read_bytes / outputs;
+      pb_.epilogue_flops = op.epilogue_flops / outputs;
+    }
     if (op.weight_bits > 0) {
       // A 2-byte scale per group of weights along K (int4 also a 2-byte zero point); group 0: one per output column.
       const double group = op.weight_group > 0 ? double(op.weight_group) : double(pb_.s.k);
@@ -198,6 +204,11 @@ class GemmKernel : public Kernel {
     w.read_bytes = a + bb;
     if (p_.split > 1 && partials_in_cache_) w.scratch_bytes = double(rows) * cols * 4;
     else w.write_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
+    // A fused epilogue streams its extra inputs once per output (split-K slices share it) and computes on them.
+    const double share = double(rows) * cols / double(p_.split);
+    w.read_bytes += share * pb_.epilogue_bytes;
+    w.miss_bytes += share * pb_.epilogue_bytes;
+    w.vector_flops += share * pb_.epilogue_flops;
   }
 
   void stream_k_tile(int64_t worker, TileWork& w) {
@@ -227,7 +238,12 @@ class GemmKernel : public Kernel {
       // A tile split between two units: one writes fp32 partial sums that the other reads back and adds.
       if (it == begin && first != 0) w.scratch_bytes += double(rows) * cols * 4;
       if (last != iters_per_tile_ && last - first == end - it) w.scratch_bytes += double(rows) * cols * 4;
-      if (last == iters_per_tile_) w.write_bytes += double(rows) * cols * pb_.out_bytes;
+      if (last == iters_per_tile_) {
+        w.write_bytes += double(rows) * cols * pb_.out_bytes;
+        w.read_bytes += double(rows) * cols * pb_.epilogue_bytes;
+        w.miss_bytes += double(rows) * cols * pb_.epilogue_bytes;
+        w.vector_flops += double(rows) * cols * pb_.epilogue_flops;
+      }
       it += last - first;
     }
   }

@@ -22,8 +22,10 @@ std::string KernelMemo::key(const Op& op, const CacheLevel* cache) {
   std::string k;
   k.reserve(64 + 24 * (op.reads.size() + op.writes.size()));
   auto put = [&k](const void* p, size_t n) { k.append(static_cast<const char*>(p), n); };
-  const int head[3] = {int(op.kind), int(op.dtype), int(op.out_dtype)};
+  const int head[4] = {int(op.kind), int(op.dtype), int(op.out_dtype), op.weight_bits};
   put(head, sizeof head);
+  const double extra[3] = {double(op.weight_group), op.epilogue_read_bytes, op.epilogue_flops};
+  put(extra, sizeof extra);
   k += op.variant;
   k += '\0';
   std::visit(

@@ -294,6 +294,8 @@ Op xpusim_op(const pb::Node& n, const Attrs& at) {
   op.reads = tensors(text("xpu_reads"));
   op.writes = tensors(text("xpu_writes"));
   op.weight_bits = int(at.get("xpu_weight_bits", 0));
+  if (auto it = at.text.find("xpu_epilogue_bytes"); it != at.text.end()) op.epilogue_read_bytes = std::stod(it->second);
+  if (auto it = at.text.find("xpu_epilogue_flops"); it != at.text.end()) op.epilogue_flops = std::stod(it->second);
   op.weight_group = int64_t(at.get("xpu_weight_group", 0));
   return op;
 }

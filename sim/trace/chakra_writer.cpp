@@ -72,6 +72,10 @@ void describe_op(pb::Node& n, const Op& op) {
   add_attr(n, "xpu_reads", tensors_text(op.reads));
   add_attr(n, "xpu_writes", tensors_text(op.writes));
   if (!op.layer.empty()) add_attr(n, "xpu_layer", op.layer);
+  if (op.epilogue_read_bytes > 0 || op.epilogue_flops > 0) {
+    add_attr(n, "xpu_epilogue_bytes", num(op.epilogue_read_bytes));
+    add_attr(n, "xpu_epilogue_flops", num(op.epilogue_flops));
+  }
   if (op.weight_bits > 0) {
     add_attr(n, "xpu_weight_bits", int64_t(op.weight_bits));
     add_attr(n, "xpu_weight_group", op.weight_group);

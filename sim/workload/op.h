@@ -78,6 +78,9 @@ struct Op {
   // scale; the kernel dequantizes B to the compute dtype as it loads it.
   int weight_bits = 0;
   int64_t weight_group = 0;
+  // A matmul with pointwise ops fused into its epilogue (stack compiled): the extra bytes it reads per output (a
+  // residual, the other half of a gated activation; reads[2...]) and the epilogue's arithmetic.
+  double epilogue_read_bytes = 0, epilogue_flops = 0;
   double measured_us = -1;        // from traces: measured duration, used when the op is not modelled
   SourceMark mark;                // where it was defined (workload file line), for errors
 

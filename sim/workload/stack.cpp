@@ -13,11 +13,15 @@ bool pointwise(const Op& o) { return o.kind == OpKind::elementwise && o.variant 
 bool reduction(const Op& o) { return o.kind == OpKind::norm || o.kind == OpKind::softmax; }
 
 // Inductor's fusion rules, in one place: a pointwise producer fuses into a pointwise or reduction consumer; a
-// reduction fuses into a pointwise consumer (its epilogue); never two reductions in one kernel, never into a
-// library call (GEMM, attention, embedding, collective) or the optimizer's fused update.
+// reduction fuses into a pointwise consumer (its epilogue); a GEMM takes the pointwise ops that consume its output
+// into its epilogue (Inductor's GEMM templates: a bias, an activation, a residual add, the other half of a gated
+// activation) when nothing else reads that output, unless it is a weight-only quantized matmul (an extern kernel,
+// tinygemm's or a custom one, that Inductor calls as a library); never two reductions in one kernel, never into
+// attention, an embedding, a collective or the optimizer's fused update.
 bool fusible(const Op& producer, const Op& consumer) {
   if (pointwise(producer)) return pointwise(consumer) || reduction(consumer);
   if (reduction(producer)) return pointwise(consumer);
+  if (producer.kind == OpKind::matmul) return pointwise(consumer) && producer.weight_bits == 0;
   return false;
 }
 
@@ -74,6 +78,13 @@ void apply_stack(Workload& w, Stack s) {
         bool ok = true;
         for (size_t u : users[p]) ok &= find(u) == e || u > e;
         if (!ok) continue;
+        // A GEMM's epilogue fusion needs its output to go nowhere else: the fused kernel no longer writes it.
+        if (w.ops[p].kind == OpKind::matmul) {
+          bool sole = true;
+          for (const auto& t : w.ops[p].writes)
+            for (size_t q : readers[t.name]) sole &= find(q) == e;
+          if (!sole) continue;
+        }
         Op P = std::move(w.ops[p]);
         alive[p] = 0;
         into[p] = e;
@@ -104,6 +115,33 @@ void apply_stack(Workload& w, Stack s) {
           if (!internal.count(t.name)) writes.push_back(t);
         for (const auto& t : E.writes) writes.push_back(t);
         const double flops = P.flops() + E.flops();
+        if (P.kind == OpKind::matmul) {
+          // The GEMM keeps its operands first (the mapper reads A and B there); the epilogue's other inputs follow.
+          Op G = std::move(P);
+          double extra = 0;
+          for (const auto& t : E.reads)
+            if (!internal.count(t.name)) {
+              bool dup = false;
+              for (const auto& g : G.reads) dup |= !t.name.empty() && g.name == t.name;
+              if (!dup) {
+                G.reads.push_back(t);
+                extra += t.bytes;
+              }
+            }
+          G.epilogue_read_bytes += extra;
+          G.epilogue_flops += E.flops() + E.epilogue_flops;
+          G.writes = std::move(writes);
+          G.out_dtype = E.out_dtype;
+          G.name = G.name + "+" + E.name;
+          if (G.name.size() > 160) G.name = G.name.substr(0, 157) + "...";
+          for (size_t d : E.deps) G.deps.push_back(d);
+          E = std::move(G);
+          for (size_t u : users[p])
+            if (u != e) users[e].push_back(u);
+          for (const auto& t : E.writes) producer[t.name] = e;
+          merged = true;
+          break;
+        }
         if (reduction(E) || reduction(P)) {
           if (!reduction(E)) {  // an epilogue: the kernel is the reduction's, over its rows
             E.kind = P.kind;

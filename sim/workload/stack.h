@@ -1,10 +1,11 @@
 #pragma once
 // The software stack that runs a workload, as a rewrite of its op graph and a way of launching it:
 //  - eager: PyTorch eager mode, one kernel per framework op, each dispatched by the host (the calibrated default);
-//  - compiled: torch.compile (Inductor, default mode): chains of pointwise ops, and pointwise ops around one
-//    reduction (a norm or softmax with the residual add before it, an activation after it), become one kernel each, so
-//    the tensors between them never go to memory; GEMMs, attention and collectives stay library calls, as Inductor
-//    leaves them by default (no epilogue fusion into cuBLAS); the host launches each kernel from generated code;
+//  - compiled: torch.compile (Inductor): chains of pointwise ops, and pointwise ops around one reduction (a norm or
+//    softmax with the residual add before it, an activation after it), become one kernel each, and a GEMM takes the
+//    pointwise ops on its output into its epilogue, so the tensors between them never go to memory; attention,
+//    collectives and weight-only quantized matmuls stay library calls; the host launches each kernel from generated
+//    code;
 //  - graphs: compiled, and the whole step replayed as one CUDA graph: one host launch per step, device-side gaps only.
 #include <string>
 
