@@ -128,6 +128,26 @@ TEST_CASE("multi-rank: trace sets that cannot be replayed together are refused, 
   INFO(odd.output);
   CHECK(odd.status == 2);
   CHECK(odd.output.find("reaches 1 collectives of all ranks but rank 3 reaches 2") != std::string::npos);
+  // A file xpusim wrote, then damaged: its op description is refused at the node, not simulated.
+  {
+    xpu_chakra::GlobalMetadata meta;
+    auto* a = meta.add_attr();
+    a->set_name("producer");
+    a->set_string_val("xpusim");
+    auto n = chakra_node(0, "mm", xpu_chakra::COMP_NODE, 5, {});
+    for (auto [k, v] : {std::pair<const char*, const char*>{"xpu_kind", "matmul"}, {"xpu_variant", ""},
+                        {"xpu_dtype", "bf16"}, {"xpu_out_dtype", "bf16"}, {"xpu_shape", "1,-64,64,64,1"},
+                        {"xpu_reads", "a\t8192\nb\t8192\n"}, {"xpu_writes", "c\t8192\n"}}) {
+      auto* t = n.add_attr();
+      t->set_name(k);
+      t->set_string_val(v);
+    }
+    const std::string bad = dir.write("bad.0.et", varint_framed(meta.SerializeAsString()) + varint_framed(n.SerializeAsString()));
+    Run r = xpusim("replay --hw configs/h100.yaml --trace '" + bad + "' -q", dir);
+    INFO(r.output);
+    CHECK(r.status == 2);
+    CHECK(r.output.find("node 0 ('mm'): malformed xpu_* attributes: xpu_shape holds -64") != std::string::npos);
+  }
   // A glob that matches nothing.
   Run none = xpusim("replay --hw configs/ring-4npus.yaml --trace '" + (dir.path / "nothing.*.et").string() + "' -q", dir);
   CHECK(none.status == 2);

@@ -317,9 +317,13 @@ std::vector<int64_t> int_list(const std::string& v, size_t n, int64_t def) {
   std::vector<int64_t> out;
   std::string num;
   for (char ch : v + ",") {
-    if ((ch >= '0' && ch <= '9') || ch == '-') num += ch;
-    else if (!num.empty()) {
-      out.push_back(std::stoll(num));
+    if ((ch >= '0' && ch <= '9') || ch == '-') {
+      num += ch;
+    } else if (!num.empty()) {
+      int64_t x = 0;
+      auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), x);
+      if (ec != std::errc() || end != num.data() + num.size()) return std::vector<int64_t>(n, def);  // not a list
+      out.push_back(x);
       num.clear();
     }
   }

@@ -153,7 +153,9 @@ std::vector<double> numbers(const std::string& text, size_t from = 0) {
   while (i < text.size()) {
     size_t j = text.find(',', i);
     if (j == std::string::npos) j = text.size();
-    v.push_back(std::stod(text.substr(i, j - i)));
+    const double x = std::stod(text.substr(i, j - i));
+    if (!std::isfinite(x) || x < 0 || x > 1e15) throw std::invalid_argument("xpu_shape holds " + text.substr(i, j - i));
+    v.push_back(x);
     i = j + 1;
   }
   return v;
@@ -165,7 +167,9 @@ std::vector<TensorRef> tensors(const std::string& text) {
   while (i < text.size()) {
     size_t nl = text.find('\n', i), tab = text.find('\t', i);
     if (nl == std::string::npos || tab == std::string::npos || tab > nl) throw std::invalid_argument("tensor list");
-    out.push_back({text.substr(i, tab - i), std::stod(text.substr(tab + 1, nl - tab - 1))});
+    const double bytes = std::stod(text.substr(tab + 1, nl - tab - 1));
+    if (!std::isfinite(bytes) || bytes < 0) throw std::invalid_argument("a tensor of " + std::to_string(bytes) + " bytes");
+    out.push_back({text.substr(i, tab - i), bytes});
     i = nl + 1;
   }
   return out;
@@ -294,9 +298,15 @@ Op xpusim_op(const pb::Node& n, const Attrs& at) {
   op.reads = tensors(text("xpu_reads"));
   op.writes = tensors(text("xpu_writes"));
   op.weight_bits = int(at.get("xpu_weight_bits", 0));
-  if (auto it = at.text.find("xpu_epilogue_bytes"); it != at.text.end()) op.epilogue_read_bytes = std::stod(it->second);
-  if (auto it = at.text.find("xpu_epilogue_flops"); it != at.text.end()) op.epilogue_flops = std::stod(it->second);
-  op.weight_group = int64_t(at.get("xpu_weight_group", 0));
+  if (op.weight_bits != 0 && op.weight_bits != 4 && op.weight_bits != 8)
+    throw std::invalid_argument("xpu_weight_bits " + std::to_string(op.weight_bits) + " (4 or 8)");
+  for (auto [key, field] : {std::pair<const char*, double*>{"xpu_epilogue_bytes", &op.epilogue_read_bytes},
+                            {"xpu_epilogue_flops", &op.epilogue_flops}})
+    if (auto it = at.text.find(key); it != at.text.end()) {
+      *field = std::stod(it->second);
+      if (!std::isfinite(*field) || *field < 0) throw std::invalid_argument(std::string(key) + " " + it->second);
+    }
+  op.weight_group = std::max<int64_t>(0, int64_t(std::min(at.get("xpu_weight_group", 0), 1e9)));
   return op;
 }
 
@@ -354,7 +364,7 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
       } else {
         try {
           op = xpusim_op(n, at);
-        } catch (const std::invalid_argument& e) {
+        } catch (const std::logic_error& e) {  // invalid_argument, or a number out of range
           throw InputError(SourceMark{path, 0, 0}, "node " + std::to_string(n.id()) + " ('" + n.name() +
                                                        "'): malformed xpu_* attributes: " + e.what());
         }

@@ -3,6 +3,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -40,7 +41,10 @@ std::vector<std::string> by_rank(const std::string& arg, const std::vector<std::
     else if (m[1] != prefix)
       throw InputError(SourceMark{arg, 0, 0}, "traces of two jobs here: '" + prefix + ".*' and '" + m[1].str() +
                                                   ".*'; name one with a glob such as " + prefix + ".*.et");
-    long rank = std::stol(m[2]);
+    long rank = 0;
+    const std::string digits = m[2];
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), rank).ec != std::errc())
+      throw InputError(SourceMark{arg, 0, 0}, "trace '" + f + "': rank " + digits + " is out of range");
     if (!ranked.emplace(rank, f).second)
       throw InputError(SourceMark{arg, 0, 0}, "two traces for rank " + std::to_string(rank));
   }
