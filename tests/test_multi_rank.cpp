@@ -207,3 +207,19 @@ TEST_CASE("multi-rank: run --chakra then replay of its files gives the same step
   nlohmann::json lean = run_json("replay --hw configs/dgx-h100.yaml -p hbm.bandwidth='1 TB/s' --trace '" + out + "'", dir);
   CHECK(lean["total_time_s"].get<double>() > 1.2 * rep["total_time_s"].get<double>());
 }
+
+TEST_CASE("kernel memo: a run of repeated layers gives the same answer with and without it", "[memo]") {
+  TempDir dir;
+  for (const std::string set : {"mode=prefill,batch=1,seq=1024,layers=6", "mode=train,batch=2,seq=512,layers=3"}) {
+    INFO(set);
+    nlohmann::json memo = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set " + set, dir);
+    nlohmann::json full = run_json("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --no-memo --set " + set, dir);
+    CHECK(memo["simulation"]["events"].get<double>() < 0.5 * full["simulation"]["events"].get<double>());
+    for (const char* k : {"total_time_s", "energy_j", "hbm_bytes", "gpu_busy_s"})
+      CHECK(memo[k].get<double>() == Approx(full[k].get<double>()).epsilon(1e-9));
+    for (const auto& [name, c] : full["components"].items())
+      for (const auto& [stat, v] : c["stats"].items())
+        CHECK(memo["components"][name]["stats"][stat].get<double>() == Approx(v.get<double>()).epsilon(1e-9).margin(1e-12));
+    CHECK(memo["clock_hz"]["sustained"].get<double>() == Approx(full["clock_hz"]["sustained"].get<double>()).epsilon(1e-9));
+  }
+}

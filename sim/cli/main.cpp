@@ -35,7 +35,7 @@ namespace {
 struct RunArgs {
   std::string hw, workload, json, trace, csv, html, chakra, stack;
   std::vector<std::string> overrides, sets;
-  bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false;
+  bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false, no_memo = false;
   size_t top = 10;
   size_t trace_tiles = 200000;
 };
@@ -98,6 +98,7 @@ int cmd_run(const RunArgs& a) {
   opt.cold = a.cold;
   opt.warm_inputs = a.warm;
   opt.check_memory = !a.no_memory_check;
+  opt.memo_kernels = !a.no_memo;
   // The report's what-if ranking reruns the workload in child processes, which must fork before this one elaborates.
   nlohmann::json whatif;
   if (!a.html.empty() && !a.no_whatif)
@@ -180,6 +181,9 @@ int main(int argc, char** argv) {
               "state where the previous step left it there; it stays only while it fits")->excludes(cold);
   r->add_flag("--no-memory-check", run.no_memory_check,
               "simulate even when the workload's footprint exceeds the device memory (timing studies)");
+  r->add_flag("--no-memo", run.no_memo,
+              "simulate every kernel tile by tile, even one identical to a kernel already simulated on an idle device "
+              "(slower; the same answer)");
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   r->add_flag("-q,--quiet", run.quiet, "no progress on stderr");
 

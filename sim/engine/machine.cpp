@@ -206,6 +206,14 @@ void build_network(Machine& m) {
   m.network = std::make_unique<Network>("network", m.hw->network, elements);
 }
 
+DeviceCounters device_counters(Machine& m) {
+  DeviceCounters c;
+  for (auto& b : m.components)
+    if (!dynamic_cast<NetElement*>(b.get()) && b.get() != static_cast<Component*>(m.host)) c.blocks.push_back(b.get());
+  for (auto& e : m.edges) c.edges.push_back(e.get());
+  return c;
+}
+
 void collect_headline(const Workload& wl, const Machine& m, double total_s, RunResult& res) {
   const HardwareConfig& hw = *m.hw;
   res.hw_name = hw.name;

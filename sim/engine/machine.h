@@ -13,6 +13,7 @@
 #include "sim/component/component.h"
 #include "sim/config/hardware.h"
 #include "sim/engine/edge_port.h"
+#include "sim/engine/kernel_memo.h"
 #include "sim/engine/result.h"
 #include "sim/engine/simulation.h"
 #include "sim/network/network.h"
@@ -55,6 +56,9 @@ void check_device_memory(const Workload& wl, const Footprint& need, const Machin
 void warm_cache_with_inputs(const Workload& wl, Machine& m);
 // The copies of the device joined by the config's `network:` tiers (none without one).
 void build_network(Machine& m);
+// The blocks and connections whose counters a kernel changes, for the kernel memo: not the host (it counts its
+// launches itself) and not the network's links and switches.
+DeviceCounters device_counters(Machine& m);
 
 // After the run: headline figures (time, busy, flops, bytes, ceilings), one record per component and per used
 // connection with its energy at the scope it counts in, the effective config and the memory footprint.

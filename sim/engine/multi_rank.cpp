@@ -112,14 +112,7 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
     dispatchers.push_back(std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), ranks[r], *m.host,
                                                        *m.core, m.cache, rendezvous.port(r), o, m.offloaded,
                                                        m.engines));
-    if (opt.memo_kernels) {
-      DeviceCounters c;
-      for (auto& b : m.components)
-        // The host counts launches itself; the network's blocks are not the kernel's.
-        if (!dynamic_cast<NetElement*>(b.get()) && b.get() != static_cast<Component*>(m.host)) c.blocks.push_back(b.get());
-      for (auto& e : m.edges) c.edges.push_back(e.get());
-      dispatchers.back()->use_memo(&memo, std::move(c));
-    }
+    if (opt.memo_kernels && !opt.record_tiles) dispatchers.back()->use_memo(&memo, device_counters(m));
   }
   sc_core::sc_start();
   for (const auto& d : dispatchers)

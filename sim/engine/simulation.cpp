@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sim/engine/dispatcher.h"
+#include "sim/engine/kernel_memo.h"
 #include "sim/engine/machine.h"
 #include "sim/engine/analysis.h"
 #include "models/sim_time.h"
@@ -28,6 +29,9 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   if (opt.record_tiles) m.core->record_tiles(&res.tiles, opt.tile_limit);
   build_network(m);
   Dispatcher dispatcher("dispatcher", wl, *m.host, *m.core, m.cache, m.network.get(), opt, m.offloaded, m.engines);
+  // Repeated layers run identical kernels: simulate each once (tile records, when kept, need every kernel's tiles).
+  KernelMemo memo;
+  if (opt.memo_kernels && !opt.record_tiles) dispatcher.use_memo(&memo, device_counters(m));
   sc_core::sc_start();
   if (dispatcher.error()) std::rethrow_exception(dispatcher.error());
   if (m.network && m.network->error()) std::rethrow_exception(m.network->error());

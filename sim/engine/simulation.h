@@ -17,7 +17,7 @@ struct RunOptions {
   bool record_tiles = false;   // keep per-tile records for the timeline
   size_t tile_limit = 200000;
   bool check_memory = true;
-  bool memo_kernels = true;    // multi-rank replay: identical kernels on an idle device reuse a recorded one    // refuse a workload whose footprint exceeds the device memory
+  bool memo_kernels = true;    // identical kernels on an idle device reuse a recorded one (sim/engine/kernel_memo.h)    // refuse a workload whose footprint exceeds the device memory
   std::function<void(size_t done, size_t total)> progress;  // called as ops complete
 };
 
