@@ -99,35 +99,31 @@ void apply_stack(Workload& w, Stack s) {
             w.fused_bytes += t.bytes;
           }
         }
+        // The fused kernel reads the producer's inputs (a GEMM's A and B first, as they were), then what else the
+        // consumer reads; a tensor read by both halves is loaded once.
+        auto seen = [](const std::vector<TensorRef>& v, const TensorRef& t) {
+          for (const auto& u : v)
+            if (!t.name.empty() && u.name == t.name) return true;
+          return false;
+        };
         std::vector<TensorRef> reads;
-        for (const auto& t : P.reads) reads.push_back(t);
+        if (P.kind == OpKind::matmul) reads = P.reads;
+        else
+          for (const auto& t : P.reads)
+            if (!seen(reads, t)) reads.push_back(t);
+        const size_t producer_reads = reads.size();
         for (const auto& t : E.reads)
-          if (!internal.count(t.name)) reads.push_back(t);
-        // A tensor read by both halves is loaded once.
-        std::vector<TensorRef> unique;
-        for (const auto& t : reads) {
-          bool seen = false;
-          for (const auto& u : unique) seen |= !t.name.empty() && u.name == t.name;
-          if (!seen) unique.push_back(t);
-        }
+          if (!internal.count(t.name) && !seen(reads, t)) reads.push_back(t);
         std::vector<TensorRef> writes;
         for (const auto& t : P.writes)
           if (!internal.count(t.name)) writes.push_back(t);
         for (const auto& t : E.writes) writes.push_back(t);
         const double flops = P.flops() + E.flops();
         if (P.kind == OpKind::matmul) {
-          // The GEMM keeps its operands first (the mapper reads A and B there); the epilogue's other inputs follow.
           Op G = std::move(P);
           double extra = 0;
-          for (const auto& t : E.reads)
-            if (!internal.count(t.name)) {
-              bool dup = false;
-              for (const auto& g : G.reads) dup |= !t.name.empty() && g.name == t.name;
-              if (!dup) {
-                G.reads.push_back(t);
-                extra += t.bytes;
-              }
-            }
+          for (size_t i = producer_reads; i < reads.size(); ++i) extra += reads[i].bytes;
+          G.reads = std::move(reads);
           G.epilogue_read_bytes += extra;
           G.epilogue_flops += E.flops() + E.epilogue_flops;
           G.writes = std::move(writes);
@@ -151,14 +147,14 @@ void apply_stack(Workload& w, Stack s) {
           const auto& a = std::get<ElementwiseShape>(P.shape);
           const auto& b = std::get<ElementwiseShape>(E.shape);
           const int64_t elements = std::max(a.elements, b.elements);
-          E.shape = ElementwiseShape{elements, int64_t(unique.size()), elements > 0 ? flops / double(elements) : 0};
+          E.shape = ElementwiseShape{elements, int64_t(reads.size()), elements > 0 ? flops / double(elements) : 0};
         }
         E.variant = "fused:" + (P.variant.rfind("fused:", 0) == 0 ? P.variant.substr(6) : P.variant) + "+" +
                     (E.variant.rfind("fused:", 0) == 0 ? E.variant.substr(6) : E.variant);
         if (E.variant.size() > 120) E.variant = E.variant.substr(0, 117) + "...";
         E.name = P.name + "+" + E.name;
         if (E.name.size() > 160) E.name = E.name.substr(0, 157) + "...";
-        E.reads = std::move(unique);
+        E.reads = std::move(reads);
         E.writes = std::move(writes);
         for (size_t d : P.deps) E.deps.push_back(d);
         for (size_t u : users[p])
