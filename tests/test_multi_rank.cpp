@@ -114,6 +114,10 @@ TEST_CASE("multi-rank: trace sets that cannot be replayed together are refused, 
   CHECK(big.status == 2);
   CHECK(big.output.find("replaying 16 ranks needs a config with a network of at least 16 devices, but "
                         "configs/ring-8npus.yaml has 8") != std::string::npos);
+  // --ranks that disagrees with the files given.
+  Run ranks = xpusim("replay --hw configs/ring-8npus.yaml --trace " + kChakra + "all_reduce_8npus_1MB --ranks 1 -q", dir);
+  CHECK(ranks.status == 2);
+  CHECK(ranks.output.find("--ranks 1 but the trace set has 8 ranks' files") != std::string::npos);
   // A rank missing from the set.
   write_job(dir.path / "gap", {10, 10, 10});
   fs::remove(dir.path / "gap" / "job.1.et");

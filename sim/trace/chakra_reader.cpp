@@ -478,10 +478,12 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
   if (merged)
     out.stats.notes.push_back(std::to_string(merged) +
                               " GPU kernels merged into their framework op (re-timed together with its first kernel)");
-  if (gathers)
-    out.stats.notes.push_back(std::to_string(gathers) +
-                              " all_gather sizes read as ASTRA-sim writes them (comm_size: each rank's input) and "
-                              "simulated on the gathered output (comm_size x group)");
+  if (gathers) {
+    out.stats.size_convention = std::to_string(gathers) +
+                                " all_gather sizes read as ASTRA-sim writes them (comm_size: each rank's input) and "
+                                "simulated on the gathered output (comm_size x group)";
+    out.stats.notes.push_back(out.stats.size_convention);
+  }
   if (host) out.stats.notes.push_back(std::to_string(host) + " host (CPU) nodes: not device work, their ordering kept");
   if (zero_dur)
     out.stats.notes.push_back(std::to_string(zero_dur) + " GPU compute nodes record no duration (under 1 us): taken as 0");
@@ -511,6 +513,8 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
     w.item = meta_text["xpu_item"];
     // The stack's fusions are in the exported ops already; its launch model (compiled, graphs) comes with them.
     if (const std::string& st = meta_text["xpu_stack"]; st == "compiled" || st == "graphs") w.stack = st;
+    else if (!st.empty() && st != "eager")
+      out.stats.warnings.push_back("GlobalMetadata: unknown xpu_stack '" + st + "': launched as eager");
     try {
       if (!meta_text["xpu_items"].empty()) w.items = std::stod(meta_text["xpu_items"]);
     } catch (const std::exception&) {

@@ -64,8 +64,7 @@ TraceStats merged_stats(const std::vector<TraceWorkload>& traces) {
 
 // Which producer's convention the collective sizes were read in, where it matters.
 void print_size_convention(std::ostream& out, const TraceStats& s) {
-  for (const auto& n : s.notes)
-    if (n.find("ASTRA-sim") != std::string::npos) out << "  collective sizes: " << n << "\n";
+  if (!s.size_convention.empty()) out << "  collective sizes: " << s.size_convention << "\n";
 }
 
 void print_ranks(std::ostream& out, const MultiRankResult& m) {
@@ -105,7 +104,7 @@ nlohmann::json ranks_to_json(const MultiRankResult& m) {
 }
 
 int replay_ranks(const ReplayArgs& a, const HardwareConfig& hw, const std::vector<std::string>& files) {
-  if (a.ranks > 1 && files.size() > 1 && size_t(a.ranks) != files.size())
+  if (a.ranks > 0 && files.size() > 1 && size_t(a.ranks) != files.size())
     throw InputError(SourceMark{a.trace, 0, 0}, "--ranks " + std::to_string(a.ranks) + " but the trace set has " +
                                                     std::to_string(files.size()) + " ranks' files");
   const size_t R = files.size() > 1 ? files.size() : size_t(a.ranks);
@@ -149,7 +148,12 @@ int replay_ranks(const ReplayArgs& a, const HardwareConfig& hw, const std::vecto
     print_comparison(std::cout, c);
     print_size_convention(std::cout, traces[0].stats);
   }
-  if (!a.html.empty()) write_html_file(a.html, html_report(m.job, nullptr, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
+  if (!a.html.empty()) {
+    if (!a.no_whatif && !a.quiet)
+      std::fprintf(stderr, "xpusim: note: %s has no what-if ranking: it reruns one device, not a multi-rank job\n",
+                   a.html.c_str());
+    write_html_file(a.html, html_report(m.job, nullptr, c.measured_ops ? comparison_to_json(c) : nlohmann::json(nullptr)));
+  }
   if (!a.json.empty()) {
     nlohmann::json j;
     j["measured_gpu_busy_us"] = c.measured_ops ? nlohmann::json(c.measured_us) : nlohmann::json(nullptr);

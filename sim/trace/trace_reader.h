@@ -23,6 +23,7 @@ struct TraceStats {
   std::map<std::string, size_t> skipped_by;     // reason -> count
   std::vector<std::string> notes;               // e.g. "kept profiler step 1 of 3"
   std::vector<std::string> warnings;            // problems with the trace that did not stop the replay
+  std::string size_convention;                  // how collective sizes were read, where the producer's differs
 
   void unmodelled_one(const std::string& what) { ++unmodelled, ++unmodelled_by[what]; }
   void skip(const std::string& reason) { ++skipped, ++skipped_by[reason]; }
