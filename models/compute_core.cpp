@@ -56,6 +56,29 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
              "dynamic power scales as clock^n along the voltage-frequency curve (n = 3 with voltage proportional to "
              "clock; 1 at a voltage floor): energy per operation scales as clock^(n-1)", 1, 4),
       p_real("min_clock_ratio", "0.5", "lowest clock the governor goes to, as a share of `clock`", 0.05, 1),
+      // Structure that only the area, yield and cost model reads (models/area/compute_core_area.cpp).
+      p_count("spare_units", "0",
+              "units on the die beyond `units`, fused off when defective (H100: 144 SMs on the die, 132 enabled): "
+              "they add area and raise yield", 0, 1e7),
+      p_qty("rated_clock", Dim::Frequency, "0 Hz",
+            "clock the datasheet's peak throughput is quoted at (H100 SXM5: 1.83 GHz for 989 TFLOP/s; A100: its 1.41 "
+            "GHz boost): the full-load power estimate of `xpusim cost` runs there; 0 Hz: `clock`"),
+      p_qty("register_file", Dim::Bytes, "0 B", "register file per unit (area only; multi-ported, twice an SRAM's area)"),
+      p_qty("unit_control_area", Dim::Area, "1.26 mm2",
+            "per-unit control at N7 (warp schedulers, dispatch, load/store, address units), scaled by the node"),
+      p_qty("front_end_area", Dim::Area, "40 mm2",
+            "fixed logic at N7 (command processor, work distributors, copy engines, media), scaled by the node"),
+      [] {
+        auto s = p_dtype_map("io", "{}",
+                             "off-chip interface PHYs on this die, lanes by kind (an HBM interface belongs to the hbm "
+                             "block): pcie4, pcie5, nvlink3, nvlink4, serdes112, ucie; area and cost only, whether or "
+                             "not this config wires them");
+        s.choices.clear();
+        for (const auto& [k, v] : phy_kinds())
+          if (v.unit == "lane") s.choices.push_back(k);
+        s.key_kind = "PHY kind";
+        return s;
+      }(),
   };
 }
 

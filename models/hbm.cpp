@@ -23,6 +23,12 @@ std::vector<ParamSpec> HbmModule::param_specs() {
              "fraction of peak sustained by 2-D tile loads of a matrix (each box row opens another DRAM row)", 0.01, 1),
       p_real("random_efficiency", "0.5", "fraction of peak sustained by random sector gathers (row misses)", 0.01, 1),
       p_qty("energy_per_bit", Dim::EnergyPerBit, "4 pJ/bit", "access energy per bit moved (array, I/O, PHY)"),
+      p_choice("phy", "hbm3", {"hbm2e", "hbm3", "hbm3e"},
+               "HBM generation: the PHY area on the die, a stack's peak bandwidth, footprint and price per GB (area "
+               "and cost; `xpusim describe technology`)"),
+      p_count("spare_stacks", "0",
+              "stack interfaces on the die (and sites on the interposer) beyond `stacks` (H100: 6 PHYs, 5 stacks "
+              "used)", 0, 64),
   };
 }
 

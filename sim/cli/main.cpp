@@ -12,6 +12,7 @@
 #include "sim/cli/compare_command.h"
 #include "sim/cli/sweep_command.h"
 #include "sim/cli/whatif_command.h"
+#include "sim/cli/cost_command.h"
 #include "sim/cli/describe_command.h"
 #include "sim/config/hardware.h"
 #include "sim/report/progress.h"
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
   auto* wi = xpu::add_whatif_command(app, wia);
   xpu::CompareArgs cmp;
   auto* cm = xpu::add_compare_command(app, cmp);
+  xpu::CostArgs cst;
+  auto* co = xpu::add_cost_command(app, cst);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -239,6 +242,7 @@ int main(int argc, char** argv) {
     if (rp->parsed()) return xpu::cmd_replay(rep);
     if (cl->parsed()) return xpu::cmd_collective(coll);
     if (cm->parsed()) return xpu::cmd_compare(cmp);
+    if (co->parsed()) return xpu::cmd_cost(cst);
     if (wi->parsed()) return xpu::cmd_whatif(wia);
     if (sw.sweep->parsed()) return xpu::cmd_sweep(sw, swp);
     if (d->parsed()) {

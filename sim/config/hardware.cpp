@@ -3,6 +3,7 @@
 #include <boost/graph/breadth_first_search.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "sim/config/registry.h"
@@ -43,6 +44,34 @@ std::vector<size_t> bfs_parents(const TopologyGraph& g, size_t from) {
   }
   return parent;
 }
+// Runs the kind's area model and fills what the config leaves out: `area` (with the block's share of the die's
+// integration overhead), `static_power` (leakage of that area plus idle power such as DRAM refresh) and the energy
+// parameters the model derives from the node. Written values win.
+void derive_from_technology(ComponentSpec& c, ConfigNode& node, const ComponentKind& kind, const Technology& t) {
+  const AreaModel* model = Registry::instance().area_model(c.type);
+  if (!model) return;
+  c.estimate = (*model)(c.params, t);
+  const double blocks = c.estimate.total_mm2();
+  c.estimate.parts.push_back({"integration (clock, power grid, test)", blocks * t["integration_overhead"]});
+  const double area = c.estimate.total_mm2();
+  bool changed = false;
+  auto fill = [&](const std::string& key, const std::string& yaml) {
+    if (node.find(key)) return false;
+    ConfigNode v = parse_yaml(yaml, "technology " + t.node);
+    v.mark = v.key_mark = t.mark;
+    node.set(key, v);
+    changed = true;
+    return true;
+  };
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g mm2", area);
+  if (fill("area", buf)) c.area_source = "derived";
+  std::snprintf(buf, sizeof buf, "%.9g W", area * t["leakage_w_per_mm2"] + c.estimate.idle_w);
+  c.static_derived = fill("static_power", buf);
+  for (const auto& [key, yaml] : c.estimate.defaults) fill(key, yaml);
+  if (changed) c.params = validate_params(c.name, c.type, node, kind.params, {"type"});
+}
+
 }  // namespace
 
 std::vector<size_t> HardwareConfig::path(size_t from, size_t to) const {
@@ -78,14 +107,15 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   if (!tree.is_map()) throw InputError(tree.mark, "a hardware config must be a mapping with `components:`");
   // `calibration:` is what `xpusim calibrate` records in the overlays it writes (the fitted paths, the data, the
   // errors); `validate --cv` reads its `fitted` list.
-  static const std::vector<std::string> top = {"name",        "description", "components",
-                                               "connections", "network",     "calibration"};
+  static const std::vector<std::string> top = {"name",    "description", "components", "connections",
+                                               "network", "calibration", "technology"};
   for (const auto& [k, v] : tree.map) {
     if (std::find(top.begin(), top.end(), k) == top.end()) {
       std::string hint = closest_match(k, top);
       throw InputError(v.key_mark, "unknown top-level key '" + k + "'" +
                                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                       "; expected name, description, extends, components, connections, network, calibration");
+                                       "; expected name, description, extends, technology, components, connections, network, "
+                                       "calibration");
     }
   }
   if (const ConfigNode* c = tree.find("calibration")) {
@@ -101,6 +131,7 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
     if (const ConfigNode* f = c->find("fitted"); f && !f->is_map())
       throw InputError(f->mark, "`calibration.fitted` must map each fitted path to its record");
   }
+  if (const ConfigNode* t = tree.find("technology")) hw.technology = parse_technology(*t);
   if (const ConfigNode* n = tree.find("name")) hw.name = n->scalar;
   if (const ConfigNode* n = tree.find("description")) hw.description = n->scalar;
   const ConfigNode* comps = tree.find("components");
@@ -128,6 +159,7 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
     ConfigNode with_preset = node;
     apply_preset(*kind, with_preset);
     c.params = validate_params(name, c.type, with_preset, kind->params, {"type"});
+    if (hw.technology.present()) derive_from_technology(c, with_preset, *kind, hw.technology);
     hw.components.push_back(std::move(c));
   }
   if (const ConfigNode* conns = tree.find("connections")) {

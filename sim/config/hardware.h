@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/area_estimate.h"
 #include "sim/config/config_tree.h"
-#include "sim/network/network_spec.h"
 #include "sim/config/params.h"
+#include "sim/config/technology.h"
+#include "sim/network/network_spec.h"
 
 namespace xpu {
 
@@ -16,6 +18,11 @@ struct ComponentSpec {
   std::string name, type;
   ParamSet params;
   SourceMark mark;
+  // With a `technology:`, what the kind's area model derived (sim/config/area_estimate.h); `area` and
+  // `static_power` in `params` hold the derived values unless the config writes them.
+  AreaEstimate estimate;
+  std::string area_source = "as written";  // "derived" (from the technology), "as written" (explicit or default)
+  bool static_derived = false;
 };
 
 struct ConnectionSpec {
@@ -36,6 +43,7 @@ struct HardwareConfig {
   std::vector<ComponentSpec> components;
   std::vector<ConnectionSpec> connections;
   TopologyGraph graph;
+  Technology technology;  // the process node and its figures; absent: areas and static power as written
   NetworkSpec network;  // copies of the device and how they are joined; absent: a single device
   SourceMark connections_mark;  // the `connections:` list in force (an overlay's list replaces the base's whole)
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/area_estimate.h"
 #include "sim/config/config_tree.h"
 #include "sim/config/params.h"
 
@@ -32,9 +33,14 @@ class Registry {
   bool add(ComponentKind kind);
   const ComponentKind* find(const std::string& type) const;
   std::vector<std::string> types() const;
+  // The kind's area model (sim/config/area_estimate.h), kept apart from the kind so that registration order
+  // between files does not matter; null when the kind has none (its area is what the config writes).
+  bool add_area_model(const std::string& type, AreaModel model);
+  const AreaModel* area_model(const std::string& type) const;
 
  private:
   std::map<std::string, ComponentKind> kinds_;
+  std::map<std::string, AreaModel> area_models_;
 };
 
 #define XPU_CONCAT2(a, b) a##b
@@ -52,6 +58,9 @@ class Registry {
          return new CLASS(n.c_str(), p);                                                                  \
        },                                                                                                  \
        PRESETS})
+
+#define XPU_REGISTER_AREA_MODEL(TYPE, FN) \
+  static const bool XPU_CONCAT(xpu_area_model_, __LINE__) = ::xpu::Registry::instance().add_area_model(TYPE, FN)
 
 // Parameters every component kind accepts; the registry appends them to each kind's own declaration.
 const std::vector<ParamSpec>& common_component_params();
