@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RunArgs {
-  std::string hw, workload, json, trace, csv, html, chakra, stack;
+  std::string hw, workload, json, trace, csv, html, chakra, stack, tco;
   std::vector<std::string> overrides, sets;
   bool cold = false, warm = false, quiet = false, no_memory_check = false, no_whatif = false, no_memo = false;
   size_t top = 10;
@@ -100,6 +100,11 @@ int cmd_run(const RunArgs& a) {
   opt.warm_inputs = a.warm;
   opt.check_memory = !a.no_memory_check;
   opt.memo_kernels = !a.no_memo;
+  try {
+    opt.tco = xpu::parse_tco_options(a.tco);
+  } catch (const std::invalid_argument& e) {
+    throw xpu::InputError(xpu::SourceMark{"--tco", 0, 0}, e.what());
+  }
   // The report's what-if ranking reruns the workload in child processes, which must fork before this one elaborates.
   nlohmann::json whatif;
   if (!a.html.empty() && !a.no_whatif)
@@ -185,6 +190,9 @@ int main(int argc, char** argv) {
   r->add_flag("--no-memo", run.no_memo,
               "simulate every kernel tile by tile, even one identical to a kernel already simulated on an idle device "
               "(slower; the same answer)");
+  r->add_option("--tco", run.tco,
+                "TCO assumptions (configs with `technology:`): years=4,pue=1.3,usd_per_kwh=0.08,utilization=1,markup=1 "
+                "(price over manufacturing cost), any subset; the summary and JSON give $ per step and per million tokens or samples");
   r->add_option("--top", run.top, "ops to list in the summary")->check(CLI::Range(0, 1000));
   r->add_flag("-q,--quiet", run.quiet, "no progress on stderr");
 

@@ -117,7 +117,7 @@ Tco tco(const DeviceCost& c, double job_devices, double energy_j, double time_s,
   r.present = true;
   r.options = o;
   const double life_s = o.years * 365.25 * 86400;
-  r.capex_usd = c.device_usd * job_devices;
+  r.capex_usd = c.device_usd * o.markup * job_devices;
   r.capex_usd_per_s = r.capex_usd / (life_s * o.utilization);
   r.energy_usd_per_s = energy_j / time_s * o.pue * o.usd_per_kwh / 3.6e6;
   r.usd_per_step = (r.capex_usd_per_s + r.energy_usd_per_s) * time_s;
@@ -135,7 +135,7 @@ TcoOptions parse_tco_options(const std::string& text) {
     auto eq = item.find('=');
     if (eq == std::string::npos)
       throw std::invalid_argument("'" + item + "': expected KEY=VALUE with KEY one of years, pue, usd_per_kwh, "
-                                  "utilization");
+                                  "utilization, markup");
     std::string k = item.substr(0, eq), v = item.substr(eq + 1);
     char* end = nullptr;
     double x = std::strtod(v.c_str(), &end);
@@ -145,14 +145,16 @@ TcoOptions parse_tco_options(const std::string& text) {
     else if (k == "pue") o.pue = x;
     else if (k == "usd_per_kwh") o.usd_per_kwh = x;
     else if (k == "utilization") o.utilization = x;
-    else throw std::invalid_argument("'" + k + "': unknown field; expected years, pue, usd_per_kwh, utilization");
+    else if (k == "markup") o.markup = x;
+    else throw std::invalid_argument("'" + k + "': unknown field; expected years, pue, usd_per_kwh, utilization, markup");
     bool ok = k == "years" ? x > 0 && x <= 100
               : k == "pue" ? x >= 1 && x <= 10
               : k == "usd_per_kwh" ? x >= 0 && x <= 100
+              : k == "markup" ? x >= 1 && x <= 100
               : x > 0 && x <= 1;
     if (!ok)
       throw std::invalid_argument("'" + item + "': out of range (years in (0, 100], pue in [1, 10], usd_per_kwh in "
-                                  "[0, 100], utilization in (0, 1])");
+                                  "[0, 100], utilization in (0, 1], markup in [1, 100])");
   }
   return o;
 }

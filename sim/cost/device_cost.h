@@ -44,6 +44,7 @@ double spare_yield(double units, double spares, double unit_mm2, const Technolog
 // drew (at the facility's PUE), per step and per million items (tokens or samples).
 struct TcoOptions {
   double years = 4, pue = 1.3, usd_per_kwh = 0.08, utilization = 1.0;
+  double markup = 1.0;  // price paid per device over its manufacturing cost (1: at cost; a vendor's margin: 3-10)
 };
 struct Tco {
   bool present = false;
@@ -56,7 +57,7 @@ struct Tco {
   double lifetime_usd = 0;      // capex + energy over the life at this run's power and utilization
 };
 Tco tco(const DeviceCost& c, double job_devices, double energy_j, double time_s, double items, const TcoOptions& o);
-// Parses "years=4,pue=1.3,usd_per_kwh=0.08,utilization=0.7" (any subset; empty: the defaults); throws
+// Parses "years=4,pue=1.3,usd_per_kwh=0.08,utilization=0.7,markup=1" (any subset; empty: the defaults); throws
 // std::invalid_argument naming the bad field.
 TcoOptions parse_tco_options(const std::string& text);
 

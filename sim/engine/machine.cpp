@@ -297,6 +297,11 @@ void collect_component_records(const Machine& m, double t, RunResult& res) {
   res.energy_j = res.energy_compute_j + res.energy_data_j + res.energy_static_j;
 }
 
+void collect_cost(const HardwareConfig& hw, const TcoOptions& o, RunResult& res) {
+  res.cost = device_cost(hw);
+  res.tco = tco(res.cost, double(res.job_devices), res.energy_j, res.total_time_s, res.items, o);
+}
+
 void collect_memory_record(const Footprint& need, const Machine& m, RunResult& res) {
   res.memory = {{"weights_bytes", need.weights},          {"kv_cache_bytes", need.kv_cache},
                 {"optimizer_bytes", need.optimizer},      {"activations_peak_bytes", need.activations},

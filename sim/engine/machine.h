@@ -65,5 +65,7 @@ DeviceCounters device_counters(Machine& m);
 void collect_headline(const Workload& wl, const Machine& m, double total_s, RunResult& res);
 void collect_component_records(const Machine& m, double total_s, RunResult& res);
 void collect_memory_record(const Footprint& need, const Machine& m, RunResult& res);
+// The device's price and the run's TCO (after the energy and items are known); nothing without a `technology:`.
+void collect_cost(const HardwareConfig& hw, const TcoOptions& o, RunResult& res);
 
 }  // namespace xpu

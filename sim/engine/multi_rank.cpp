@@ -216,6 +216,7 @@ MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workl
   }
   job.energy_j = job.energy_compute_j + job.energy_data_j + job.energy_static_j;
   collect_memory_record(needs[0], *machines[0], job);
+  collect_cost(hw, opt.tco, job);
 
   const auto& w = rendezvous.worst();
   if (w.wait_s > 0) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/tile_record.h"
+#include "sim/cost/device_cost.h"
 
 namespace xpu {
 
@@ -71,6 +72,8 @@ struct RunResult {
   double energy_data_j = 0;     // dynamic energy of data movement (memories, caches, NoC, links)
   double energy_static_j = 0;
   double area_mm2 = 0;
+  DeviceCost cost;  // area by block, yield, price and full-load power per device (present with a `technology:`)
+  Tco tco;          // the job's devices amortised plus the run's energy, per step and per million items
   double flops = 0, hbm_bytes = 0;
   double peak_flops = 0, peak_hbm_bw = 0;  // ceilings of the machine for the dominant dtype
   // The software stack (sim/workload/stack.h) and what its fusion did: kernels run, kernels the eager graph had, bytes

@@ -1,5 +1,7 @@
 #include "sim/engine/result_json.h"
 
+#include "sim/report/cost_report.h"
+
 namespace xpu {
 
 namespace {
@@ -64,6 +66,20 @@ nlohmann::json result_head_json(const RunResult& r) {
                  {"static_j", r.energy_static_j}};
   j["average_power_w"] = ratio(r.energy_j, r.total_time_s);
   j["area_mm2"] = r.area_mm2;
+  if (r.cost.present) {
+    j["cost"] = device_cost_json(r.cost);
+    j["cost_usd"] = r.cost.device_usd;
+    j["system_cost_usd"] = r.cost.device_usd * double(r.job_devices);
+    j["full_load_power_w"] = r.cost.full_load_w;
+  }
+  if (r.tco.present) {
+    j["tco"] = tco_json(r.tco, r.item);
+    j["tco_usd_per_step"] = r.tco.usd_per_step;
+    if (r.tco.usd_per_mitem > 0) {
+      j["tco_usd_per_mitem"] = r.tco.usd_per_mitem;
+      j["tco_usd_per_m" + (r.item == "token" ? std::string("tok") : r.item)] = r.tco.usd_per_mitem;
+    }
+  }
   j["flops"] = r.flops;
   j["hbm_bytes"] = r.hbm_bytes;
   j["peak_flops"] = r.peak_flops;
@@ -90,6 +106,12 @@ nlohmann::json result_head_json(const RunResult& r) {
                    {"energy_j", "whole job: every replayed rank and the network"},
                    {"average_power_w", "whole job"},
                    {"area_mm2", "per device"},
+                 {"cost_usd", "per device"},
+                 {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                 {"tco_usd_per_step", "whole job"},
+                   {"cost_usd", "per device"},
+                   {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                   {"tco_usd_per_step", "whole job"},
                    {"flops", mean},
                    {"hbm_bytes", mean},
                    {"peak_flops", "per device"},
@@ -106,6 +128,9 @@ nlohmann::json result_head_json(const RunResult& r) {
                  {"energy_j", "whole job: the job's devices and the network"},
                  {"average_power_w", "whole job"},
                  {"area_mm2", "per device"},
+                 {"cost_usd", "per device"},
+                 {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                 {"tco_usd_per_step", "whole job"},
                  {"flops", "per device"},
                  {"hbm_bytes", "per device"},
                  {"peak_flops", "per device"},

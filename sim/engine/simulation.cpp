@@ -53,6 +53,7 @@ RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOption
   collect_headline(wl, m, t, res);
   collect_component_records(m, t, res);
   collect_memory_record(need, m, res);
+  collect_cost(hw, opt.tco, res);
   res.analysis = analysis_to_json(analyze_run(res, wl), res);
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;

@@ -19,6 +19,7 @@ struct RunOptions {
   bool check_memory = true;
   bool memo_kernels = true;    // identical kernels on an idle device reuse a recorded one (sim/engine/kernel_memo.h)    // refuse a workload whose footprint exceeds the device memory
   std::function<void(size_t done, size_t total)> progress;  // called as ops complete
+  TcoOptions tco;              // lifetime, PUE, electricity price, utilization of the TCO figures
 };
 
 RunResult simulate(const HardwareConfig& hw, const Workload& wl, const RunOptions& opt = {});

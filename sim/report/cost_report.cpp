@@ -67,6 +67,7 @@ nlohmann::json tco_json(const Tco& t, const std::string& item) {
           {"pue", t.options.pue},
           {"usd_per_kwh", t.options.usd_per_kwh},
           {"utilization", t.options.utilization},
+          {"markup", t.options.markup},
           {"capex_usd", t.capex_usd},
           {"capex_usd_per_s", t.capex_usd_per_s},
           {"energy_usd_per_s", t.energy_usd_per_s},

@@ -275,7 +275,25 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   double area = 0;
   for (const auto& c : r.components) area += c.scope == "device" ? c.area_mm2 : 0;
   if (r.components.empty()) area = r.area_mm2;
-  out << fmt("%-18s%.1f mm2 per device\n", "Die area", area);
+  if (r.cost.present) {
+    out << fmt("%-18s%.1f mm2 per device (%s: derived from each block's structure; `xpusim cost` breaks it down)\n",
+               "Die area", area, r.cost.node.c_str());
+    out << fmt("%-18s$%.0f per device (die $%.0f at %.1f %% yield, HBM $%.0f, interposer and package $%.0f); "
+               "$%.0f for the job's %lld device(s)\n",
+               "Price", r.cost.device_usd, r.cost.die_usd, 100 * r.cost.yield, r.cost.hbm_usd,
+               r.cost.interposer_usd + r.cost.package_usd, r.cost.device_usd * double(r.job_devices),
+               static_cast<long long>(r.job_devices));
+  } else {
+    out << fmt("%-18s%.1f mm2 per device\n", "Die area", area);
+  }
+  if (r.tco.present) {
+    const auto& o = r.tco.options;
+    std::string per = r.tco.usd_per_mitem > 0 ? fmt(", $%.4g per million %ss", r.tco.usd_per_mitem, r.item.c_str())
+                                              : std::string();
+    out << fmt("%-18s$%.4g per step, whole job%s (devices at %.3gx their cost over %.3g years at %.0f %% use, energy "
+               "at PUE %.2g and $%.3g/kWh; servers, network and facility not included)\n",
+               "TCO", r.tco.usd_per_step, per.c_str(), o.markup, o.years, 100 * o.utilization, o.pue, o.usd_per_kwh);
+  }
   if (r.stack != "eager")
     out << fmt("%-18s%s: %zu kernels per device (eager: %zu); fusion keeps %s of intermediate tensors on chip "
                "(eager writes and reads them back)\n",
