@@ -4,6 +4,7 @@
 
 #include "sim/config/hardware.h"
 #include "sim/config/registry.h"
+#include "sim/config/technology.h"
 #include "sim/workload/generator.h"
 #include "sim/workload/loader.h"
 
@@ -33,7 +34,8 @@ bool describe(std::ostream& out, const std::string& what) {
     for (const auto& g : generator_names()) out << "  " << g << " - " << find_generator(g)->doc << "\n";
     out << "\nOp kinds (explicit workload `ops:` entries, `kind:`):\n ";
     for (const auto& k : op_kind_names()) out << " " << k;
-    out << "\n\n`xpusim describe NAME` prints the parameters of one of them.\n";
+    out << "\n\n`xpusim describe NAME` prints the parameters of one of them; `xpusim describe technology` the process "
+           "nodes.\n";
     return true;
   }
   if (const ComponentKind* k = reg.find(what)) {
@@ -43,6 +45,32 @@ bool describe(std::ostream& out, const std::string& what) {
       out << "Preset " << name << ":";
       for (const auto& [key, v] : values) out << " " << key << "=" << v;
       out << "\n";
+    }
+    return true;
+  }
+  if (what == "technology") {
+    out << "technology: the process node of a hardware config (top-level `technology: n4`, or `technology: {node: n4, "
+           "FIELD: VALUE}` to replace figures).\nIt derives each block's area, static power and energies where the "
+           "config does not write them, and the device's yield and price (`xpusim cost`).\nFields:\n";
+    for (const auto& spec : technology_params()) {
+      out << "  " << spec.name << "  " << spec.type_text() << "\n      " << spec.doc << "\n";
+      for (const auto& [node, figures] : technology_nodes()) {
+        const auto& f = figures.at(spec.name);
+        out << "      " << node << ": " << f.value << "  (" << f.source << ")\n";
+      }
+    }
+    out << "PHY kinds (compute_core `io:` lanes, hbm `phy:`), not scaled with the node:\n";
+    for (const auto& [name, k] : phy_kinds()) {
+      char buf[300];
+      std::snprintf(buf, sizeof buf, "  %-9s per %s: %.3g mm2 PHY + %.3g mm2 controller at N7, %.4g GB/s, %.3g pJ/bit",
+                    name.c_str(), k.unit.c_str(), k.area_mm2, k.controller_mm2_n7, k.lane_rate / 1e9,
+                    k.energy_per_bit * 1e12);
+      out << buf;
+      if (k.price_per_gb > 0) {
+        std::snprintf(buf, sizeof buf, ", $%.3g/GB, %.3g mm2 footprint", k.price_per_gb, k.footprint_mm2);
+        out << buf;
+      }
+      out << "\n      " << k.source << "\n";
     }
     return true;
   }
