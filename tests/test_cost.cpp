@@ -144,7 +144,8 @@ TEST_CASE("cost: run and cost commands report area, price and TCO; every node pa
   test::TempDir dir;
   const std::string json = (dir.path / "r.json").string();
   auto r = test::shell(std::string(XPUSIM_BINARY) + " run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set "
-                       "mode=decode,batch=16,kv=2048 -q --tco years=3 --json " + json, dir);
+                       "mode=decode,batch=16,kv=2048 -q --tco years=3 --no-whatif --html " +
+                       (dir.path / "r.html").string() + " --json " + json, dir);
   REQUIRE(r.status == 0);
   CHECK(r.output.find("Price ") != std::string::npos);
   CHECK(r.output.find("per million tokens") != std::string::npos);
@@ -153,6 +154,10 @@ TEST_CASE("cost: run and cost commands report area, price and TCO; every node pa
   CHECK(j["tco_usd_per_mtok"].get<double>() > 0);
   CHECK(j["tco"]["years"] == 3);
   CHECK(j["area_mm2"].get<double>() == Approx(j["cost"]["die_mm2"].get<double>()).epsilon(1e-9));
+  const std::string html = test::read_file(dir.path / "r.html");
+  CHECK(html.find("<h2>Area and cost</h2>") != std::string::npos);
+  CHECK(html.find("Price per device") != std::string::npos);
+  CHECK(html.find("TCO per million tokens") != std::string::npos);
   auto c = test::shell(std::string(XPUSIM_BINARY) + " cost --hw configs/a100.yaml", dir);
   REQUIRE(c.status == 0);
   CHECK(c.output.find("PHY and controller hbm2e x6") != std::string::npos);

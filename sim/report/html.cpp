@@ -335,6 +335,54 @@ void section_summary(std::string& o, const RunResult& r) {
   o += "</div>\n</section>\n";
 }
 
+// Die area by block and part, yield and the price of a device, and the run's TCO (configs with `technology:`).
+void section_cost(std::string& o, const RunResult& r) {
+  const DeviceCost& c = r.cost;
+  if (!c.present) return;
+  static const char* colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+                                 "#ff9da7", "#9c755f", "#bab0ac"};
+  o += "<section id=\"cost\"><h2>Area and cost</h2>\n<p class=\"sub\">Technology " + esc(c.node) +
+       ": each block's area derived from its structure (units, MACs per dtype, lanes, SRAM, PHYs) unless the config "
+       "writes it; <code>xpusim cost</code> prints the same.</p>\n<div class=\"cards\">\n";
+  auto card = [&](const std::string& label, const std::string& value, const std::string& sub) {
+    o += "<div class=\"card\"><b>" + esc(label) + "</b><span>" + esc(value) + "</span><small>" + esc(sub) +
+         "</small></div>\n";
+  };
+  card("Die area", fmt("%.1f mm\xC2\xB2", c.die_mm2), "per device");
+  card("Yield", fmt("%.1f %%", 100 * c.yield),
+       fmt("%.0f dies per wafer; %.1f %% if every defect killed the die", c.dies_per_wafer, 100 * c.yield_without_spares));
+  card("Price", fmt("$%.0f", c.device_usd), "per device: die, HBM, interposer, package");
+  card("Full-load power", fmt("%.0f W", c.full_load_w),
+       c.tdp_w > 0 ? fmt("per device, from the technology (cap %.0f W)", c.tdp_w) : std::string("per device"));
+  if (r.tco.present) {
+    card("TCO per step", fmt("$%.4g", r.tco.usd_per_step), "whole job: devices amortised and energy");
+    if (r.tco.usd_per_mitem > 0)
+      card("TCO per million " + r.item + "s", fmt("$%.4g", r.tco.usd_per_mitem),
+           fmt("%.3g years, PUE %.2g, $%.3g/kWh", r.tco.options.years, r.tco.options.pue, r.tco.options.usd_per_kwh));
+  }
+  o += "</div>\n<h3>Die area by block</h3>\n";
+  std::vector<Slice> blocks;
+  for (size_t i = 0; i < c.blocks.size(); ++i)
+    blocks.push_back({c.blocks[i].name, fmt("%.1f mm\xC2\xB2", c.blocks[i].mm2), c.blocks[i].mm2, colors[i % 10]});
+  o += stacked_bar(blocks, "the die area");
+  std::vector<BarRow> rows;
+  for (const auto& b : c.blocks)
+    for (const auto& p : b.parts)
+      rows.push_back({b.name + ": " + p.name, fmt("%.1f mm\xC2\xB2 \xC2\xB7 ", p.mm2) + pct(p.mm2, c.die_mm2), "",
+                      {{p.mm2, "#4e79a7"}}});
+  o += bar_chart(rows);
+  o += "<h3>Price per device</h3>\n";
+  const double lost = c.device_usd - (c.die_usd + c.hbm_usd + c.interposer_usd + c.package_usd);
+  o += stacked_bar({{"die", fmt("$%.0f", c.die_usd), c.die_usd, "#4e79a7"},
+                    {"HBM", fmt("$%.0f", c.hbm_usd), c.hbm_usd, "#f28e2b"},
+                    {"interposer", fmt("$%.0f", c.interposer_usd), c.interposer_usd, "#76b7b2"},
+                    {"package", fmt("$%.0f", c.package_usd), c.package_usd, "#59a14f"},
+                    {"assembly loss", fmt("$%.0f", lost), lost, "#bab0ac"}},
+                   "the price");
+  for (const auto& n : c.notes) o += "<p class=\"note\">" + esc(n) + "</p>\n";
+  o += "</section>\n";
+}
+
 // Op durations summed per kind, longest first (ties by name).
 struct KindTime {
   std::string kind;
@@ -975,7 +1023,8 @@ std::string html_report(const RunResult& r, const json& whatif, const json& comp
   o += "<p class=\"sub\">" + esc(fmt_time(r.total_time_s)) + ", " + esc(fmt_energy(r.energy_j)) +
        fmt(", %zu ops", r.ops.size()) +
        "</p>\n<nav><a href=\"#summary\">summary</a><a href=\"#time\">time</a>"
-       "<a href=\"#energy\">energy</a><a href=\"#roofline\">roofline</a>";
+       "<a href=\"#energy\">energy</a>" + std::string(r.cost.present ? "<a href=\"#cost\">area and cost</a>" : "") +
+       "<a href=\"#roofline\">roofline</a>";
   if (r.analysis.is_object()) o += "<a href=\"#critical\">critical path</a>";
   if (whatif_rows(whatif).is_array() && !whatif_rows(whatif).empty()) o += "<a href=\"#whatif\">what if</a>";
   if (compare.is_object() && !compare.empty()) o += "<a href=\"#compare\">measured vs simulated</a>";
@@ -983,6 +1032,7 @@ std::string html_report(const RunResult& r, const json& whatif, const json& comp
   section_summary(o, r);
   section_time(o, r, kinds);
   section_energy(o, r);
+  section_cost(o, r);
   section_roofline(o, r, kinds);
   section_critical(o, r);
   section_whatif(o, whatif);
