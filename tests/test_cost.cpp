@@ -118,7 +118,7 @@ TEST_CASE("cost: TCO is capex amortised plus energy at the PUE and price, per st
   o.utilization = 0.5;
   o.markup = 2;
   // 8 devices, 3.6 kJ in 1 s (3.6 kW), 1000 tokens per step.
-  Tco t = tco(c, 8, 3600, 1.0, 1000, o);
+  Tco t = tco(c, 8, 0, 3600, 1.0, 1000, o);
   REQUIRE(t.present);
   const double life = 365.25 * 86400;
   CHECK(t.capex_usd == 16000);

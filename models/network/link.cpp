@@ -14,6 +14,9 @@ std::vector<ParamSpec> link_specs() {
       p_qty("flit_payload", Dim::Bytes, "0 B", "payload bytes per flit or packet (0: no header overhead)"),
       p_qty("flit_overhead", Dim::Bytes, "0 B", "header/CRC bytes added to each flit or packet"),
       p_qty("energy_per_bit", Dim::EnergyPerBit, "5 pJ/bit", "energy per payload bit carried"),
+      p_real("price", "0",
+             "price of one instance (the bundle of `lanes`) with its cables, transceivers and share of NICs, USD, for "
+             "the TCO; 0: not priced (traces on a baseboard)", 0, 1e9),
   };
 }
 
@@ -44,7 +47,8 @@ class D2dModule : public LinkModule {
 // NVLink4: 18 links x 25 GB/s per direction (900 GB/s bidirectional), 256 B flits with a 16 B header. PCIe Gen5 x16:
 // 64 GB/s per direction, 256 B TLPs with ~24 B of header/framing. InfiniBand NDR: 400 Gb/s, 4 KiB MTU with ~58 B of
 // headers, ~1 us NIC-to-NIC port latency; two
-// pluggable 400G optics draw ~15 W per link whether or not it carries data (~30 W per 1.6 Tb/s port).
+// pluggable 400G optics draw ~15 W per link whether or not it carries data (~30 W per 1.6 Tb/s port). Price [E]: two
+// 400G transceivers (~$1,000 each, 2023 street prices), fibre and a share of a ConnectX-7 NIC: ~$3,000 per link.
 XPU_REGISTER_COMPONENT_WITH_PRESETS(
     LinkModule, "link",
     "Electrical point-to-point link: lanes x per-lane rate per direction, flit overhead, latency, pJ/bit",
@@ -55,7 +59,8 @@ XPU_REGISTER_COMPONENT_WITH_PRESETS(
         {"pcie5_x16", {{"bandwidth", "64 GB/s"}, {"lanes", "1"}, {"latency", "0.6 us"}, {"flit_payload", "256 B"},
                        {"flit_overhead", "24 B"}, {"energy_per_bit", "6.5 pJ/bit"}}},
         {"ib_ndr", {{"bandwidth", "50 GB/s"}, {"lanes", "1"}, {"latency", "1 us"}, {"flit_payload", "4096 B"},
-                    {"flit_overhead", "58 B"}, {"energy_per_bit", "5.5 pJ/bit"}, {"static_power", "15 W"}}},
+                    {"flit_overhead", "58 B"}, {"energy_per_bit", "5.5 pJ/bit"}, {"static_power", "15 W"},
+                    {"price", "3000"}}},
     }));
 
 // UCIe die-to-die: 16-lane standard-package module at 32 GT/s is 64 GB/s per direction, 0.5-0.6 pJ/bit; an

@@ -27,6 +27,8 @@ class PhotonicLink : public LinkTemplate {
         p_real("wall_plug_efficiency", "0.25", "laser electrical-to-optical efficiency", 0.001, 1),
         p_qty("tuning_power", Dim::Power, "50 uW", "thermal tuning per microring (a modulator and a filter per wavelength)"),
         p_qty("energy_per_bit", Dim::EnergyPerBit, "1 pJ/bit", "modulator, driver, receiver and serdes energy per bit"),
+        p_real("price", "0", "price of one instance (its fibres, lasers and transceivers), USD, for the TCO; 0: not priced",
+               0, 1e9),
     };
   }
   double bandwidth() const override {
@@ -55,6 +57,7 @@ class CircuitSwitch : public SwitchTemplate {
         p_qty("reconfiguration_time", Dim::Time, "1.2 ms", "time to set new circuits (no traffic meanwhile)"),
         p_qty("latency", Dim::Time, "0 s", "added latency of a traversal (passive MEMS mirrors: none)"),
         p_qty("energy_per_bit", Dim::EnergyPerBit, "0 pJ/bit", "energy per bit switched (passive: none)"),
+        p_real("price", "0", "price of one switch, USD, for the TCO; 0: not priced", 0, 1e9),
     };
   }
   double hop_latency_s() const override { return params().qty("latency"); }

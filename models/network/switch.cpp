@@ -21,6 +21,7 @@ class SwitchModule : public SwitchTemplate {
         p_bool("reduction", "false", "reduces data in the switch (NVLink SHARP / NVLS, InfiniBand SHARP)"),
         p_qty("reduction_bandwidth", Dim::Bandwidth, "0 B/s", "reduced bytes per second the switch can produce"),
         p_qty("energy_per_bit", Dim::EnergyPerBit, "2 pJ/bit", "switching energy per bit forwarded"),
+        p_real("price", "0", "price of one switch, USD, for the TCO; 0: not priced", 0, 1e9),
     };
   }
   double hop_latency_s() const override { return params().qty("latency"); }
@@ -34,16 +35,19 @@ class SwitchModule : public SwitchTemplate {
 
 // NVSwitch gen3: 64 NVLink4 ports, in-switch reduction (NVLS). Its reduction rate is not published; 610 GB/s of operand
 // bytes per switch (a 5-link switch reduces 8 x 5/18 of the data) reproduces the 480 GB/s NVLS all_reduce bus bandwidth of nccl-tests on 8 GPUs
-// (hardware_facts.md). Quantum-2 NDR: 64 x 400 Gb/s ports, ~0.5-0.6 us per hop.
+// (hardware_facts.md). Quantum-2 NDR: 64 x 400 Gb/s ports, ~0.5-0.6 us per hop. Prices [E]: a QM9700 64-port NDR
+// switch lists at ~$25,000-35,000 (2023 resellers); an NVSwitch3 chip with its share of the HGX baseboard ~$6,000.
 XPU_REGISTER_COMPONENT_WITH_PRESETS(
     SwitchModule, "switch",
     "Packet switch: ports, per-hop latency, output buffers with back-pressure, optional in-network reduction",
     SwitchModule::specs(),
     (std::map<std::string, std::map<std::string, std::string>>{
         {"nvswitch3", {{"ports", "64"}, {"latency", "0.25 us"}, {"buffer", "0 B"}, {"reduction", "true"},
-                       {"reduction_bandwidth", "610 GB/s"}, {"energy_per_bit", "2 pJ/bit"}, {"static_power", "60 W"}}},
+                       {"reduction_bandwidth", "610 GB/s"}, {"energy_per_bit", "2 pJ/bit"}, {"static_power", "60 W"},
+                       {"price", "6000"}}},
         {"quantum2", {{"ports", "64"}, {"latency", "0.55 us"}, {"buffer", "0 B"}, {"reduction", "false"},
-                      {"reduction_bandwidth", "0 B/s"}, {"energy_per_bit", "2 pJ/bit"}, {"static_power", "700 W"}}},
+                      {"reduction_bandwidth", "0 B/s"}, {"energy_per_bit", "2 pJ/bit"}, {"static_power", "700 W"},
+                      {"price", "30000"}}},
     }));
 
 }  // namespace xpu

@@ -111,13 +111,15 @@ DeviceCost device_cost(const HardwareConfig& hw) {
   return c;
 }
 
-Tco tco(const DeviceCost& c, double job_devices, double energy_j, double time_s, double items, const TcoOptions& o) {
+Tco tco(const DeviceCost& c, double job_devices, double network_usd, double energy_j, double time_s, double items,
+        const TcoOptions& o) {
   Tco r;
   if (!c.present || c.device_usd <= 0 || time_s <= 0) return r;
   r.present = true;
   r.options = o;
   const double life_s = o.years * 365.25 * 86400;
-  r.capex_usd = c.device_usd * o.markup * job_devices;
+  r.network_usd = network_usd;
+  r.capex_usd = c.device_usd * o.markup * job_devices + network_usd;
   r.capex_usd_per_s = r.capex_usd / (life_s * o.utilization);
   r.energy_usd_per_s = energy_j / time_s * o.pue * o.usd_per_kwh / 3.6e6;
   r.usd_per_step = (r.capex_usd_per_s + r.energy_usd_per_s) * time_s;

@@ -49,14 +49,17 @@ struct TcoOptions {
 struct Tco {
   bool present = false;
   TcoOptions options;
-  double capex_usd = 0;         // job devices x device price
+  double capex_usd = 0;         // job devices x device price x markup + the job's share of the network
+  double network_usd = 0;       // the job's share of the network's switches and links
   double capex_usd_per_s = 0;   // amortised over years x utilization
   double energy_usd_per_s = 0;  // the run's average system power x PUE x price
   double usd_per_step = 0;
   double usd_per_mitem = 0;     // 0 when the workload's items are not known
   double lifetime_usd = 0;      // capex + energy over the life at this run's power and utilization
 };
-Tco tco(const DeviceCost& c, double job_devices, double energy_j, double time_s, double items, const TcoOptions& o);
+// `network_usd`: the job's share of the network's switches and links at their `price` (not marked up).
+Tco tco(const DeviceCost& c, double job_devices, double network_usd, double energy_j, double time_s, double items,
+        const TcoOptions& o);
 // Parses "years=4,pue=1.3,usd_per_kwh=0.08,utilization=0.7,markup=1" (any subset; empty: the defaults); throws
 // std::invalid_argument naming the bad field.
 TcoOptions parse_tco_options(const std::string& text);

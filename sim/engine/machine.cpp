@@ -299,7 +299,16 @@ void collect_component_records(const Machine& m, double t, RunResult& res) {
 
 void collect_cost(const HardwareConfig& hw, const TcoOptions& o, RunResult& res) {
   res.cost = device_cost(hw);
-  res.tco = tco(res.cost, double(res.job_devices), res.energy_j, res.total_time_s, res.items, o);
+  // Network blocks count their instances over the whole system; the job pays its devices' share.
+  double network = 0;
+  for (const auto& c : res.components) {
+    if (c.scope != "system") continue;
+    const int i = hw.index_of(c.name);
+    if (i < 0 || !hw.components[size_t(i)].params.has("price")) continue;
+    network += c.stats.value("instances", 0.0) * hw.components[size_t(i)].params.real("price");
+  }
+  if (res.devices > 0) network *= double(res.job_devices) / double(res.devices);
+  res.tco = tco(res.cost, double(res.job_devices), network, res.energy_j, res.total_time_s, res.items, o);
 }
 
 void collect_memory_record(const Footprint& need, const Machine& m, RunResult& res) {

@@ -69,7 +69,7 @@ nlohmann::json result_head_json(const RunResult& r) {
   if (r.cost.present) {
     j["cost"] = device_cost_json(r.cost);
     j["cost_usd"] = r.cost.device_usd;
-    j["system_cost_usd"] = r.cost.device_usd * double(r.job_devices);
+    j["system_cost_usd"] = r.cost.device_usd * double(r.job_devices) + r.tco.network_usd;
     j["full_load_power_w"] = r.cost.full_load_w;
   }
   if (r.tco.present) {
@@ -107,10 +107,10 @@ nlohmann::json result_head_json(const RunResult& r) {
                    {"average_power_w", "whole job"},
                    {"area_mm2", "per device"},
                  {"cost_usd", "per device"},
-                 {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                 {"system_cost_usd", "whole job: its devices and its share of the network's priced switches and links (not servers or facility)"},
                  {"tco_usd_per_step", "whole job"},
                    {"cost_usd", "per device"},
-                   {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                   {"system_cost_usd", "whole job: its devices and its share of the network's priced switches and links (not servers or facility)"},
                    {"tco_usd_per_step", "whole job"},
                    {"flops", mean},
                    {"hbm_bytes", mean},
@@ -129,7 +129,7 @@ nlohmann::json result_head_json(const RunResult& r) {
                  {"average_power_w", "whole job"},
                  {"area_mm2", "per device"},
                  {"cost_usd", "per device"},
-                 {"system_cost_usd", "whole job: its devices (not servers, network or facility)"},
+                 {"system_cost_usd", "whole job: its devices and its share of the network's priced switches and links (not servers or facility)"},
                  {"tco_usd_per_step", "whole job"},
                  {"flops", "per device"},
                  {"hbm_bytes", "per device"},

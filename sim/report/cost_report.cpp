@@ -69,6 +69,7 @@ nlohmann::json tco_json(const Tco& t, const std::string& item) {
           {"utilization", t.options.utilization},
           {"markup", t.options.markup},
           {"capex_usd", t.capex_usd},
+          {"network_usd", t.network_usd},
           {"capex_usd_per_s", t.capex_usd_per_s},
           {"energy_usd_per_s", t.energy_usd_per_s},
           {"usd_per_step", t.usd_per_step},

@@ -290,9 +290,11 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
     const auto& o = r.tco.options;
     std::string per = r.tco.usd_per_mitem > 0 ? fmt(", $%.4g per million %ss", r.tco.usd_per_mitem, r.item.c_str())
                                               : std::string();
-    out << fmt("%-18s$%.4g per step, whole job%s (devices at %.3gx their cost over %.3g years at %.0f %% use, energy "
-               "at PUE %.2g and $%.3g/kWh; servers, network and facility not included)\n",
-               "TCO", r.tco.usd_per_step, per.c_str(), o.markup, o.years, 100 * o.utilization, o.pue, o.usd_per_kwh);
+    std::string net = r.tco.network_usd > 0 ? fmt(" and $%.0f of network", r.tco.network_usd) : std::string();
+    out << fmt("%-18s$%.4g per step, whole job%s (devices at %.3gx their cost%s over %.3g years at %.0f %% use, "
+               "energy at PUE %.2g and $%.3g/kWh; servers and facility not included)\n",
+               "TCO", r.tco.usd_per_step, per.c_str(), o.markup, net.c_str(), o.years, 100 * o.utilization, o.pue,
+               o.usd_per_kwh);
   }
   if (r.stack != "eager")
     out << fmt("%-18s%s: %zu kernels per device (eager: %zu); fusion keeps %s of intermediate tensors on chip "
