@@ -95,3 +95,9 @@ TEST_CASE("layers: the engine knows no report or command line; reports know no S
   auto n = violations("sim/network", R"(^sim/(engine|report|cli|trace|sweep|validate)/)");
   check_none(n);
 }
+
+TEST_CASE("layers: the cost model knows configuration only: no SystemC, model, engine, report or workload", "[layers]") {
+  // It prices a HardwareConfig; the area models it reads are registered by models/area/ through the registry.
+  check_none(violations("sim/cost", R"(^systemc|^models/|^sim/(component|engine|report|cli|workload|trace|sweep|validate|network)/)"));
+  check_none(violations("models/area", R"(^systemc|^models/|^sim/(component|engine|report|cli|workload|trace|sweep|validate|network|cost)/)"));
+}
