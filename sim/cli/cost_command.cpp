@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "sim/config/hardware.h"
+#include "sim/cost/cost_json.h"
 #include "sim/cost/device_cost.h"
 #include "sim/report/cost_report.h"
 

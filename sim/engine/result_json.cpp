@@ -1,6 +1,6 @@
 #include "sim/engine/result_json.h"
 
-#include "sim/report/cost_report.h"
+#include "sim/cost/cost_json.h"
 
 namespace xpu {
 
