@@ -167,3 +167,38 @@ TEST_CASE("cost: run and cost commands report area, price and TCO; every node pa
   CHECK(bad.status == 2);
   CHECK(bad.output.find("--tco") != std::string::npos);
 }
+
+TEST_CASE("cost: CIM tile area from crossbars, converters and buffers; a written tile or array area wins", "[cost][cim]") {
+  test::TempDir dir;
+  auto cim = [&](const std::string& extra) {
+    const std::string f = dir.write("cim.yaml", "technology: n7\ncomponents:\n  cim:\n    type: cim_tile\n    tiles: 16\n"
+                                                "    arrays_per_tile: 8\n    adc_bits: 8\n" + extra);
+    HardwareConfig hw = load_hardware(f);
+    return device_cost(hw).blocks.at(0);
+  };
+  auto part = [](const BlockArea& b, const std::string& prefix) {
+    for (const auto& p : b.parts)
+      if (p.name.rfind(prefix, 0) == 0) return p.mm2;
+    return -1.0;
+  };
+  const BlockArea base = cim("");
+  CHECK(base.source == "derived");
+  const double arrays = part(base, "arrays:"), tiles = part(base, "tile periphery:");
+  REQUIRE(arrays > 0);
+  REQUIRE(tiles > 0);
+  // A 128 x 128 RRAM crossbar at N7 (4 F², F = 20 nm) is ~26 um² of cells; its 8-bit ADC 0.0012 mm² dominates.
+  CHECK(arrays / (16 * 8) == Approx(128 * 128 * 4 * 0.02 * 0.02 * 1e-6 + 0.0012 + 256 * 2e-7).epsilon(1e-6));
+  CHECK(base.mm2 == Approx((arrays + tiles) * 1.10).epsilon(1e-9));
+  // Linear in tiles and in arrays per tile; one more ADC bit doubles the converter.
+  CHECK(part(cim("    rows: 128\n"), "arrays:") == Approx(arrays));
+  const BlockArea wide = cim("    columns: 256\n");
+  CHECK(part(wide, "arrays:") > arrays);
+  const double a9 = part(cim("    adcs_per_array: 2\n"), "arrays:");
+  CHECK(a9 - arrays == Approx(16 * 8 * 0.0012).epsilon(1e-6));
+  // An SRAM compute cell is larger than a 4 F² cross-point cell.
+  CHECK(part(cim("    cell: sram\n    bits_per_cell: 1\n"), "arrays:") > arrays);
+  // ISAAC's published tile (the preset's tile_area and array_area) is used as written.
+  const BlockArea isaac = cim("    preset: isaac\n");
+  CHECK(part(isaac, "tile periphery (tile_area as written)") == Approx(16 * 0.3696));
+  CHECK(part(isaac, "arrays (array_area as written)") == Approx(16 * 8 * 0.000025));  // arrays_per_tile 8 wins
+}

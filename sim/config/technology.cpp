@@ -28,6 +28,9 @@ const std::vector<ParamSpec>& technology_params() {
                "die area beyond the blocks (clock and power grid, test, top-level routing, whitespace), as a share of "
                "the blocks' area", 0, 2),
         p_real("leakage_w_per_mm2", "", "static (leakage and clock-tree idle) power per mm² of logic die", 0, 10),
+        p_real("metal_half_pitch", "",
+               "half the tightest metal pitch (nm): the F of a cross-point memory cell (RRAM/PCM crossbars, 4 F²)", 1,
+               1000),
         // Energy.
         p_qty("mac_energy", Dim::EnergyPerOp, "",
               "energy of one bf16 multiply-accumulate with operand delivery (register file, shared memory) at the "
@@ -86,6 +89,7 @@ const std::map<std::string, std::map<std::string, TechFigure>>& technology_nodes
          {"1.05 mm2", "AMD Zen 2 (N7): 16 MiB L3 macro ~16.8 mm² (ISSCC 2020); TSMC N7 HD bit cell 0.027 um²"}},
         {"crossbar_area_per_tbps", {"4 mm2", "[E] crossbar of a GA100-class die: ~28 mm² for 7 TB/s"}},
         {"leakage_w_per_mm2", {"0.075", "[E] ~60 W idle of an A100 SXM board, less HBM, over 826 mm²"}},
+        {"metal_half_pitch", {"20", "TSMC N7 minimum metal pitch 40 nm (WikiChip)"}},
         {"mac_energy", {"2.1 pJ/MAC", "[E] set so that an A100 at 1.41 GHz draws its 400 W under dense bf16"}},
         {"vector_energy", {"2.5 pJ/op", "[E] fp32 FMA with register-file access at 7 nm (Dally/Keckler tables scaled)"}},
         {"sram_energy", {"0.9 pJ/bit", "[E] LLC access ~50 pJ per 64-bit word at 45 nm (Dally), scaled to 7 nm"}},
@@ -102,6 +106,7 @@ const std::map<std::string, std::map<std::string, TechFigure>>& technology_nodes
         {"sram_area_per_mib", {"0.82 mm2", "TSMC N5 HD bit cell 0.021 um² vs 0.027 um² on N7 (IEDM 2019)"}},
         {"crossbar_area_per_tbps", {"2.6 mm2", "[E] wires scale less than logic: N7 x 0.65"}},
         {"leakage_w_per_mm2", {"0.09", "[E] denser transistors leak more per mm²"}},
+        {"metal_half_pitch", {"14", "TSMC N5 minimum metal pitch 28 nm (WikiChip)"}},
         {"mac_energy", {"1.47 pJ/MAC", "TSMC: N5 -30 % power at the same speed as N7"}},
         {"vector_energy", {"1.75 pJ/op", "N7 x 0.70 (TSMC iso-speed power)"}},
         {"sram_energy", {"0.65 pJ/bit", "N7 x 0.72 [E]"}},
@@ -116,6 +121,7 @@ const std::map<std::string, std::map<std::string, TechFigure>>& technology_nodes
         {"sram_area_per_mib", {"0.82 mm2", "same 0.021 um² bit cell as N5"}},
         {"crossbar_area_per_tbps", {"2.5 mm2", "[E] N5 x 0.96"}},
         {"leakage_w_per_mm2", {"0.095", "[E] ~90 W idle of an H100 SXM board, less HBM, over 814 mm²"}},
+        {"metal_half_pitch", {"14", "N4 keeps N5's 28 nm metal pitch"}},
         {"mac_energy", {"1.40 pJ/MAC", "N5 x 0.95 (TSMC: N4 lowers power a few % over N5; N4P -22 %)"}},
         {"vector_energy", {"1.66 pJ/op", "N5 x 0.95"}},
         {"sram_energy", {"0.6 pJ/bit", "N5 x 0.93 [E]"}},
@@ -131,6 +137,7 @@ const std::map<std::string, std::map<std::string, TechFigure>>& technology_nodes
         {"sram_area_per_mib", {"0.80 mm2", "TSMC N3E HD bit cell 0.021 um², no shrink from N5 (IEDM 2022)"}},
         {"crossbar_area_per_tbps", {"2.1 mm2", "[E] N5 x 0.8"}},
         {"leakage_w_per_mm2", {"0.10", "[E]"}},
+        {"metal_half_pitch", {"11.5", "TSMC N3E minimum metal pitch 23 nm (WikiChip)"}},
         {"mac_energy", {"1.03 pJ/MAC", "TSMC: N3E -30 to -35 % power at the same speed as N5"}},
         {"vector_energy", {"1.2 pJ/op", "N5 x 0.68"}},
         {"sram_energy", {"0.5 pJ/bit", "N5 x 0.77 [E]"}},
