@@ -94,6 +94,50 @@ struct PhasedRun : Run {
   }
 };
 
+// The same phases over `pieces` pieces of the data, pipelined: each phase runs its pieces one after another, and a
+// piece enters phase s once it has left phase s-1. A torus all-reduce moves most of its bytes in the first dimension
+// it reduces along (and the last it gathers along). With a barrier between phases (PhasedRun), a rotation whose first
+// ring is shorter than the others' runs its small phases on links another rotation's large phase still holds, and a
+// torus with unequal dimensions lost up to a third of its bandwidth (a 4x8x8 all-reduce took longer than an 8x8x8
+// one). Pipelined, the dimensions' links work on different pieces at once. Each piece is a ring run of its own, so
+// the pipeline costs events: the caller uses it only where the dimensions differ.
+constexpr size_t kMaxPieces = 16;
+struct PipelinedRun : Run {
+  std::vector<std::function<std::unique_ptr<Run>(double share)>> phases;  // one piece's run: `share` of the data
+  size_t pieces = 1;
+  std::vector<size_t> ended, next;  // per phase: pieces finished, next piece to start
+  std::vector<char> running;
+  std::vector<std::shared_ptr<Run>> runs;  // kept until the pipeline ends
+  size_t left = 0;
+  explicit PipelinedRun(Network& n) : Run(n) {}
+  void start() override {
+    const size_t S = phases.size();
+    if (S == 0) { check_empty(); return; }
+    ended.assign(S, 0);
+    next.assign(S, 0);
+    running.assign(S, 0);
+    left = S * pieces;
+    try_start(0);
+  }
+  void try_start(size_t s) {
+    if (s >= phases.size() || running[s] || next[s] >= pieces) return;
+    if (s > 0 && ended[s - 1] <= next[s]) return;
+    running[s] = 1;
+    ++next[s];
+    std::shared_ptr<Run> r = phases[s](1.0 / double(pieces));
+    runs.push_back(r);
+    r->done = [this, s](uint64_t t) {
+      running[s] = 0;
+      ++ended[s];
+      last = std::max(last, t);
+      if (--left == 0) { finished = true; net.at(net.now_ps(), [this] { done(last); }); return; }
+      try_start(s);
+      try_start(s + 1);
+    };
+    r->start();
+  }
+};
+
 // Runs side by side; done when all are (a torus all-reduce splits its data over rotations of the dimensions).
 struct ParallelRun : Run {
   std::vector<std::unique_ptr<Run>> parts;
@@ -416,23 +460,104 @@ std::string human(double b) {
 }  // namespace
 
 namespace {
-// Phases along `dims` in `order`: reduce-scatter dimension by dimension, then all-gather back.
+// Shares of the data for the rotations of the dimension order of a torus all-reduce, chosen so that every
+// dimension's links carry the same bytes. Rotation r reduce-scatters first along dimension r, where it moves
+// (d_r - 1)/d_r of its share, then along the next with 1/d_r as much, and so on; with equal shares, a torus with
+// unequal dimensions loads its shorter dimension's links less than the others and the longest finishes last (a
+// 4x8x8 torus took longer than an 8x8x8 one). Solves loads_k(shares) = L for every k with the shares summing to
+// one; a rotation whose share would be negative is dropped and the rest solved again.
+std::vector<double> rotation_shares(const std::vector<int64_t>& dims, bool bidir) {
+  const size_t K = dims.size();
+  if (std::all_of(dims.begin(), dims.end(), [&](int64_t d) { return d == dims[0]; }))
+    return std::vector<double>(K, 1.0 / double(K));
+  std::vector<std::vector<double>> load(K, std::vector<double>(K, 0));  // [rotation][dimension], in link-times
+  for (size_t r = 0; r < K; ++r) {
+    double data = 1;
+    for (size_t i = 0; i < K; ++i) {
+      const size_t k = (r + i) % K;
+      // A dimension of two has one link between the pair, not two: both ways round use the same link.
+      const double links = bidir && dims[k] > 2 ? 2 : 1;
+      load[r][k] = double(dims[k] - 1) / double(dims[k]) * data / links;
+      data /= double(dims[k]);
+    }
+  }
+  std::vector<bool> on(K, true);
+  for (size_t attempt = 0; attempt < K; ++attempt) {
+    std::vector<size_t> act;
+    for (size_t r = 0; r < K; ++r)
+      if (on[r]) act.push_back(r);
+    // Unknowns: the active shares and L. Equations: each dimension's load = L (least squares when the active
+    // rotations are fewer than the dimensions: the normal equations), and the shares sum to 1.
+    const size_t n = act.size() + 1;
+    std::vector<std::vector<double>> rows;
+    for (size_t k = 0; k < K; ++k) {
+      std::vector<double> row(n + 1, 0);
+      for (size_t j = 0; j < act.size(); ++j) row[j] = load[act[j]][k];
+      row[n - 1] = -1;
+      rows.push_back(row);
+    }
+    std::vector<double> sum(n + 1, 0);
+    for (size_t j = 0; j < act.size(); ++j) sum[j] = 1;
+    sum[n] = 1;
+    // Normal equations of the K load rows, plus the sum row weighted heavily (an equality).
+    std::vector<std::vector<double>> M(n, std::vector<double>(n + 1, 0));
+    auto add = [&](const std::vector<double>& row, double w) {
+      for (size_t a = 0; a < n; ++a)
+        for (size_t b = 0; b <= n; ++b) M[a][b] += w * row[a] * row[b];
+    };
+    for (const auto& row : rows) add(row, 1);
+    add(sum, 1e6);
+    for (size_t i = 0; i < n; ++i) {
+      size_t piv = i;
+      for (size_t r = i + 1; r < n; ++r)
+        if (std::abs(M[r][i]) > std::abs(M[piv][i])) piv = r;
+      std::swap(M[i], M[piv]);
+      if (std::abs(M[i][i]) < 1e-15) return std::vector<double>(K, 1.0 / double(K));
+      for (size_t r = 0; r < n; ++r) {
+        if (r == i) continue;
+        const double f = M[r][i] / M[i][i];
+        for (size_t c = i; c <= n; ++c) M[r][c] -= f * M[i][c];
+      }
+    }
+    std::vector<double> x(K, 0);
+    bool negative = false;
+    for (size_t j = 0; j < act.size(); ++j) {
+      x[act[j]] = M[j][n] / M[j][j];
+      if (x[act[j]] < 0) { on[act[j]] = false; negative = true; }
+    }
+    if (!negative) return x;
+  }
+  return std::vector<double>(K, 1.0 / double(K));
+}
+
+// Phases along `dims` in `order`: reduce-scatter dimension by dimension, then all-gather back; with `pieces` > 1
+// through a PipelinedRun, else with a barrier between phases.
 std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_t>>& groups, const std::vector<int64_t>& dims,
-                              const std::vector<size_t>& order, double n, const std::string& op, bool bidir) {
-  auto ph = std::make_unique<PhasedRun>(net);
+                              const std::vector<size_t>& order, double n, const std::string& op, bool bidir,
+                              size_t pieces = 1) {
+  std::vector<std::function<std::unique_ptr<Run>(double)>> phases;
   std::vector<double> at_dim(dims.size());
   double data = n;
   for (size_t k : order) { at_dim[k] = data / double(dims[k]); data /= double(dims[k]); }
   auto add = [&](size_t k) {
     Network* np = &net;
-    ph->phases.push_back([np, groups, dims, k, b = at_dim[k], bidir] {
-      return std::make_unique<RingRun>(*np, dim_rings(groups, dims, k), uint64_t(dims[k] - 1), b, bidir);
+    auto rings = std::make_shared<const std::vector<std::vector<int64_t>>>(dim_rings(groups, dims, k));
+    phases.push_back([np, rings, steps = uint64_t(dims[k] - 1), b = at_dim[k], bidir](double share) {
+      return std::make_unique<RingRun>(*np, *rings, steps, b * share, bidir);
     });
   };
   if (op != "all_gather")
     for (size_t k : order) add(k);
   if (op != "reduce_scatter")
     for (size_t i = order.size(); i-- > 0;) add(order[i]);
+  if (pieces > 1) {
+    auto pl = std::make_unique<PipelinedRun>(net);
+    pl->phases = std::move(phases);
+    pl->pieces = pieces;
+    return pl;
+  }
+  auto ph = std::make_unique<PhasedRun>(net);
+  for (auto& f : phases) ph->phases.push_back([f] { return f(1.0); });
   return ph;
 }
 }  // namespace
@@ -499,10 +624,20 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
     if (!multi_node && call.op == "all_reduce") {
       // A torus: one share of the data per rotation of the dimension order, so every dimension's links work at once.
       auto par = std::make_shared<ParallelRun>(*this);
+      const std::vector<double> share = rotation_shares(dims, bidir);
+      // Unequal dimensions pipeline their phases (PipelinedRun) in up to 16 pieces, the same number in every rotation
+      // (a rotation cut coarser fills and drains its pipeline longer), each piece of a rotation's share at least
+      // 4 chunks; equal ones keep whole phases, which is already bandwidth-optimal and costs fewer events.
+      const bool equal_dims = std::all_of(dims.begin(), dims.end(), [&](int64_t d) { return d == dims[0]; });
+      size_t pieces = 1;
+      if (!equal_dims)
+        while (pieces * 2 <= kMaxPieces && n / double(dims.size()) / double(pieces * 2) >= 4 * settings().chunk)
+          pieces *= 2;
       for (size_t r = 0; r < dims.size(); ++r) {
+        if (share[r] <= 0) continue;
         std::vector<size_t> rot(dims.size());
         for (size_t k = 0; k < dims.size(); ++k) rot[k] = order[(k + r) % dims.size()];
-        par->parts.push_back(dims_run(*this, groups, dims, rot, n / double(dims.size()), call.op, bidir));
+        par->parts.push_back(dims_run(*this, groups, dims, rot, n * share[r], call.op, bidir, pieces));
       }
       run = par;
       detail = std::to_string(dims.size()) + " rotations of rings ";
