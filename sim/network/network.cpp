@@ -425,9 +425,9 @@ void Network::push(Pipe& p, double bytes, Arrival arrived) {
 
 void Network::pump(Pipe& p) {
   const uint64_t step = to_ps(spec_.collectives.step_latency_s);
-  while (p.inflight < spec_.collectives.window && !p.queue.empty()) {
-    auto [b, cb] = std::move(p.queue.front());
-    p.queue.pop_front();
+  while (p.inflight < spec_.collectives.window && !p.idle()) {
+    auto [b, cb] = std::move(p.queue[p.head++]);
+    if (p.idle()) { p.queue.clear(); p.head = 0; }
     ++p.inflight;
     send(p.src, p.dst, b, step, p.flow, [this, &p, cb = std::move(cb)](uint64_t t) {
       --p.inflight;

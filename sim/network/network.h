@@ -60,7 +60,11 @@ class Network : public sc_core::sc_module, public Interconnect {
     uint32_t src = 0, dst = 0;
     uint64_t flow = 0;
     int inflight = 0;
-    std::deque<std::pair<double, Arrival>> queue;
+    // Messages not yet sent, oldest at `head`: a vector allocates nothing until the first message (a collective on
+    // thousands of devices makes hundreds of thousands of pipes; a std::deque allocates on construction).
+    std::vector<std::pair<double, Arrival>> queue;
+    size_t head = 0;
+    bool idle() const { return head == queue.size(); }
   };
   void push(Pipe& p, double bytes, Arrival arrived);
   // In-network reduction of `bytes` at switch vertex `sw`; returns when the reduced bytes are ready.
