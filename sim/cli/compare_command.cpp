@@ -60,8 +60,9 @@ int cmd_compare(const CompareArgs& a) {
   nlohmann::json all = nlohmann::json::array();
   const std::string item = wl.item.empty() ? "run" : wl.item;
   std::printf("Workload: %s\n\n", wl.description.c_str());
-  std::printf("%-26s %10s %10s %12s %12s %9s %8s  %s\n", "config", "time", "energy", ("energy/" + item).c_str(),
-              (item + "s/s").c_str(), "data mov.", "static", "most time");
+  std::printf("%-26s %10s %10s %12s %12s %9s %8s %9s %11s  %s\n", "config", "time", "energy",
+              ("energy/" + item).c_str(), (item + "s/s").c_str(), "data mov.", "static", "price", ("$/M " + item + "s").c_str(),
+              "most time");
   for (size_t i = 0; i < configs.size(); ++i) {
     const std::string label = std::filesystem::path(a.hw[i]).stem().string();
     std::fflush(stdout);
@@ -80,10 +81,14 @@ int cmd_compare(const CompareArgs& a) {
     const double t = r["total_time_s"], e = r["energy_j"];
     // Whole job: every data-parallel replica's items, and its throughput (not a per-item latency).
     const double items = r["workload"].value("items", 0.0), n = items > 0 ? items : 1;
-    std::printf("%-26s %10s %10s %12s %12s %8.1f%% %7.1f%%  %s\n", label.c_str(), si(t, "s").c_str(),
+    // Price per device and TCO per million items where the config names a technology (`xpusim cost`), else "-".
+    char price[32] = "-", tco[32] = "-";
+    if (r.contains("cost_usd")) std::snprintf(price, sizeof price, "$%.0f", r["cost_usd"].get<double>());
+    if (r.contains("tco_usd_per_mitem")) std::snprintf(tco, sizeof tco, "$%.4g", r["tco_usd_per_mitem"].get<double>());
+    std::printf("%-26s %10s %10s %12s %12s %8.1f%% %7.1f%% %9s %11s  %s\n", label.c_str(), si(t, "s").c_str(),
                 si(e, "J").c_str(), si(e / n, "J").c_str(), si(n / t, "").c_str(),
                 e > 0 ? 100 * r["energy"]["data_movement_j"].get<double>() / e : 0.0,
-                e > 0 ? 100 * r["energy"]["static_j"].get<double>() / e : 0.0, main_kind(r).c_str());
+                e > 0 ? 100 * r["energy"]["static_j"].get<double>() / e : 0.0, price, tco, main_kind(r).c_str());
     all.push_back(std::move(r));
   }
   if (!a.json.empty()) {
