@@ -4,6 +4,7 @@
 #include "sim/config/hardware.h"
 #include "sim/engine/isolated_run.h"
 #include "sim/workload/loader.h"
+#include "test_support.h"
 
 using namespace xpu;
 
@@ -90,4 +91,17 @@ TEST_CASE("e2e: cold caches make a run slower or equal, never faster", "[e2e]") 
   double warm_t = seconds(simulate_in_child(hw, wl));
   double cold_t = seconds(simulate_in_child(hw, wl, cold));
   CHECK(cold_t >= warm_t);
+}
+
+TEST_CASE("e2e: llama3-405b decodes in fp8 on one DGX H100 with TP 8; in bf16 it does not fit one H100", "[e2e]") {
+  test::TempDir dir;
+  test::Run r = test::xpusim("run --hw configs/dgx-h100.yaml -w workloads/llama3-405b.yaml --set dtype=fp8,tp=8,kv=4096 -q",
+                             dir);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK(r.output.find("layers=126 tp=8") != std::string::npos);
+  // The footprint names the 810 GB of bf16 weights.
+  test::Run big = test::xpusim("run --hw configs/h100.yaml -w workloads/llama3-405b.yaml -q", dir);
+  CHECK(big.status == 2);
+  CHECK(big.output.find("weights 807.") != std::string::npos);
 }

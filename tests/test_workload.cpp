@@ -141,6 +141,16 @@ TEST_CASE("llama2-70b uses grouped-query attention shapes", "[workload]") {
   CHECK(op_named(w, "L0.attn").reads[1].bytes == Approx(16.0 * 2049 * 1024 * 2));
 }
 
+TEST_CASE("llama3-405b has 405 B parameters in 126 layers", "[workload]") {
+  Workload w = load_workload("workloads/llama3-405b.yaml", {});
+  const double d = 16384, kv = 1024, ffn = 53248, layers = 126, vocab = 128256, tokens = 16;
+  const double matmul_params = layers * (2 * d * d + 2 * d * kv + 3 * d * ffn) + d * vocab;
+  CHECK(sum_flops(w, OpKind::matmul) == Approx(2 * matmul_params * tokens).epsilon(1e-9));
+  // With the embedding table: 405.9 B (the paper's 405 B; HuggingFace counts 405.85 B with the norms).
+  CHECK(matmul_params + d * vocab == Approx(405.85e9).epsilon(0.005));
+  CHECK(ops_in_layer(w, "L125") == 15);
+}
+
 TEST_CASE("workload overrides from --set beat the file's defaults", "[workload]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", split_set_list("mode=prefill,batch=2,seq=4096,kv=0,layers=2"));
   CHECK(w.description == "llama2-7b prefill batch=2 seq=4096 layers=2");
