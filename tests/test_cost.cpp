@@ -202,3 +202,41 @@ TEST_CASE("cost: CIM tile area from crossbars, converters and buffers; a written
   CHECK(part(isaac, "tile periphery (tile_area as written)") == Approx(16 * 0.3696));
   CHECK(part(isaac, "arrays (array_area as written)") == Approx(16 * 8 * 0.000025));  // arrays_per_tile 8 wins
 }
+
+TEST_CASE("cost: a sweep's tco assumptions reach every point and its metrics", "[cost][sweep]") {
+  test::TempDir dir;
+  const std::string root = std::filesystem::current_path().string();
+  auto spec = [&](const std::string& name, const std::string& tco) {
+    return dir.write(name + ".yaml", "name: " + name + "\nhardware: " + root + "/configs/h100-lean.yaml\nworkloads:\n"
+                     "  - {name: w, file: " + root + "/workloads/llama2-7b.yaml, set: {layers: 2}}\n"
+                     "parameters:\n  hw.hbm.bandwidth: [3.35 TB/s]\n" + tco + "metrics: [tco_usd_per_mtok]\n");
+  };
+  auto metric = [&](const std::string& name, const std::string& tco) {
+    const std::string out = (dir.path / name).string();
+    auto r = test::xpusim("sweep " + spec(name, tco) + " -q -j 1 --out " + out, dir);
+    REQUIRE(r.status == 0);
+    auto e = test::xpusim("sweep export " + out + " --csv " + out + "/r.csv", dir);
+    REQUIRE(e.status == 0);
+    auto split = [](const std::string& line) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+      return f;
+    };
+    std::istringstream csv(test::read_file(out + "/r.csv"));
+    std::string head, row;
+    std::getline(csv, head);
+    std::getline(csv, row);
+    const auto h = split(head), v = split(row);
+    for (size_t i = 0; i < h.size() && i < v.size(); ++i)
+      if (h[i] == "tco_usd_per_mtok") return std::stod(v[i]);
+    FAIL("no tco_usd_per_mtok column");
+    return 0.0;
+  };
+  const double base = metric("base", "");
+  const double dear = metric("dear", "tco: \"markup=5\"\n");
+  CHECK(base > 0);
+  // Five times the capex (the energy part unchanged): more than four times the TCO per token.
+  CHECK(dear > 4 * base);
+  CHECK(dear < 5 * base);
+}

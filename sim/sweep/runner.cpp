@@ -111,7 +111,10 @@ std::vector<Task> build_tasks(const SweepSpec& spec, std::vector<HardwareConfig>
       t.params = params;
       t.sets = spec.workloads[wi].sets;
       t.sets.insert(t.sets.end(), wl_sets.begin(), wl_sets.end());
-      t.id = sweep_point_id(yaml, wl_sets);
+      // The TCO assumptions change the cost metrics: a spec that changes them reruns its points.
+      std::vector<std::string> id_sets = wl_sets;
+      if (!spec.tco.empty()) id_sets.push_back("tco=" + spec.tco);
+      t.id = sweep_point_id(yaml, id_sets);
       t.hw = &hws[pi];
       t.error = error;
       tasks.push_back(std::move(t));
@@ -249,6 +252,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         try {
           Workload wl = load_workload(spec.workloads[t.workload].file, t.sets);
           RunOptions ro;
+          ro.tco = parse_tco_options(spec.tco);
           out = result_to_json(simulate(*t.hw, wl, ro));
         } catch (const InputError& e) {
           out = {{"error", e.what()}};

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "sim/config/config_tree.h"
+#include "sim/cost/device_cost.h"
 
 namespace xpu {
 namespace {
@@ -113,12 +114,12 @@ SweepSpec load_sweep_spec(const std::string& path) {
   s.file = path;
   const fs::path base = fs::path(path).parent_path();
   static const std::vector<std::string> keys = {"name", "description", "hardware", "workloads", "parameters",
-                                                "plan", "constraints", "metrics", "variants"};
+                                                "plan", "constraints", "metrics", "variants", "tco"};
   for (const auto& [k, v] : root.map)
     if (std::find(keys.begin(), keys.end(), k) == keys.end())
       throw InputError(v.key_mark, "unknown sweep key '" + k +
                                        "' (expected name, description, hardware, workloads, parameters, plan, "
-                                       "constraints, metrics, variants)");
+                                       "constraints, metrics, variants, tco)");
   auto need = [&](const char* k) -> const ConfigNode& {
     const ConfigNode* n = root.find(k);
     if (!n) throw InputError(root.mark, std::string("sweep spec: missing '") + k + "'");
@@ -210,6 +211,17 @@ SweepSpec load_sweep_spec(const std::string& path) {
     if (s.plan != "grid" && s.plan != "random" && s.plan != "lhs")
       throw InputError(plan->mark, "plan: expected grid, random or lhs, got '" + s.plan + "'");
     if (s.plan != "grid" && s.points <= 0) throw InputError(plan->mark, "plan: " + s.plan + " needs points: N > 0");
+  }
+
+  if (const ConfigNode* t = root.find("tco")) {
+    if (!t->is_scalar())
+      throw InputError(t->mark, "tco: expected the assumptions as `run --tco` takes them, e.g. \"years=5,pue=1.2\"");
+    try {
+      parse_tco_options(t->scalar);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(t->mark, std::string("tco: ") + e.what());
+    }
+    s.tco = t->scalar;
   }
 
   if (const ConfigNode* cs = root.find("constraints")) {

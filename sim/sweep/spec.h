@@ -48,6 +48,7 @@ struct SweepSpec {
   std::vector<std::string> metrics;  // result fields (dotted paths into the run's JSON) kept as columns
   std::vector<std::pair<std::string, SourceMark>> metric_marks;  // where the spec names each metric it adds
   std::vector<SweepVariant> variants;
+  std::string tco;                   // TCO assumptions as `run --tco` takes them ("years=5,pue=1.2"); "": defaults
   // Every parameter column of the results table (all variants'), and `variant` when variants are named.
   std::vector<std::string> columns() const;
 };
