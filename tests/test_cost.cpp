@@ -110,6 +110,7 @@ TEST_CASE("cost: H100 (4N) and A100 (N7) die areas within 10 % and full-load pow
 TEST_CASE("cost: TCO is capex amortised plus energy at the PUE and price, per step and per million items", "[cost]") {
   DeviceCost c;
   c.present = true;
+  c.priced = true;
   c.device_usd = 1000;
   TcoOptions o;
   o.years = 1;
@@ -239,4 +240,19 @@ TEST_CASE("cost: a sweep's tco assumptions reach every point and its metrics", "
   // Five times the capex (the energy part unchanged): more than four times the TCO per token.
   CHECK(dear > 4 * base);
   CHECK(dear < 5 * base);
+}
+
+TEST_CASE("cost: a die that cannot be made has no price, never a price of zero or infinity", "[cost]") {
+  DeviceCost huge = device_cost(h100({"gpu.units=200000", "gpu.tdp=0 W"}));
+  REQUIRE(huge.present);
+  CHECK_FALSE(huge.priced);
+  CHECK(huge.dies_per_wafer == 0);
+  REQUIRE(!huge.notes.empty());
+  CHECK(huge.notes.back().find("does not fit on a 300 mm wafer") != std::string::npos);
+  CHECK_FALSE(tco(huge, 1, 0, 1, 1, 1, TcoOptions{}).present);
+  // A die that fits but never yields (D0 = 100 per cm²) is refused too.
+  DeviceCost dead = device_cost(load_hardware("configs/h100.yaml", {"technology.defect_density=100"}));
+  CHECK_FALSE(dead.priced);
+  CHECK(dead.notes.back().find("yields below one in a billion") != std::string::npos);
+  CHECK(device_cost(h100()).priced);
 }

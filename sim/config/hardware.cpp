@@ -218,6 +218,17 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
 
 HardwareConfig load_hardware(const std::string& path, const std::vector<std::string>& overrides) {
   ConfigNode tree = load_with_extends(path);
+  // `technology: n4` as {node: n4}, so that `-p technology.wafer_price=…` (and a sweep's `hw.technology.…`) can
+  // replace one figure of the node.
+  if (ConfigNode* t = tree.find("technology"); t && t->is_scalar()) {
+    ConfigNode node = *t, map;
+    map.kind = ConfigNode::Kind::Map;
+    map.mark = t->mark;
+    map.key_mark = t->key_mark;
+    node.key_mark = t->mark;
+    map.set("node", node);
+    tree.set("technology", map);
+  }
   for (const auto& o : overrides) {
     std::string a = o;
     // Shorthand: `hbm.bandwidth=...` means `components.hbm.bandwidth=...` when `hbm` is a component.

@@ -93,8 +93,16 @@ DeviceCost device_cost(const HardwareConfig& hw) {
   c.yield = die_yield(std::max(0.0, c.die_mm2 - repeated_mm2), t) * spare_factor;
   c.yield_without_spares = die_yield(c.die_mm2, t);
   if (c.dies_per_wafer < 1) {
-    c.notes.push_back("the die does not fit on a wafer: no price");
-    c.die_usd = c.device_usd = 0;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "no price: a %.0f mm² die does not fit on a %.0f mm wafer", c.die_mm2,
+                  t["wafer_diameter"]);
+    c.notes.push_back(buf);
+    return c;
+  }
+  if (!(c.yield > 1e-9)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "no price: a %.0f mm² die yields below one in a billion", c.die_mm2);
+    c.notes.push_back(buf);
     return c;
   }
   if (c.die_mm2 > kReticleMm2) {
@@ -112,13 +120,14 @@ DeviceCost device_cost(const HardwareConfig& hw) {
   }
   c.package_usd = t["package_price"];
   c.device_usd = (c.die_usd + c.hbm_usd + c.interposer_usd + c.package_usd) / t["assembly_yield"];
+  c.priced = std::isfinite(c.device_usd);
   return c;
 }
 
 Tco tco(const DeviceCost& c, double job_devices, double network_usd, double energy_j, double time_s, double items,
         const TcoOptions& o) {
   Tco r;
-  if (!c.present || c.device_usd <= 0 || time_s <= 0) return r;
+  if (!c.present || !c.priced || time_s <= 0) return r;
   r.present = true;
   r.options = o;
   const double life_s = o.years * 365.25 * 86400;

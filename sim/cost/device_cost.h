@@ -26,6 +26,7 @@ struct DeviceCost {
   double hbm_stacks = 0, hbm_gb = 0, hbm_usd = 0;
   double interposer_mm2 = 0, interposer_usd = 0, package_usd = 0;
   double device_usd = 0;           // die + HBM + interposer + package, over the assembly yield
+  bool priced = false;             // false: no die fits on a wafer, or none yields (`notes` says which)
   double static_w = 0;             // leakage of the die and idle of the stacks and PHYs, from the technology
   double full_load_w = 0;          // static + every resource at its sustained rate, from the technology's energies
   double tdp_w = 0;                // the compute core's configured power cap, for comparison (0: none)

@@ -68,9 +68,11 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["area_mm2"] = r.area_mm2;
   if (r.cost.present) {
     j["cost"] = device_cost_json(r.cost);
+    j["full_load_power_w"] = r.cost.full_load_w;
+  }
+  if (r.cost.priced) {
     j["cost_usd"] = r.cost.device_usd;
     j["system_cost_usd"] = r.cost.device_usd * double(r.job_devices) + r.tco.network_usd;
-    j["full_load_power_w"] = r.cost.full_load_w;
   }
   if (r.tco.present) {
     j["tco"] = tco_json(r.tco, r.item);

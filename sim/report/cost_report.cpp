@@ -20,7 +20,8 @@ void print_device_cost(std::ostream& out, const DeviceCost& c, bool parts) {
   out << fmt("Yield and price per device\n");
   out << fmt("  dies per 300 mm wafer %.0f, yield %.1f %% (%.1f %% if every defect killed the die)\n",
              c.dies_per_wafer, 100 * c.yield, 100 * c.yield_without_spares);
-  out << fmt("  die $%.0f + HBM %.0f stacks %.0f GB $%.0f + interposer %.0f mm2 $%.0f + package $%.0f = $%.0f per "
+  if (!c.priced) out << "  " << (c.notes.empty() ? "no price" : c.notes.back()) << "\n";
+  else out << fmt("  die $%.0f + HBM %.0f stacks %.0f GB $%.0f + interposer %.0f mm2 $%.0f + package $%.0f = $%.0f per "
              "device (after assembly yield)\n",
              c.die_usd, c.hbm_stacks, c.hbm_gb, c.hbm_usd, c.interposer_mm2, c.interposer_usd, c.package_usd,
              c.device_usd);

@@ -351,7 +351,8 @@ void section_cost(std::string& o, const RunResult& r) {
   card("Die area", fmt("%.1f mm\xC2\xB2", c.die_mm2), "per device");
   card("Yield", fmt("%.1f %%", 100 * c.yield),
        fmt("%.0f dies per wafer; %.1f %% if every defect killed the die", c.dies_per_wafer, 100 * c.yield_without_spares));
-  card("Price", fmt("$%.0f", c.device_usd), "per device: die, HBM, interposer, package");
+  card("Price", c.priced ? fmt("$%.0f", c.device_usd) : std::string("none"),
+       c.priced ? "per device: die, HBM, interposer, package" : "the die cannot be made (see the note)");
   card("Full-load power", fmt("%.0f W", c.full_load_w),
        c.tdp_w > 0 ? fmt("per device, from the technology (cap %.0f W)", c.tdp_w) : std::string("per device"));
   if (r.tco.present) {
@@ -371,14 +372,16 @@ void section_cost(std::string& o, const RunResult& r) {
       rows.push_back({b.name + ": " + p.name, fmt("%.1f mm\xC2\xB2 \xC2\xB7 ", p.mm2) + pct(p.mm2, c.die_mm2), "",
                       {{p.mm2, "#4e79a7"}}});
   o += bar_chart(rows);
-  o += "<h3>Price per device</h3>\n";
-  const double lost = c.device_usd - (c.die_usd + c.hbm_usd + c.interposer_usd + c.package_usd);
-  o += stacked_bar({{"die", fmt("$%.0f", c.die_usd), c.die_usd, "#4e79a7"},
-                    {"HBM", fmt("$%.0f", c.hbm_usd), c.hbm_usd, "#f28e2b"},
-                    {"interposer", fmt("$%.0f", c.interposer_usd), c.interposer_usd, "#76b7b2"},
-                    {"package", fmt("$%.0f", c.package_usd), c.package_usd, "#59a14f"},
-                    {"assembly loss", fmt("$%.0f", lost), lost, "#bab0ac"}},
-                   "the price");
+  if (c.priced) {
+    o += "<h3>Price per device</h3>\n";
+    const double lost = c.device_usd - (c.die_usd + c.hbm_usd + c.interposer_usd + c.package_usd);
+    o += stacked_bar({{"die", fmt("$%.0f", c.die_usd), c.die_usd, "#4e79a7"},
+                      {"HBM", fmt("$%.0f", c.hbm_usd), c.hbm_usd, "#f28e2b"},
+                      {"interposer", fmt("$%.0f", c.interposer_usd), c.interposer_usd, "#76b7b2"},
+                      {"package", fmt("$%.0f", c.package_usd), c.package_usd, "#59a14f"},
+                      {"assembly loss", fmt("$%.0f", lost), lost, "#bab0ac"}},
+                     "the price");
+  }
   for (const auto& n : c.notes) o += "<p class=\"note\">" + esc(n) + "</p>\n";
   o += "</section>\n";
 }

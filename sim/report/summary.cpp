@@ -278,7 +278,9 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
   if (r.cost.present) {
     out << fmt("%-18s%.1f mm2 per device (%s: derived from each block's structure; `xpusim cost` breaks it down)\n",
                "Die area", area, r.cost.node.c_str());
-    out << fmt("%-18s$%.0f per device (die $%.0f at %.1f %% yield, HBM $%.0f, interposer and package $%.0f); "
+    if (!r.cost.priced)
+      out << fmt("%-18s%s\n", "Price", r.cost.notes.empty() ? "none" : r.cost.notes.back().c_str());
+    else out << fmt("%-18s$%.0f per device (die $%.0f at %.1f %% yield, HBM $%.0f, interposer and package $%.0f); "
                "$%.0f for the job's %lld device(s)\n",
                "Price", r.cost.device_usd, r.cost.die_usd, 100 * r.cost.yield, r.cost.hbm_usd,
                r.cost.interposer_usd + r.cost.package_usd, r.cost.device_usd * double(r.job_devices),
