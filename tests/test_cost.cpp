@@ -83,7 +83,8 @@ TEST_CASE("cost: price per die rises faster than linearly with its area (yield),
 }
 
 TEST_CASE("cost: H100 (4N) and A100 (N7) die areas within 10 % and full-load power within 15 % of TDP", "[cost]") {
-  // One set of figures per node; mac_area at N7 is the only constant set against these die areas (models/README.md).
+  // One set of figures per node. In-sample: the GPU-specific area constants were chosen with these two dies in view,
+  // and mac_energy at N7 with the A100's 400 W (models/README.md); this guards the model against drifting from them.
   DeviceCost h = device_cost(h100()), a = device_cost(load_hardware("configs/a100.yaml"));
   REQUIRE(h.present);
   REQUIRE(a.present);

@@ -83,7 +83,7 @@ const std::map<std::string, std::map<std::string, TechFigure>>& technology_nodes
     std::map<std::string, std::map<std::string, TechFigure>> n;
     n["n7"] = {
         {"logic_scale", {"1.0", "reference node"}},
-        {"mac_area", {"620 um2", "[E] the one constant set with die areas: A100 (N7, 826 mm²) and H100 (4N, 814 mm²) with the published N7->N4 scaling; models/README.md shows the check"}},
+        {"mac_area", {"620 um2", "[E] chosen with the die areas of the A100 (N7, 826 mm²) and H100 (4N, 814 mm²) in view, with the published N7->N4 scaling: an in-sample check (models/README.md)"}},
         {"vector_lane_area", {"0.010 mm2", "[E] fp32 FMA ~0.004 mm² at 7 nm plus its int32/fp64 share, register-file ports and operand collectors"}},
         {"sram_area_per_mib",
          {"1.05 mm2", "AMD Zen 2 (N7): 16 MiB L3 macro ~16.8 mm² (ISSCC 2020); TSMC N7 HD bit cell 0.027 um²"}},
