@@ -100,15 +100,13 @@ struct PhasedRun : Run {
 // ring is shorter than the others' runs its small phases on links another rotation's large phase still holds, and a
 // torus with unequal dimensions lost up to a third of its bandwidth (a 4x8x8 all-reduce took longer than an 8x8x8
 // one). Pipelined, the dimensions' links work on different pieces at once. Each piece is a ring run of its own, so
-// the pipeline costs events: the caller uses it only where the dimensions differ. (`units` may cut a phase into fewer,
-// larger runs, each a whole number of pieces, starting once the previous phase has finished every piece it covers;
-// fewer units in the small phases saved events but cost up to 8 % of the time on 256 MiB, so every phase uses all.)
+// the pipeline costs events: the caller uses it only where the dimensions differ. (Cutting the small phases into
+// fewer, larger pieces saved events but cost up to 8 % of the time on 256 MiB, so every phase uses all the pieces.)
 constexpr size_t kMaxPieces = 16;
 struct PipelinedRun : Run {
-  std::vector<std::function<std::unique_ptr<Run>(double share)>> phases;  // one unit's run: `share` of the data
+  std::vector<std::function<std::unique_ptr<Run>(double share)>> phases;  // one piece's run: `share` of the data
   size_t pieces = 1;
-  std::vector<size_t> units;        // per phase: runs it is cut into (each a whole number of pieces)
-  std::vector<size_t> ended, next;  // per phase: units finished, next unit to start
+  std::vector<size_t> ended, next;  // per phase: pieces finished, next piece to start
   std::vector<char> running;
   std::vector<std::shared_ptr<Run>> runs;  // kept until the pipeline ends
   size_t left = 0;
@@ -116,21 +114,18 @@ struct PipelinedRun : Run {
   void start() override {
     const size_t S = phases.size();
     if (S == 0) { check_empty(); return; }
-    if (units.size() != S) units.assign(S, pieces);
     ended.assign(S, 0);
     next.assign(S, 0);
     running.assign(S, 0);
-    left = 0;
-    for (size_t u : units) left += u;
+    left = S * pieces;
     try_start(0);
   }
-  size_t pieces_done(size_t s) const { return ended[s] * (pieces / units[s]); }
   void try_start(size_t s) {
-    if (s >= phases.size() || running[s] || next[s] >= units[s]) return;
-    if (s > 0 && pieces_done(s - 1) < (next[s] + 1) * (pieces / units[s])) return;
+    if (s >= phases.size() || running[s] || next[s] >= pieces) return;
+    if (s > 0 && ended[s - 1] <= next[s]) return;
     running[s] = 1;
     ++next[s];
-    std::shared_ptr<Run> r = phases[s](1.0 / double(units[s]));
+    std::shared_ptr<Run> r = phases[s](1.0 / double(pieces));
     runs.push_back(r);
     r->done = [this, s](uint64_t t) {
       running[s] = 0;
