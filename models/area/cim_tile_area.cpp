@@ -24,7 +24,6 @@ bool written(const ParamSet& p, const char* name) { return p.at(name).mark.file 
 
 AreaEstimate cim_tile_area(const ParamSet& p, const Technology& t) {
   AreaEstimate e;
-  e.area_from_own_params = true;
   const double tiles = double(p.count("tiles")), arrays = double(p.count("arrays_per_tile"));
   const double rows = double(p.count("rows")), cols = double(p.count("columns"));
   const double logic = t["logic_scale"];
@@ -53,6 +52,7 @@ AreaEstimate cim_tile_area(const ParamSet& p, const Technology& t) {
   e.parts.push_back({written(p, "tile_area") ? "tile periphery (tile_area as written)"
                                              : "tile periphery: input buffer, shift-add, router",
                      tiles * tile_mm2});
+  e.own_params_mm2 = tiles * arrays * array_mm2 + tiles * tile_mm2;
   return e;
 }
 

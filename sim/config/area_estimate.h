@@ -29,9 +29,9 @@ struct AreaEstimate {
   // Parameters the node implies (energy per action), as YAML text; used where the config does not write them.
   std::vector<std::pair<std::string, std::string>> defaults;
   std::vector<std::string> notes;  // what the model assumed that a user should know (e.g. stacks the bandwidth needs)
-  // The kind composes its area from its own parameters (CIM: tiles x (tile_area + arrays x array_area)), which the
-  // model fills through `defaults`; the common `area` then carries only the block's share of integration.
-  bool area_from_own_params = false;
+  // Area the kind composes from its own parameters (CIM: tiles x (tile_area + arrays x array_area), which the model
+  // fills through `defaults`), outside the common `area`; that then carries only the block's share of integration.
+  double own_params_mm2 = 0;
   double total_mm2() const {
     double a = 0;
     for (const auto& p : parts) a += p.mm2;

@@ -64,7 +64,7 @@ void derive_from_technology(ComponentSpec& c, ConfigNode& node, const ComponentK
     return true;
   };
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g mm2", c.estimate.area_from_own_params ? area - blocks : area);
+  std::snprintf(buf, sizeof buf, "%.9g mm2", area - c.estimate.own_params_mm2);
   if (fill("area", buf)) c.area_source = "derived";
   std::snprintf(buf, sizeof buf, "%.9g W", area * t["leakage_w_per_mm2"] + c.estimate.idle_w);
   c.static_derived = fill("static_power", buf);

@@ -68,10 +68,7 @@ DeviceCost device_cost(const HardwareConfig& hw) {
     if (off_die_types().count(comp.type) || system_blocks.count(comp.name)) continue;
     BlockArea b{comp.name, comp.type, comp.area_source, comp.params.qty("area"), {}};
     if (comp.area_source == "derived") b.parts = comp.estimate.parts;
-    // Kinds that compose their area from their own parameters (CIM tiles) add those parts to the common `area`.
-    if (comp.estimate.area_from_own_params)
-      for (const auto& p : comp.estimate.parts)
-        if (p.name.rfind("integration", 0) != 0) b.mm2 += p.mm2;
+    b.mm2 += comp.estimate.own_params_mm2;  // CIM tiles: their arrays and periphery, beside the common `area`
     c.die_mm2 += b.mm2;
     const AreaEstimate& e = comp.estimate;
     if (e.units > 0 && comp.area_source == "derived") {
