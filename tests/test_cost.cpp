@@ -257,3 +257,12 @@ TEST_CASE("cost: a die that cannot be made has no price, never a price of zero o
   CHECK(dead.notes.back().find("yields below one in a billion") != std::string::npos);
   CHECK(device_cost(h100()).priced);
 }
+
+TEST_CASE("cost: what the cost model assumed reaches the run summary", "[cost][cli]") {
+  test::TempDir dir;
+  auto r = test::xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set layers=1 -q "
+                        "-p hbm.bandwidth=8TB/s -p technology.voltage=0.7", dir);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("note: hbm: 8 TB/s needs 10 hbm3 stacks") != std::string::npos);
+  CHECK(r.output.find("note: gpu: mac_energy as written: technology.voltage does not scale it") != std::string::npos);
+}

@@ -68,7 +68,9 @@ void derive_from_technology(ComponentSpec& c, ConfigNode& node, const ComponentK
   if (fill("area", buf)) c.area_source = "derived";
   std::snprintf(buf, sizeof buf, "%.9g W", area * t["leakage_w_per_mm2"] + c.estimate.idle_w);
   c.static_derived = fill("static_power", buf);
-  for (const auto& [key, yaml] : c.estimate.defaults) fill(key, yaml);
+  for (const auto& [key, yaml] : c.estimate.defaults)
+    if (!fill(key, yaml) && t["voltage"] != t["nominal_voltage"] && key.find("energy") != std::string::npos)
+      c.estimate.notes.push_back(key + " as written: technology.voltage does not scale it (only what the node derives)");
   if (changed) c.params = validate_params(c.name, c.type, node, kind.params, {"type"});
 }
 

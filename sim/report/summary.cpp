@@ -285,6 +285,9 @@ void print_summary(std::ostream& out, const RunResult& r, size_t top_n) {
                "Price", r.cost.device_usd, r.cost.die_usd, 100 * r.cost.yield, r.cost.hbm_usd,
                r.cost.interposer_usd + r.cost.package_usd, r.cost.device_usd * double(r.job_devices),
                static_cast<long long>(r.job_devices));
+    // What the cost model assumed (stacks the bandwidth needs, values it could not scale), unless the Price line said it.
+    if (r.cost.priced)
+      for (const auto& n : r.cost.notes) out << fmt("%-18snote: %s\n", "", n.c_str());
   } else {
     out << fmt("%-18s%.1f mm2 per device\n", "Die area", area);
   }
