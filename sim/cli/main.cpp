@@ -13,6 +13,7 @@
 #include "sim/cli/sweep_command.h"
 #include "sim/cli/whatif_command.h"
 #include "sim/cli/cost_command.h"
+#include "sim/cli/serve_command.h"
 #include "sim/cli/describe_command.h"
 #include "sim/config/hardware.h"
 #include "sim/report/progress.h"
@@ -213,6 +214,8 @@ int main(int argc, char** argv) {
   auto* cm = xpu::add_compare_command(app, cmp);
   xpu::CostArgs cst;
   auto* co = xpu::add_cost_command(app, cst);
+  xpu::ServeArgs srv;
+  auto* se = xpu::add_serve_command(app, srv);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -251,6 +254,7 @@ int main(int argc, char** argv) {
     if (cl->parsed()) return xpu::cmd_collective(coll);
     if (cm->parsed()) return xpu::cmd_compare(cmp);
     if (co->parsed()) return xpu::cmd_cost(cst);
+    if (se->parsed()) return xpu::cmd_serve(srv);
     if (wi->parsed()) return xpu::cmd_whatif(wia);
     if (sw.sweep->parsed()) return xpu::cmd_sweep(sw, swp);
     if (d->parsed()) {

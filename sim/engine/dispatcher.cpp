@@ -58,8 +58,21 @@ std::vector<size_t> host_issue_order(const Workload& wl) {
 Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostModule& host, ComputeCore& core,
                        CacheLevel* cache, Interconnect* network, const RunOptions& opt,
                        const std::set<std::string>& offloaded, std::vector<OpEngine*> engines)
-    : sc_core::sc_module(name), wl_(wl), host_(host), core_(core), cache_(cache), network_(network),
+    : sc_core::sc_module(name), wl_(&wl), host_(host), core_(core), cache_(cache), network_(network),
       offloaded_(offloaded), engines_(std::move(engines)), opt_(opt) {
+  init(wl, 0);
+  SC_METHOD(step);
+  sensitive << wake_;
+}
+
+void Dispatcher::init(const Workload& wl, uint64_t at_ps) {
+  wl_ = &wl;
+  done_count_ = 0;
+  complete_fired_ = false;
+  finished_.clear();
+  records_.clear();
+  for (auto& q : ready_)
+    while (!q.empty()) q.pop();
   const size_t n = wl.ops.size();
   std::vector<size_t> order = host_issue_order(wl);
   rank_.assign(n, 0);
@@ -69,30 +82,36 @@ Dispatcher::Dispatcher(sc_core::sc_module_name name, const Workload& wl, HostMod
   records_.resize(n);
   on_engine_.assign(n, false);
   // The host submits launches in issue order, each after its dispatch time, never waiting for the device.
-  const double latency = host.launch_latency_s();
+  const double latency = host_.launch_latency_s();
   // Eager: each op dispatched by the framework; compiled: each kernel launched from generated code (the backward
   // too: it is compiled ahead of time, no autograd engine); graphs: the step launched once as a CUDA graph.
   const bool eager = wl.stack == "eager", graph = wl.stack == "graphs";
-  double host_s = graph ? host.graph_launch_s() : 0;
+  double host_s = graph ? host_.graph_launch_s() : 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
     const Op& op = wl.ops[order[i]];
     if (eager) {
-      if (order[i] == wl.backward_start) host_s += host.autograd_overhead_s();
+      if (order[i] == wl.backward_start) host_s += host_.autograd_overhead_s();
       const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
-      host_s += backward ? host.backward_dispatch_s(op_kind_name(op.kind)) : host.dispatch_s(op_kind_name(op.kind));
+      host_s += backward ? host_.backward_dispatch_s(op_kind_name(op.kind)) : host_.dispatch_s(op_kind_name(op.kind));
     } else if (!graph) {
-      host_s += host.compiled_launch_s();
+      host_s += host_.compiled_launch_s();
     }
-    submit_ps_[order[i]] = wl.host_dispatch ? ps_from_seconds(host_s + latency, "the host's launches") : 0;
+    submit_ps_[order[i]] = at_ps + (wl.host_dispatch ? ps_from_seconds(host_s + latency, "the host's launches") : 0);
   }
   for (size_t i = 0; i < n; ++i) {
     waiting_[i] = wl.ops[i].deps.size();
     for (size_t d : wl.ops[i].deps) users_[d].push_back(i);
     if (!waiting_[i]) ready_[on_comm_stream(i)].push({rank_[i], i});
   }
-  SC_METHOD(step);
-  sensitive << wake_;
+}
+
+void Dispatcher::load(const Workload& wl, uint64_t at_ps) {
+  if (done_count_ != wl_->ops.size() || inflight_ || inflight_comm_)
+    throw std::logic_error("Dispatcher::load while the previous workload is still running");
+  init(wl, at_ps);
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  wake_.notify(sc_core::sc_time::from_value(at_ps > now ? at_ps - now : 0));
 }
 
 void Dispatcher::step() {
@@ -115,7 +134,7 @@ void Dispatcher::step() {
     rec.energy_j = rep.energy_j;
     rec.clock_hz = rep.clock_hz;
     const UnitInfo& u = core_.info();
-    DType dt = wl_.ops[op].dtype;
+    DType dt = wl_->ops[op].dtype;
     // At the clock the governor chose: a power-capped kernel is still compute-bound, only slower.
     const double clock_share = rep.clock_hz > 0 ? rep.clock_hz / u.clock_hz : 1;
     double mrate = u.matmul_rate(dt) * u.units * clock_share, vrate = u.vector_rate(dt) * u.units * clock_share;
@@ -126,34 +145,39 @@ void Dispatcher::step() {
     double dur = rec.duration_s();
     double explained = std::max({rec.compute_s, rec.memory_s, rec.cache_s});
     rec.launch_s = std::max(0.0, dur - explained);
-    if (wl_.ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
-    else if (wl_.ops[op].kind == OpKind::collective)
-      rec.bound = is_bubble(wl_.ops[op]) ? Bound::dependency : Bound::interconnect;
+    if (wl_->ops[op].measured_us >= 0 && !rec.modelled) rec.bound = Bound::measured;
+    else if (wl_->ops[op].kind == OpKind::collective)
+      rec.bound = is_bubble(wl_->ops[op]) ? Bound::dependency : Bound::interconnect;
     else if (rep.program_s > std::max(explained, 0.5 * dur)) rec.bound = Bound::programming;
     else if (explained < 0.5 * dur) rec.bound = Bound::latency;
     else if (explained == rec.compute_s) rec.bound = Bound::compute;
     else if (explained == rec.memory_s) rec.bound = Bound::memory;
     else rec.bound = Bound::cache;
-    if (!is_bubble(wl_.ops[op])) {
+    if (!is_bubble(wl_->ops[op])) {
       busy_s_ += dur;
       if (--running_work_ == 0) active_ps_ += now - active_since_ps_;
     }
     if (cache_) {
       // Weights an engine holds in its arrays never pass through the cache.
-      for (const auto& r : wl_.ops[op].reads)
-        if (!on_engine_[op] || &r == &wl_.ops[op].reads.front()) cache_->touch(r.name, r.bytes);
-      for (const auto& w : wl_.ops[op].writes) cache_->touch(w.name, w.bytes);
+      for (const auto& r : wl_->ops[op].reads)
+        if (!on_engine_[op] || &r == &wl_->ops[op].reads.front()) cache_->touch(r.name, r.bytes);
+      for (const auto& w : wl_->ops[op].writes) cache_->touch(w.name, w.bytes);
     }
     if (!posted_receive(op)) --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
     if (!on_comm_stream(op))
       stream_free_ps_ = std::max(
-          stream_free_ps_, now + (wl_.host_dispatch ? ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps") : 0));
+          stream_free_ps_, now + (wl_->host_dispatch ? ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps") : 0));
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
-    if (opt_.progress) opt_.progress(done_count_, wl_.ops.size());
+    if (opt_.progress) opt_.progress(done_count_, wl_->ops.size());
   }
   finished_.clear();
+  if (on_complete_ && !complete_fired_ && done_count_ == wl_->ops.size()) {
+    complete_fired_ = true;
+    on_complete_(now);  // may load the next workload
+    return;
+  }
   checked_time(now, "the run");
   if (sim_time_overflow().set) {
     const SimTimeOverflow& o = sim_time_overflow();
@@ -162,8 +186,8 @@ void Dispatcher::step() {
                   "simulated time overflows at op '%s': %s need %.3g s of simulated time, past the %.0f days that "
                   "xpusim's 64-bit picosecond clock holds; a rate or bandwidth of the hardware config is far too low "
                   "for this workload",
-                  wl_.ops[last_launched_].name.c_str(), o.where, o.ps * 1e-12, double(kMaxSimPs) * 1e-12 / 86400);
-    error_ = std::make_exception_ptr(InputError(SourceMark{wl_.source, 0, 0}, buf));
+                  wl_->ops[last_launched_].name.c_str(), o.where, o.ps * 1e-12, double(kMaxSimPs) * 1e-12 / 86400);
+    error_ = std::make_exception_ptr(InputError(SourceMark{wl_->source, 0, 0}, buf));
     sc_core::sc_stop();
     return;
   }
@@ -175,7 +199,7 @@ void Dispatcher::step() {
     sc_core::sc_stop();
   } catch (const std::bad_alloc&) {
     // A shape that slipped past the mappers' own limits: say which op, rather than abort the run.
-    error_ = std::make_exception_ptr(InputError(SourceMark{wl_.source, 0, 0},
+    error_ = std::make_exception_ptr(InputError(SourceMark{wl_->source, 0, 0},
                                                 "the simulator ran out of memory mapping an op; the workload's shapes are "
                                                 "too large to simulate op by op"));
     sc_core::sc_stop();
@@ -185,14 +209,14 @@ void Dispatcher::step() {
 // A point-to-point receive of a replayed rank is posted and waits for its sender without holding a communication
 // stream (as irecv does): holding one could deadlock two pipeline stages that each wait to receive before sending.
 bool Dispatcher::posted_receive(size_t op) const {
-  const Op& o = wl_.ops[op];
+  const Op& o = wl_->ops[op];
   if (o.kind != OpKind::collective) return false;
   const auto& s = std::get<CollectiveShape>(o.shape);
   return s.recv && s.peer >= 0 && network_;
 }
 
 bool Dispatcher::on_comm_stream(size_t op) const {
-  const Op& o = wl_.ops[op];
+  const Op& o = wl_->ops[op];
   return o.kind == OpKind::collective && !is_bubble(o);
 }
 
@@ -229,7 +253,7 @@ void Dispatcher::issue_ready(uint64_t now) {
 }
 
 void Dispatcher::launch(size_t op_index, uint64_t now) {
-  const Op& op = wl_.ops[op_index];
+  const Op& op = wl_->ops[op_index];
   last_launched_ = op_index;
   if (!is_bubble(op) && running_work_++ == 0) active_since_ps_ = now;
   OpRecord& rec = records_[op_index];
@@ -372,7 +396,7 @@ bool Dispatcher::start_on_engine(size_t op_index) {
 // A collective among several devices runs on the network; each group of the job (every tensor-parallel group, say)
 // runs its copy at the same moment, as SPMD ranks do, so groups that share links slow each other down.
 bool Dispatcher::start_collective(size_t op_index) {
-  const Op& op = wl_.ops[op_index];
+  const Op& op = wl_->ops[op_index];
   // Trace collectives run on the network too; without one (or unmodelled) they keep their measured time.
   if (!network_ || !on_comm_stream(op_index) || op.variant.rfind("unmodelled:", 0) == 0) return false;
   const auto& s = std::get<CollectiveShape>(op.shape);
@@ -385,7 +409,7 @@ bool Dispatcher::start_collective(size_t op_index) {
   call.peer = s.peer;
   call.tag = s.tag;
   call.recv = s.recv;
-  const CollectiveLayout layout = collective_layout(op, wl_);
+  const CollectiveLayout layout = collective_layout(op, *wl_);
   call.group = layout.group;
   call.stride = layout.stride;
   call.world = layout.world;

@@ -3,6 +3,7 @@
 // kernel starts when its launch has arrived, its inputs are done and a stream is free; a mapper lowers it into tiles
 // on the compute unit. One SC_METHOD woken by launch times and by kernel completions.
 #include <exception>
+#include <functional>
 #include <queue>
 #include <set>
 #include <string>
@@ -35,6 +36,11 @@ class Dispatcher : public sc_core::sc_module {
   // A user error raised while issuing ops (a mapper rejecting an op) stops the simulation and is kept here, so the
   // caller can rethrow it as it was instead of SystemC's wrapped report.
   std::exception_ptr error() const { return error_; }
+  // Runs another workload on the same device once the current one has finished (serving iterations, all in one
+  // elaboration): its host launches start at `at_ps`, records start afresh; the kernel memo and the cache carry over.
+  void load(const Workload& wl, uint64_t at_ps);
+  // Called (inside the simulation, at the time of the last op's end) each time the loaded workload completes.
+  void on_complete(std::function<void(uint64_t now_ps)> f) { on_complete_ = std::move(f); }
   // Identical kernels on an idle device reuse a recorded one (sim/engine/kernel_memo.h); `counters` are this device's.
   void use_memo(KernelMemo* memo, DeviceCounters counters) {
     memo_ = memo;
@@ -42,6 +48,7 @@ class Dispatcher : public sc_core::sc_module {
   }
 
  private:
+  void init(const Workload& wl, uint64_t at_ps);
   void step();
   void issue_ready(uint64_t now);
   bool on_comm_stream(size_t op) const;
@@ -53,7 +60,7 @@ class Dispatcher : public sc_core::sc_module {
   bool launch_from_memo(size_t op, const std::string& key, uint64_t now);
   void record_memo(size_t op, const KernelReport& r, uint64_t now);
 
-  const Workload& wl_;
+  const Workload* wl_;
   HostModule& host_;
   ComputeCore& core_;
   CacheLevel* cache_;
@@ -83,6 +90,8 @@ class Dispatcher : public sc_core::sc_module {
   // Time with at least one op (kernel or collective) running: overlapping streams count once.
   size_t running_work_ = 0;
   uint64_t active_since_ps_ = 0, active_ps_ = 0;
+  std::function<void(uint64_t)> on_complete_;
+  bool complete_fired_ = false;
   KernelMemo* memo_ = nullptr;
   DeviceCounters counters_;
   struct Recording {

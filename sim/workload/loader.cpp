@@ -166,4 +166,20 @@ Workload load_workload(const std::string& path, const std::vector<std::string>& 
   return parse_workload(load_yaml_file(path), path, sets);
 }
 
+ModelParams load_model_params(const std::string& path, const std::vector<std::string>& sets,
+                              const std::string& generator) {
+  const ConfigNode root = load_yaml_file(path);
+  Workload w = parse_workload(root, path, sets);
+  const ConfigNode* gen = root.find("generator");
+  if (!gen || gen->scalar != generator)
+    throw InputError(gen ? gen->mark : root.mark, "expected a workload of generator '" + generator + "'" +
+                                                      (gen ? ", found '" + gen->scalar + "'" : ", found explicit ops"));
+  std::vector<std::string> gen_sets;
+  for (const auto& s : sets)
+    if (s.rfind("stack=", 0) != 0) gen_sets.push_back(s);
+  const Generator* g = find_generator(generator);
+  ModelParams m{w.name, w.stack, validate_params(w.name, g->name, merged_params(root, *g, gen_sets), g->specs, {})};
+  return m;
+}
+
 }  // namespace xpu

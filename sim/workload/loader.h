@@ -38,6 +38,16 @@ Workload load_workload(const std::string& path, const std::vector<std::string>& 
 // The same from an already parsed document; `source` is recorded as Workload::source and names it in errors.
 Workload parse_workload(const ConfigNode& root, const std::string& source, const std::vector<std::string>& sets);
 
+// A generator workload's validated parameters, for engines that build many workloads of one model (serving). The
+// whole file is checked as load_workload does; a workload of explicit ops, or from another generator than
+// `generator`, is an error naming the file.
+struct ModelParams {
+  std::string name, stack;
+  ParamSet params;
+};
+ModelParams load_model_params(const std::string& path, const std::vector<std::string>& sets,
+                              const std::string& generator);
+
 // Splits "mode=prefill,batch=1,seq=4096" at commas outside [], {}, () and quotes; trims blanks, drops empties.
 std::vector<std::string> split_set_list(const std::string& list);
 // Every --set argument split that way, in order: what load_workload takes as `sets`.

@@ -6,6 +6,8 @@
 //          embedding (Radford et al. 2019; HuggingFace modeling_gpt2.py).
 // Tensor names are stable across ops (L3.attn.out, L3.k_cache, L3.wq, ...) so that the cache model can tell what a
 // consumer finds on chip, and dependencies follow those names (see WorkloadBuilder).
+#include "sim/workload/transformer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -72,6 +74,7 @@ std::vector<ParamSpec> transformer_specs() {
 
 struct Dims {
   int64_t d, hq, hkv, hd, ffn, vocab, batch, seq_q, seq_kv, tokens;
+  std::vector<AttentionGroup> groups;  // a serving iteration's requests (empty: `batch` alike sequences)
   bool gpt2, fuse, rope, fuse_gate_up;
   int64_t experts, top_k;
   double imbalance;
@@ -272,12 +275,33 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
     }
   }
 
-  AttentionShape a{x.batch, x.hq, x.hkv, x.seq_q, x.seq_kv, x.hd, true, false};
-  const double kv_cache = double(x.batch) * x.seq_kv * kvdim;
-  b.add(P + "attn", OpKind::attention, "", a,
-        {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
-        {b.t(P + "attn.out", T * qdim)});
-  b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
+  std::vector<size_t> attention_ops;
+  if (x.groups.empty()) {
+    AttentionShape a{x.batch, x.hq, x.hkv, x.seq_q, x.seq_kv, x.hd, true, false};
+    const double kv_cache = double(x.batch) * x.seq_kv * kvdim;
+    b.add(P + "attn", OpKind::attention, "", a,
+          {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
+          {b.t(P + "attn.out", T * qdim)});
+  } else {
+    // A serving iteration: one attention kernel per group of alike requests (the decodes, each prefill chunk), each
+    // reading its own slice of q and its own KV cache (the tokens cached before plus the new ones).
+    for (size_t g = 0; g < x.groups.size(); ++g) {
+      const AttentionGroup& G = x.groups[g];
+      const std::string sfx = x.groups.size() > 1 ? ".g" + std::to_string(g) : "";
+      const double q_bytes = double(G.batch) * G.seq_q * qdim, kv_cache = double(G.batch) * G.seq_kv * kvdim;
+      attention_ops.push_back(b.add(P + "attn" + sfx, OpKind::attention, G.variant,
+                                    AttentionShape{G.batch, x.hq, x.hkv, G.seq_q, G.seq_kv, x.hd, true, false},
+                                    {b.t(q_name, q_bytes), b.t(k_name + sfx, kv_cache), b.t(v_name + sfx, kv_cache)},
+                                    {b.t(P + "attn.out", q_bytes)}));
+    }
+  }
+  const size_t o_proj =
+      b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
+  // Every group's output feeds the projection, not only the last writer of attn.out.
+  for (size_t a : attention_ops) {
+    auto& deps = b.op(o_proj).deps;
+    if (std::find(deps.begin(), deps.end(), a) == deps.end()) deps.push_back(a);
+  }
   all_reduce_tp(b, x, P + "attn_all_reduce", P + "o", T * x.d * dtype_bytes(b.dtype()));
   b.add(P + "attn_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
         {b.t(in, T * x.d), b.t(P + "o", T * x.d)}, {b.t(P + "resid", T * x.d)});
@@ -444,6 +468,36 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
 }
 
 }  // namespace
+
+Workload build_transformer_iteration(const ParamSet& p, const std::vector<AttentionGroup>& groups,
+                                     const std::string& name) {
+  if (groups.empty()) throw std::logic_error("build_transformer_iteration: an iteration without requests");
+  if (p.count("pp") > 1 || p.count("ep") > 1)
+    throw InputError(p.at(p.count("pp") > 1 ? "pp" : "ep").mark,
+                     "serving simulates tensor parallelism inside a replica (tp); pp and ep are not modelled there");
+  Dims x = resolve(p);
+  x.groups = groups;
+  x.tokens = 0;
+  x.batch = 0;
+  x.seq_kv = 1;
+  for (const auto& g : groups) {
+    x.tokens += g.batch * g.seq_q;
+    x.batch += g.batch;
+    x.seq_kv = std::max(x.seq_kv, g.seq_kv);
+  }
+  x.seq_q = std::max<int64_t>(1, x.tokens / std::max<int64_t>(1, x.batch));
+  Workload w;
+  w.name = name;
+  w.description = name + " serving iteration: " + std::to_string(x.tokens) + " tokens of " + std::to_string(x.batch) +
+                  " requests";
+  w.items = double(x.tokens);
+  w.item = "token";
+  w.parallel = {{"tp", int64_t(p.count("tp"))}, {"pp", 1}, {"dp", 1}, {"ep", 1}};
+  WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
+  add_forward(b, x, "prefill", int(p.count("layers")), p.flag("embed"), p.flag("lm_head"), "embed.out");
+  if (p.str("weights") != "dtype") quantize_weights(w, p.str("weights") == "int4" ? 4 : 8, int64_t(p.count("weight_group")));
+  return w;
+}
 
 XPU_REGISTER_GENERATOR("transformer",
                        "decoder-only transformer (llama or gpt2 family): one prefill pass, one decode step over "

@@ -1,0 +1,110 @@
+#include "sim/cli/serve_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "sim/config/errors.h"
+#include "sim/config/hardware.h"
+#include "sim/report/json_stream.h"
+#include "sim/report/progress.h"
+#include "sim/serve/request_stream.h"
+#include "sim/serve/serve_engine.h"
+#include "sim/serve/serve_report.h"
+#include "sim/workload/loader.h"
+#include "sim/workload/stack.h"
+
+namespace xpu {
+
+CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
+  auto* s = app.add_subcommand("serve", "LLM inference at the request level: a request stream served by continuous "
+                                        "batching on the config's devices, each iteration simulated");
+  s->add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
+  s->add_option("-w,--workload", a.workload, "model: a transformer workload YAML (its tp sets a replica's devices)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  s->add_option("--set", a.sets, "override model parameters, e.g. tp=2 (as for run)");
+  s->add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
+  s->add_option("--requests", a.requests,
+                "request trace CSV: Azure (TIMESTAMP,ContextTokens,GeneratedTokens) or Vidur/Splitwise "
+                "(arrived_at,num_prefill_tokens,num_decode_tokens)");
+  s->add_option("--limit", a.limit, "with --requests: only the first N requests")->check(CLI::Range(int64_t(1), int64_t(1e9)));
+  s->add_option("--arrivals", a.arrivals, "synthetic arrivals: poisson:RATE or gamma:RATE:CV (requests/s)");
+  s->add_option("--count", a.count, "synthetic: number of requests")->check(CLI::Range(int64_t(1), int64_t(1e8)));
+  s->add_option("--prompt-tokens", a.prompt_tokens, "synthetic prompt lengths: N, uniform:A:B, lognormal:MEDIAN:SIGMA, trace:FILE");
+  s->add_option("--output-tokens", a.output_tokens, "synthetic output lengths (same forms)");
+  s->add_option("--seed", a.seed, "synthetic: random seed (default 1)");
+  s->add_option("--replicas", a.replicas, "replicas behind the router (default 1)")->check(CLI::Range(1, 4096));
+  s->add_option("--router", a.router, "round_robin (default) or least_outstanding")
+      ->check(CLI::IsMember({"round_robin", "least_outstanding"}));
+  s->add_option("--scheduler", a.scheduler,
+                "chunked (default: Sarathi-Serve, prompt chunks mixed with decodes under the token budget) or "
+                "prefill_first (whole prompts, vLLM without chunking)")
+      ->check(CLI::IsMember({"chunked", "prefill_first"}));
+  s->add_option("--max-tokens", a.max_tokens, "new tokens per iteration (default 2048)")->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+  s->add_option("--max-seqs", a.max_seqs, "requests per iteration (default 256)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  s->add_option("--block-tokens", a.block_tokens, "tokens per KV-cache block (default 16)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  s->add_option("--kv-blocks", a.kv_blocks, "KV-cache blocks per replica (default: what the memory holds)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
+  s->add_option("--memory-fraction", a.memory_fraction, "share of device memory the engine uses (default 0.9)")
+      ->check(CLI::Range(0.01, 1.0));
+  s->add_option("--stack", a.stack, "software stack of each iteration: eager, compiled, graphs (default: graphs, as "
+                                    "vLLM replays decode steps)")
+      ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
+  s->add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)");
+  s->add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
+  s->add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
+  s->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
+  return s;
+}
+
+int cmd_serve(const ServeArgs& a) {
+  const SourceMark cli{"serve", 0, 0};
+  if (a.requests.empty() == a.arrivals.empty())
+    throw InputError(cli, "give either --requests TRACE.csv or --arrivals poisson:RATE|gamma:RATE:CV (with --count, "
+                          "--prompt-tokens and --output-tokens)");
+  if (!a.requests.empty() && (a.count || !a.prompt_tokens.empty() || !a.output_tokens.empty()))
+    throw InputError(cli, "--count, --prompt-tokens and --output-tokens describe synthetic requests; with --requests "
+                          "use --limit");
+  if (!a.arrivals.empty() && (!a.count || a.prompt_tokens.empty() || a.output_tokens.empty()))
+    throw InputError(cli, "--arrivals needs --count N, --prompt-tokens DIST and --output-tokens DIST");
+  if (!a.arrivals.empty() && a.limit) throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
+  Slo slo;
+  if (!a.slo.empty()) slo = parse_slo(a.slo);
+
+  HardwareConfig hw = load_hardware(a.hw, a.overrides);
+  ModelParams model = load_model_params(a.workload, split_set_lists(a.sets), "transformer");
+
+  std::vector<Request> reqs;
+  if (!a.requests.empty()) {
+    reqs = read_request_trace(a.requests, a.limit);
+  } else {
+    reqs = synthetic_requests(parse_arrivals(a.arrivals, "--arrivals"),
+                              parse_length_dist(a.prompt_tokens, "--prompt-tokens", true),
+                              parse_length_dist(a.output_tokens, "--output-tokens", false), a.count, a.seed);
+  }
+
+  ServeOptions o;
+  o.sched.max_tokens = a.max_tokens;
+  o.sched.max_seqs = a.max_seqs;
+  o.sched.block_tokens = a.block_tokens;
+  o.sched.kv_blocks = a.kv_blocks;
+  o.sched.chunked_prefill = a.scheduler == "chunked";
+  o.replicas = a.replicas;
+  o.router = a.router;
+  o.memory_fraction = a.memory_fraction;
+  o.stack = a.stack;
+  o.check_memory = !a.no_memory_check;
+  std::unique_ptr<Progress> progress;
+  if (!a.quiet) {
+    progress = std::make_unique<Progress>("serving " + model.name, reqs.size());
+    o.progress = [&](size_t done, size_t) { progress->update(done); };
+  }
+  ServeResult r = serve(hw, model.params, model.name, reqs, o);
+  if (progress) progress->finish();
+  const ServeMetrics m = serve_metrics(r, slo);
+  print_serve_summary(std::cout, r, m, slo);
+  if (!a.json.empty()) write_json_file(a.json, serve_json(r, m, slo));
+  return 0;
+}
+
+}  // namespace xpu

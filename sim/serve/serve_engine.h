@@ -1,0 +1,65 @@
+#pragma once
+// Request-level serving on xpusim's own hardware models: every replica is a device (or a tensor-parallel group) of
+// the config elaborated once; requests arrive, a router assigns them, each replica's scheduler forms an iteration's
+// batch, and that batch (its matmuls over all tokens, an attention kernel per group of requests with their own KV
+// lengths, the tensor-parallel all-reduces) is simulated on the replica's modules as it is formed, in the same
+// SystemC elaboration as every other iteration.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/config/hardware.h"
+#include "sim/config/params.h"
+#include "sim/engine/simulation.h"
+#include "sim/serve/request_stream.h"
+#include "sim/serve/scheduler.h"
+
+namespace xpu {
+
+struct ServeOptions {
+  SchedulerOptions sched;          // kv_blocks 0: from the memory left after weights and activations
+  int replicas = 1;
+  std::string router = "round_robin";  // round_robin, least_outstanding
+  double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
+  std::string stack = "graphs";    // software stack of every iteration (sim/workload/stack.h)
+  bool check_memory = true;
+  std::function<void(size_t done, size_t total)> progress;  // requests finished
+};
+
+struct ServeSample {       // one iteration of one replica
+  int replica = 0;
+  double start_s = 0, end_s = 0;
+  int64_t tokens = 0, seqs = 0, prefill_tokens = 0, decodes = 0;
+  int64_t kv_blocks_used = 0;
+};
+
+struct ServeRequestResult {
+  int64_t id = 0;
+  int replica = 0;
+  double arrival_s = 0, scheduled_s = -1, first_token_s = -1, finish_s = -1;
+  int64_t prompt_tokens = 0, output_tokens = 0, generated = 0, preemptions = 0;
+  bool completed = false, rejected = false;
+  std::vector<double> tbt_s;
+};
+
+struct ServeResult {
+  std::string hw_name, model_name, stack;
+  int replicas = 1, tp = 1;
+  int64_t kv_blocks = 0, block_tokens = 0;  // per replica
+  double kv_bytes_per_token = 0;            // per device
+  double weights_bytes = 0, activations_bytes = 0, memory_bytes = 0;  // per device
+  double duration_s = 0;                    // first arrival to last completion
+  double energy_j = 0;                      // every device of every replica, static included
+  int64_t iterations = 0, preemptions = 0, rejected = 0;
+  uint64_t events = 0;
+  double in_system_area = 0;  // integral over time of requests arrived and not yet finished or rejected (s)
+  double wall_s = 0;
+  std::vector<ServeRequestResult> requests;
+  std::vector<ServeSample> samples;
+};
+
+// `model` are the transformer generator's validated parameters (their tp sets the replica's devices).
+ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::string& model_name,
+                  const std::vector<Request>& requests, const ServeOptions& o);
+
+}  // namespace xpu

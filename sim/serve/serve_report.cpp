@@ -1,0 +1,246 @@
+#include "sim/serve/serve_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <ostream>
+
+#include "sim/config/errors.h"
+#include "sim/config/units.h"
+#include "sim/report/format.h"
+
+namespace xpu {
+
+Slo parse_slo(const std::string& text) {
+  Slo s;
+  const SourceMark at{"--slo", 0, 0};
+  size_t pos = 0;
+  if (text.empty()) throw InputError(at, "expected ttft=TIME,tbt=TIME (either or both), got an empty value");
+  while (pos <= text.size()) {
+    const size_t comma = text.find(',', pos);
+    const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    const size_t eq = part.find('=');
+    const std::string key = part.substr(0, eq);
+    if (eq == std::string::npos || (key != "ttft" && key != "tbt"))
+      throw InputError(at, "expected ttft=TIME,tbt=TIME (either or both), got '" + part + "'");
+    double v = 0;
+    try {
+      v = parse_quantity(part.substr(eq + 1), Dim::Time);
+    } catch (const std::exception& e) {
+      throw InputError(at, key + ": expected a time such as 2s or 100ms, got '" + part.substr(eq + 1) + "'");
+    }
+    if (!(v > 0) || !std::isfinite(v)) throw InputError(at, key + " must be a positive time, got '" + part + "'");
+    (key == "ttft" ? s.ttft_s : s.tbt_s) = v;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return s;
+}
+
+Distribution distribution(std::vector<double> v) {
+  Distribution d;
+  d.count = v.size();
+  if (v.empty()) return d;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (double x : v) sum += x;
+  d.mean = sum / double(v.size());
+  auto q = [&](double p) {
+    const double pos = p * double(v.size() - 1);
+    const size_t i = size_t(std::floor(pos));
+    const double f = pos - double(i);
+    return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v.back();
+  };
+  d.p50 = q(0.5);
+  d.p90 = q(0.9);
+  d.p99 = q(0.99);
+  d.max = v.back();
+  return d;
+}
+
+ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
+  ServeMetrics m;
+  m.requests = r.requests.size();
+  std::vector<double> ttft, tbt, e2e, queue;
+  for (const auto& q : r.requests) {
+    m.prompt_tokens += q.prompt_tokens;
+    m.output_tokens += q.generated;
+    if (q.rejected) { ++m.rejected; continue; }
+    if (!q.completed) continue;
+    ++m.completed;
+    ttft.push_back(q.first_token_s - q.arrival_s);
+    e2e.push_back(q.finish_s - q.arrival_s);
+    queue.push_back(q.scheduled_s - q.arrival_s);
+    double tbt_sum = 0;
+    for (double g : q.tbt_s) { tbt.push_back(g); tbt_sum += g; }
+    // Goodput (DistServe's definition): the first token within the TTFT bound and the mean gap within the TBT bound.
+    const double mean_tbt = q.tbt_s.empty() ? 0 : tbt_sum / double(q.tbt_s.size());
+    if ((slo.ttft_s <= 0 || ttft.back() <= slo.ttft_s) && (slo.tbt_s <= 0 || mean_tbt <= slo.tbt_s)) ++m.goodput_requests;
+  }
+  const double T = r.duration_s;
+  if (T > 0) {
+    m.throughput_tokens_per_s = double(m.output_tokens) / T;
+    m.throughput_requests_per_s = double(m.completed) / T;
+    m.goodput_requests_per_s = double(m.goodput_requests) / T;
+    m.average_power_w = r.energy_j / T;
+    m.mean_in_system = r.in_system_area / T;
+  }
+  if (m.output_tokens > 0) m.energy_per_token_j = r.energy_j / double(m.output_tokens);
+  double busy = 0, tok = 0, seq = 0, kv = 0;
+  for (const auto& s : r.samples) {
+    const double d = s.end_s - s.start_s;
+    busy += d;
+    tok += d * double(s.tokens);
+    seq += d * double(s.seqs);
+    const double occ = r.kv_blocks > 0 ? double(s.kv_blocks_used) / double(r.kv_blocks) : 0;
+    kv += d * occ;
+    m.peak_kv_occupancy = std::max(m.peak_kv_occupancy, occ);
+  }
+  if (busy > 0) {
+    m.mean_batch_tokens = tok / busy;
+    m.mean_batch_seqs = seq / busy;
+    m.mean_kv_occupancy = kv / busy;
+  }
+  m.ttft = distribution(ttft);
+  m.tbt = distribution(tbt);
+  m.e2e = distribution(e2e);
+  m.queue = distribution(queue);
+  return m;
+}
+
+namespace {
+
+nlohmann::json dist_json(const Distribution& d) {
+  return {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}, {"count", d.count}};
+}
+
+std::string dist_line(const char* name, const Distribution& d) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "  %-5s mean %10s  p50 %10s  p90 %10s  p99 %10s  (%zu)\n", name,
+                fmt_time(d.mean).c_str(), fmt_time(d.p50).c_str(), fmt_time(d.p90).c_str(), fmt_time(d.p99).c_str(),
+                d.count);
+  return buf;
+}
+
+}  // namespace
+
+void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMetrics& m, const Slo& slo) {
+  char buf[400];
+  const int devices = r.replicas * r.tp;
+  out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s) of " << r.tp
+      << " device(s), stack " << r.stack << "\n";
+  std::snprintf(buf, sizeof buf,
+                "KV cache        %lld blocks of %lld tokens per replica (%s per token per device; weights %s, "
+                "activations %s of %s per device)\n",
+                (long long)r.kv_blocks, (long long)r.block_tokens, fmt_si(r.kv_bytes_per_token, "B").c_str(),
+                fmt_si(r.weights_bytes, "B").c_str(), fmt_si(r.activations_bytes, "B").c_str(),
+                fmt_si(r.memory_bytes, "B").c_str());
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Requests        %zu arrived, %zu completed, %zu rejected (longer than the KV cache), "
+                                 "%lld preemptions (recompute)\n",
+                m.requests, m.completed, m.rejected, (long long)r.preemptions);
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Duration        %s simulated (first arrival to last completion), %lld iterations\n",
+                fmt_time(r.duration_s).c_str(), (long long)r.iterations);
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Throughput      %.2f requests/s, %.1f output tokens/s (whole system); %.1f tokens/s "
+                                 "per device\n",
+                m.throughput_requests_per_s, m.throughput_tokens_per_s,
+                devices > 0 ? m.throughput_tokens_per_s / devices : 0.0);
+  out << buf;
+  if (slo.any()) {
+    std::string bounds;
+    if (slo.ttft_s > 0) bounds += "TTFT <= " + fmt_time(slo.ttft_s);
+    if (slo.tbt_s > 0) bounds += (bounds.empty() ? "" : ", ") + std::string("mean TBT <= ") + fmt_time(slo.tbt_s);
+    std::snprintf(buf, sizeof buf, "Goodput         %.2f requests/s meet the SLO (%zu of %zu completed; %s)\n",
+                  m.goodput_requests_per_s, m.goodput_requests, m.completed, bounds.c_str());
+    out << buf;
+  }
+  out << "Latency (per request; TBT per token gap)\n";
+  out << dist_line("TTFT", m.ttft) << dist_line("TBT", m.tbt) << dist_line("E2E", m.e2e) << dist_line("queue", m.queue);
+  std::snprintf(buf, sizeof buf, "Batches         %.1f tokens and %.1f requests per iteration (time-weighted); KV "
+                                 "occupancy mean %.1f%%, peak %.1f%%\n",
+                m.mean_batch_tokens, m.mean_batch_seqs, 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy);
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
+                fmt_energy(r.energy_j).c_str(), fmt_energy(m.energy_per_token_j).c_str(), m.average_power_w, devices);
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Little's law    %.3f requests in the system on average (the engine's own count); "
+                                 "completion rate x mean latency = %.3f\n",
+                m.mean_in_system,
+                r.duration_s > 0 ? double(m.completed) / r.duration_s * m.e2e.mean : 0.0);
+  out << buf;
+  std::snprintf(buf, sizeof buf, "Simulated in    %.2f s wall (%s events)\n", r.wall_s, fmt_count(double(r.events)).c_str());
+  out << buf;
+}
+
+nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo& slo) {
+  nlohmann::json j;
+  j["hardware"] = r.hw_name;
+  j["model"] = r.model_name;
+  j["stack"] = r.stack;
+  j["replicas"] = r.replicas;
+  j["devices_per_replica"] = r.tp;
+  j["requests"] = m.requests;
+  j["completed"] = m.completed;
+  j["rejected"] = m.rejected;
+  j["preemptions"] = r.preemptions;
+  j["iterations"] = r.iterations;
+  j["duration_s"] = r.duration_s;
+  j["throughput_tokens_per_s"] = m.throughput_tokens_per_s;
+  j["throughput_requests_per_s"] = m.throughput_requests_per_s;
+  j["goodput_requests_per_s"] = m.goodput_requests_per_s;
+  j["slo"] = {{"ttft_s", slo.ttft_s > 0 ? nlohmann::json(slo.ttft_s) : nlohmann::json(nullptr)},
+              {"tbt_s", slo.tbt_s > 0 ? nlohmann::json(slo.tbt_s) : nlohmann::json(nullptr)},
+              {"definition", "TTFT within ttft and the request's mean TBT within tbt"}};
+  j["energy_j"] = r.energy_j;
+  j["energy_scope"] = "whole system: every device of every replica, static included";
+  j["energy_per_token_j"] = m.energy_per_token_j;
+  j["average_power_w"] = m.average_power_w;
+  j["output_tokens"] = m.output_tokens;
+  j["prompt_tokens"] = m.prompt_tokens;
+  j["ttft_s"] = dist_json(m.ttft);
+  j["tbt_s"] = dist_json(m.tbt);
+  j["e2e_s"] = dist_json(m.e2e);
+  j["queue_s"] = dist_json(m.queue);
+  j["mean_in_system"] = m.mean_in_system;
+  j["kv_cache"] = {{"blocks_per_replica", r.kv_blocks},        {"block_tokens", r.block_tokens},
+                   {"bytes_per_token_per_device", r.kv_bytes_per_token},
+                   {"mean_occupancy", m.mean_kv_occupancy}, {"peak_occupancy", m.peak_kv_occupancy}};
+  j["memory_per_device"] = {{"capacity_bytes", r.memory_bytes}, {"weights_bytes", r.weights_bytes},
+                            {"activations_bytes", r.activations_bytes}};
+  j["mean_batch_tokens"] = m.mean_batch_tokens;
+  j["mean_batch_requests"] = m.mean_batch_seqs;
+  j["wall_s"] = r.wall_s;
+  nlohmann::json reqs = nlohmann::json::array();
+  for (const auto& q : r.requests) {
+    auto opt = [](double v) { return v >= 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json e = {{"id", q.id},
+                        {"replica", q.replica},
+                        {"arrival_s", q.arrival_s},
+                        {"prompt_tokens", q.prompt_tokens},
+                        {"output_tokens", q.output_tokens},
+                        {"generated", q.generated},
+                        {"completed", q.completed},
+                        {"rejected", q.rejected},
+                        {"preemptions", q.preemptions},
+                        {"ttft_s", q.first_token_s >= 0 ? opt(q.first_token_s - q.arrival_s) : nullptr},
+                        {"e2e_s", q.finish_s >= 0 ? opt(q.finish_s - q.arrival_s) : nullptr},
+                        {"queue_s", q.scheduled_s >= 0 ? opt(q.scheduled_s - q.arrival_s) : nullptr}};
+    double sum = 0;
+    for (double g : q.tbt_s) sum += g;
+    e["mean_tbt_s"] = q.tbt_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(sum / double(q.tbt_s.size()));
+    reqs.push_back(std::move(e));
+  }
+  j["per_request"] = std::move(reqs);
+  nlohmann::json tl = nlohmann::json::array();
+  for (const auto& s : r.samples)
+    tl.push_back({{"replica", s.replica}, {"start_s", s.start_s}, {"end_s", s.end_s}, {"tokens", s.tokens},
+                  {"requests", s.seqs}, {"prefill_tokens", s.prefill_tokens}, {"decodes", s.decodes},
+                  {"kv_blocks_used", s.kv_blocks_used}});
+  j["iterations_timeline"] = std::move(tl);
+  return j;
+}
+
+}  // namespace xpu
