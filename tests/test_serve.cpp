@@ -1,0 +1,232 @@
+// xpusim serve: the scheduler's bookkeeping, and whole runs checked against queueing theory, Little's law and the
+// single-step times of `run`.
+#include <cmath>
+
+#include "sim/serve/scheduler.h"
+#include "sim/serve/serve_report.h"
+#include "test_support.h"
+
+using namespace xpu;
+using namespace xpu::test;
+
+namespace {
+
+Request req(int64_t id, int64_t prompt, int64_t out) {
+  Request r;
+  r.id = id;
+  r.prompt_tokens = prompt;
+  r.output_tokens = out;
+  return r;
+}
+
+// A small model: runs are quick, so queueing statistics can take tens of thousands of requests.
+const char* kTinyModel =
+    "name: tiny\ngenerator: transformer\n"
+    "params: {d_model: 512, heads: 8, ffn: 1024, layers: 2, vocab: 1000, arch: llama, dtype: bf16}\n";
+
+nlohmann::json run_json(const std::string& args, const TempDir& dir, const std::string& name) {
+  const std::string out = (dir.path / name).string();
+  Run r = xpusim(args + " --json '" + out + "' -q", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  return nlohmann::json::parse(read_file(out));
+}
+
+}  // namespace
+
+TEST_CASE("serve scheduler: chunked prefill under the token budget, decodes first", "[serve]") {
+  SchedulerOptions o;
+  o.max_tokens = 512;
+  o.kv_blocks = 1000;
+  Scheduler s(o);
+  Request a = req(0, 1000, 3), b = req(1, 100, 2);
+  s.add(a, 0);
+  auto batch = s.next_batch(0);
+  REQUIRE(batch.size() == 1);
+  CHECK(batch[0].prefill);
+  CHECK(batch[0].new_tokens == 512);
+  s.complete(batch, 1);
+  CHECK(s.seqs()[0].generated == 0);  // the prompt is not done: no token yet
+  s.add(b, 1);
+  batch = s.next_batch(1);
+  REQUIRE(batch.size() == 2);
+  CHECK(batch[0].new_tokens == 488);  // the rest of a's prompt
+  CHECK(batch[0].context == 512);
+  CHECK(batch[1].new_tokens == 24);   // b gets what the budget leaves
+  s.complete(batch, 2);
+  CHECK(s.seqs()[0].generated == 1);
+  CHECK(s.seqs()[0].first_token_s == 2);
+  batch = s.next_batch(2);
+  REQUIRE(batch.size() == 2);
+  CHECK_FALSE(batch[0].prefill);      // a decodes first
+  CHECK(batch[0].context == 1000);
+  CHECK(batch[1].new_tokens == 76);  // the rest of b's prompt
+  s.complete(batch, 3);
+  CHECK(s.seqs()[0].tbt_s.size() == 1);
+  CHECK(s.seqs()[0].tbt_s[0] == Approx(1.0));
+}
+
+TEST_CASE("serve scheduler: admission by free blocks, recompute preemption, rejection", "[serve]") {
+  SchedulerOptions o;
+  o.max_tokens = 4096;
+  o.block_tokens = 16;
+  o.kv_blocks = 10;  // 160 tokens
+  Scheduler s(o);
+  Request a = req(0, 60, 50), b = req(1, 60, 50), c = req(2, 200, 5);
+  s.add(a, 0);
+  s.add(b, 0);
+  s.add(c, 0);
+  auto batch = s.next_batch(0);
+  // a and b need 4 blocks each (61 tokens); c can never fit (13 blocks) and is rejected, not left blocking the line.
+  CHECK(batch.size() == 2);
+  CHECK(s.rejected() == 1);
+  CHECK(s.seqs()[2].rejected);
+  CHECK(s.used_blocks() == 8);
+  s.complete(batch, 1);
+  // Decoding grows both caches until the blocks run out; then the latest admitted (b) is preempted.
+  double t = 1;
+  while (s.preemptions() == 0) {
+    batch = s.next_batch(t);
+    REQUIRE(!batch.empty());
+    s.complete(batch, t += 1);
+  }
+  CHECK(s.seqs()[1].preemptions == 1);
+  CHECK(s.seqs()[1].blocks == 0);
+  CHECK(s.seqs()[0].running);
+  // b comes back, re-prefilling its prompt and the tokens it had produced, and both finish.
+  const int64_t produced = s.seqs()[1].generated;
+  CHECK(s.seqs()[1].target_prefill == 60 + produced);
+  for (int i = 0; i < 1000 && s.completed() < 2; ++i) {
+    batch = s.next_batch(t);
+    if (batch.empty()) break;
+    s.complete(batch, t += 1);
+  }
+  CHECK(s.completed() == 2);
+  CHECK(s.seqs()[0].generated == 50);
+  CHECK(s.seqs()[1].generated == 50);
+  CHECK(s.used_blocks() == 0);
+}
+
+TEST_CASE("serve scheduler: sequence limit and whole prompts without chunking", "[serve]") {
+  SchedulerOptions o;
+  o.max_tokens = 256;
+  o.max_seqs = 2;
+  o.kv_blocks = 1000;
+  o.chunked_prefill = false;
+  Scheduler s(o);
+  Request a = req(0, 1000, 2), b = req(1, 10, 2), c = req(2, 10, 2);
+  s.add(a, 0);
+  s.add(b, 0);
+  s.add(c, 0);
+  auto batch = s.next_batch(0);
+  REQUIRE(batch.size() == 1);  // a's whole prompt runs alone, past the budget
+  CHECK(batch[0].new_tokens == 1000);
+  s.complete(batch, 1);
+  batch = s.next_batch(1);
+  CHECK(batch.size() == 2);  // a's decode and b; c waits for the sequence limit
+}
+
+TEST_CASE("serve: percentiles and SLO parsing", "[serve]") {
+  Distribution d = distribution({4, 1, 3, 2, 5});
+  CHECK(d.mean == Approx(3));
+  CHECK(d.p50 == Approx(3));
+  CHECK(d.p90 == Approx(4.6));
+  CHECK(d.max == 5);
+  Slo s = parse_slo("ttft=2s,tbt=100ms");
+  CHECK(s.ttft_s == Approx(2));
+  CHECK(s.tbt_s == Approx(0.1));
+  CHECK_THROWS_WITH(parse_slo("ttft=fast"), Catch::Contains("--slo") && Catch::Contains("time"));
+  CHECK_THROWS_WITH(parse_slo("p99=1s"), Catch::Contains("expected ttft=TIME"));
+}
+
+TEST_CASE("serve: at a low rate TTFT is the prefill and TBT the decode step that run simulates", "[serve][e2e]") {
+  TempDir dir;
+  const std::string hw = "--hw configs/h100.yaml -w workloads/llama2-7b.yaml --set layers=4";
+  nlohmann::json s = run_json("serve " + hw + " --arrivals poisson:0.5 --count 4 --prompt-tokens 500 "
+                              "--output-tokens 12 --seed 3", dir, "serve.json");
+  CHECK(s["completed"] == 4);
+  nlohmann::json prefill = run_json("run " + hw + ",mode=prefill,seq=500,batch=1 --stack graphs", dir, "p.json");
+  nlohmann::json decode = run_json("run " + hw + ",mode=decode,kv=505,batch=1 --stack graphs", dir, "d.json");
+  // Requests never overlap at this rate: each TTFT is one prefill iteration, each gap one decode iteration.
+  CHECK(s["ttft_s"]["p50"].get<double>() == Approx(prefill["total_time_s"].get<double>()).epsilon(0.005));
+  CHECK(s["tbt_s"]["p50"].get<double>() == Approx(decode["total_time_s"].get<double>()).epsilon(0.005));
+  CHECK(s["queue_s"]["p50"].get<double>() == Approx(0).margin(1e-9));
+  CHECK(s["energy_per_token_j"].get<double>() > 0);
+}
+
+TEST_CASE("serve: one server without batching is an M/D/1 queue (Pollaczek-Khinchine)", "[serve][e2e]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string base = "serve --hw configs/h100.yaml -w '" + model + "' --max-seqs 1 --prompt-tokens 1 "
+                           "--output-tokens 1 --seed 7";
+  // The service time: one iteration of a one-token request.
+  nlohmann::json one = run_json(base + " --arrivals poisson:1 --count 3", dir, "one.json");
+  const auto& it = one["iterations_timeline"];
+  REQUIRE(it.size() == 3);
+  const double D = it[2]["end_s"].get<double>() - it[2]["start_s"].get<double>();
+  REQUIRE(D > 0);
+  const double rho = 0.6, rate = rho / D;
+  char arrivals[64];
+  std::snprintf(arrivals, sizeof arrivals, "poisson:%.6g", rate);
+  nlohmann::json q = run_json(base + " --arrivals " + arrivals + " --count 20000", dir, "mdl.json");
+  REQUIRE(q["completed"] == 20000);
+  const double expected_wait = rho * D / (2 * (1 - rho));
+  CHECK(q["queue_s"]["mean"].get<double>() == Approx(expected_wait).epsilon(0.05));
+  // Little's law on the engine's own count of requests in the system.
+  const double L = q["mean_in_system"].get<double>();
+  const double lambda_W = q["throughput_requests_per_s"].get<double>() * q["e2e_s"]["mean"].get<double>();
+  CHECK(L == Approx(lambda_W).epsilon(0.02));
+  CHECK(L == Approx(rho + rho * rho / (2 * (1 - rho))).epsilon(0.06));  // M/D/1: L = rho + rho^2 / (2 (1 - rho))
+}
+
+TEST_CASE("serve: a small KV cache preempts and rejects; replicas share the load", "[serve][e2e]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string base = "serve --hw configs/h100.yaml -w '" + model + "'";
+  nlohmann::json s = run_json(base + " --arrivals poisson:2000 --count 60 --prompt-tokens uniform:50:150 "
+                              "--output-tokens 60 --kv-blocks 40", dir, "small.json");
+  CHECK(s["preemptions"].get<int>() > 0);
+  CHECK(s["completed"] == 60);
+  CHECK(s["kv_cache"]["peak_occupancy"].get<double>() <= 1.0);
+  nlohmann::json r = run_json(base + " --arrivals poisson:1000 --count 20 --prompt-tokens 700 --output-tokens 4 "
+                              "--kv-blocks 40", dir, "reject.json");
+  CHECK(r["rejected"] == 20);  // 701 tokens need 44 blocks of 16
+  CHECK(r["completed"] == 0);
+
+  // Saturated (the arrivals come faster than a replica limited to 4 requests per iteration serves them): two
+  // replicas finish the same stream in about half the time of one.
+  const std::string load = " --arrivals poisson:100000 --count 200 --prompt-tokens 200 --output-tokens 20 --max-seqs 4";
+  nlohmann::json one = run_json(base + load, dir, "r1.json");
+  nlohmann::json two = run_json(base + load + " --replicas 2 --router least_outstanding", dir, "r2.json");
+  CHECK(two["throughput_tokens_per_s"].get<double>() > 1.7 * one["throughput_tokens_per_s"].get<double>());
+  int on_second = 0;
+  for (const auto& q : two["per_request"]) on_second += q["replica"].get<int>();
+  CHECK(on_second == Approx(100).margin(5));
+}
+
+TEST_CASE("serve: bad input is one message and exit 2", "[serve][bad_input]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string base = "serve --hw configs/h100.yaml -w '" + model + "'";
+  Run r = xpusim(base, dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--requests") && Catch::Contains("--arrivals"));
+  r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--output-tokens"));
+  r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --slo ttft=soon", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--slo"));
+  const std::string trace = dir.write("t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,5\n0.5,ten,5\n");
+  r = xpusim(base + " --requests '" + trace + "'", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("t.csv:3"));
+  r = xpusim("serve --hw configs/h100.yaml -w workloads/dlrmv2.yaml --arrivals poisson:1 --count 3 --prompt-tokens 10 "
+             "--output-tokens 5", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("transformer"));
+  r = xpusim("serve --hw configs/h100.yaml -w workloads/llama2-70b.yaml --arrivals poisson:1 --count 3 "
+             "--prompt-tokens 10 --output-tokens 5", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("no room for a KV cache") && Catch::Contains("tp"));
+}
