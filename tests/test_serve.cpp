@@ -230,3 +230,20 @@ TEST_CASE("serve: bad input is one message and exit 2", "[serve][bad_input]") {
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("no room for a KV cache") && Catch::Contains("tp"));
 }
+
+TEST_CASE("serve: a reused iteration gives what simulating it gives", "[serve][e2e]") {
+  TempDir dir;
+  const std::string args = "serve --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set layers=2 --arrivals "
+                           "gamma:40:2 --count 60 --prompt-tokens lognormal:300:0.8 --output-tokens uniform:5:60 "
+                           "--seed 11 --slo ttft=50ms";
+  nlohmann::json reused = run_json(args, dir, "reused.json");
+  nlohmann::json simulated = run_json(args + " --no-reuse", dir, "simulated.json");
+  CHECK(reused["reused_iterations"].get<int>() > reused["iterations"].get<int>() / 4);
+  CHECK(simulated["reused_iterations"] == 0);
+  CHECK(reused["iterations"] == simulated["iterations"]);
+  for (const char* k : {"duration_s", "energy_j", "goodput_requests_per_s"})
+    CHECK(reused[k].get<double>() == Approx(simulated[k].get<double>()).epsilon(1e-9));
+  for (const char* k : {"ttft_s", "tbt_s", "e2e_s", "queue_s"})
+    for (const char* p : {"mean", "p99"})
+      CHECK(reused[k][p].get<double>() == Approx(simulated[k][p].get<double>()).epsilon(1e-9));
+}

@@ -53,6 +53,8 @@ CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
   s->add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)");
   s->add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
   s->add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
+  s->add_flag("--no-reuse", a.no_reuse,
+              "simulate every iteration, even one whose requests, new tokens and cached lengths equal an earlier one's");
   s->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
   return s;
 }
@@ -94,6 +96,7 @@ int cmd_serve(const ServeArgs& a) {
   o.memory_fraction = a.memory_fraction;
   o.stack = a.stack;
   o.check_memory = !a.no_memory_check;
+  o.reuse = !a.no_reuse;
   std::unique_ptr<Progress> progress;
   if (!a.quiet) {
     progress = std::make_unique<Progress>("serving " + model.name, reqs.size());

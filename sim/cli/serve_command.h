@@ -15,7 +15,7 @@ struct ServeArgs {
   int replicas = 1;
   uint64_t seed = 1;
   double memory_fraction = 0.9;
-  bool quiet = false, no_memory_check = false;
+  bool quiet = false, no_memory_check = false, no_reuse = false;
 };
 
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& a);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <exception>
 #include <memory>
+#include <queue>
+#include <unordered_map>
 
 #include "models/sim_time.h"
 #include "sim/engine/dispatcher.h"
@@ -33,6 +35,9 @@ double kv_bytes_per_token(const ParamSet& p) {
 
 struct Replica {
   Machine m;
+  DeviceCounters counters;            // for iteration reuse
+  std::vector<double> before;         // counters at the start of a recorded iteration
+  std::string key;                    // the running iteration's key ("" when not recorded)
   std::unique_ptr<ReplicaScope> scope;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Scheduler> sched;
@@ -40,6 +45,7 @@ struct Replica {
   std::vector<BatchItem> batch;
   bool busy = false;
   double started_s = 0;
+  uint64_t started_ps = 0;
 };
 
 class ServeDriver : public sc_core::sc_module {
@@ -53,6 +59,11 @@ class ServeDriver : public sc_core::sc_module {
     SC_METHOD(on_arrival);
     sensitive << arrival_;
     dont_initialize();
+    SC_METHOD(on_reuse_due);
+    sensitive << reuse_due_;
+    dont_initialize();
+    // Reused iterations add the device's counters, not the network's: replicas of one device only.
+    reuse_ = o.reuse && model.count("tp") == 1;
     for (size_t r = 0; r < reps_.size(); ++r)
       reps_[r]->dispatcher->on_complete([this, r](uint64_t now) { guarded([&] { on_iteration_end(r, now); }); });
     if (!reqs_.empty()) arrival_.notify(sc_core::sc_time::from_value(ps_from_seconds(reqs_[0].arrival_s, "arrivals")));
@@ -100,6 +111,7 @@ class ServeDriver : public sc_core::sc_module {
     Replica& R = *reps_[r];
     const double t = double(now) * 1e-12;
     if (R.busy) {
+      record(R, now);
       ServeSample s;
       s.replica = int(r);
       s.start_s = R.started_s;
@@ -147,14 +159,61 @@ class ServeDriver : public sc_core::sc_module {
       if (it.prefill) groups.push_back({1, it.new_tokens, it.context + it.new_tokens, ""});
       else { ++decodes; decode_ctx += it.context + 1; }
     }
-    if (decodes) groups.insert(groups.begin(), {decodes, 1, (decode_ctx + decodes - 1) / decodes, ""});
+    if (decodes) {
+      // A paged-attention kernel walks whole KV blocks: the group reads its requests' contexts rounded up to blocks.
+      const int64_t bt = R.sched->options().block_tokens;
+      const int64_t mean = (decode_ctx + decodes - 1) / decodes;
+      groups.insert(groups.begin(), {decodes, 1, (mean + bt - 1) / bt * bt, ""});
+    }
+    R.started_s = double(now) * 1e-12;
+    R.started_ps = now;
+    R.busy = true;
+    ++out_.iterations;
+    // Reuse: an iteration whose groups (requests, new tokens, cached lengths) equal a recorded one takes its time
+    // and adds its counters; everything else that sets an iteration's time (model, stack, device) is fixed in a run.
+    R.key.clear();
+    if (reuse_) {
+      std::string key;
+      for (const auto& g : groups)
+        key += std::to_string(g.batch) + "/" + std::to_string(g.seq_q) + "/" + std::to_string(g.seq_kv) + ";";
+      auto hit = recorded_.find(key);
+      if (hit != recorded_.end()) {
+        R.counters.add(hit->second.delta);
+        out_.reused_iterations += 1;
+        due_.push({now + hit->second.duration_ps, r});
+        reuse_due_.notify(sc_core::sc_time::from_value(due_.top().first - now));
+        return;
+      }
+      R.key = std::move(key);
+      R.counters.read(R.before);
+    }
     auto wl = std::make_unique<Workload>(build_transformer_iteration(model_, groups, name_));
     apply_stack(*wl, stack_);
     R.dispatcher->load(*wl, now);
     R.running = std::move(wl);
-    R.busy = true;
-    R.started_s = double(now) * 1e-12;
-    ++out_.iterations;
+  }
+
+  void on_reuse_due() {
+    guarded([&] {
+      const uint64_t now = sc_core::sc_time_stamp().value();
+      while (!due_.empty() && due_.top().first <= now) {
+        const size_t r = due_.top().second;
+        due_.pop();
+        on_iteration_end(r, now);
+      }
+      if (!due_.empty()) reuse_due_.notify(sc_core::sc_time::from_value(due_.top().first - now));
+    });
+  }
+
+  // A simulated iteration that can be reused: its time and what it changed on the device.
+  void record(Replica& R, uint64_t now) {
+    if (R.key.empty()) return;
+    Recorded e;
+    e.duration_ps = now - R.started_ps;
+    R.counters.read(e.delta);
+    for (size_t i = 0; i < e.delta.size(); ++i) e.delta[i] -= R.before[i];
+    recorded_.emplace(std::move(R.key), std::move(e));
+    R.key.clear();
   }
 
   const ParamSet& model_;
@@ -164,7 +223,15 @@ class ServeDriver : public sc_core::sc_module {
   const ServeOptions& o_;
   ServeResult& out_;
   Stack stack_;
-  sc_core::sc_event arrival_;
+  sc_core::sc_event arrival_, reuse_due_;
+  struct Recorded {
+    uint64_t duration_ps = 0;
+    std::vector<double> delta;
+  };
+  std::unordered_map<std::string, Recorded> recorded_;
+  std::priority_queue<std::pair<uint64_t, size_t>, std::vector<std::pair<uint64_t, size_t>>,
+                      std::greater<std::pair<uint64_t, size_t>>> due_;  // reused iterations: end time, replica
+  bool reuse_ = false;
   size_t next_ = 0, rr_ = 0, finished_ = 0;
   int64_t in_system_ = 0;
   uint64_t last_change_ps_ = 0;
@@ -240,6 +307,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     R.dispatcher = std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), idle, *R.m.host, *R.m.core,
                                                 R.m.cache, R.m.network.get(), ro, R.m.offloaded, R.m.engines);
     R.dispatcher->use_memo(&memo, device_counters(R.m));
+    R.counters = device_counters(R.m);
   }
   ServeDriver driver("serve", model, model_name, requests, reps, o, out);
   sc_core::sc_start();

@@ -23,6 +23,7 @@ struct ServeOptions {
   double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
   std::string stack = "graphs";    // software stack of every iteration (sim/workload/stack.h)
   bool check_memory = true;
+  bool reuse = true;               // an iteration identical to one already simulated takes its recorded time
   std::function<void(size_t done, size_t total)> progress;  // requests finished
 };
 
@@ -51,6 +52,7 @@ struct ServeResult {
   double duration_s = 0;                    // first arrival to last completion
   double energy_j = 0;                      // every device of every replica, static included
   int64_t iterations = 0, preemptions = 0, rejected = 0;
+  int64_t reused_iterations = 0;            // iterations that took a recorded one's time and counters
   uint64_t events = 0;
   double in_system_area = 0;  // integral over time of requests arrived and not yet finished or rejected (s)
   double wall_s = 0;

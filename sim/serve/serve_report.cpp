@@ -141,8 +141,10 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                                  "%lld preemptions (recompute)\n",
                 m.requests, m.completed, m.rejected, (long long)r.preemptions);
   out << buf;
-  std::snprintf(buf, sizeof buf, "Duration        %s simulated (first arrival to last completion), %lld iterations\n",
-                fmt_time(r.duration_s).c_str(), (long long)r.iterations);
+  std::snprintf(buf, sizeof buf,
+                "Duration        %s simulated (first arrival to last completion), %lld iterations (%lld reused: the "
+                "same requests, new tokens and cached lengths as one simulated)\n",
+                fmt_time(r.duration_s).c_str(), (long long)r.iterations, (long long)r.reused_iterations);
   out << buf;
   std::snprintf(buf, sizeof buf, "Throughput      %.2f requests/s, %.1f output tokens/s (whole system); %.1f tokens/s "
                                  "per device\n",
@@ -187,6 +189,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["rejected"] = m.rejected;
   j["preemptions"] = r.preemptions;
   j["iterations"] = r.iterations;
+  j["reused_iterations"] = r.reused_iterations;
   j["duration_s"] = r.duration_s;
   j["throughput_tokens_per_s"] = m.throughput_tokens_per_s;
   j["throughput_requests_per_s"] = m.throughput_requests_per_s;
