@@ -62,8 +62,7 @@ class ServeDriver : public sc_core::sc_module {
     SC_METHOD(on_reuse_due);
     sensitive << reuse_due_;
     dont_initialize();
-    // Reused iterations add the device's counters, not the network's: replicas of one device only.
-    reuse_ = o.reuse && model.count("tp") == 1;
+    reuse_ = o.reuse;
     for (size_t r = 0; r < reps_.size(); ++r)
       reps_[r]->dispatcher->on_complete([this, r](uint64_t now) { guarded([&] { on_iteration_end(r, now); }); });
     if (!reqs_.empty()) arrival_.notify(sc_core::sc_time::from_value(ps_from_seconds(reqs_[0].arrival_s, "arrivals")));
@@ -307,7 +306,10 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     R.dispatcher = std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), idle, *R.m.host, *R.m.core,
                                                 R.m.cache, R.m.network.get(), ro, R.m.offloaded, R.m.engines);
     R.dispatcher->use_memo(&memo, device_counters(R.m));
-    R.counters = device_counters(R.m);
+    // Reuse adds an iteration's counters to every block, the network's links and switches included.
+    for (auto& b : R.m.components)
+      if (b.get() != static_cast<Component*>(R.m.host)) R.counters.blocks.push_back(b.get());
+    for (auto& e : R.m.edges) R.counters.edges.push_back(e.get());
   }
   ServeDriver driver("serve", model, model_name, requests, reps, o, out);
   sc_core::sc_start();
