@@ -1,6 +1,7 @@
 // xpusim serve: the scheduler's bookkeeping, and whole runs checked against queueing theory, Little's law and the
 // single-step times of `run`.
 #include <cmath>
+#include <set>
 
 #include "sim/serve/scheduler.h"
 #include "sim/serve/serve_report.h"
@@ -152,6 +153,29 @@ TEST_CASE("serve: at a low rate TTFT is the prefill and TBT the decode step that
   CHECK(s["tbt_s"]["p50"].get<double>() == Approx(decode["total_time_s"].get<double>()).epsilon(0.005));
   CHECK(s["queue_s"]["p50"].get<double>() == Approx(0).margin(1e-9));
   CHECK(s["energy_per_token_j"].get<double>() > 0);
+}
+
+TEST_CASE("serve: the Perfetto trace has a track per replica and one per request", "[serve][e2e]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string trace = (dir.path / "serve.trace.json").string();
+  nlohmann::json s = run_json("serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:500 --count 30 "
+                              "--prompt-tokens 64 --output-tokens 8 --replicas 2 --trace '" + trace + "'", dir, "s.json");
+  nlohmann::json t = nlohmann::json::parse(read_file(trace));
+  size_t slices = 0, begins = 0, ends = 0;
+  std::set<int> ids;
+  for (const auto& e : t["traceEvents"]) {
+    if (e["ph"] == "X") ++slices;
+    if (e["ph"] == "b") { ++begins; ids.insert(e["id"].get<int>()); }
+    if (e["ph"] == "e") ++ends;
+  }
+  CHECK(slices == s["iterations"].get<size_t>());
+  CHECK(begins == ends);
+  CHECK(ids.size() == 30);
+  Run same = xpusim("serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:5 --count 3 --prompt-tokens 8 "
+                    "--output-tokens 2 --json x.json --trace x.json", dir);
+  CHECK(same.status == 2);
+  CHECK_THAT(same.output, Catch::Contains("same file"));
 }
 
 TEST_CASE("serve: one server without batching is an M/D/1 queue (Pollaczek-Khinchine)", "[serve][e2e]") {

@@ -10,6 +10,7 @@
 #include "sim/serve/request_stream.h"
 #include "sim/serve/serve_engine.h"
 #include "sim/serve/serve_report.h"
+#include "sim/serve/serve_trace.h"
 #include "sim/workload/loader.h"
 #include "sim/workload/stack.h"
 
@@ -52,6 +53,7 @@ CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
       ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
   s->add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)");
   s->add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
+  s->add_option("--trace", a.trace, "Chrome/Perfetto trace: a track per replica with its iterations, one per request");
   s->add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
   s->add_flag("--no-reuse", a.no_reuse,
               "simulate every iteration, even one whose requests, new tokens and cached lengths equal an earlier one's");
@@ -70,6 +72,8 @@ int cmd_serve(const ServeArgs& a) {
   if (!a.arrivals.empty() && (!a.count || a.prompt_tokens.empty() || a.output_tokens.empty()))
     throw InputError(cli, "--arrivals needs --count N, --prompt-tokens DIST and --output-tokens DIST");
   if (!a.arrivals.empty() && a.limit) throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
+  if (!a.json.empty() && a.json == a.trace)
+    throw InputError(cli, "--json and --trace name the same file '" + a.json + "'; give each its own");
   Slo slo;
   if (!a.slo.empty()) slo = parse_slo(a.slo);
 
@@ -107,6 +111,7 @@ int cmd_serve(const ServeArgs& a) {
   const ServeMetrics m = serve_metrics(r, slo);
   print_serve_summary(std::cout, r, m, slo);
   if (!a.json.empty()) write_json_file(a.json, serve_json(r, m, slo));
+  if (!a.trace.empty()) write_serve_trace(a.trace, r);
   return 0;
 }
 
