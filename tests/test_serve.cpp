@@ -271,3 +271,31 @@ TEST_CASE("serve: a reused iteration gives what simulating it gives", "[serve][e
     for (const char* p : {"mean", "p99"})
       CHECK(reused[k][p].get<double>() == Approx(simulated[k][p].get<double>()).epsilon(1e-9));
 }
+
+TEST_CASE("serve --find-max-rate: the answer meets the SLO and a rate just above it does not", "[serve][e2e]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string base = "serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:100 --count 300 "
+                           "--prompt-tokens lognormal:400:0.5 --output-tokens 16 --max-seqs 8 --find-max-rate "
+                           "--rate-tolerance 0.05";
+  nlohmann::json tight = run_json(base + " --slo ttft=2ms", dir, "tight.json");
+  nlohmann::json loose = run_json(base + " --slo ttft=20ms", dir, "loose.json");
+  const double rt = tight["max_rate_requests_per_s"].get<double>(), rl = loose["max_rate_requests_per_s"].get<double>();
+  REQUIRE(rt > 0);
+  CHECK(rl > rt);
+  for (const auto* j : {&tight, &loose}) {
+    const double best = (*j)["max_rate_requests_per_s"].get<double>();
+    double above = 1e300;
+    for (const auto& p : (*j)["rate_search"]["probes"]) {
+      const double r = p["rate"].get<double>();
+      if (r <= best) CHECK((!p["meets"].get<bool>() || r <= best));
+      if (!p["meets"].get<bool>() && r > best) above = std::min(above, r);
+    }
+    CHECK(above <= best * 1.05 + 1e-9);  // bracketed to the tolerance
+    CHECK(double((*j)["goodput_requests"].get<int>()) >= 0.9 * (*j)["requests"].get<double>());
+  }
+  Run r = xpusim("serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:100 --count 30 --prompt-tokens 8 "
+                 "--output-tokens 2 --find-max-rate", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--slo"));
+}

@@ -1,14 +1,17 @@
 #include "sim/cli/serve_command.h"
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
 #include "sim/report/json_stream.h"
+#include "sim/report/format.h"
 #include "sim/report/progress.h"
 #include "sim/serve/request_stream.h"
 #include "sim/serve/serve_engine.h"
+#include "sim/serve/max_rate.h"
 #include "sim/serve/serve_report.h"
 #include "sim/serve/serve_trace.h"
 #include "sim/workload/loader.h"
@@ -55,6 +58,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
   s->add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
   s->add_option("--trace", a.trace, "Chrome/Perfetto trace: a track per replica with its iterations, one per request");
   s->add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
+  s->add_flag("--find-max-rate", a.find_max_rate,
+              "find the highest arrival rate at which the --slo's attainment share of requests (0.9 unless "
+              "attainment= says) meets its bounds: the stream's times scaled, each rate a run in its own process");
+  s->add_option("--rate-tolerance", a.rate_tolerance, "--find-max-rate: relative precision of the answer (default 0.02)")
+      ->check(CLI::Range(0.001, 1.0));
   s->add_flag("--no-reuse", a.no_reuse,
               "simulate every iteration, even one whose requests, new tokens and cached lengths equal an earlier one's");
   s->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
@@ -101,6 +109,39 @@ int cmd_serve(const ServeArgs& a) {
   o.stack = a.stack;
   o.check_memory = !a.no_memory_check;
   o.reuse = !a.no_reuse;
+  nlohmann::json search;
+  if (a.find_max_rate) {
+    if (!slo.any()) throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
+    double base = 0;
+    if (!a.arrivals.empty()) base = parse_arrivals(a.arrivals, "--arrivals").rate;
+    else if (reqs.size() > 1 && reqs.back().arrival_s > 0) base = double(reqs.size() - 1) / reqs.back().arrival_s;
+    if (!(base > 0))
+      throw InputError(SourceMark{a.requests, 0, 0}, "--find-max-rate scales the trace's arrival times, but its "
+                                                     "requests all arrive at once");
+    auto on_probe = [&](const RateProbe& p) {
+      if (a.quiet) return;
+      std::fprintf(stderr, "xpusim: rate %9.4g requests/s: %5.1f%% meet the SLO%s (TTFT p99 %s, TBT p99 %s)\n",
+                   p.rate, 100 * p.attainment, p.meets ? "" : " -- too many miss",
+                   fmt_time(p.summary["ttft_s"]["p99"].get<double>()).c_str(),
+                   fmt_time(p.summary["tbt_s"]["p99"].get<double>()).c_str());
+    };
+    MaxRateResult mr = find_max_rate(hw, model.params, model.name, reqs, base, o, slo, a.rate_tolerance, on_probe);
+    search = {{"max_rate_requests_per_s", mr.max_rate}, {"slo_attainment", slo.attainment},
+              {"rate_tolerance", a.rate_tolerance}, {"probes", nlohmann::json::array()}};
+    for (const auto& p : mr.probes)
+      search["probes"].push_back({{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets},
+                                  {"summary", p.summary}});
+    if (mr.max_rate <= 0) {
+      std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
+                  mr.probes.back().rate, 100 * slo.attainment);
+      if (!a.json.empty()) write_json_file(a.json, search);
+      return 0;
+    }
+    std::printf("Max rate        %.4g requests/s (whole system) with %.0f%% of requests within the SLO, to %.0f%%; "
+                "the run at that rate:\n",
+                mr.max_rate, 100 * slo.attainment, 100 * a.rate_tolerance);
+    reqs = at_rate(reqs, base, mr.max_rate);
+  }
   std::unique_ptr<Progress> progress;
   if (!a.quiet) {
     progress = std::make_unique<Progress>("serving " + model.name, reqs.size());
@@ -110,7 +151,14 @@ int cmd_serve(const ServeArgs& a) {
   if (progress) progress->finish();
   const ServeMetrics m = serve_metrics(r, slo);
   print_serve_summary(std::cout, r, m, slo);
-  if (!a.json.empty()) write_json_file(a.json, serve_json(r, m, slo));
+  if (!a.json.empty()) {
+    nlohmann::json j = serve_json(r, m, slo);
+    if (!search.is_null()) {
+      j["max_rate_requests_per_s"] = search["max_rate_requests_per_s"];
+      j["rate_search"] = search;
+    }
+    write_json_file(a.json, j);
+  }
   if (!a.trace.empty()) write_serve_trace(a.trace, r);
   return 0;
 }

@@ -15,7 +15,8 @@ struct ServeArgs {
   int replicas = 1;
   uint64_t seed = 1;
   double memory_fraction = 0.9;
-  bool quiet = false, no_memory_check = false, no_reuse = false;
+  bool quiet = false, no_memory_check = false, no_reuse = false, find_max_rate = false;
+  double rate_tolerance = 0.02;
 };
 
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& a);

@@ -25,6 +25,10 @@ void write_all(int fd, const std::string& s) {
 }  // namespace
 
 nlohmann::json simulate_in_child(const HardwareConfig& hw, const Workload& wl, const RunOptions& opt) {
+  return run_in_child([&] { return result_to_json(simulate(hw, wl, opt)); });
+}
+
+nlohmann::json run_in_child(const std::function<nlohmann::json()>& f) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   pid_t pid = ::fork();
@@ -33,7 +37,7 @@ nlohmann::json simulate_in_child(const HardwareConfig& hw, const Workload& wl, c
     ::close(fds[0]);
     nlohmann::json out;
     try {
-      out = result_to_json(simulate(hw, wl, opt));
+      out = f();
     } catch (const InputError& e) {
       out = {{"input_error", e.what()}};
     } catch (const std::exception& e) {

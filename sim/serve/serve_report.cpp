@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <ostream>
 
@@ -17,11 +18,22 @@ Slo parse_slo(const std::string& text) {
   const SourceMark at{"--slo", 0, 0};
   size_t pos = 0;
   if (text.empty()) throw InputError(at, "expected ttft=TIME,tbt=TIME (either or both), got an empty value");
+  bool bound = false;
   while (pos <= text.size()) {
     const size_t comma = text.find(',', pos);
     const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     const size_t eq = part.find('=');
     const std::string key = part.substr(0, eq);
+    if (eq != std::string::npos && key == "attainment") {
+      char* end = nullptr;
+      const std::string v = part.substr(eq + 1);
+      s.attainment = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(s.attainment > 0 && s.attainment <= 1))
+        throw InputError(at, "attainment: expected a fraction in (0, 1], got '" + v + "'");
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+      continue;
+    }
     if (eq == std::string::npos || (key != "ttft" && key != "tbt"))
       throw InputError(at, "expected ttft=TIME,tbt=TIME (either or both), got '" + part + "'");
     double v = 0;
@@ -32,9 +44,11 @@ Slo parse_slo(const std::string& text) {
     }
     if (!(v > 0) || !std::isfinite(v)) throw InputError(at, key + " must be a positive time, got '" + part + "'");
     (key == "ttft" ? s.ttft_s : s.tbt_s) = v;
+    bound = true;
     if (comma == std::string::npos) break;
     pos = comma + 1;
   }
+  if (!bound) throw InputError(at, "expected a bound: ttft=TIME and/or tbt=TIME, got '" + text + "'");
   return s;
 }
 
@@ -194,6 +208,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["throughput_tokens_per_s"] = m.throughput_tokens_per_s;
   j["throughput_requests_per_s"] = m.throughput_requests_per_s;
   j["goodput_requests_per_s"] = m.goodput_requests_per_s;
+  j["goodput_requests"] = m.goodput_requests;
   j["slo"] = {{"ttft_s", slo.ttft_s > 0 ? nlohmann::json(slo.ttft_s) : nlohmann::json(nullptr)},
               {"tbt_s", slo.tbt_s > 0 ? nlohmann::json(slo.tbt_s) : nlohmann::json(nullptr)},
               {"definition", "TTFT within ttft and the request's mean TBT within tbt"}};

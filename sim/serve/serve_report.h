@@ -14,9 +14,10 @@ namespace xpu {
 
 struct Slo {
   double ttft_s = 0, tbt_s = 0;  // 0: no bound on that metric
+  double attainment = 0.9;       // --find-max-rate: the share of requests that must meet the bounds
   bool any() const { return ttft_s > 0 || tbt_s > 0; }
 };
-// `ttft=2s,tbt=100ms` (either or both); InputError at "--slo" otherwise.
+// `ttft=2s,tbt=100ms[,attainment=0.9]` (either bound or both); InputError at "--slo" otherwise.
 Slo parse_slo(const std::string& text);
 
 struct Distribution {
