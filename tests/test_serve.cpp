@@ -1,7 +1,10 @@
 // xpusim serve: the scheduler's bookkeeping, and whole runs checked against queueing theory, Little's law and the
 // single-step times of `run`.
 #include <cmath>
+#include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 
 #include "sim/serve/scheduler.h"
 #include "sim/serve/serve_report.h"
@@ -298,4 +301,58 @@ TEST_CASE("serve --find-max-rate: the answer meets the SLO and a rate just above
                  "--output-tokens 2 --find-max-rate", dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("--slo"));
+}
+
+TEST_CASE("serve in a sweep: the capacity at the SLO is a metric, bad serve options are refused at their line",
+          "[serve][sweep]") {
+  TempDir dir;
+  const std::string model = dir.write("tiny.yaml", kTinyModel);
+  const std::string root = fs::current_path().string();
+  auto spec = [&](const std::string& serve) {
+    return "name: s\nhardware: " + root + "/configs/h100.yaml\nworkloads:\n  - name: tiny\n    file: " + model +
+           "\n    serve: \"" + serve + "\"\nparameters:\n  hw.hbm.bandwidth: [1 TB/s, 4 TB/s]\n"
+           "metrics: [max_rate_requests_per_s, max_rate_per_kusd, ttft_s.p99]\n";
+  };
+  // Two layers of Llama 2 7B: decode streams the weights, so the capacity follows the HBM bandwidth.
+  const std::string good =
+      dir.write("good.yaml", std::regex_replace(spec("--arrivals poisson:200 --count 200 --prompt-tokens 256 "
+                                                     "--output-tokens 32 --max-seqs 4 --slo ttft=20ms "
+                                                     "--find-max-rate --rate-tolerance 0.1"),
+                                                std::regex("file: .*tiny.yaml"),
+                                                "file: " + root + "/workloads/llama2-7b.yaml\n    set: {layers: 2}"));
+  const std::string out = (dir.path / "out").string();
+  Run r = xpusim("sweep '" + good + "' -j 2 -q --out '" + out + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const std::string csv = (dir.path / "r.csv").string();
+  REQUIRE(xpusim("sweep export '" + out + "' --csv '" + csv + "'", dir).status == 0);
+  const std::string table = read_file(csv);
+  // Columns: ... hw.hbm.bandwidth, built-in metrics, then the spec's: the max rate must rise with the bandwidth.
+  std::istringstream lines(table);
+  std::string header, line;
+  std::getline(lines, header);
+  std::vector<std::string> cols;
+  for (std::stringstream hs(header); std::getline(hs, line, ',');) cols.push_back(line);
+  const size_t bw = size_t(std::find(cols.begin(), cols.end(), "hw.hbm.bandwidth") - cols.begin());
+  const size_t mr = size_t(std::find(cols.begin(), cols.end(), "max_rate_requests_per_s") - cols.begin());
+  REQUIRE(mr < cols.size());
+  std::map<std::string, double> rate;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> f;
+    for (std::stringstream ls(line); std::getline(ls, line, ',');) f.push_back(line);
+    REQUIRE(f.size() > mr);
+    rate[f[bw]] = std::stod(f[mr]);
+  }
+  REQUIRE(rate.size() == 2);
+  CHECK(rate["4 TB/s"] > 3 * rate["1 TB/s"]);
+
+  const std::string bad = dir.write("bad.yaml", spec("--arrivals poisson:5 --count 10 --prompt-tokens 8 --find-max-rate"));
+  r = xpusim("sweep '" + bad + "' --dry-run", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("bad.yaml:6") && Catch::Contains("--output-tokens"));
+  const std::string owns = dir.write("owns.yaml", spec("--json x.json --arrivals poisson:5 --count 10 --prompt-tokens 8 "
+                                                       "--output-tokens 2"));
+  r = xpusim("sweep '" + owns + "' --dry-run", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--json belongs to the sweep"));
 }

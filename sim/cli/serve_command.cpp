@@ -1,6 +1,7 @@
 #include "sim/cli/serve_command.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -69,8 +70,9 @@ CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
   return s;
 }
 
-int cmd_serve(const ServeArgs& a) {
-  const SourceMark cli{"serve", 0, 0};
+namespace {
+
+void check_serve_args(const ServeArgs& a, const SourceMark& cli) {
   if (a.requests.empty() == a.arrivals.empty())
     throw InputError(cli, "give either --requests TRACE.csv or --arrivals poisson:RATE|gamma:RATE:CV (with --count, "
                           "--prompt-tokens and --output-tokens)");
@@ -82,10 +84,17 @@ int cmd_serve(const ServeArgs& a) {
   if (!a.arrivals.empty() && a.limit) throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
   if (!a.json.empty() && a.json == a.trace)
     throw InputError(cli, "--json and --trace name the same file '" + a.json + "'; give each its own");
+  if (!a.slo.empty()) parse_slo(a.slo);
+  if (a.find_max_rate && a.slo.empty())
+    throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
+}
+
+}  // namespace
+
+nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool print) {
+  check_serve_args(a, SourceMark{"serve", 0, 0});
   Slo slo;
   if (!a.slo.empty()) slo = parse_slo(a.slo);
-
-  HardwareConfig hw = load_hardware(a.hw, a.overrides);
   ModelParams model = load_model_params(a.workload, split_set_lists(a.sets), "transformer");
 
   std::vector<Request> reqs;
@@ -132,12 +141,15 @@ int cmd_serve(const ServeArgs& a) {
       search["probes"].push_back({{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets},
                                   {"summary", p.summary}});
     if (mr.max_rate <= 0) {
-      std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
+      if (print)
+        std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
                   mr.probes.back().rate, 100 * slo.attainment);
+      search["max_rate_per_kusd"] = 0;
       if (!a.json.empty()) write_json_file(a.json, search);
-      return 0;
+      return search;
     }
-    std::printf("Max rate        %.4g requests/s (whole system) with %.0f%% of requests within the SLO, to %.0f%%; "
+    if (print)
+      std::printf("Max rate        %.4g requests/s (whole system) with %.0f%% of requests within the SLO, to %.0f%%; "
                 "the run at that rate:\n",
                 mr.max_rate, 100 * slo.attainment, 100 * a.rate_tolerance);
     reqs = at_rate(reqs, base, mr.max_rate);
@@ -150,17 +162,58 @@ int cmd_serve(const ServeArgs& a) {
   ServeResult r = serve(hw, model.params, model.name, reqs, o);
   if (progress) progress->finish();
   const ServeMetrics m = serve_metrics(r, slo);
-  print_serve_summary(std::cout, r, m, slo);
-  if (!a.json.empty()) {
-    nlohmann::json j = serve_json(r, m, slo);
-    if (!search.is_null()) {
-      j["max_rate_requests_per_s"] = search["max_rate_requests_per_s"];
-      j["rate_search"] = search;
-    }
-    write_json_file(a.json, j);
+  if (print) print_serve_summary(std::cout, r, m, slo);
+  nlohmann::json j = serve_json(r, m, slo);
+  if (!search.is_null()) {
+    j["max_rate_requests_per_s"] = search["max_rate_requests_per_s"];
+    // Requests per second at the SLO per thousand dollars of the system's devices: what a sweep ranks designs by.
+    if (j["system_cost_usd"].is_number())
+      j["max_rate_per_kusd"] = search["max_rate_requests_per_s"].get<double>() /
+                               (j["system_cost_usd"].get<double>() / 1000);
+    j["rate_search"] = search;
   }
+  if (!a.json.empty()) write_json_file(a.json, j);
   if (!a.trace.empty()) write_serve_trace(a.trace, r);
+  return j;
+}
+
+int cmd_serve(const ServeArgs& a) {
+  check_serve_args(a, SourceMark{"serve", 0, 0});
+  serve_run(load_hardware(a.hw, a.overrides), a, true);
   return 0;
+}
+
+ServeArgs parse_serve_options(const std::string& options, const SourceMark& at) {
+  ServeArgs a;
+  CLI::App app{"serve options"};
+  app.allow_extras(false);
+  auto* s = add_serve_command(app, a);
+  // The sweep supplies the config and the model; the check of --hw and -w is theirs, not the options'.
+  for (const char* o : {"--hw", "--workload"}) s->get_option(o)->required(false);
+  std::vector<std::string> args = CLI::detail::split_up(options);
+  args.insert(args.begin(), "serve");
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    throw InputError(at, std::string("serve options: ") + e.what());
+  }
+  for (const auto& [given, name] : {std::pair<bool, const char*>{!a.hw.empty(), "--hw"},
+                                    {!a.workload.empty(), "--workload"}, {!a.json.empty(), "--json"},
+                                    {!a.trace.empty(), "--trace"}, {!a.overrides.empty(), "-p"},
+                                    {!a.sets.empty(), "--set"}})
+    if (given)
+      throw InputError(at, std::string("serve options: ") + name + " belongs to the sweep (its hardware, workloads, "
+                                                                   "parameters and results), not to serve:");
+  try {
+    check_serve_args(a, at);
+    if (!a.slo.empty()) parse_slo(a.slo);
+    if (!a.arrivals.empty()) parse_arrivals(a.arrivals, "--arrivals");
+  } catch (const InputError& e) {
+    throw InputError(at, std::string("serve options: ") + std::string(e.what()));
+  }
+  a.quiet = true;
+  return a;
 }
 
 }  // namespace xpu

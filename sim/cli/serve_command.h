@@ -1,11 +1,16 @@
 #pragma once
 // `xpusim serve`: LLM inference at the request level on a hardware config (sim/serve/).
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/config/errors.h"
 
 #include <string>
 #include <vector>
 
 namespace xpu {
+
+struct HardwareConfig;
 
 struct ServeArgs {
   std::string hw, workload, requests, arrivals, prompt_tokens, output_tokens, router = "round_robin";
@@ -21,5 +26,11 @@ struct ServeArgs {
 
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& a);
 int cmd_serve(const ServeArgs& a);
+// Everything `serve` does on an already loaded config: the run (or the rate search and the run at its answer), its
+// JSON returned (and written to --json, --trace); the summary on stdout when `print`.
+nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool print);
+// `serve` options as a sweep spec writes them ("--arrivals poisson:5 --count 400 ... --find-max-rate"), checked; the
+// config, model, sets and outputs are the sweep's. InputError at `at`.
+ServeArgs parse_serve_options(const std::string& options, const SourceMark& at);
 
 }  // namespace xpu

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "models/sim_time.h"
+#include "sim/cost/device_cost.h"
 #include "sim/engine/dispatcher.h"
 #include "sim/engine/machine.h"
 #include "sim/workload/footprint.h"
@@ -257,6 +258,8 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   out.tp = int(model.count("tp"));
   out.block_tokens = o.sched.block_tokens;
   out.kv_bytes_per_token = kv_bytes_per_token(model);
+  const DeviceCost cost = device_cost(hw);
+  if (cost.present && cost.priced) out.device_usd = cost.device_usd;
 
   // The largest iteration the budget allows (one prompt of max_tokens) sizes the activations; its weights are the
   // replica's resident set.

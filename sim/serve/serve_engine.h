@@ -50,6 +50,7 @@ struct ServeResult {
   double kv_bytes_per_token = 0;            // per device
   double weights_bytes = 0, activations_bytes = 0, memory_bytes = 0;  // per device
   double duration_s = 0;                    // first arrival to last completion
+  double device_usd = -1;                   // price of one device from the config's technology (-1: not priced)
   double energy_j = 0;                      // every device of every replica, static included
   int64_t iterations = 0, preemptions = 0, rejected = 0;
   int64_t reused_iterations = 0;            // iterations that took a recorded one's time and counters

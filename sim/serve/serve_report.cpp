@@ -179,6 +179,13 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                                  "occupancy mean %.1f%%, peak %.1f%%\n",
                 m.mean_batch_tokens, m.mean_batch_seqs, 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy);
   out << buf;
+  if (r.device_usd > 0) {
+    std::snprintf(buf, sizeof buf, "Silicon         $%.0f per device, $%.0f for the %d devices; %.3f %s requests/s "
+                                   "per $1k\n",
+                  r.device_usd, r.device_usd * devices, devices, slo.any() ? "goodput" : "completed",
+                  m.goodput_requests_per_s / (r.device_usd * devices / 1000));
+    out << buf;
+  }
   std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
                 fmt_energy(r.energy_j).c_str(), fmt_energy(m.energy_per_token_j).c_str(), m.average_power_w, devices);
   out << buf;
@@ -212,6 +219,13 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["slo"] = {{"ttft_s", slo.ttft_s > 0 ? nlohmann::json(slo.ttft_s) : nlohmann::json(nullptr)},
               {"tbt_s", slo.tbt_s > 0 ? nlohmann::json(slo.tbt_s) : nlohmann::json(nullptr)},
               {"definition", "TTFT within ttft and the request's mean TBT within tbt"}};
+  // Silicon: the devices of every replica at the config's technology price (null without one).
+  const double devices = double(r.replicas) * double(r.tp);
+  const bool priced = r.device_usd > 0;
+  j["cost_usd"] = priced ? nlohmann::json(r.device_usd) : nlohmann::json(nullptr);
+  j["system_cost_usd"] = priced ? nlohmann::json(r.device_usd * devices) : nlohmann::json(nullptr);
+  j["goodput_per_kusd"] =
+      priced ? nlohmann::json(m.goodput_requests_per_s / (r.device_usd * devices / 1000)) : nlohmann::json(nullptr);
   j["energy_j"] = r.energy_j;
   j["energy_scope"] = "whole system: every device of every replica, static included";
   j["energy_per_token_j"] = m.energy_per_token_j;

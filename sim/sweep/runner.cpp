@@ -1,5 +1,7 @@
 #include "sim/sweep/runner.h"
 
+#include "sim/cli/serve_command.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,7 +48,7 @@ struct Task {
 
 // A number at a dotted path of the run's JSON ("components.cim.stats.reprograms"), or the derived per-item metrics.
 bool metric_of(const nlohmann::json& r, const std::string& path, double& out) {
-  const double items = r["workload"].value("items", 0.0);
+  const double items = r.contains("workload") ? r["workload"].value("items", 0.0) : 0.0;
   if (path == "energy_per_item_j" || path == "time_per_item_s") {
     if (items <= 0) return false;
     out = r[path == "energy_per_item_j" ? "energy_j" : "total_time_s"].get<double>() / items;
@@ -62,6 +64,21 @@ bool metric_of(const nlohmann::json& r, const std::string& path, double& out) {
   if (!n->is_number()) return false;
   out = n->get<double>();
   return true;
+}
+
+// One point: a step of the workload (`run`), or a serving run when the spec's workload has `serve:` options.
+nlohmann::json run_point(const SweepSpec& spec, const Task& t) {
+  const SweepWorkload& w = spec.workloads[t.workload];
+  if (!w.serve.empty()) {
+    ServeArgs a = parse_serve_options(w.serve, w.serve_mark);
+    a.workload = w.file;
+    a.sets = t.sets;
+    return serve_run(*t.hw, a, false);
+  }
+  Workload wl = load_workload(w.file, t.sets);
+  RunOptions ro;
+  ro.tco = parse_tco_options(spec.tco);
+  return result_to_json(simulate(*t.hw, wl, ro));
 }
 
 }  // namespace
@@ -114,6 +131,8 @@ std::vector<Task> build_tasks(const SweepSpec& spec, std::vector<HardwareConfig>
       // The TCO assumptions change the cost metrics: a spec that changes them reruns its points.
       std::vector<std::string> id_sets = wl_sets;
       if (!spec.tco.empty()) id_sets.push_back("tco=" + spec.tco);
+      // So do a serving workload's options (its stream, scheduler, SLO).
+      if (!spec.workloads[wi].serve.empty()) id_sets.push_back("serve=" + spec.workloads[wi].serve);
       t.id = sweep_point_id(yaml, id_sets);
       t.hw = &hws[pi];
       t.error = error;
@@ -250,10 +269,7 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
         // Child: one simulation, its JSON (or its error) into a file the parent reads once we exit.
         nlohmann::json out;
         try {
-          Workload wl = load_workload(spec.workloads[t.workload].file, t.sets);
-          RunOptions ro;
-          ro.tco = parse_tco_options(spec.tco);
-          out = result_to_json(simulate(*t.hw, wl, ro));
+          out = run_point(spec, t);
         } catch (const InputError& e) {
           out = {{"error", e.what()}};
         } catch (const std::exception& e) {
@@ -353,11 +369,10 @@ std::string check_sweep_spec(const SweepSpec& spec, bool quiet) {
   for (const Task& t : tasks) {
     if (!t.error.empty()) continue;
     if (++tried > 3) break;  // points that fail to run say so as rows; the check does not run the whole sweep
-    Workload wl = load_workload(spec.workloads[t.workload].file, t.sets);
     if (!quiet) std::fprintf(stderr, "sweep: checking the spec's metrics on point %s\n", t.id.c_str());
     nlohmann::json r;
     try {
-      r = simulate_in_child(*t.hw, wl, RunOptions{});
+      r = run_in_child([&] { return run_point(spec, t); });
     } catch (const InputError&) {
       continue;  // this point cannot run (it will be a failed row): the metrics are checked on one that does
     }

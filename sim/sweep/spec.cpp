@@ -1,5 +1,7 @@
 #include "sim/sweep/spec.h"
 
+#include "sim/cli/serve_command.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -148,8 +150,16 @@ SweepSpec load_sweep_spec(const std::string& path) {
       if (k == "set") {
         if (!v.is_map()) throw InputError(v.mark, "set: expected a mapping of workload parameters");
         for (const auto& [sk, sv] : v.map) sw.sets.push_back(sk + "=" + sv.scalar);
+      } else if (k == "serve") {
+        if (!v.is_scalar() || v.scalar.empty())
+          throw InputError(v.mark, "serve: expected the options of `xpusim serve` as one string, e.g. \"--arrivals "
+                                   "poisson:5 --count 400 --prompt-tokens 512 --output-tokens 128 --slo ttft=1s "
+                                   "--find-max-rate\"");
+        sw.serve = v.scalar;
+        sw.serve_mark = v.mark;
+        parse_serve_options(sw.serve, sw.serve_mark);  // refused here, at its line, not point by point
       } else if (k != "name" && k != "file") {
-        throw InputError(v.key_mark, "unknown workload key '" + k + "' (expected name, file, set)");
+        throw InputError(v.key_mark, "unknown workload key '" + k + "' (expected name, file, set, serve)");
       }
     }
     for (const auto& o : s.workloads)

@@ -21,6 +21,8 @@ struct SweepParam {
 struct SweepWorkload {
   std::string name, file;           // file resolved against the spec's folder
   std::vector<std::string> sets;    // key=value workload overrides
+  std::string serve;                // `xpusim serve` options: the point is a serving run of this model ("": a step)
+  SourceMark serve_mark;
 };
 
 struct SweepConstraint {
