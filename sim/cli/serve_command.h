@@ -1,36 +1,12 @@
 #pragma once
-// `xpusim serve`: LLM inference at the request level on a hardware config (sim/serve/).
+// `xpusim serve`: LLM inference at the request level on a hardware config (sim/serve/serve_run.h does the work).
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
-#include "sim/config/errors.h"
-
-#include <string>
-#include <vector>
+#include "sim/serve/serve_run.h"
 
 namespace xpu {
 
-struct HardwareConfig;
-
-struct ServeArgs {
-  std::string hw, workload, requests, arrivals, prompt_tokens, output_tokens, router = "round_robin";
-  std::string scheduler = "chunked", stack = "graphs", slo, json, trace;
-  std::vector<std::string> overrides, sets;
-  int64_t count = 0, limit = 0, max_tokens = 2048, max_seqs = 256, block_tokens = 16, kv_blocks = 0;
-  int replicas = 1;
-  uint64_t seed = 1;
-  double memory_fraction = 0.9;
-  bool quiet = false, no_memory_check = false, no_reuse = false, find_max_rate = false;
-  double rate_tolerance = 0.02;
-};
-
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& a);
 int cmd_serve(const ServeArgs& a);
-// Everything `serve` does on an already loaded config: the run (or the rate search and the run at its answer), its
-// JSON returned (and written to --json, --trace); the summary on stdout when `print`.
-nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool print);
-// `serve` options as a sweep spec writes them ("--arrivals poisson:5 --count 400 ... --find-max-rate"), checked; the
-// config, model, sets and outputs are the sweep's. InputError at `at`.
-ServeArgs parse_serve_options(const std::string& options, const SourceMark& at);
 
 }  // namespace xpu

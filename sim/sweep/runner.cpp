@@ -1,6 +1,6 @@
 #include "sim/sweep/runner.h"
 
-#include "sim/cli/serve_command.h"
+#include "sim/serve/serve_run.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

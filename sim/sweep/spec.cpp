@@ -1,6 +1,6 @@
 #include "sim/sweep/spec.h"
 
-#include "sim/cli/serve_command.h"
+#include "sim/serve/serve_run.h"
 
 #include <algorithm>
 #include <cmath>
