@@ -356,3 +356,30 @@ TEST_CASE("serve in a sweep: the capacity at the SLO is a metric, bad serve opti
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("--json belongs to the sweep"));
 }
+
+TEST_CASE("serve: disaggregated prefill and decode pools move each KV cache over the network", "[serve][e2e]") {
+  TempDir dir;
+  const std::string base = "serve -w workloads/llama2-7b.yaml --set layers=4 --arrivals poisson:2 --count 6 "
+                           "--prompt-tokens 1000 --output-tokens 8 --seed 5";
+  nlohmann::json d = run_json(base + " --hw configs/dgx-h100.yaml --prefill-replicas 1 --decode-replicas 1", dir, "d.json");
+  nlohmann::json c = run_json(base + " --hw configs/dgx-h100.yaml", dir, "c.json");
+  CHECK(d["completed"] == 6);
+  CHECK(d["pools"].size() == 2);
+  CHECK(d["kv_transfers"]["count"] == 6);
+  // 1000 prompt tokens (the first output token is produced with the prefill) of 4 layers x 2 x 4096 x 2 bytes each.
+  CHECK(d["kv_transfers"]["bytes"].get<double>() == Approx(6 * 1000.0 * 4 * 2 * 4096 * 2));
+  const double transfer = d["kv_transfers"]["mean_s"].get<double>();
+  CHECK(transfer > 0);
+  // At this rate nothing overlaps: the first token comes out of the same prefill, and only the first gap after it
+  // carries the transfer.
+  CHECK(d["ttft_s"]["p50"].get<double>() == Approx(c["ttft_s"]["p50"].get<double>()).epsilon(0.01));
+  CHECK(d["tbt_s"]["p50"].get<double>() == Approx(c["tbt_s"]["p50"].get<double>()).epsilon(0.01));
+  CHECK(d["tbt_s"]["max"].get<double>() >= c["tbt_s"]["max"].get<double>() + 0.9 * transfer);
+
+  Run r = xpusim(base + " --hw configs/h100.yaml --prefill-replicas 1 --decode-replicas 1", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("network") && Catch::Contains("2 devices"));
+  r = xpusim(base + " --hw configs/dgx-h100.yaml --prefill-replicas 1", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--decode-replicas"));
+}

@@ -19,6 +19,21 @@ void Scheduler::add(const Request& r, double now_s) {
   waiting_.push_back(seqs_.size() - 1);
 }
 
+void Scheduler::add_prefilled(const SeqState& from) {
+  SeqState s = from;
+  s.blocks = 0;
+  s.running = false;
+  s.handed_off = false;
+  seqs_.push_back(std::move(s));
+  waiting_.push_back(seqs_.size() - 1);
+}
+
+std::vector<size_t> Scheduler::take_handoffs() {
+  std::vector<size_t> out;
+  out.swap(handoffs_);
+  return out;
+}
+
 void Scheduler::preempt(size_t i) {
   SeqState& s = seqs_[i];
   s.running = false;
@@ -71,7 +86,7 @@ std::vector<BatchItem> Scheduler::next_batch(double now_s) {
   while (!waiting_.empty() && int64_t(batch.size()) < o_.max_seqs && budget >= 1) {
     const size_t i = waiting_.front();
     SeqState& s = seqs_[i];
-    const int64_t need = blocks_for(s.target_prefill + 1);
+    const int64_t need = s.prefilled >= s.target_prefill ? blocks_for(s.context + 1) : blocks_for(s.target_prefill + 1);
     if (need > o_.kv_blocks) {
       waiting_.pop_front();
       s.rejected = s.done = true;
@@ -79,6 +94,17 @@ std::vector<BatchItem> Scheduler::next_batch(double now_s) {
       continue;
     }
     if (need > free_blocks()) break;
+    if (s.prefilled >= s.target_prefill) {
+      // Its cache came prefilled from another replica: it joins as a decode.
+      waiting_.pop_front();
+      running_.push_back(i);
+      s.running = true;
+      s.blocks = blocks_for(s.context + 1);
+      used_ += s.blocks;
+      batch.push_back({i, 1, s.context, false});
+      budget -= 1;
+      continue;
+    }
     const int64_t chunk = o_.chunked_prefill ? std::min(s.target_prefill, budget) : s.target_prefill;
     if (!o_.chunked_prefill && chunk > budget && !batch.empty()) break;
     waiting_.pop_front();
@@ -110,6 +136,17 @@ void Scheduler::complete(const std::vector<BatchItem>& batch, double now_s) {
       if (s.prefilled < s.target_prefill) continue;  // more chunks to come
     }
     emit_token(s, now_s);
+    if (o_.role == SchedulerOptions::Role::prefill && s.generated < s.req->output_tokens) {
+      // Decoding is another replica's: the blocks are freed once the cache has been sent (the caller's transfer
+      // reads them; this replica no longer schedules the request).
+      s.running = false;
+      s.handed_off = true;
+      used_ -= s.blocks;
+      s.blocks = 0;
+      running_.erase(std::find(running_.begin(), running_.end(), it.seq));
+      handoffs_.push_back(it.seq);
+      continue;
+    }
     if (s.generated >= s.req->output_tokens) {
       s.done = true;
       s.running = false;

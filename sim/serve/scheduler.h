@@ -19,6 +19,9 @@ struct SchedulerOptions {
   bool chunked_prefill = true;    // false: a prompt is prefilled whole, alone with the decodes (max_tokens permitting)
   int64_t block_tokens = 16;      // tokens per KV block
   int64_t kv_blocks = 0;          // blocks the replica's memory holds (> 0)
+  // Disaggregated serving: a prefill replica hands each request over once its prompt is prefilled (and its first
+  // token out); a decode replica takes requests whose cache arrives prefilled.
+  enum class Role { both, prefill, decode } role = Role::both;
 };
 
 // A request's part in one iteration.
@@ -41,6 +44,7 @@ struct SeqState {
   std::vector<double> tbt_s;   // gaps between consecutive output tokens
   bool running = false, done = false;
   bool rejected = false;       // its context can never fit the replica's KV cache
+  bool handed_off = false;     // prefilled here, decoded on another replica
 };
 
 class Scheduler {
@@ -48,6 +52,11 @@ class Scheduler {
   explicit Scheduler(SchedulerOptions o);
   // A request routed here at its arrival.
   void add(const Request& r, double now_s);
+  // A request prefilled elsewhere whose KV cache has arrived (decode role): it joins with its state so far.
+  void add_prefilled(const SeqState& from);
+  // Prefill role: requests whose prompt is done and whose decoding belongs to another replica (indices into seqs()),
+  // taken once.
+  std::vector<size_t> take_handoffs();
   // The next iteration's batch (empty: nothing can run). Admits, grows and preempts as the engines do.
   std::vector<BatchItem> next_batch(double now_s);
   // The batch ran and ended at `now_s`: prefill progress, tokens out, finished requests give their blocks back.
@@ -70,6 +79,7 @@ class Scheduler {
   std::vector<SeqState> seqs_;
   std::deque<size_t> waiting_;  // FCFS; preempted requests go back to the front
   std::vector<size_t> running_; // in admission order
+  std::vector<size_t> handoffs_;
   int64_t used_ = 0, preemptions_ = 0, rejected_ = 0, completed_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 #include <memory>
+#include <map>
 #include <queue>
 #include <unordered_map>
 
@@ -12,6 +13,8 @@
 #include "sim/cost/device_cost.h"
 #include "sim/engine/dispatcher.h"
 #include "sim/engine/machine.h"
+#include "sim/network/interconnect.h"
+#include "models/network/net_element.h"
 #include "sim/workload/footprint.h"
 #include "sim/workload/stack.h"
 #include "sim/workload/transformer.h"
@@ -35,6 +38,7 @@ double kv_bytes_per_token(const ParamSet& p) {
 }
 
 struct Replica {
+  int pool = 0;                       // index into the run's pools (one, or prefill and decode)
   Machine m;
   DeviceCounters counters;            // for iteration reuse
   std::vector<double> before;         // counters at the start of a recorded iteration
@@ -54,9 +58,12 @@ class ServeDriver : public sc_core::sc_module {
   SC_HAS_PROCESS(ServeDriver);
   ServeDriver(sc_core::sc_module_name n, const ParamSet& model, const std::string& model_name,
               const std::vector<Request>& reqs, std::vector<std::unique_ptr<Replica>>& reps, const ServeOptions& o,
-              ServeResult& out)
+              ServeResult& out, Interconnect* fabric)
       : sc_core::sc_module(n), model_(model), name_(model_name), reqs_(reqs), reps_(reps), o_(o), out_(out),
-        stack_(parse_stack(o.stack)) {
+        stack_(parse_stack(o.stack)), fabric_(fabric) {
+    for (size_t r = 0; r < reps_.size(); ++r)
+      (reps_[r]->sched->options().role == SchedulerOptions::Role::decode ? decoders_ : entries_).push_back(r);
+    owner_.assign(reqs_.size(), {SIZE_MAX, 0});
     SC_METHOD(on_arrival);
     sensitive << arrival_;
     dont_initialize();
@@ -86,9 +93,9 @@ class ServeDriver : public sc_core::sc_module {
       const uint64_t now = sc_core::sc_time_stamp().value();
       while (next_ < reqs_.size() && ps_from_seconds(reqs_[next_].arrival_s, "arrivals") <= now) {
         count_in_system(now, +1);
-        const size_t r = route();
+        const size_t r = route(entries_, rr_);
         reps_[r]->sched->add(reqs_[next_], reqs_[next_].arrival_s);
-        owner_.push_back({r, reps_[r]->sched->seqs().size() - 1});
+        owner_[next_] = {r, reps_[r]->sched->seqs().size() - 1};
         ++next_;
         if (!reps_[r]->busy) start_iteration(r, now);
       }
@@ -97,14 +104,48 @@ class ServeDriver : public sc_core::sc_module {
     });
   }
 
-  size_t route() {
+  // One of `pool` (replica indices) by the router's rule; `turn` is that pool's round-robin counter.
+  size_t route(const std::vector<size_t>& pool, size_t& turn) {
     if (o_.router == "least_outstanding") {
-      size_t best = 0;
-      for (size_t r = 1; r < reps_.size(); ++r)
-        if (reps_[r]->sched->outstanding() < reps_[best]->sched->outstanding()) best = r;
+      size_t best = pool[0];
+      for (size_t r : pool)
+        if (reps_[r]->sched->outstanding() + inbound_[r] < reps_[best]->sched->outstanding() + inbound_[best]) best = r;
       return best;
     }
-    return rr_++ % reps_.size();
+    return pool[turn++ % pool.size()];
+  }
+
+  // Disaggregated serving: a prefilled request's KV cache goes from its prefill replica's devices to a decode
+  // replica's over the fabric (each tensor-parallel rank sends its share to its counterpart, all at once); the
+  // request joins the decode replica when the last byte has arrived.
+  void hand_off(size_t from, size_t seq, uint64_t now) {
+    const SeqState state = reps_[from]->sched->seqs()[seq];
+    const size_t to = route(decoders_, rr_decode_);
+    ++inbound_[to];
+    const int64_t tp = int64_t(model_.count("tp"));
+    const double bytes = double(state.context) * out_.kv_bytes_per_token;
+    CollectiveCall call;
+    call.op = "send_recv";
+    call.name = "kv_transfer";
+    call.bytes = bytes;
+    call.group = 2;
+    for (int64_t i = 0; i < tp; ++i) {
+      call.members.push_back(int64_t(from) * tp + i);
+      call.members.push_back(int64_t(to) * tp + i);
+    }
+    out_.kv_transfers += 1;
+    out_.kv_transfer_bytes += bytes * double(tp);
+    fabric_->start(call, [this, state, to, now](const CollectiveOutcome& o) {
+      guarded([&] {
+        const uint64_t t = o.end_ps;
+        out_.kv_transfer_s += double(t - now) * 1e-12;
+        --inbound_[to];
+        Replica& D = *reps_[to];
+        D.sched->add_prefilled(state);
+        owner_[size_t(state.req - reqs_.data())] = {to, D.sched->seqs().size() - 1};
+        if (!D.busy) start_iteration(to, t);
+      });
+    });
   }
 
   void on_iteration_end(size_t r, uint64_t now) {
@@ -123,9 +164,11 @@ class ServeDriver : public sc_core::sc_module {
         else s.decodes += 1;
       }
       s.kv_blocks_used = R.sched->used_blocks();
+      s.kv_blocks = R.sched->options().kv_blocks;
       out_.samples.push_back(s);
       const int64_t before = R.sched->completed();
       R.sched->complete(R.batch, t);
+      for (size_t seq : R.sched->take_handoffs()) hand_off(r, seq, now);
       const size_t left = size_t(R.sched->completed() - before);
       finished_ += left;
       count_in_system(now, -int(left));
@@ -173,7 +216,7 @@ class ServeDriver : public sc_core::sc_module {
     // and adds its counters; everything else that sets an iteration's time (model, stack, device) is fixed in a run.
     R.key.clear();
     if (reuse_) {
-      std::string key;
+      std::string key = std::to_string(R.pool) + "|";  // pools may be different configs
       for (const auto& g : groups)
         key += std::to_string(g.batch) + "/" + std::to_string(g.seq_q) + "/" + std::to_string(g.seq_kv) + ";";
       auto hit = recorded_.find(key);
@@ -232,7 +275,10 @@ class ServeDriver : public sc_core::sc_module {
   std::priority_queue<std::pair<uint64_t, size_t>, std::vector<std::pair<uint64_t, size_t>>,
                       std::greater<std::pair<uint64_t, size_t>>> due_;  // reused iterations: end time, replica
   bool reuse_ = false;
-  size_t next_ = 0, rr_ = 0, finished_ = 0;
+  Interconnect* fabric_ = nullptr;                // disaggregated: carries the KV caches between the pools
+  std::vector<size_t> entries_, decoders_;         // replicas that take arrivals; decode replicas
+  std::map<size_t, int64_t> inbound_;              // transfers on their way to a decode replica
+  size_t next_ = 0, rr_ = 0, rr_decode_ = 0, finished_ = 0;
   int64_t in_system_ = 0;
   uint64_t last_change_ps_ = 0;
   std::vector<std::pair<size_t, size_t>> owner_;  // per request: replica, index in its scheduler
@@ -250,16 +296,15 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
   sim_time_overflow() = SimTimeOverflow{};
+  const bool disaggregated = o.prefill_replicas > 0;
+  const HardwareConfig& decode_hw = o.decode_hw ? *o.decode_hw : hw;
   ServeResult out;
-  out.hw_name = hw.name;
+  out.hw_name = disaggregated ? hw.name + " (prefill) + " + decode_hw.name + " (decode)" : hw.name;
   out.model_name = model_name;
   out.stack = o.stack;
-  out.replicas = o.replicas;
   out.tp = int(model.count("tp"));
   out.block_tokens = o.sched.block_tokens;
   out.kv_bytes_per_token = kv_bytes_per_token(model);
-  const DeviceCost cost = device_cost(hw);
-  if (cost.present && cost.priced) out.device_usd = cost.device_usd;
 
   // The largest iteration the budget allows (one prompt of max_tokens) sizes the activations; its weights are the
   // replica's resident set.
@@ -267,60 +312,118 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   apply_stack(probe, parse_stack(o.stack));
   const Footprint need = memory_footprint(probe);
 
+  // One pool of replicas, or a prefill pool and a decode pool (possibly another config).
+  struct PoolSpec {
+    const HardwareConfig* hw;
+    int replicas;
+    SchedulerOptions::Role role;
+    const char* name;
+  };
+  std::vector<PoolSpec> pools;
+  if (disaggregated) {
+    pools.push_back({&hw, o.prefill_replicas, SchedulerOptions::Role::prefill, "prefill"});
+    pools.push_back({&decode_hw, o.decode_replicas, SchedulerOptions::Role::decode, "decode"});
+  } else {
+    pools.push_back({&hw, o.replicas, SchedulerOptions::Role::both, "replica"});
+  }
+
   std::vector<std::unique_ptr<Replica>> reps;
-  KernelMemo memo;
+  KernelMemo memo;  // kernels are keyed by op and cache state, not by device: one memo per pool's config
+  KernelMemo decode_memo;
   Workload idle;
   idle.name = model_name;
-  for (int r = 0; r < o.replicas; ++r) {
-    reps.push_back(std::make_unique<Replica>());
-    Replica& R = *reps.back();
-    R.scope = std::make_unique<ReplicaScope>(("replica" + std::to_string(r)).c_str(), [&] {
-      build_components_and_edges(hw, R.m);
-      bind_core_data_path(R.m);
-      place_engines(probe, R.m);
-      bind_offload_tier(probe, need, o.check_memory, R.m);
-      build_network(R.m);
-    });
-    if (r == 0) {
-      out.memory_bytes = R.m.memory().capacity_bytes();
-      out.weights_bytes = need.weights + need.embeddings - R.m.in_engine_bytes - R.m.offloaded_bytes;
-      out.activations_bytes = need.activations;
-      if (o.sched.kv_blocks > 0) {
-        out.kv_blocks = o.sched.kv_blocks;
-      } else {
-        const double free_bytes = out.memory_bytes * o.memory_fraction - out.weights_bytes - out.activations_bytes;
-        const double per_block = out.kv_bytes_per_token * double(o.sched.block_tokens);
-        out.kv_blocks = free_bytes > 0 ? int64_t(std::floor(free_bytes / per_block)) : 0;
-        if (out.kv_blocks < 1 && o.check_memory)
-          throw InputError(SourceMark{hw.file, 0, 0},
-                           model_name + " leaves no room for a KV cache on " + hw.name + ": " +
-                               std::to_string(out.memory_bytes * o.memory_fraction / 1e9) + " GB usable, weights " +
-                               std::to_string(out.weights_bytes / 1e9) + " GB, activations " +
-                               std::to_string(out.activations_bytes / 1e9) +
-                               " GB per device; raise tp, lower --max-tokens, or give a larger memory");
-        out.kv_blocks = std::max<int64_t>(out.kv_blocks, 1);
+  for (size_t pi = 0; pi < pools.size(); ++pi) {
+    const PoolSpec& P = pools[pi];
+    ServePool pool;
+    pool.name = P.name;
+    pool.hw_name = P.hw->name;
+    pool.replicas = P.replicas;
+    const DeviceCost cost = device_cost(*P.hw);
+    if (cost.present && cost.priced) pool.device_usd = cost.device_usd;
+    for (int k = 0; k < P.replicas; ++k) {
+      const int r = int(reps.size());
+      reps.push_back(std::make_unique<Replica>());
+      Replica& R = *reps.back();
+      R.pool = int(pi);
+      R.scope = std::make_unique<ReplicaScope>(("replica" + std::to_string(r)).c_str(), [&] {
+        build_components_and_edges(*P.hw, R.m);
+        bind_core_data_path(R.m);
+        place_engines(probe, R.m);
+        bind_offload_tier(probe, need, o.check_memory, R.m);
+        build_network(R.m);
+      });
+      if (k == 0) {
+        pool.memory_bytes = R.m.memory().capacity_bytes();
+        pool.weights_bytes = need.weights + need.embeddings - R.m.in_engine_bytes - R.m.offloaded_bytes;
+        pool.activations_bytes = need.activations;
+        if (o.sched.kv_blocks > 0) {
+          pool.kv_blocks = o.sched.kv_blocks;
+        } else {
+          const double free_bytes = pool.memory_bytes * o.memory_fraction - pool.weights_bytes - pool.activations_bytes;
+          const double per_block = out.kv_bytes_per_token * double(o.sched.block_tokens);
+          pool.kv_blocks = free_bytes > 0 ? int64_t(std::floor(free_bytes / per_block)) : 0;
+          if (pool.kv_blocks < 1 && o.check_memory)
+            throw InputError(SourceMark{P.hw->file, 0, 0},
+                             model_name + " leaves no room for a KV cache on " + P.hw->name + ": " +
+                                 std::to_string(pool.memory_bytes * o.memory_fraction / 1e9) + " GB usable, weights " +
+                                 std::to_string(pool.weights_bytes / 1e9) + " GB, activations " +
+                                 std::to_string(pool.activations_bytes / 1e9) +
+                                 " GB per device; raise tp, lower --max-tokens, or give a larger memory");
+          pool.kv_blocks = std::max<int64_t>(pool.kv_blocks, 1);
+        }
       }
+      SchedulerOptions so = o.sched;
+      so.kv_blocks = pool.kv_blocks;
+      so.role = P.role;
+      R.sched = std::make_unique<Scheduler>(so);
+      RunOptions ro;
+      ro.check_memory = false;
+      R.dispatcher = std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), idle, *R.m.host,
+                                                  *R.m.core, R.m.cache, R.m.network.get(), ro, R.m.offloaded,
+                                                  R.m.engines);
+      R.dispatcher->use_memo(pi == 0 ? &memo : &decode_memo, device_counters(R.m));
+      // Reuse adds an iteration's counters to every block, the network's links and switches included.
+      for (auto& b : R.m.components)
+        if (b.get() != static_cast<Component*>(R.m.host)) R.counters.blocks.push_back(b.get());
+      for (auto& e : R.m.edges) R.counters.edges.push_back(e.get());
     }
-    SchedulerOptions so = o.sched;
-    so.kv_blocks = out.kv_blocks;
-    R.sched = std::make_unique<Scheduler>(so);
-    RunOptions ro;
-    ro.check_memory = false;
-    R.dispatcher = std::make_unique<Dispatcher>(("dispatcher" + std::to_string(r)).c_str(), idle, *R.m.host, *R.m.core,
-                                                R.m.cache, R.m.network.get(), ro, R.m.offloaded, R.m.engines);
-    R.dispatcher->use_memo(&memo, device_counters(R.m));
-    // Reuse adds an iteration's counters to every block, the network's links and switches included.
-    for (auto& b : R.m.components)
-      if (b.get() != static_cast<Component*>(R.m.host)) R.counters.blocks.push_back(b.get());
-    for (auto& e : R.m.edges) R.counters.edges.push_back(e.get());
+    out.pools.push_back(pool);
   }
-  ServeDriver driver("serve", model, model_name, requests, reps, o, out);
+  out.replicas = int(reps.size());
+  const ServePool& first = out.pools[0];
+  out.kv_blocks = first.kv_blocks;
+  out.memory_bytes = first.memory_bytes;
+  out.weights_bytes = first.weights_bytes;
+  out.activations_bytes = first.activations_bytes;
+  out.device_usd = first.device_usd;
+
+  // Disaggregated: the KV caches cross the prefill config's network, the prefill replicas' devices first, then the
+  // decode replicas'. A fabric of its own (a copy of that network), so that transfers neither add to nor are
+  // recorded in a replica's iterations.
+  Machine fabric;
+  std::unique_ptr<ReplicaScope> fabric_scope;
+  if (disaggregated) {
+    const int64_t need_devices = int64_t(reps.size()) * out.tp;
+    if (!hw.network.present || hw.network.devices < need_devices)
+      throw InputError(SourceMark{hw.file, 0, 0},
+                       "disaggregated serving moves KV caches over the prefill config's network between " +
+                           std::to_string(need_devices) + " devices (" + std::to_string(o.prefill_replicas) + " + " +
+                           std::to_string(o.decode_replicas) + " replicas of " + std::to_string(out.tp) + "), but " +
+                           hw.file + " has " + (hw.network.present ? std::to_string(hw.network.devices) : "no") +
+                           " network devices; use a cluster config (configs/h100-cluster-64.yaml)");
+    fabric_scope = std::make_unique<ReplicaScope>("fabric", [&] {
+      build_components_and_edges(hw, fabric);
+      build_network(fabric);
+    });
+  }
+  ServeDriver driver("serve", model, model_name, requests, reps, o, out, disaggregated ? fabric.network.get() : nullptr);
   sc_core::sc_start();
   if (driver.error()) std::rethrow_exception(driver.error());
   for (const auto& R : reps) {
     if (R->dispatcher->error()) std::rethrow_exception(R->dispatcher->error());
     if (R->m.network && R->m.network->error()) std::rethrow_exception(R->m.network->error());
   }
+  if (fabric.network && fabric.network->error()) std::rethrow_exception(fabric.network->error());
   if (sim_time_overflow().set)
     throw InputError(SourceMark{hw.file, 0, 0}, std::string("simulated time overflows: ") + sim_time_overflow().where +
                                                     " took longer than xpusim's 64-bit picosecond clock holds");
@@ -329,6 +432,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
 
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto [r, k] = driver.owners()[i];
+    if (r == SIZE_MAX) throw std::logic_error("serve: a request never arrived");
     const SeqState& s = reps[r]->sched->seqs()[k];
     ServeRequestResult q;
     q.id = requests[i].id;
@@ -346,15 +450,28 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     q.tbt_s = s.tbt_s;
     out.requests.push_back(std::move(q));
   }
-  for (const auto& R : reps) {
-    out.preemptions += R->sched->preemptions();
-    out.rejected += R->sched->rejected();
+  // Every replica's network copy carries its own collectives (dynamic energy), but the links and switches exist
+  // once: their static energy counts once, with the first replica.
+  for (size_t i = 0; i < reps.size(); ++i) {
+    Replica& R = *reps[i];
+    out.preemptions += R.sched->preemptions();
+    out.rejected += R.sched->rejected();
     RunResult res;
-    collect_headline(probe, R->m, t, res);
-    collect_component_records(R->m, t, res);
+    collect_headline(probe, R.m, t, res);
+    collect_component_records(R.m, t, res);
     out.energy_j += res.energy_j;
-    out.events += R->m.core->events() + R->dispatcher->events();
+    if (i > 0)
+      for (const auto& c : R.m.components)
+        if (dynamic_cast<NetElement*>(c.get())) out.energy_j -= c->static_energy_j();
+    out.events += R.m.core->events() + R.dispatcher->events();
   }
+  // The fabric: the transfers' dynamic energy on its links and switches (its device blocks stand for no device).
+  for (const auto& c : fabric.components)
+    if (dynamic_cast<NetElement*>(c.get())) {
+      c->finish(t);
+      out.energy_j += c->dynamic_energy_j();
+    }
+  if (fabric.network) out.events += fabric.network->events();
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return out;
 }

@@ -19,6 +19,10 @@ namespace xpu {
 struct ServeOptions {
   SchedulerOptions sched;          // kv_blocks 0: from the memory left after weights and activations
   int replicas = 1;
+  // Disaggregated serving (prefill_replicas > 0): prompts on prefill replicas of `hw`, decoding on decode replicas
+  // of `decode_hw` (nullptr: `hw`), the KV caches moved between them over `hw`'s network.
+  int prefill_replicas = 0, decode_replicas = 0;
+  const HardwareConfig* decode_hw = nullptr;
   std::string router = "round_robin";  // round_robin, least_outstanding
   double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
   std::string stack = "graphs";    // software stack of every iteration (sim/workload/stack.h)
@@ -29,6 +33,7 @@ struct ServeOptions {
 
 struct ServeSample {       // one iteration of one replica
   int replica = 0;
+  int64_t kv_blocks = 0;    // the replica's KV-cache capacity in blocks
   double start_s = 0, end_s = 0;
   int64_t tokens = 0, seqs = 0, prefill_tokens = 0, decodes = 0;
   int64_t kv_blocks_used = 0;
@@ -43,6 +48,14 @@ struct ServeRequestResult {
   std::vector<double> tbt_s;
 };
 
+struct ServePool {  // replicas of one config and role
+  std::string name, hw_name;  // name: replica, prefill or decode
+  int replicas = 0;
+  int64_t kv_blocks = 0;      // per replica
+  double memory_bytes = 0, weights_bytes = 0, activations_bytes = 0;  // per device
+  double device_usd = -1;     // -1: not priced
+};
+
 struct ServeResult {
   std::string hw_name, model_name, stack;
   int replicas = 1, tp = 1;
@@ -55,6 +68,9 @@ struct ServeResult {
   int64_t iterations = 0, preemptions = 0, rejected = 0;
   int64_t reused_iterations = 0;            // iterations that took a recorded one's time and counters
   uint64_t events = 0;
+  std::vector<ServePool> pools;             // one, or prefill and decode
+  int64_t kv_transfers = 0;                 // disaggregated: caches moved from prefill to decode replicas
+  double kv_transfer_bytes = 0, kv_transfer_s = 0;  // all devices' bytes; summed transfer times
   double in_system_area = 0;  // integral over time of requests arrived and not yet finished or rejected (s)
   double wall_s = 0;
   std::vector<ServeRequestResult> requests;

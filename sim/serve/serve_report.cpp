@@ -107,7 +107,7 @@ ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
     busy += d;
     tok += d * double(s.tokens);
     seq += d * double(s.seqs);
-    const double occ = r.kv_blocks > 0 ? double(s.kv_blocks_used) / double(r.kv_blocks) : 0;
+    const double occ = s.kv_blocks > 0 ? double(s.kv_blocks_used) / double(s.kv_blocks) : 0;
     kv += d * occ;
     m.peak_kv_occupancy = std::max(m.peak_kv_occupancy, occ);
   }
@@ -121,6 +121,15 @@ ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
   m.e2e = distribution(e2e);
   m.queue = distribution(queue);
   return m;
+}
+
+double system_cost_usd(const ServeResult& r) {
+  double usd = 0;
+  for (const auto& p : r.pools) {
+    if (p.device_usd <= 0) return 0;  // one pool unpriced: the system has no price
+    usd += p.device_usd * double(p.replicas) * double(r.tp);
+  }
+  return usd;
 }
 
 namespace {
@@ -144,13 +153,22 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
   const int devices = r.replicas * r.tp;
   out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s) of " << r.tp
       << " device(s), stack " << r.stack << "\n";
-  std::snprintf(buf, sizeof buf,
-                "KV cache        %lld blocks of %lld tokens per replica (%s per token per device; weights %s, "
-                "activations %s of %s per device)\n",
-                (long long)r.kv_blocks, (long long)r.block_tokens, fmt_si(r.kv_bytes_per_token, "B").c_str(),
-                fmt_si(r.weights_bytes, "B").c_str(), fmt_si(r.activations_bytes, "B").c_str(),
-                fmt_si(r.memory_bytes, "B").c_str());
-  out << buf;
+  for (const auto& p : r.pools) {
+    if (r.pools.size() > 1) out << "Pool " << p.name << ": " << p.replicas << " replica(s) of " << p.hw_name << "\n";
+    std::snprintf(buf, sizeof buf,
+                  "KV cache        %lld blocks of %lld tokens per replica (%s per token per device; weights %s, "
+                  "activations %s of %s per device)\n",
+                  (long long)p.kv_blocks, (long long)r.block_tokens, fmt_si(r.kv_bytes_per_token, "B").c_str(),
+                  fmt_si(p.weights_bytes, "B").c_str(), fmt_si(p.activations_bytes, "B").c_str(),
+                  fmt_si(p.memory_bytes, "B").c_str());
+    out << buf;
+  }
+  if (r.kv_transfers > 0) {
+    std::snprintf(buf, sizeof buf, "KV transfers    %lld caches, %s over the fabric, %s each on average\n",
+                  (long long)r.kv_transfers, fmt_si(r.kv_transfer_bytes, "B").c_str(),
+                  fmt_time(r.kv_transfer_s / double(r.kv_transfers)).c_str());
+    out << buf;
+  }
   std::snprintf(buf, sizeof buf, "Requests        %zu arrived, %zu completed, %zu rejected (longer than the KV cache), "
                                  "%lld preemptions (recompute)\n",
                 m.requests, m.completed, m.rejected, (long long)r.preemptions);
@@ -179,11 +197,12 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                                  "occupancy mean %.1f%%, peak %.1f%%\n",
                 m.mean_batch_tokens, m.mean_batch_seqs, 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy);
   out << buf;
-  if (r.device_usd > 0) {
-    std::snprintf(buf, sizeof buf, "Silicon         $%.0f per device, $%.0f for the %d devices; %.3f %s requests/s "
+  const double system_usd = system_cost_usd(r);
+  if (system_usd > 0) {
+    std::snprintf(buf, sizeof buf, "Silicon         $%.0f for the %d devices (technology price); %.3f %s requests/s "
                                    "per $1k\n",
-                  r.device_usd, r.device_usd * devices, devices, slo.any() ? "goodput" : "completed",
-                  m.goodput_requests_per_s / (r.device_usd * devices / 1000));
+                  system_usd, devices, m.goodput_requests_per_s / (system_usd / 1000),
+                  slo.any() ? "goodput" : "completed");
     out << buf;
   }
   std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
@@ -220,12 +239,19 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
               {"tbt_s", slo.tbt_s > 0 ? nlohmann::json(slo.tbt_s) : nlohmann::json(nullptr)},
               {"definition", "TTFT within ttft and the request's mean TBT within tbt"}};
   // Silicon: the devices of every replica at the config's technology price (null without one).
-  const double devices = double(r.replicas) * double(r.tp);
-  const bool priced = r.device_usd > 0;
-  j["cost_usd"] = priced ? nlohmann::json(r.device_usd) : nlohmann::json(nullptr);
-  j["system_cost_usd"] = priced ? nlohmann::json(r.device_usd * devices) : nlohmann::json(nullptr);
-  j["goodput_per_kusd"] =
-      priced ? nlohmann::json(m.goodput_requests_per_s / (r.device_usd * devices / 1000)) : nlohmann::json(nullptr);
+  const double system_usd = system_cost_usd(r);
+  const bool priced = system_usd > 0;
+  j["cost_usd"] = r.device_usd > 0 ? nlohmann::json(r.device_usd) : nlohmann::json(nullptr);
+  j["system_cost_usd"] = priced ? nlohmann::json(system_usd) : nlohmann::json(nullptr);
+  j["goodput_per_kusd"] = priced ? nlohmann::json(m.goodput_requests_per_s / (system_usd / 1000)) : nlohmann::json(nullptr);
+  nlohmann::json pools = nlohmann::json::array();
+  for (const auto& p : r.pools)
+    pools.push_back({{"name", p.name}, {"hardware", p.hw_name}, {"replicas", p.replicas},
+                     {"kv_blocks_per_replica", p.kv_blocks}, {"weights_bytes_per_device", p.weights_bytes},
+                     {"device_usd", p.device_usd > 0 ? nlohmann::json(p.device_usd) : nlohmann::json(nullptr)}});
+  j["pools"] = std::move(pools);
+  j["kv_transfers"] = {{"count", r.kv_transfers}, {"bytes", r.kv_transfer_bytes},
+                       {"mean_s", r.kv_transfers ? r.kv_transfer_s / double(r.kv_transfers) : 0.0}};
   j["energy_j"] = r.energy_j;
   j["energy_scope"] = "whole system: every device of every replica, static included";
   j["energy_per_token_j"] = m.energy_per_token_j;

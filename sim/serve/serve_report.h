@@ -37,6 +37,8 @@ struct ServeMetrics {
   Distribution ttft, tbt, e2e, queue;
 };
 ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo);
+// The price of every device of every pool (0 when a pool's config has no technology price).
+double system_cost_usd(const ServeResult& r);
 
 void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMetrics& m, const Slo& slo);
 nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo& slo);

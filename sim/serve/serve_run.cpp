@@ -37,6 +37,14 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--output-tokens", a.output_tokens, "synthetic output lengths (same forms)");
   sub.add_option("--seed", a.seed, "synthetic: random seed (default 1)");
   sub.add_option("--replicas", a.replicas, "replicas behind the router (default 1)")->check(CLI::Range(1, 4096));
+  sub.add_option("--prefill-replicas", a.prefill_replicas,
+                 "disaggregated serving: replicas of --hw that only prefill (with --decode-replicas)")
+      ->check(CLI::Range(1, 4096));
+  sub.add_option("--decode-replicas", a.decode_replicas,
+                 "disaggregated serving: replicas that only decode, their KV caches sent over --hw's network")
+      ->check(CLI::Range(1, 4096));
+  sub.add_option("--decode-hw", a.decode_hw, "disaggregated serving: the decode replicas' config (default: --hw)")
+      ->check(CLI::ExistingFile);
   sub.add_option("--router", a.router, "round_robin (default) or least_outstanding")
       ->check(CLI::IsMember({"round_robin", "least_outstanding"}));
   sub.add_option("--scheduler", a.scheduler,
@@ -80,6 +88,13 @@ void check_serve_args(const ServeArgs& a, const SourceMark& cli) {
   if (!a.json.empty() && a.json == a.trace)
     throw InputError(cli, "--json and --trace name the same file '" + a.json + "'; give each its own");
   if (!a.slo.empty()) parse_slo(a.slo);
+  if ((a.prefill_replicas > 0) != (a.decode_replicas > 0))
+    throw InputError(cli, "disaggregated serving needs both --prefill-replicas and --decode-replicas");
+  if (a.prefill_replicas > 0 && a.replicas != 1)
+    throw InputError(cli, "--replicas counts the replicas of a combined pool; with --prefill-replicas and "
+                          "--decode-replicas leave it out");
+  if (!a.decode_hw.empty() && a.prefill_replicas == 0)
+    throw InputError(cli, "--decode-hw is the decode pool's config: give --prefill-replicas and --decode-replicas");
   if (a.find_max_rate && a.slo.empty())
     throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
 }
@@ -106,6 +121,13 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   o.sched.kv_blocks = a.kv_blocks;
   o.sched.chunked_prefill = a.scheduler == "chunked";
   o.replicas = a.replicas;
+  o.prefill_replicas = a.prefill_replicas;
+  o.decode_replicas = a.decode_replicas;
+  HardwareConfig decode_hw;
+  if (!a.decode_hw.empty()) {
+    decode_hw = load_hardware(a.decode_hw, {});
+    o.decode_hw = &decode_hw;
+  }
   o.router = a.router;
   o.memory_fraction = a.memory_fraction;
   o.stack = a.stack;

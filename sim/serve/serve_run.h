@@ -18,7 +18,8 @@ struct ServeArgs {
   std::string scheduler = "chunked", stack = "graphs", slo, json, trace;
   std::vector<std::string> overrides, sets;
   int64_t count = 0, limit = 0, max_tokens = 2048, max_seqs = 256, block_tokens = 16, kv_blocks = 0;
-  int replicas = 1;
+  int replicas = 1, prefill_replicas = 0, decode_replicas = 0;
+  std::string decode_hw;
   uint64_t seed = 1;
   double memory_fraction = 0.9;
   bool quiet = false, no_memory_check = false, no_reuse = false, find_max_rate = false;
