@@ -158,12 +158,19 @@ TEST_CASE("serve: at a low rate TTFT is the prefill and TBT the decode step that
   CHECK(s["energy_per_token_j"].get<double>() > 0);
 }
 
-TEST_CASE("serve: the Perfetto trace has a track per replica and one per request", "[serve][e2e]") {
+TEST_CASE("serve: the Perfetto trace has a track per replica and one per request; the HTML report", "[serve][e2e]") {
   TempDir dir;
   const std::string model = dir.write("tiny.yaml", kTinyModel);
   const std::string trace = (dir.path / "serve.trace.json").string();
+  const std::string html = (dir.path / "serve.html").string();
   nlohmann::json s = run_json("serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:500 --count 30 "
-                              "--prompt-tokens 64 --output-tokens 8 --replicas 2 --trace '" + trace + "'", dir, "s.json");
+                              "--prompt-tokens 64 --output-tokens 8 --replicas 2 --trace '" + trace + "' --html '" +
+                              html + "'", dir, "s.json");
+  const std::string page = read_file(html);
+  CHECK_THAT(page, Catch::Contains("time to first token") && Catch::Contains("KV-cache occupancy"));
+  size_t svgs = 0;
+  for (size_t p = page.find("<svg"); p != std::string::npos; p = page.find("<svg", p + 1)) ++svgs;
+  CHECK(svgs == 3);  // the latency CDFs, occupancy and batch over time
   nlohmann::json t = nlohmann::json::parse(read_file(trace));
   size_t slices = 0, begins = 0, ends = 0;
   std::set<int> ids;
@@ -178,7 +185,7 @@ TEST_CASE("serve: the Perfetto trace has a track per replica and one per request
   Run same = xpusim("serve --hw configs/h100.yaml -w '" + model + "' --arrivals poisson:5 --count 3 --prompt-tokens 8 "
                     "--output-tokens 2 --json x.json --trace x.json", dir);
   CHECK(same.status == 2);
-  CHECK_THAT(same.output, Catch::Contains("same file"));
+  CHECK_THAT(same.output, Catch::Contains("different files"));
 }
 
 TEST_CASE("serve: one server without batching is an M/D/1 queue (Pollaczek-Khinchine)", "[serve][e2e]") {

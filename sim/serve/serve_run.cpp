@@ -14,7 +14,9 @@
 #include "sim/serve/serve_engine.h"
 #include "sim/serve/max_rate.h"
 #include "sim/serve/serve_report.h"
+#include "sim/serve/serve_html.h"
 #include "sim/serve/serve_trace.h"
+#include "sim/report/html.h"
 #include "sim/workload/loader.h"
 #include "sim/workload/stack.h"
 
@@ -63,6 +65,7 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
       ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
   sub.add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)");
   sub.add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
+  sub.add_option("--html", a.html, "a self-contained HTML report: latency CDFs, KV occupancy and batch sizes over time");
   sub.add_option("--trace", a.trace, "Chrome/Perfetto trace: a track per replica with its iterations, one per request");
   sub.add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
   sub.add_flag("--find-max-rate", a.find_max_rate,
@@ -85,8 +88,10 @@ void check_serve_args(const ServeArgs& a, const SourceMark& cli) {
   if (!a.arrivals.empty() && (!a.count || a.prompt_tokens.empty() || a.output_tokens.empty()))
     throw InputError(cli, "--arrivals needs --count N, --prompt-tokens DIST and --output-tokens DIST");
   if (!a.arrivals.empty() && a.limit) throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
-  if (!a.json.empty() && a.json == a.trace)
-    throw InputError(cli, "--json and --trace name the same file '" + a.json + "'; give each its own");
+  for (const auto& [x, y] : {std::pair<const std::string*, const std::string*>{&a.json, &a.trace}, {&a.json, &a.html},
+                             {&a.trace, &a.html}})
+    if (!x->empty() && *x == *y)
+      throw InputError(cli, "--json, --trace and --html must name different files ('" + *x + "' twice)");
   if (!a.slo.empty()) parse_slo(a.slo);
   if ((a.prefill_replicas > 0) != (a.decode_replicas > 0))
     throw InputError(cli, "disaggregated serving needs both --prefill-replicas and --decode-replicas");
@@ -189,6 +194,7 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   }
   if (!a.json.empty()) write_json_file(a.json, j);
   if (!a.trace.empty()) write_serve_trace(a.trace, r);
+  if (!a.html.empty()) write_html_file(a.html, serve_html(r, m, slo));
   return j;
 }
 
@@ -209,7 +215,7 @@ ServeArgs parse_serve_options(const std::string& options, const SourceMark& at) 
   } catch (const CLI::ParseError& e) {
     throw InputError(at, std::string("serve options: ") + e.what());
   }
-  for (const auto& [given, name] : {std::pair<bool, const char*>{!a.hw.empty(), "--hw"},
+  for (const auto& [given, name] : {std::pair<bool, const char*>{!a.hw.empty(), "--hw"}, {!a.html.empty(), "--html"},
                                     {!a.workload.empty(), "--workload"}, {!a.json.empty(), "--json"},
                                     {!a.trace.empty(), "--trace"}, {!a.overrides.empty(), "-p"},
                                     {!a.sets.empty(), "--set"}})
