@@ -222,6 +222,16 @@ TEST_CASE("serve: a small KV cache preempts and rejects; replicas share the load
   CHECK(s["preemptions"].get<int>() > 0);
   CHECK(s["completed"] == 60);
   CHECK(s["kv_cache"]["peak_occupancy"].get<double>() <= 1.0);
+  // Swap instead: the same preemptions move each cache to host memory and back over the 64 GB/s PCIe connection, and
+  // the iterations that preempt or resume wait for exactly those copies.
+  nlohmann::json w = run_json(base + " --arrivals poisson:2000 --count 60 --prompt-tokens uniform:50:150 "
+                              "--output-tokens 60 --kv-blocks 40 --preemption swap", dir, "swap.json");
+  CHECK(w["completed"] == 60);
+  REQUIRE(w["swaps"]["count"].get<int>() > 0);
+  CHECK(w["swaps"]["count"] == w["preemptions"]);
+  const double copies = 2.0 * w["swaps"]["count"].get<double>();  // out and back, each paying the 1 us latency
+  CHECK(w["swaps"]["stall_s"].get<double>() ==
+        Approx(w["swaps"]["bytes"].get<double>() / 64e9 + copies * 1e-6).epsilon(0.05));
   nlohmann::json r = run_json(base + " --arrivals poisson:1000 --count 20 --prompt-tokens 700 --output-tokens 4 "
                               "--kv-blocks 40", dir, "reject.json");
   CHECK(r["rejected"] == 20);  // 701 tokens need 44 blocks of 16

@@ -37,6 +37,20 @@ std::vector<size_t> Scheduler::take_handoffs() {
 void Scheduler::preempt(size_t i) {
   SeqState& s = seqs_[i];
   s.running = false;
+  if (o_.swap && s.prefilled >= s.target_prefill && host_used_ + s.blocks <= o_.swap_blocks) {
+    // Swap: the cache goes to host memory whole and comes back when the request is readmitted.
+    host_used_ += s.blocks;
+    s.swapped_blocks = s.blocks;
+    swap_out_tokens_ += s.context;
+    used_ -= s.blocks;
+    s.blocks = 0;
+    s.preemptions += 1;
+    preemptions_ += 1;
+    swaps_ += 1;
+    running_.erase(std::find(running_.begin(), running_.end(), i));
+    waiting_.push_front(i);
+    return;
+  }
   used_ -= s.blocks;
   s.blocks = 0;
   // Recompute: the cache is dropped; the prompt and every token produced so far are prefilled again.
@@ -95,7 +109,12 @@ std::vector<BatchItem> Scheduler::next_batch(double now_s) {
     }
     if (need > free_blocks()) break;
     if (s.prefilled >= s.target_prefill) {
-      // Its cache came prefilled from another replica: it joins as a decode.
+      // Its cache came prefilled from another replica, or back from host memory: it joins as a decode.
+      if (s.swapped_blocks > 0) {
+        host_used_ -= s.swapped_blocks;
+        s.swapped_blocks = 0;
+        swap_in_tokens_ += s.context;
+      }
       waiting_.pop_front();
       running_.push_back(i);
       s.running = true;

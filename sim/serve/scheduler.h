@@ -22,6 +22,10 @@ struct SchedulerOptions {
   // Disaggregated serving: a prefill replica hands each request over once its prompt is prefilled (and its first
   // token out); a decode replica takes requests whose cache arrives prefilled.
   enum class Role { both, prefill, decode } role = Role::both;
+  // Preemption: recompute (drop the cache, prefill again) or swap (copy the cache to host memory and back; vLLM's
+  // swap_space), falling back to recompute when the host space is full.
+  bool swap = false;
+  int64_t swap_blocks = 0;        // host blocks for swapped caches
 };
 
 // A request's part in one iteration.
@@ -45,6 +49,7 @@ struct SeqState {
   bool running = false, done = false;
   bool rejected = false;       // its context can never fit the replica's KV cache
   bool handed_off = false;     // prefilled here, decoded on another replica
+  int64_t swapped_blocks = 0;  // its cache sits in host memory (swap preemption)
 };
 
 class Scheduler {
@@ -68,6 +73,13 @@ class Scheduler {
   int64_t preemptions() const { return preemptions_; }
   int64_t rejected() const { return rejected_; }
   int64_t completed() const { return completed_; }
+  int64_t swaps() const { return swaps_; }
+  // Tokens of KV cache copied to host memory and back by the last next_batch (the iteration waits for both).
+  std::pair<int64_t, int64_t> take_swap_tokens() {
+    auto r = std::make_pair(swap_out_tokens_, swap_in_tokens_);
+    swap_out_tokens_ = swap_in_tokens_ = 0;
+    return r;
+  }
   const SchedulerOptions& options() const { return o_; }
 
  private:
@@ -81,6 +93,7 @@ class Scheduler {
   std::vector<size_t> running_; // in admission order
   std::vector<size_t> handoffs_;
   int64_t used_ = 0, preemptions_ = 0, rejected_ = 0, completed_ = 0;
+  int64_t swaps_ = 0, host_used_ = 0, swap_out_tokens_ = 0, swap_in_tokens_ = 0;
 };
 
 }  // namespace xpu

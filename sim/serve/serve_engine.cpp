@@ -43,6 +43,7 @@ struct Replica {
   DeviceCounters counters;            // for iteration reuse
   std::vector<double> before;         // counters at the start of a recorded iteration
   std::string key;                    // the running iteration's key ("" when not recorded)
+  EdgePort* host_link = nullptr;      // the connection to the host: swapped KV caches cross it
   std::unique_ptr<ReplicaScope> scope;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Scheduler> sched;
@@ -186,7 +187,7 @@ class ServeDriver : public sc_core::sc_module {
   }
 
 
-  void start_iteration(size_t r, uint64_t now) {
+  void start_iteration(size_t r, uint64_t now) {  // `now` may move on past a swap
     Replica& R = *reps_[r];
     const size_t rejected_before = size_t(R.sched->rejected());
     R.batch = R.sched->next_batch(double(now) * 1e-12);
@@ -194,6 +195,21 @@ class ServeDriver : public sc_core::sc_module {
     finished_ += rejected;
     count_in_system(now, -int(rejected));
     if (R.batch.empty()) return;
+    // Swap preemption: the iteration waits for the caches it pushed out to host memory and pulls back (vLLM issues
+    // the copies before the step's kernels), each device moving its share over its host connection.
+    const auto [out_tokens, in_tokens] = R.sched->take_swap_tokens();
+    if (out_tokens + in_tokens > 0) {
+      if (!R.host_link)
+        throw InputError(SourceMark{name_, 0, 0}, "swap preemption needs a connection between the host and the device "
+                                                  "in the config (PCIe)");
+      const double out_b = double(out_tokens) * out_.kv_bytes_per_token, in_b = double(in_tokens) * out_.kv_bytes_per_token;
+      uint64_t ready = now;
+      if (out_b > 0) ready = std::max(ready, R.host_link->transfer(now, out_b, Access::stream, true) + R.host_link->latency_ps());
+      if (in_b > 0) ready = std::max(ready, R.host_link->transfer(ready, in_b, Access::stream, false) + R.host_link->latency_ps());
+      out_.swap_bytes += (out_b + in_b) * double(out_.tp);
+      out_.swap_stall_s += double(ready - now) * 1e-12;
+      now = ready;
+    }
     // The decodes run as one attention kernel over their mean context (what a paged-attention kernel reads is the
     // sum of their caches); each prefill chunk is its own kernel.
     std::vector<AttentionGroup> groups;
@@ -375,6 +391,8 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
       SchedulerOptions so = o.sched;
       so.kv_blocks = pool.kv_blocks;
       so.role = P.role;
+      so.swap = o.swap_space_bytes > 0;
+      so.swap_blocks = int64_t(o.swap_space_bytes / (out.kv_bytes_per_token * double(o.sched.block_tokens)));
       R.sched = std::make_unique<Scheduler>(so);
       RunOptions ro;
       ro.check_memory = false;
@@ -385,7 +403,14 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
       // Reuse adds an iteration's counters to every block, the network's links and switches included.
       for (auto& b : R.m.components)
         if (b.get() != static_cast<Component*>(R.m.host)) R.counters.blocks.push_back(b.get());
-      for (auto& e : R.m.edges) R.counters.edges.push_back(e.get());
+      for (auto& e : R.m.edges) {
+        R.counters.edges.push_back(e.get());
+        const std::string h = R.m.host->basename();
+        if (e->name().rfind(h + "<->", 0) == 0 || e->name().size() > h.size() + 3 &&
+                                                     e->name().compare(e->name().size() - h.size() - 3, std::string::npos,
+                                                                       "<->" + h) == 0)
+          R.host_link = e.get();
+      }
     }
     out.pools.push_back(pool);
   }
@@ -455,6 +480,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   for (size_t i = 0; i < reps.size(); ++i) {
     Replica& R = *reps[i];
     out.preemptions += R.sched->preemptions();
+    out.swaps += R.sched->swaps();
     out.rejected += R.sched->rejected();
     RunResult res;
     collect_headline(probe, R.m, t, res);

@@ -25,6 +25,7 @@ struct ServeOptions {
   const HardwareConfig* decode_hw = nullptr;
   std::string router = "round_robin";  // round_robin, least_outstanding
   double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
+  double swap_space_bytes = 0;     // host memory per device for swapped KV caches (0: preempt by recompute)
   std::string stack = "graphs";    // software stack of every iteration (sim/workload/stack.h)
   bool check_memory = true;
   bool reuse = true;               // an iteration identical to one already simulated takes its recorded time
@@ -66,7 +67,9 @@ struct ServeResult {
   double device_usd = -1;                   // price of one device from the config's technology (-1: not priced)
   double energy_j = 0;                      // every device of every replica, static included
   int64_t iterations = 0, preemptions = 0, rejected = 0;
-  int64_t reused_iterations = 0;            // iterations that took a recorded one's time and counters
+  int64_t reused_iterations = 0;
+  int64_t swaps = 0;                        // preemptions that swapped the cache to host memory
+  double swap_bytes = 0, swap_stall_s = 0;  // all devices' bytes each way; iterations' waits for the copies            // iterations that took a recorded one's time and counters
   uint64_t events = 0;
   std::vector<ServePool> pools;             // one, or prefill and decode
   int64_t kv_transfers = 0;                 // disaggregated: caches moved from prefill to decode replicas

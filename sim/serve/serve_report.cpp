@@ -170,9 +170,15 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
     out << buf;
   }
   std::snprintf(buf, sizeof buf, "Requests        %zu arrived, %zu completed, %zu rejected (longer than the KV cache), "
-                                 "%lld preemptions (recompute)\n",
-                m.requests, m.completed, m.rejected, (long long)r.preemptions);
+                                 "%lld preemptions (%lld by recompute, %lld swapped)\n",
+                m.requests, m.completed, m.rejected, (long long)r.preemptions, (long long)(r.preemptions - r.swaps),
+                (long long)r.swaps);
   out << buf;
+  if (r.swaps > 0) {
+    std::snprintf(buf, sizeof buf, "Swapping        %s to host memory and back, iterations waited %s for the copies\n",
+                  fmt_si(r.swap_bytes, "B").c_str(), fmt_time(r.swap_stall_s).c_str());
+    out << buf;
+  }
   std::snprintf(buf, sizeof buf,
                 "Duration        %s simulated (first arrival to last completion), %lld iterations (%lld reused: the "
                 "same requests, new tokens and cached lengths as one simulated)\n",
@@ -228,6 +234,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["completed"] = m.completed;
   j["rejected"] = m.rejected;
   j["preemptions"] = r.preemptions;
+  j["swaps"] = {{"count", r.swaps}, {"bytes", r.swap_bytes}, {"stall_s", r.swap_stall_s}};
   j["iterations"] = r.iterations;
   j["reused_iterations"] = r.reused_iterations;
   j["duration_s"] = r.duration_s;

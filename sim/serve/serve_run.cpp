@@ -7,6 +7,7 @@
 
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
+#include "sim/config/units.h"
 #include "sim/report/json_stream.h"
 #include "sim/report/format.h"
 #include "sim/report/progress.h"
@@ -53,6 +54,11 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
                 "chunked (default: Sarathi-Serve, prompt chunks mixed with decodes under the token budget) or "
                 "prefill_first (whole prompts, vLLM without chunking)")
       ->check(CLI::IsMember({"chunked", "prefill_first"}));
+  sub.add_option("--preemption", a.preemption,
+                 "when the KV cache is full: recompute (default: drop the cache, prefill again) or swap (copy it to "
+                 "host memory over the host connection and back, in --swap-space)")
+      ->check(CLI::IsMember({"recompute", "swap"}));
+  sub.add_option("--swap-space", a.swap_space, "host memory per device for swapped caches (default 4 GiB, as vLLM)");
   sub.add_option("--max-tokens", a.max_tokens, "new tokens per iteration (default 2048)")->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   sub.add_option("--max-seqs", a.max_seqs, "requests per iteration (default 256)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   sub.add_option("--block-tokens", a.block_tokens, "tokens per KV-cache block (default 16)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
@@ -135,6 +141,15 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   }
   o.router = a.router;
   o.memory_fraction = a.memory_fraction;
+  if (a.preemption == "swap") {
+    try {
+      o.swap_space_bytes = parse_quantity(a.swap_space, Dim::Bytes);
+    } catch (const std::exception&) {
+      throw InputError(SourceMark{"--swap-space", 0, 0}, "expected a size such as 4 GiB, got '" + a.swap_space + "'");
+    }
+    if (!(o.swap_space_bytes > 0))
+      throw InputError(SourceMark{"--swap-space", 0, 0}, "must be positive, got '" + a.swap_space + "'");
+  }
   o.stack = a.stack;
   o.check_memory = !a.no_memory_check;
   o.reuse = !a.no_reuse;
