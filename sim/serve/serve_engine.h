@@ -59,7 +59,8 @@ struct ServePool {  // replicas of one config and role
 
 struct ServeResult {
   std::string hw_name, model_name, stack;
-  int replicas = 1, tp = 1;
+  int replicas = 1, tp = 1, pp = 1;  // replicas, and each replica's tensor- and pipeline-parallel degrees
+  int devices_per_replica() const { return tp * pp; }
   int64_t kv_blocks = 0, block_tokens = 0;  // per replica
   double kv_bytes_per_token = 0;            // per device
   double weights_bytes = 0, activations_bytes = 0, memory_bytes = 0;  // per device

@@ -127,7 +127,7 @@ double system_cost_usd(const ServeResult& r) {
   double usd = 0;
   for (const auto& p : r.pools) {
     if (p.device_usd <= 0) return 0;  // one pool unpriced: the system has no price
-    usd += p.device_usd * double(p.replicas) * double(r.tp);
+    usd += p.device_usd * double(p.replicas) * double(r.devices_per_replica());
   }
   return usd;
 }
@@ -150,8 +150,8 @@ std::string dist_line(const char* name, const Distribution& d) {
 
 void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMetrics& m, const Slo& slo) {
   char buf[400];
-  const int devices = r.replicas * r.tp;
-  out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s) of " << r.tp
+  const int devices = r.replicas * r.devices_per_replica();
+  out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s) of " << r.devices_per_replica()
       << " device(s), stack " << r.stack << "\n";
   for (const auto& p : r.pools) {
     if (r.pools.size() > 1) out << "Pool " << p.name << ": " << p.replicas << " replica(s) of " << p.hw_name << "\n";
@@ -229,7 +229,9 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["model"] = r.model_name;
   j["stack"] = r.stack;
   j["replicas"] = r.replicas;
-  j["devices_per_replica"] = r.tp;
+  j["devices_per_replica"] = r.devices_per_replica();
+  j["tp"] = r.tp;
+  j["pp"] = r.pp;
   j["requests"] = m.requests;
   j["completed"] = m.completed;
   j["rejected"] = m.rejected;

@@ -169,7 +169,12 @@ Workload load_workload(const std::string& path, const std::vector<std::string>& 
 ModelParams load_model_params(const std::string& path, const std::vector<std::string>& sets,
                               const std::string& generator) {
   const ConfigNode root = load_yaml_file(path);
-  Workload w = parse_workload(root, path, sets);
+  // The whole file is checked as a step of the model would be; pipeline stages are the engine's to build (a step
+  // takes pp only for training), so pp is validated with the parameters below, not by building a step.
+  std::vector<std::string> step_sets;
+  for (const auto& s : sets)
+    if (s.rfind("pp=", 0) != 0) step_sets.push_back(s);
+  Workload w = parse_workload(root, path, step_sets);
   const ConfigNode* gen = root.find("generator");
   if (!gen || gen->scalar != generator)
     throw InputError(gen ? gen->mark : root.mark, "expected a workload of generator '" + generator + "'" +

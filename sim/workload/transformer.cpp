@@ -470,11 +470,16 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
 }  // namespace
 
 Workload build_transformer_iteration(const ParamSet& p, const std::vector<AttentionGroup>& groups,
-                                     const std::string& name) {
+                                     const std::string& name, int stage, int stages) {
   if (groups.empty()) throw std::logic_error("build_transformer_iteration: an iteration without requests");
-  if (p.count("pp") > 1 || p.count("ep") > 1)
-    throw InputError(p.at(p.count("pp") > 1 ? "pp" : "ep").mark,
-                     "serving simulates tensor parallelism inside a replica (tp); pp and ep are not modelled there");
+  if (p.count("ep") > 1)
+    throw InputError(p.at("ep").mark, "serving simulates tensor and pipeline parallelism inside a replica (tp, pp); "
+                                      "ep is not modelled there");
+  const int64_t layers = int64_t(p.count("layers"));
+  if (stages < 1 || stage < 0 || stage >= stages) throw std::logic_error("build_transformer_iteration: bad stage");
+  if (layers % stages)
+    throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") are not divisible by pp (" +
+                                          std::to_string(stages) + ")");
   Dims x = resolve(p);
   x.groups = groups;
   x.tokens = 0;
@@ -489,12 +494,23 @@ Workload build_transformer_iteration(const ParamSet& p, const std::vector<Attent
   Workload w;
   w.name = name;
   w.description = name + " serving iteration: " + std::to_string(x.tokens) + " tokens of " + std::to_string(x.batch) +
-                  " requests";
+                  " requests" + (stages > 1 ? ", pipeline stage " + std::to_string(stage) : "");
   w.items = double(x.tokens);
   w.item = "token";
-  w.parallel = {{"tp", int64_t(p.count("tp"))}, {"pp", 1}, {"dp", 1}, {"ep", 1}};
-  WorkloadBuilder b(w, parse_dtype(p.str("dtype")), p.at("d_model").mark);
-  add_forward(b, x, "prefill", int(p.count("layers")), p.flag("embed"), p.flag("lm_head"), "embed.out");
+  w.parallel = {{"tp", int64_t(p.count("tp"))}, {"pp", stages}, {"dp", 1}, {"ep", 1}};
+  const DType dt = parse_dtype(p.str("dtype"));
+  WorkloadBuilder b(w, dt, p.at("d_model").mark);
+  // A pipeline stage runs its share of the layers; the first embeds, the last projects to the vocabulary, and each
+  // but the last sends its activations on (the next stage's iteration starts when they have arrived).
+  const bool first = stage == 0, last = stage == stages - 1;
+  std::string out = add_forward(b, x, "prefill", int(layers / stages), first && p.flag("embed"),
+                                last && p.flag("lm_head"), first ? "embed.out" : "stage.in");
+  if (!last) {
+    const double act = double(x.tokens) * double(x.d) * dtype_bytes(dt);
+    b.set_layer("pipeline");
+    b.add("send", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {{out, act}},
+          {{"stage.out", act}});
+  }
   if (p.str("weights") != "dtype") quantize_weights(w, p.str("weights") == "int4" ? 4 : 8, int64_t(p.count("weight_group")));
   return w;
 }

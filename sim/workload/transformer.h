@@ -18,8 +18,10 @@ struct AttentionGroup {
 
 // One forward pass over the groups' tokens together: the matmuls see all tokens at once (continuous batching), each
 // group gets its own attention kernel, the lm_head one row per sequence. `p` are the transformer generator's
-// validated parameters (batch, seq, kv, prefix and mode are ignored).
+// validated parameters (batch, seq, kv, prefix and mode are ignored). With `stages` > 1, the part of pipeline stage
+// `stage`: layers / stages of the layers, the embedding on the first, the lm_head on the last, and a send of the
+// activations to the next stage at the end of every stage but the last.
 Workload build_transformer_iteration(const ParamSet& p, const std::vector<AttentionGroup>& groups,
-                                     const std::string& name);
+                                     const std::string& name, int stage = 0, int stages = 1);
 
 }  // namespace xpu
