@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/serve/request_stream.h"
 #include "sim/serve/scheduler.h"
 #include "sim/serve/serve_report.h"
 #include "test_support.h"
@@ -424,4 +425,26 @@ TEST_CASE("serve: pipeline-parallel replicas keep pp batches in flight", "[serve
   Run r = xpusim("serve --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set pp=2" + low, dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("pipeline parallelism") && Catch::Contains("network"));
+}
+
+TEST_CASE("xpusim requests writes a stream that serve reads back as the same requests", "[serve][requests]") {
+  TempDir dir;
+  const std::string csv = (dir.path / "stream.csv").string();
+  Run w = xpusim("requests --arrivals gamma:20:3 --count 5000 --prompt-tokens lognormal:800:0.9 "
+                 "--output-tokens uniform:1:300 --seed 9 -o '" + csv + "'", dir);
+  INFO(w.output);
+  REQUIRE(w.status == 0);
+  const auto back = read_request_trace(csv);
+  const auto orig = synthetic_requests(parse_arrivals("gamma:20:3", "a"), parse_length_dist("lognormal:800:0.9", "p", true),
+                                       parse_length_dist("uniform:1:300", "o", false), 5000, 9);
+  REQUIRE(back.size() == 5000);
+  // The trace reader shifts the first arrival to 0.
+  for (size_t i = 0; i < back.size(); i += 97) {
+    CHECK(back[i].prompt_tokens == orig[i].prompt_tokens);
+    CHECK(back[i].output_tokens == orig[i].output_tokens);
+    CHECK(back[i].arrival_s == Approx(orig[i].arrival_s - orig[0].arrival_s).margin(2e-9));
+  }
+  Run bad = xpusim("requests --arrivals poisson:0 --count 5 --prompt-tokens 5 --output-tokens 5 -o x.csv", dir);
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.output, Catch::Contains("--arrivals"));
 }

@@ -13,6 +13,7 @@
 #include "sim/cli/sweep_command.h"
 #include "sim/cli/whatif_command.h"
 #include "sim/cli/cost_command.h"
+#include "sim/cli/requests_command.h"
 #include "sim/cli/serve_command.h"
 #include "sim/cli/describe_command.h"
 #include "sim/config/hardware.h"
@@ -216,6 +217,8 @@ int main(int argc, char** argv) {
   auto* co = xpu::add_cost_command(app, cst);
   xpu::ServeArgs srv;
   auto* se = xpu::add_serve_command(app, srv);
+  xpu::RequestsArgs rqa;
+  auto* rq = xpu::add_requests_command(app, rqa);
 
   std::string what;
   auto* d = app.add_subcommand("describe", "list component types and generators, or print one's parameters");
@@ -255,6 +258,7 @@ int main(int argc, char** argv) {
     if (cm->parsed()) return xpu::cmd_compare(cmp);
     if (co->parsed()) return xpu::cmd_cost(cst);
     if (se->parsed()) return xpu::cmd_serve(srv);
+    if (rq->parsed()) return xpu::cmd_requests(rqa);
     if (wi->parsed()) return xpu::cmd_whatif(wia);
     if (sw.sweep->parsed()) return xpu::cmd_sweep(sw, swp);
     if (d->parsed()) {

@@ -1,4 +1,7 @@
 #include "sim/serve/request_stream.h"
+#include "sim/report/json_stream.h"
+#include <cstdio>
+#include <fstream>
 
 #include <algorithm>
 #include <cmath>
@@ -448,6 +451,21 @@ std::vector<Request> synthetic_requests(const ArrivalProcess& arrivals, const Le
     out.push_back(std::move(r));
   }
   return out;
+}
+
+void write_request_trace(const std::string& path, const std::vector<Request>& requests) {
+  make_parent_dirs(path);
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw InputError(SourceMark{path, 0, 0}, "cannot open for writing");
+  f << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+  char buf[96];
+  for (const auto& r : requests) {
+    std::snprintf(buf, sizeof buf, "%.9f,%lld,%lld\n", r.arrival_s, (long long)r.prompt_tokens,
+                  (long long)r.output_tokens);
+    f << buf;
+  }
+  f.close();
+  if (f.fail()) throw InputError(SourceMark{path, 0, 0}, "cannot write file (disk full?)");
 }
 
 }  // namespace xpu

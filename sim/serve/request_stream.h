@@ -46,4 +46,8 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit =
 std::vector<Request> synthetic_requests(const ArrivalProcess& arrivals, const LengthDist& prompt,
                                         const LengthDist& output, int64_t count, uint64_t seed);
 
+// Writes `requests` in the Vidur/Splitwise schema (arrived_at,num_prefill_tokens,num_decode_tokens), which
+// read_request_trace reads back exactly (arrival times with 9 decimals: nanoseconds). InputError when it cannot.
+void write_request_trace(const std::string& path, const std::vector<Request>& requests);
+
 }  // namespace xpu
