@@ -233,6 +233,13 @@ TEST_CASE("serve: a small KV cache preempts and rejects; replicas share the load
   const double copies = 2.0 * w["swaps"]["count"].get<double>();  // out and back, each paying the 1 us latency
   CHECK(w["swaps"]["stall_s"].get<double>() ==
         Approx(w["swaps"]["bytes"].get<double>() / 64e9 + copies * 1e-6).epsilon(0.05));
+  CHECK(w["swaps"]["to"] == "host");
+  // With a CXL memory pool on the device's path, the caches go there instead.
+  nlohmann::json cxl = run_json("serve --hw configs/h100-cxl-pool.yaml -w '" + model + "' --arrivals poisson:2000 "
+                                "--count 60 --prompt-tokens uniform:50:150 --output-tokens 60 --kv-blocks 40 "
+                                "--preemption swap", dir, "cxl.json");
+  CHECK(cxl["swaps"]["to"] == "cxl_pool");
+  CHECK(cxl["swaps"]["count"].get<int>() > 0);
   nlohmann::json r = run_json(base + " --arrivals poisson:1000 --count 20 --prompt-tokens 700 --output-tokens 4 "
                               "--kv-blocks 40", dir, "reject.json");
   CHECK(r["rejected"] == 20);  // 701 tokens need 44 blocks of 16

@@ -49,7 +49,8 @@ struct Stage {
   DeviceCounters counters;            // for iteration reuse
   std::vector<double> before;         // counters at the start of a recorded iteration
   std::string key;                    // the running iteration's key ("" when not recorded)
-  EdgePort* host_link = nullptr;      // the connection to the host: swapped KV caches cross it
+  EdgePort* host_link = nullptr;      // where swapped KV caches go: the connection to a memory pool if the device
+                                      // reaches one, else to the host
   std::unique_ptr<Workload> running;  // the iteration part the dispatcher holds
   bool busy = false;
   size_t engine = 0;                  // whose batch runs
@@ -483,7 +484,9 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
         // Reuse adds an iteration's counters to every block, the network's links and switches included.
         for (auto& b : S.m.components)
           if (b.get() != static_cast<Component*>(S.m.host)) S.counters.blocks.push_back(b.get());
-        const std::string h = S.m.host->basename();
+        // Swapped caches go to a memory pool the device reaches (CXL), else to the host's memory.
+        const Component* pool_block = S.m.offload ? dynamic_cast<const Component*>(S.m.offload) : nullptr;
+        const std::string h = pool_block ? pool_block->basename() : S.m.host->basename();
         for (auto& e : S.m.edges) {
           S.counters.edges.push_back(e.get());
           const std::string& n = e->name();
@@ -491,6 +494,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
               (n.size() > h.size() + 3 && n.compare(n.size() - h.size() - 3, std::string::npos, "<->" + h) == 0))
             S.host_link = e.get();
         }
+        if (k == 0 && st == 0) pool.swap_target = h;
       }
       // pp virtual engines share the replica's cache (vLLM splits it evenly), so pp batches can be in flight.
       R.engines.resize(size_t(pp));

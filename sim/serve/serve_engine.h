@@ -55,6 +55,7 @@ struct ServePool {  // replicas of one config and role
   int64_t kv_blocks = 0;      // per replica
   double memory_bytes = 0, weights_bytes = 0, activations_bytes = 0;  // per device
   double device_usd = -1;     // -1: not priced
+  std::string swap_target;    // the block swapped caches go to (the host, or a memory pool)
 };
 
 struct ServeResult {

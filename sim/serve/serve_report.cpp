@@ -175,8 +175,8 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                 (long long)r.swaps);
   out << buf;
   if (r.swaps > 0) {
-    std::snprintf(buf, sizeof buf, "Swapping        %s to host memory and back, iterations waited %s for the copies\n",
-                  fmt_si(r.swap_bytes, "B").c_str(), fmt_time(r.swap_stall_s).c_str());
+    std::snprintf(buf, sizeof buf, "Swapping        %s to '%s' and back, iterations waited %s for the copies\n",
+                  fmt_si(r.swap_bytes, "B").c_str(), r.pools[0].swap_target.c_str(), fmt_time(r.swap_stall_s).c_str());
     out << buf;
   }
   std::snprintf(buf, sizeof buf,
@@ -236,7 +236,8 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["completed"] = m.completed;
   j["rejected"] = m.rejected;
   j["preemptions"] = r.preemptions;
-  j["swaps"] = {{"count", r.swaps}, {"bytes", r.swap_bytes}, {"stall_s", r.swap_stall_s}};
+  j["swaps"] = {{"count", r.swaps}, {"bytes", r.swap_bytes}, {"stall_s", r.swap_stall_s},
+                {"to", r.pools.empty() ? "" : r.pools[0].swap_target}};
   j["iterations"] = r.iterations;
   j["reused_iterations"] = r.reused_iterations;
   j["duration_s"] = r.duration_s;
