@@ -401,6 +401,16 @@ TEST_CASE("serve: disaggregated prefill and decode pools move each KV cache over
   CHECK(d["tbt_s"]["p50"].get<double>() == Approx(c["tbt_s"]["p50"].get<double>()).epsilon(0.01));
   CHECK(d["tbt_s"]["max"].get<double>() >= c["tbt_s"]["max"].get<double>() + 0.9 * transfer);
 
+  // The decode pool may split the model differently: the same cache bytes move, spread over its devices.
+  nlohmann::json t = run_json(base + " --hw configs/dgx-h100.yaml --prefill-replicas 1 --decode-replicas 1 "
+                              "--decode-set tp=2", dir, "t.json");
+  CHECK(t["completed"] == 6);
+  CHECK(t["pools"][1]["tp"] == 2);
+  CHECK(t["devices"] == 3);
+  CHECK(t["pools"][1]["kv_bytes_per_token_per_device"].get<double>() ==
+        Approx(d["pools"][1]["kv_bytes_per_token_per_device"].get<double>() / 2));
+  CHECK(t["kv_transfers"]["bytes"].get<double>() == Approx(d["kv_transfers"]["bytes"].get<double>()));
+  CHECK(t["tbt_s"]["p50"].get<double>() < d["tbt_s"]["p50"].get<double>());  // two devices decode faster
   Run r = xpusim(base + " --hw configs/h100.yaml --prefill-replicas 1 --decode-replicas 1", dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("network") && Catch::Contains("2 devices"));

@@ -71,6 +71,10 @@ struct Engine {
 
 struct Replica {
   int pool = 0;  // index into the run's pools (one, or prefill and decode)
+  const ParamSet* model = nullptr;  // the pool's model parameters (its tp and pp)
+  int tp = 1, pp = 1;
+  double kv_bytes_per_token = 0;    // per device
+  int64_t first_device = 0;         // on the fabric: the replicas' devices in order
   std::vector<std::unique_ptr<Stage>> stages;
   std::vector<Engine> engines;
   bool entry() const { return engines[0].sched->options().role != SchedulerOptions::Role::decode; }
@@ -88,7 +92,7 @@ class ServeDriver : public sc_core::sc_module {
               const std::vector<Request>& reqs, std::vector<std::unique_ptr<Replica>>& reps, const ServeOptions& o,
               ServeResult& out, Interconnect* fabric)
       : sc_core::sc_module(n), model_(model), name_(model_name), reqs_(reqs), reps_(reps), o_(o), out_(out),
-        stack_(parse_stack(o.stack)), fabric_(fabric), pp_(int(model.count("pp"))), tp_(int(model.count("tp"))) {
+        stack_(parse_stack(o.stack)), fabric_(fabric) {
     for (size_t r = 0; r < reps_.size(); ++r) (reps_[r]->entry() ? entries_ : decoders_).push_back(r);
     owner_.assign(reqs_.size(), Owner{});
     SC_METHOD(on_arrival);
@@ -163,19 +167,24 @@ class ServeDriver : public sc_core::sc_module {
   void hand_off(size_t from, const SeqState& state, uint64_t now) {
     const size_t to = route(decoders_, rr_decode_);
     ++inbound_[to];
-    const int64_t devices = int64_t(tp_) * pp_;
-    const double bytes = double(state.context) * out_.kv_bytes_per_token;
+    const Replica& P = *reps_[from];
+    const Replica& D = *reps_[to];
+    // Every prefill device holds its share of the cache; the decode replica may split it differently (other tp or
+    // pp): pairs spread the bytes evenly over the larger side.
+    const int64_t ps = int64_t(P.tp) * P.pp, ds = int64_t(D.tp) * D.pp, pairs = std::max(ps, ds);
+    const double total = double(state.context) * P.kv_bytes_per_token * double(ps);
+    const double bytes = total / double(pairs);
     CollectiveCall call;
     call.op = "send_recv";
     call.name = "kv_transfer";
     call.bytes = bytes;
     call.group = 2;
-    for (int64_t i = 0; i < devices; ++i) {
-      call.members.push_back(int64_t(from) * devices + i);
-      call.members.push_back(int64_t(to) * devices + i);
+    for (int64_t i = 0; i < pairs; ++i) {
+      call.members.push_back(P.first_device + i % ps);
+      call.members.push_back(D.first_device + i % ds);
     }
     out_.kv_transfers += 1;
-    out_.kv_transfer_bytes += bytes * double(devices);
+    out_.kv_transfer_bytes += total;
     fabric_->start(call, [this, state, to, now](const CollectiveOutcome& o) {
       guarded([&] {
         const uint64_t t = o.end_ps;
@@ -217,11 +226,11 @@ class ServeDriver : public sc_core::sc_module {
       if (!S0.host_link)
         throw InputError(SourceMark{name_, 0, 0}, "swap preemption needs a connection between the host and the device "
                                                   "in the config (PCIe)");
-      const double out_b = double(out_tokens) * out_.kv_bytes_per_token;
-      const double in_b = double(in_tokens) * out_.kv_bytes_per_token;
+      const double out_b = double(out_tokens) * R.kv_bytes_per_token;
+      const double in_b = double(in_tokens) * R.kv_bytes_per_token;
       if (out_b > 0) ready = std::max(ready, S0.host_link->transfer(now, out_b, Access::stream, true) + S0.host_link->latency_ps());
       if (in_b > 0) ready = std::max(ready, S0.host_link->transfer(ready, in_b, Access::stream, false) + S0.host_link->latency_ps());
-      out_.swap_bytes += (out_b + in_b) * double(tp_) * double(pp_);
+      out_.swap_bytes += (out_b + in_b) * double(R.tp) * double(R.pp);
       out_.swap_stall_s += double(ready - now) * 1e-12;
     }
     // The decodes run as one attention kernel over their mean context rounded up to whole KV blocks (a paged kernel
@@ -275,7 +284,7 @@ class ServeDriver : public sc_core::sc_module {
       S.key = std::move(key);
       S.counters.read(S.before);
     }
-    auto wl = std::make_unique<Workload>(build_transformer_iteration(model_, E.groups, name_, int(st), pp_));
+    auto wl = std::make_unique<Workload>(build_transformer_iteration(*R.model, E.groups, name_, int(st), R.pp));
     apply_stack(*wl, stack_);
     S.dispatcher->load(*wl, start);
     S.running = std::move(wl);
@@ -356,7 +365,6 @@ class ServeDriver : public sc_core::sc_module {
   ServeResult& out_;
   Stack stack_;
   Interconnect* fabric_ = nullptr;  // disaggregated: carries the KV caches between the pools
-  int pp_ = 1, tp_ = 1;
   sc_core::sc_event arrival_, reuse_due_;
   struct Recorded {
     uint64_t duration_ps = 0;
@@ -385,6 +393,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   sim_time_overflow() = SimTimeOverflow{};
   const bool disaggregated = o.prefill_replicas > 0;
   const HardwareConfig& decode_hw = o.decode_hw ? *o.decode_hw : hw;
+  const ParamSet& decode_model = o.decode_model ? *o.decode_model : model;
   ServeResult out;
   out.hw_name = disaggregated ? hw.name + " (prefill) + " + decode_hw.name + " (decode)" : hw.name;
   out.model_name = model_name;
@@ -394,26 +403,20 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   out.block_tokens = o.sched.block_tokens;
   out.kv_bytes_per_token = kv_bytes_per_token(model);
 
-  // The largest iteration the budget allows (one prompt of max_tokens) sizes the activations; its weights are the
-  // replica's resident set.
-  Workload probe = build_transformer_iteration(model, {{1, o.sched.max_tokens, o.sched.max_tokens, ""}}, model_name, 0,
-                                               int(model.count("pp")));
-  apply_stack(probe, parse_stack(o.stack));
-  const Footprint need = memory_footprint(probe);
-
-  // One pool of replicas, or a prefill pool and a decode pool (possibly another config).
+  // One pool of replicas, or a prefill pool and a decode pool (possibly another config, another tp and pp).
   struct PoolSpec {
     const HardwareConfig* hw;
+    const ParamSet* model;
     int replicas;
     SchedulerOptions::Role role;
     const char* name;
   };
   std::vector<PoolSpec> pools;
   if (disaggregated) {
-    pools.push_back({&hw, o.prefill_replicas, SchedulerOptions::Role::prefill, "prefill"});
-    pools.push_back({&decode_hw, o.decode_replicas, SchedulerOptions::Role::decode, "decode"});
+    pools.push_back({&hw, &model, o.prefill_replicas, SchedulerOptions::Role::prefill, "prefill"});
+    pools.push_back({&decode_hw, &decode_model, o.decode_replicas, SchedulerOptions::Role::decode, "decode"});
   } else {
-    pools.push_back({&hw, o.replicas, SchedulerOptions::Role::both, "replica"});
+    pools.push_back({&hw, &model, o.replicas, SchedulerOptions::Role::both, "replica"});
   }
 
   std::vector<std::unique_ptr<Replica>> reps;
@@ -421,20 +424,33 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   KernelMemo memo, decode_memo;
   Workload idle;
   idle.name = model_name;
-  const int pp = int(model.count("pp"));
+  std::vector<Workload> probes;  // per pool: sizes the activations and holds the resident weights
+  probes.reserve(pools.size());
   int stage_count = 0;
+  int64_t devices = 0;
   for (size_t pi = 0; pi < pools.size(); ++pi) {
     const PoolSpec& P = pools[pi];
+    const int tp = int(P.model->count("tp")), pp = int(P.model->count("pp"));
+    const double kv_per_token = kv_bytes_per_token(*P.model);
+    // The largest iteration the budget allows (one prompt of max_tokens) on the first stage.
+    probes.push_back(build_transformer_iteration(*P.model, {{1, o.sched.max_tokens, o.sched.max_tokens, ""}},
+                                                 model_name, 0, pp));
+    Workload& probe = probes.back();
+    apply_stack(probe, parse_stack(o.stack));
+    const Footprint need = memory_footprint(probe);
     ServePool pool;
     pool.name = P.name;
     pool.hw_name = P.hw->name;
     pool.replicas = P.replicas;
+    pool.tp = tp;
+    pool.pp = pp;
+    pool.kv_bytes_per_token = kv_per_token;
     const DeviceCost cost = device_cost(*P.hw);
     if (cost.present && cost.priced) pool.device_usd = cost.device_usd;
-    if (pp > 1 && (!P.hw->network.present || P.hw->network.devices < int64_t(pp) * out.tp))
+    if (pp > 1 && (!P.hw->network.present || P.hw->network.devices < int64_t(pp) * tp))
       throw InputError(SourceMark{P.hw->file, 0, 0},
                        "pipeline parallelism (pp " + std::to_string(pp) + ") runs a replica's stages on " +
-                           std::to_string(int64_t(pp) * out.tp) + " devices joined by the config's network, but " +
+                           std::to_string(int64_t(pp) * tp) + " devices joined by the config's network, but " +
                            P.hw->file + " has " +
                            (P.hw->network.present ? std::to_string(P.hw->network.devices) : std::string("no")) +
                            " network devices");
@@ -443,6 +459,12 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
       reps.push_back(std::make_unique<Replica>());
       Replica& R = *reps.back();
       R.pool = int(pi);
+      R.model = P.model;
+      R.tp = tp;
+      R.pp = pp;
+      R.kv_bytes_per_token = kv_per_token;
+      R.first_device = devices;
+      devices += int64_t(tp) * pp;
       for (int st = 0; st < pp; ++st) {
         R.stages.push_back(std::make_unique<Stage>());
         Stage& S = *R.stages.back();
@@ -463,7 +485,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
           } else {
             const double free_bytes =
                 pool.memory_bytes * o.memory_fraction - pool.weights_bytes - pool.activations_bytes;
-            const double per_block = out.kv_bytes_per_token * double(o.sched.block_tokens);
+            const double per_block = kv_per_token * double(o.sched.block_tokens);
             pool.kv_blocks = free_bytes > 0 ? int64_t(std::floor(free_bytes / per_block)) : 0;
             if (pool.kv_blocks < 1 && o.check_memory)
               throw InputError(SourceMark{P.hw->file, 0, 0},
@@ -503,7 +525,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
         so.kv_blocks = std::max<int64_t>(1, pool.kv_blocks / pp);
         so.role = P.role;
         so.swap = o.swap_space_bytes > 0;
-        so.swap_blocks = int64_t(o.swap_space_bytes / pp / (out.kv_bytes_per_token * double(o.sched.block_tokens)));
+        so.swap_blocks = int64_t(o.swap_space_bytes / pp / (kv_per_token * double(o.sched.block_tokens)));
         E.sched = std::make_unique<Scheduler>(so);
       }
     }
@@ -523,12 +545,12 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   Machine fabric;
   std::unique_ptr<ReplicaScope> fabric_scope;
   if (disaggregated) {
-    const int64_t need_devices = int64_t(reps.size()) * out.tp * pp;
+    const int64_t need_devices = devices;
     if (!hw.network.present || hw.network.devices < need_devices)
       throw InputError(SourceMark{hw.file, 0, 0},
                        "disaggregated serving moves KV caches over the prefill config's network between " +
                            std::to_string(need_devices) + " devices (" + std::to_string(o.prefill_replicas) + " + " +
-                           std::to_string(o.decode_replicas) + " replicas of " + std::to_string(out.tp * pp) + "), but " +
+                           std::to_string(o.decode_replicas) + " replicas), but " +
                            hw.file + " has " + (hw.network.present ? std::to_string(hw.network.devices) : "no") +
                            " network devices; use a cluster config (configs/h100-cluster-64.yaml)");
     fabric_scope = std::make_unique<ReplicaScope>("fabric", [&] {
@@ -584,7 +606,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     for (size_t st = 0; st < R.stages.size(); ++st) {
       Stage& S = *R.stages[st];
       RunResult res;
-      collect_headline(probe, S.m, t, res);
+      collect_headline(probes[size_t(R.pool)], S.m, t, res);
       collect_component_records(S.m, t, res);
       out.energy_j += res.energy_j;
       if (i > 0 || st > 0)

@@ -23,6 +23,7 @@ struct ServeOptions {
   // of `decode_hw` (nullptr: `hw`), the KV caches moved between them over `hw`'s network.
   int prefill_replicas = 0, decode_replicas = 0;
   const HardwareConfig* decode_hw = nullptr;
+  const ParamSet* decode_model = nullptr;  // the decode pool's model parameters (another tp, pp); nullptr: the same
   std::string router = "round_robin";  // round_robin, least_outstanding
   double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
   double swap_space_bytes = 0;     // host memory per device for swapped KV caches (0: preempt by recompute)
@@ -56,6 +57,9 @@ struct ServePool {  // replicas of one config and role
   double memory_bytes = 0, weights_bytes = 0, activations_bytes = 0;  // per device
   double device_usd = -1;     // -1: not priced
   std::string swap_target;    // the block swapped caches go to (the host, or a memory pool)
+  int tp = 1, pp = 1;         // each replica's parallel degrees
+  double kv_bytes_per_token = 0;  // per device
+  int devices_per_replica() const { return tp * pp; }
 };
 
 struct ServeResult {

@@ -161,7 +161,7 @@ std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& s
   std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>xpusim serve: " +
                   esc(r.model_name) + "</title>" + kStyle + "</head><body><main>\n";
   o += "<h1>Serving " + esc(r.model_name) + "</h1><p class=\"sub\">" + esc(r.hw_name) + ": " +
-       std::to_string(r.replicas) + " replica(s) of " + std::to_string(r.devices_per_replica()) + " device(s), stack " + esc(r.stack) +
+       std::to_string(r.replicas) + " replica(s), " + std::to_string(total_devices(r)) + " device(s), stack " + esc(r.stack) +
        "; " + std::to_string(m.requests) + " requests over " + esc(fmt_time(r.duration_s)) + " simulated</p>\n";
   o += "<section><h2>Headline (whole system)</h2><div class=\"cards\">";
   o += card("Throughput", fmt("%.2f requests/s", m.throughput_requests_per_s));

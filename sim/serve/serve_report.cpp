@@ -123,11 +123,17 @@ ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
   return m;
 }
 
+int total_devices(const ServeResult& r) {
+  int n = 0;
+  for (const auto& p : r.pools) n += p.replicas * p.devices_per_replica();
+  return n;
+}
+
 double system_cost_usd(const ServeResult& r) {
   double usd = 0;
   for (const auto& p : r.pools) {
     if (p.device_usd <= 0) return 0;  // one pool unpriced: the system has no price
-    usd += p.device_usd * double(p.replicas) * double(r.devices_per_replica());
+    usd += p.device_usd * double(p.replicas) * double(p.devices_per_replica());
   }
   return usd;
 }
@@ -150,15 +156,17 @@ std::string dist_line(const char* name, const Distribution& d) {
 
 void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMetrics& m, const Slo& slo) {
   char buf[400];
-  const int devices = r.replicas * r.devices_per_replica();
-  out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s) of " << r.devices_per_replica()
+  const int devices = total_devices(r);
+  out << "Serving " << r.model_name << " on " << r.hw_name << ": " << r.replicas << " replica(s), " << devices
       << " device(s), stack " << r.stack << "\n";
   for (const auto& p : r.pools) {
-    if (r.pools.size() > 1) out << "Pool " << p.name << ": " << p.replicas << " replica(s) of " << p.hw_name << "\n";
+    out << (r.pools.size() > 1 ? "Pool " + p.name + ": " : std::string("Replicas: ")) << p.replicas << " of "
+        << p.devices_per_replica() << " device(s) (tp " << p.tp << ", pp " << p.pp << ")"
+        << (r.pools.size() > 1 ? " of " + p.hw_name : std::string()) << "\n";
     std::snprintf(buf, sizeof buf,
                   "KV cache        %lld blocks of %lld tokens per replica (%s per token per device; weights %s, "
                   "activations %s of %s per device)\n",
-                  (long long)p.kv_blocks, (long long)r.block_tokens, fmt_si(r.kv_bytes_per_token, "B").c_str(),
+                  (long long)p.kv_blocks, (long long)r.block_tokens, fmt_si(p.kv_bytes_per_token, "B").c_str(),
                   fmt_si(p.weights_bytes, "B").c_str(), fmt_si(p.activations_bytes, "B").c_str(),
                   fmt_si(p.memory_bytes, "B").c_str());
     out << buf;
@@ -230,6 +238,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["stack"] = r.stack;
   j["replicas"] = r.replicas;
   j["devices_per_replica"] = r.devices_per_replica();
+  j["devices"] = total_devices(r);
   j["tp"] = r.tp;
   j["pp"] = r.pp;
   j["requests"] = m.requests;
@@ -256,7 +265,8 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["goodput_per_kusd"] = priced ? nlohmann::json(m.goodput_requests_per_s / (system_usd / 1000)) : nlohmann::json(nullptr);
   nlohmann::json pools = nlohmann::json::array();
   for (const auto& p : r.pools)
-    pools.push_back({{"name", p.name}, {"hardware", p.hw_name}, {"replicas", p.replicas},
+    pools.push_back({{"name", p.name}, {"hardware", p.hw_name}, {"replicas", p.replicas}, {"tp", p.tp}, {"pp", p.pp},
+                     {"kv_bytes_per_token_per_device", p.kv_bytes_per_token},
                      {"kv_blocks_per_replica", p.kv_blocks}, {"weights_bytes_per_device", p.weights_bytes},
                      {"device_usd", p.device_usd > 0 ? nlohmann::json(p.device_usd) : nlohmann::json(nullptr)}});
   j["pools"] = std::move(pools);

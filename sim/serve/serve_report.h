@@ -37,6 +37,8 @@ struct ServeMetrics {
   Distribution ttft, tbt, e2e, queue;
 };
 ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo);
+// Devices of every replica of every pool.
+int total_devices(const ServeResult& r);
 // The price of every device of every pool (0 when a pool's config has no technology price).
 double system_cost_usd(const ServeResult& r);
 

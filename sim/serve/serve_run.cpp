@@ -46,6 +46,8 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--decode-replicas", a.decode_replicas,
                  "disaggregated serving: replicas that only decode, their KV caches sent over --hw's network")
       ->check(CLI::Range(1, 4096));
+  sub.add_option("--decode-set", a.decode_sets,
+                 "disaggregated serving: model parameters of the decode replicas beside --set's (their tp, pp)");
   sub.add_option("--decode-hw", a.decode_hw, "disaggregated serving: the decode replicas' config (default: --hw)")
       ->check(CLI::ExistingFile);
   sub.add_option("--router", a.router, "round_robin (default) or least_outstanding")
@@ -104,8 +106,9 @@ void check_serve_args(const ServeArgs& a, const SourceMark& cli) {
   if (a.prefill_replicas > 0 && a.replicas != 1)
     throw InputError(cli, "--replicas counts the replicas of a combined pool; with --prefill-replicas and "
                           "--decode-replicas leave it out");
-  if (!a.decode_hw.empty() && a.prefill_replicas == 0)
-    throw InputError(cli, "--decode-hw is the decode pool's config: give --prefill-replicas and --decode-replicas");
+  if ((!a.decode_hw.empty() || !a.decode_sets.empty()) && a.prefill_replicas == 0)
+    throw InputError(cli, "--decode-hw and --decode-set describe the decode pool: give --prefill-replicas and "
+                          "--decode-replicas");
   if (a.find_max_rate && a.slo.empty())
     throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
 }
@@ -134,6 +137,13 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   o.replicas = a.replicas;
   o.prefill_replicas = a.prefill_replicas;
   o.decode_replicas = a.decode_replicas;
+  std::unique_ptr<ModelParams> decode_model;
+  if (!a.decode_sets.empty()) {
+    std::vector<std::string> sets = split_set_lists(a.sets);
+    for (auto& d : split_set_lists(a.decode_sets)) sets.push_back(d);
+    decode_model = std::make_unique<ModelParams>(load_model_params(a.workload, sets, "transformer"));
+    o.decode_model = &decode_model->params;
+  }
   HardwareConfig decode_hw;
   if (!a.decode_hw.empty()) {
     decode_hw = load_hardware(a.decode_hw, {});

@@ -17,7 +17,7 @@ struct ServeArgs {
   std::string hw, workload, requests, arrivals, prompt_tokens, output_tokens, router = "round_robin";
   std::string scheduler = "chunked", stack = "graphs", slo, json, trace, html, preemption = "recompute";
   std::string swap_space = "4 GiB";
-  std::vector<std::string> overrides, sets;
+  std::vector<std::string> overrides, sets, decode_sets;
   int64_t count = 0, limit = 0, max_tokens = 2048, max_seqs = 256, block_tokens = 16, kv_blocks = 0;
   int replicas = 1, prefill_replicas = 0, decode_replicas = 0;
   std::string decode_hw;

@@ -32,7 +32,7 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
   for (int k = 0; k < r.replicas; ++k) {
     sep();
     o << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << k << ",\"args\":{\"name\":\"replica " << k << " ("
-      << r.devices_per_replica() << " device" << (r.devices_per_replica() > 1 ? "s" : "") << ")\"}}";
+      << "tp " << r.tp << ", pp " << r.pp << ")\"}}";
     sep();
     o << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << k << ",\"tid\":0,\"args\":{\"name\":\"iterations\"}}";
   }
