@@ -269,6 +269,9 @@ TEST_CASE("serve: bad input is one message and exit 2", "[serve][bad_input]") {
   r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --slo ttft=soon", dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("--slo"));
+  r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --slo ''", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--slo") && Catch::Contains("empty"));
   const std::string trace = dir.write("t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,5\n0.5,ten,5\n");
   r = xpusim(base + " --requests '" + trace + "'", dir);
   CHECK(r.status == 2);

@@ -23,6 +23,15 @@
 
 namespace xpu {
 
+namespace {
+
+// An option given with an empty value is an error, not a silent default.
+const CLI::Validator kNonEmpty(
+    [](std::string& v) { return v.empty() ? std::string("expected a value, got an empty one") : std::string(); },
+    "NONEMPTY");
+
+}  // namespace
+
 void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
   sub.add_option("-w,--workload", a.workload, "model: a transformer workload YAML (its tp sets a replica's devices)")
@@ -32,12 +41,14 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
   sub.add_option("--requests", a.requests,
                 "request trace CSV: Azure (TIMESTAMP,ContextTokens,GeneratedTokens) or Vidur/Splitwise "
-                "(arrived_at,num_prefill_tokens,num_decode_tokens)");
+                "(arrived_at,num_prefill_tokens,num_decode_tokens)")->check(kNonEmpty);
   sub.add_option("--limit", a.limit, "with --requests: only the first N requests")->check(CLI::Range(int64_t(1), int64_t(1e9)));
-  sub.add_option("--arrivals", a.arrivals, "synthetic arrivals: poisson:RATE or gamma:RATE:CV (requests/s)");
+  sub.add_option("--arrivals", a.arrivals, "synthetic arrivals: poisson:RATE or gamma:RATE:CV (requests/s)")
+      ->check(kNonEmpty);
   sub.add_option("--count", a.count, "synthetic: number of requests")->check(CLI::Range(int64_t(1), int64_t(1e8)));
-  sub.add_option("--prompt-tokens", a.prompt_tokens, "synthetic prompt lengths: N, uniform:A:B, lognormal:MEDIAN:SIGMA, trace:FILE");
-  sub.add_option("--output-tokens", a.output_tokens, "synthetic output lengths (same forms)");
+  sub.add_option("--prompt-tokens", a.prompt_tokens, "synthetic prompt lengths: N, uniform:A:B, lognormal:MEDIAN:SIGMA, trace:FILE")
+      ->check(kNonEmpty);
+  sub.add_option("--output-tokens", a.output_tokens, "synthetic output lengths (same forms)")->check(kNonEmpty);
   sub.add_option("--seed", a.seed, "synthetic: random seed (default 1)");
   sub.add_option("--replicas", a.replicas, "replicas behind the router (default 1)")->check(CLI::Range(1, 4096));
   sub.add_option("--prefill-replicas", a.prefill_replicas,
@@ -60,7 +71,8 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
                  "when the KV cache is full: recompute (default: drop the cache, prefill again) or swap (copy it to "
                  "host memory over the host connection and back, in --swap-space)")
       ->check(CLI::IsMember({"recompute", "swap"}));
-  sub.add_option("--swap-space", a.swap_space, "host memory per device for swapped caches (default 4 GiB, as vLLM)");
+  sub.add_option("--swap-space", a.swap_space, "host memory per device for swapped caches (default 4 GiB, as vLLM)")
+      ->check(kNonEmpty);
   sub.add_option("--max-tokens", a.max_tokens, "new tokens per iteration (default 2048)")->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   sub.add_option("--max-seqs", a.max_seqs, "requests per iteration (default 256)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   sub.add_option("--block-tokens", a.block_tokens, "tokens per KV-cache block (default 16)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
@@ -71,10 +83,14 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--stack", a.stack, "software stack of each iteration: eager, compiled, graphs (default: graphs, as "
                                     "vLLM replays decode steps)")
       ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
-  sub.add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)");
-  sub.add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)");
-  sub.add_option("--html", a.html, "a self-contained HTML report: latency CDFs, KV occupancy and batch sizes over time");
-  sub.add_option("--trace", a.trace, "Chrome/Perfetto trace: a track per replica with its iterations, one per request");
+  sub.add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)")
+      ->check(kNonEmpty);
+  sub.add_option("--json", a.json, "write the results here as JSON (summary, per request, per iteration)")
+      ->check(kNonEmpty);
+  sub.add_option("--html", a.html, "a self-contained HTML report: latency CDFs, KV occupancy and batch sizes over time")
+      ->check(kNonEmpty);
+  sub.add_option("--trace", a.trace, "Chrome/Perfetto trace: a track per replica with its iterations, one per request")
+      ->check(kNonEmpty);
   sub.add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
   sub.add_flag("--find-max-rate", a.find_max_rate,
               "find the highest arrival rate at which the --slo's attainment share of requests (0.9 unless "
