@@ -7,8 +7,9 @@
 namespace xpu {
 
 CLI::App* add_requests_command(CLI::App& app, RequestsArgs& a) {
-  auto* c = app.add_subcommand("requests", "write a synthetic request stream as a trace CSV "
-                                           "(arrived_at,num_prefill_tokens,num_decode_tokens) for serve --requests");
+  auto* c = app.add_subcommand("requests",
+                               "write a synthetic request stream as a trace CSV "
+                               "(arrived_at,num_prefill_tokens,num_decode_tokens) for serve --requests");
   c->add_option("--arrivals", a.arrivals, "poisson:RATE or gamma:RATE:CV (requests/s)")->required();
   c->add_option("--count", a.count, "number of requests")->required()->check(CLI::Range(int64_t(1), int64_t(1e9)));
   c->add_option("--prompt-tokens", a.prompt_tokens, "N, uniform:A:B, lognormal:MEDIAN:SIGMA or trace:FILE")->required();

@@ -2,7 +2,6 @@
 // `xpusim requests`: writes a synthetic request stream (Poisson or gamma arrivals, length distributions, a seed) as
 // a trace CSV that `xpusim serve --requests` and other serving simulators (Vidur) read.
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
 

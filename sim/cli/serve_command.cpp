@@ -5,8 +5,9 @@
 namespace xpu {
 
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& a) {
-  auto* s = app.add_subcommand("serve", "LLM inference at the request level: a request stream served by continuous "
-                                        "batching on the config's devices, each iteration simulated");
+  auto* s = app.add_subcommand("serve",
+                               "LLM inference at the request level: a request stream served by continuous "
+                               "batching on the config's devices, each iteration simulated");
   add_serve_options(*s, a);
   return s;
 }

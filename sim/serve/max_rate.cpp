@@ -48,23 +48,34 @@ MaxRateResult find_max_rate(const HardwareConfig& hw, const ParamSet& model, con
     lo = r;
     for (int i = 0; i < 30; ++i) {
       r *= 2;
-      if (!probe(r)) { hi = r; break; }
+      if (!probe(r)) {
+        hi = r;
+        break;
+      }
       lo = r;
     }
-    if (hi == 0) { res.max_rate = lo; return res; }  // still met at 2^30 x: the stream cannot load the system
+    if (hi == 0) {
+      res.max_rate = lo;
+      return res;
+    }  // still met at 2^30 x: the stream cannot load the system
   } else {
     hi = r;
     for (int i = 0; i < 30; ++i) {
       r /= 2;
-      if (probe(r)) { lo = r; break; }
+      if (probe(r)) {
+        lo = r;
+        break;
+      }
       hi = r;
     }
     if (lo == 0) return res;  // not even a trickle meets the SLO
   }
   while (hi / lo > 1 + tolerance) {
     const double mid = std::sqrt(lo * hi);
-    if (probe(mid)) lo = mid;
-    else hi = mid;
+    if (probe(mid))
+      lo = mid;
+    else
+      hi = mid;
   }
   res.max_rate = lo;
   return res;

@@ -3,10 +3,9 @@
 // meets the latency bounds. The stream's arrival times are scaled (a Poisson or gamma stream stays one, with the
 // same lengths; a trace keeps its burst pattern), and each rate is one serving run in its own process.
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/serve/serve_engine.h"
 #include "sim/serve/serve_report.h"
@@ -17,11 +16,11 @@ struct RateProbe {
   double rate = 0;        // requests per second
   double attainment = 0;  // share of all requests that met the SLO (rejected ones did not)
   bool meets = false;
-  nlohmann::json summary; // the run's serve_json without per-request and per-iteration arrays
+  nlohmann::json summary;  // the run's serve_json without per-request and per-iteration arrays
 };
 
 struct MaxRateResult {
-  double max_rate = 0;  // 0: not even the lowest probed rate meets the SLO
+  double max_rate = 0;            // 0: not even the lowest probed rate meets the SLO
   std::vector<RateProbe> probes;  // in the order run
 };
 

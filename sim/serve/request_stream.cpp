@@ -1,16 +1,16 @@
 #include "sim/serve/request_stream.h"
-#include "sim/report/json_stream.h"
-#include <cstdio>
-#include <fstream>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <stdexcept>
 
 #include "sim/config/errors.h"
 #include "sim/config/input_file.h"
+#include "sim/report/json_stream.h"
 
 namespace xpu {
 namespace {
@@ -62,8 +62,10 @@ bool parse_decimal(const std::string& s, double* v) {
   if (s.empty() || s.size() > 64) return false;
   bool digit = false;
   for (char c : s) {
-    if (c >= '0' && c <= '9') digit = true;
-    else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-') return false;
+    if (c >= '0' && c <= '9')
+      digit = true;
+    else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-')
+      return false;
   }
   if (!digit) return false;
   char* end = nullptr;
@@ -93,7 +95,8 @@ int64_t trace_tokens(const std::string& cell, const SourceMark& at, const std::s
   double v = 0;
   if (!parse_decimal(cell, &v))
     throw InputError(at, "column '" + column + "': expected a whole number of tokens, got '" + shown(cell) + "'");
-  if (v < 0) throw InputError(at, "column '" + column + "': expected a token count >= 1, got negative '" + shown(cell) + "'");
+  if (v < 0)
+    throw InputError(at, "column '" + column + "': expected a token count >= 1, got negative '" + shown(cell) + "'");
   if (v != std::floor(v))
     throw InputError(at, "column '" + column + "': expected a whole number of tokens, got '" + shown(cell) + "'");
   if (v < 1) throw InputError(at, "column '" + column + "': expected a token count >= 1, got '" + shown(cell) + "'");
@@ -208,9 +211,10 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit) 
       break;
     }
   if (!found)
-    throw InputError(SourceMark{path, 0, 0}, "empty request trace: expected a header `TIMESTAMP,ContextTokens,"
-                                             "GeneratedTokens` or `arrived_at,num_prefill_tokens,num_decode_tokens` "
-                                             "and one row per request");
+    throw InputError(SourceMark{path, 0, 0},
+                     "empty request trace: expected a header `TIMESTAMP,ContextTokens,"
+                     "GeneratedTokens` or `arrived_at,num_prefill_tokens,num_decode_tokens` "
+                     "and one row per request");
   std::string header = line;
   if (line_no == 1 && header.compare(0, 3, "\xEF\xBB\xBF") == 0) header = header.substr(3);
   const SourceMark header_at{path, line_no, 1};
@@ -223,9 +227,12 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit) 
     if (names.size() != 3) break;
     int t = -1, p = -1, o = -1;
     for (int c = 0; c < 3; ++c) {
-      if (names[c] == sc.time && t < 0) t = c;
-      else if (names[c] == sc.prompt && p < 0) p = c;
-      else if (names[c] == sc.output && o < 0) o = c;
+      if (names[c] == sc.time && t < 0)
+        t = c;
+      else if (names[c] == sc.prompt && p < 0)
+        p = c;
+      else if (names[c] == sc.output && o < 0)
+        o = c;
     }
     if (t >= 0 && p >= 0 && o >= 0) {
       schema = &sc;
@@ -241,17 +248,17 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit) 
 
   struct Row {
     Request r;
-    int64_t ticks = 0;  // Azure: 100 ns since 1970
-    double seconds = 0; // Vidur
+    int64_t ticks = 0;   // Azure: 100 ns since 1970
+    double seconds = 0;  // Vidur
   };
   std::vector<Row> rows;
   while (next_line()) {
     if (blank()) continue;  // a trailing newline, a blank line
     std::vector<std::string> raw = split(line, ',');
     if (raw.size() != 3)
-      throw InputError(SourceMark{path, line_no, 1},
-                       "expected 3 comma-separated fields (" + std::string(names[0]) + "," + names[1] + "," +
-                           names[2] + "), got " + std::to_string(raw.size()));
+      throw InputError(SourceMark{path, line_no, 1}, "expected 3 comma-separated fields (" + std::string(names[0]) +
+                                                         "," + names[1] + "," + names[2] + "), got " +
+                                                         std::to_string(raw.size()));
     std::vector<int> colno(3);
     std::vector<std::string> cells(3);
     for (int c = 0, pos = 1; c < 3; ++c) {
@@ -282,8 +289,8 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit) 
     rows.push_back(std::move(row));
   }
   if (rows.empty())
-    throw InputError(header_at, std::string("no requests: expected at least one row after the ") + schema->name +
-                                    " header");
+    throw InputError(header_at,
+                     std::string("no requests: expected at least one row after the ") + schema->name + " header");
 
   if (schema->azure) {
     std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ticks < b.ticks; });
@@ -310,8 +317,8 @@ std::vector<Request> read_request_trace(const std::string& path, int64_t limit) 
 LengthDist parse_length_dist(const std::string& text_in, const std::string& what, bool prompt) {
   const SourceMark at{what, 0, 0};
   const std::string text = trim(text_in);
-  const std::string expected = what + ": expected N, uniform:A:B, lognormal:MEDIAN:SIGMA or trace:FILE, got '" +
-                               shown(text) + "'";
+  const std::string expected =
+      what + ": expected N, uniform:A:B, lognormal:MEDIAN:SIGMA or trace:FILE, got '" + shown(text) + "'";
   LengthDist d;
   d.text = text;
   const std::vector<std::string> parts = split(text, ':');
@@ -319,7 +326,8 @@ LengthDist parse_length_dist(const std::string& text_in, const std::string& what
 
   if (kind == "trace") {
     const std::string file = text.substr(6 < text.size() ? 6 : text.size());  // after "trace:", colons and all
-    if (file.empty()) throw InputError(at, what + ": expected trace:FILE naming a request trace, got '" + shown(text) + "'");
+    if (file.empty())
+      throw InputError(at, what + ": expected trace:FILE naming a request trace, got '" + shown(text) + "'");
     d.kind = "trace";
     for (const Request& r : read_request_trace(file)) d.samples.push_back(prompt ? r.prompt_tokens : r.output_tokens);
     return d;
@@ -350,8 +358,10 @@ LengthDist parse_length_dist(const std::string& text_in, const std::string& what
       throw InputError(at, what + ": expected lognormal:MEDIAN:SIGMA with numbers MEDIAN > 0, SIGMA >= 0, got '" +
                                shown(text) + "'");
     if (!(median > 0) || median > kMaxTokens || !(sigma >= 0) || sigma > 100)
-      throw InputError(at, what + ": expected lognormal:MEDIAN:SIGMA with 0 < MEDIAN <= 1e9 and 0 <= SIGMA <= 100, "
-                                  "got '" + shown(text) + "'");
+      throw InputError(at, what +
+                               ": expected lognormal:MEDIAN:SIGMA with 0 < MEDIAN <= 1e9 and 0 <= SIGMA <= 100, "
+                               "got '" +
+                               shown(text) + "'");
     d.kind = "lognormal";
     d.a = median;
     d.b = sigma;
@@ -373,8 +383,8 @@ ArrivalProcess parse_arrivals(const std::string& text_in, const std::string& wha
     double r = 0;
     if (!parse_decimal(trim(s), &r)) throw bad();
     if (!(r >= kMinRate && r <= kMaxRate))
-      throw InputError(at, what + ": expected a RATE > 0 requests per second (from 1e-9 to 1e9), got '" + shown(text) +
-                               "'");
+      throw InputError(
+          at, what + ": expected a RATE > 0 requests per second (from 1e-9 to 1e9), got '" + shown(text) + "'");
     return r;
   };
   if (parts[0] == "poisson" && parts.size() == 2) {

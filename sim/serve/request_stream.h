@@ -10,10 +10,10 @@ namespace xpu {
 
 struct Request {
   int64_t id = 0;
-  double arrival_s = 0;     // seconds: a trace's first request arrives at 0, a synthetic one after its first gap
+  double arrival_s = 0;       // seconds: a trace's first request arrives at 0, a synthetic one after its first gap
   int64_t prompt_tokens = 0;  // >= 1
   int64_t output_tokens = 0;  // >= 1 (the first comes out of the prefill)
-  std::string source;       // file:line of a trace row, or "synthetic"
+  std::string source;         // file:line of a trace row, or "synthetic"
 };
 
 // A length distribution: `N`, `uniform:A:B` (integers, inclusive), `lognormal:MEDIAN:SIGMA` (rounded, at least 1),

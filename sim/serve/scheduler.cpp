@@ -78,7 +78,10 @@ std::vector<BatchItem> Scheduler::next_batch(double now_s) {
     while (need > free_blocks()) {
       const size_t victim = running_.back();  // the latest admitted; never one already in this batch
       preempt(victim);
-      if (victim == i) { self_preempted = true; break; }
+      if (victim == i) {
+        self_preempted = true;
+        break;
+      }
     }
     if (self_preempted) continue;
     s.blocks += need;
@@ -139,8 +142,10 @@ std::vector<BatchItem> Scheduler::next_batch(double now_s) {
 }
 
 void Scheduler::emit_token(SeqState& s, double now_s) {
-  if (s.generated == 0) s.first_token_s = now_s;
-  else s.tbt_s.push_back(now_s - s.last_token_s);
+  if (s.generated == 0)
+    s.first_token_s = now_s;
+  else
+    s.tbt_s.push_back(now_s - s.last_token_s);
   s.last_token_s = now_s;
   s.generated += 1;
 }

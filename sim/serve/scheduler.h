@@ -14,18 +14,18 @@
 namespace xpu {
 
 struct SchedulerOptions {
-  int64_t max_tokens = 2048;      // new tokens per iteration (prefill chunks + decodes)
-  int64_t max_seqs = 256;         // requests per iteration
-  bool chunked_prefill = true;    // false: a prompt is prefilled whole, alone with the decodes (max_tokens permitting)
-  int64_t block_tokens = 16;      // tokens per KV block
-  int64_t kv_blocks = 0;          // blocks the replica's memory holds (> 0)
+  int64_t max_tokens = 2048;    // new tokens per iteration (prefill chunks + decodes)
+  int64_t max_seqs = 256;       // requests per iteration
+  bool chunked_prefill = true;  // false: a prompt is prefilled whole, alone with the decodes (max_tokens permitting)
+  int64_t block_tokens = 16;    // tokens per KV block
+  int64_t kv_blocks = 0;        // blocks the replica's memory holds (> 0)
   // Disaggregated serving: a prefill replica hands each request over once its prompt is prefilled (and its first
   // token out); a decode replica takes requests whose cache arrives prefilled.
   enum class Role { both, prefill, decode } role = Role::both;
   // Preemption: recompute (drop the cache, prefill again) or swap (copy the cache to host memory and back; vLLM's
   // swap_space), falling back to recompute when the host space is full.
   bool swap = false;
-  int64_t swap_blocks = 0;        // host blocks for swapped caches
+  int64_t swap_blocks = 0;  // host blocks for swapped caches
 };
 
 // A request's part in one iteration.
@@ -40,12 +40,12 @@ struct SeqState {
   const Request* req = nullptr;
   int64_t target_prefill = 0;  // tokens to prefill: the prompt, or prompt + produced tokens after a recompute
   int64_t prefilled = 0;
-  int64_t generated = 0;       // output tokens produced so far (the first comes out of the prefill)
-  int64_t blocks = 0;          // KV blocks held
-  int64_t context = 0;         // tokens whose keys and values are in the cache
+  int64_t generated = 0;  // output tokens produced so far (the first comes out of the prefill)
+  int64_t blocks = 0;     // KV blocks held
+  int64_t context = 0;    // tokens whose keys and values are in the cache
   double arrival_s = 0, scheduled_s = -1, first_token_s = -1, last_token_s = -1, finish_s = -1;
   int64_t preemptions = 0;
-  std::vector<double> tbt_s;   // gaps between consecutive output tokens
+  std::vector<double> tbt_s;  // gaps between consecutive output tokens
   bool running = false, done = false;
   bool rejected = false;       // its context can never fit the replica's KV cache
   bool handed_off = false;     // prefilled here, decoded on another replica
@@ -89,8 +89,8 @@ class Scheduler {
 
   SchedulerOptions o_;
   std::vector<SeqState> seqs_;
-  std::deque<size_t> waiting_;  // FCFS; preempted requests go back to the front
-  std::vector<size_t> running_; // in admission order
+  std::deque<size_t> waiting_;   // FCFS; preempted requests go back to the front
+  std::vector<size_t> running_;  // in admission order
   std::vector<size_t> handoffs_;
   int64_t used_ = 0, preemptions_ = 0, rejected_ = 0, completed_ = 0;
   int64_t swaps_ = 0, host_used_ = 0, swap_out_tokens_ = 0, swap_in_tokens_ = 0;

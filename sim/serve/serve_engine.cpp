@@ -3,19 +3,19 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <exception>
-#include <memory>
-#include <map>
 #include <deque>
+#include <exception>
+#include <map>
+#include <memory>
 #include <queue>
 #include <unordered_map>
 
+#include "models/network/net_element.h"
 #include "models/sim_time.h"
 #include "sim/cost/device_cost.h"
 #include "sim/engine/dispatcher.h"
 #include "sim/engine/machine.h"
 #include "sim/network/interconnect.h"
-#include "models/network/net_element.h"
 #include "sim/workload/footprint.h"
 #include "sim/workload/stack.h"
 #include "sim/workload/transformer.h"
@@ -53,7 +53,7 @@ struct Stage {
                                       // reaches one, else to the host
   std::unique_ptr<Workload> running;  // the iteration part the dispatcher holds
   bool busy = false;
-  size_t engine = 0;                  // whose batch runs
+  size_t engine = 0;  // whose batch runs
   uint64_t started_ps = 0;
   std::deque<std::pair<size_t, uint64_t>> queue;  // engines whose batch waits for this stage, and from when
 };
@@ -70,11 +70,11 @@ struct Engine {
 };
 
 struct Replica {
-  int pool = 0;  // index into the run's pools (one, or prefill and decode)
+  int pool = 0;                     // index into the run's pools (one, or prefill and decode)
   const ParamSet* model = nullptr;  // the pool's model parameters (its tp and pp)
   int tp = 1, pp = 1;
-  double kv_bytes_per_token = 0;    // per device
-  int64_t first_device = 0;         // on the fabric: the replicas' devices in order
+  double kv_bytes_per_token = 0;  // per device
+  int64_t first_device = 0;       // on the fabric: the replicas' devices in order
   std::vector<std::unique_ptr<Stage>> stages;
   std::vector<Engine> engines;
   bool entry() const { return engines[0].sched->options().role != SchedulerOptions::Role::decode; }
@@ -91,8 +91,15 @@ class ServeDriver : public sc_core::sc_module {
   ServeDriver(sc_core::sc_module_name n, const ParamSet& model, const std::string& model_name,
               const std::vector<Request>& reqs, std::vector<std::unique_ptr<Replica>>& reps, const ServeOptions& o,
               ServeResult& out, Interconnect* fabric)
-      : sc_core::sc_module(n), model_(model), name_(model_name), reqs_(reqs), reps_(reps), o_(o), out_(out),
-        stack_(parse_stack(o.stack)), fabric_(fabric) {
+      : sc_core::sc_module(n),
+        model_(model),
+        name_(model_name),
+        reqs_(reqs),
+        reps_(reps),
+        o_(o),
+        out_(out),
+        stack_(parse_stack(o.stack)),
+        fabric_(fabric) {
     for (size_t r = 0; r < reps_.size(); ++r) (reps_[r]->entry() ? entries_ : decoders_).push_back(r);
     owner_.assign(reqs_.size(), Owner{});
     SC_METHOD(on_arrival);
@@ -116,7 +123,8 @@ class ServeDriver : public sc_core::sc_module {
   const std::vector<Owner>& owners() const { return owner_; }
 
  private:
-  template <class F> void guarded(F&& f) {
+  template <class F>
+  void guarded(F&& f) {
     try {
       f();
     } catch (...) {
@@ -224,12 +232,16 @@ class ServeDriver : public sc_core::sc_module {
     if (out_tokens + in_tokens > 0) {
       Stage& S0 = *R.stages[0];
       if (!S0.host_link)
-        throw InputError(SourceMark{name_, 0, 0}, "swap preemption needs a connection between the host and the device "
-                                                  "in the config (PCIe)");
+        throw InputError(SourceMark{name_, 0, 0},
+                         "swap preemption needs a connection between the host and the device "
+                         "in the config (PCIe)");
       const double out_b = double(out_tokens) * R.kv_bytes_per_token;
       const double in_b = double(in_tokens) * R.kv_bytes_per_token;
-      if (out_b > 0) ready = std::max(ready, S0.host_link->transfer(now, out_b, Access::stream, true) + S0.host_link->latency_ps());
-      if (in_b > 0) ready = std::max(ready, S0.host_link->transfer(ready, in_b, Access::stream, false) + S0.host_link->latency_ps());
+      if (out_b > 0)
+        ready = std::max(ready, S0.host_link->transfer(now, out_b, Access::stream, true) + S0.host_link->latency_ps());
+      if (in_b > 0)
+        ready =
+            std::max(ready, S0.host_link->transfer(ready, in_b, Access::stream, false) + S0.host_link->latency_ps());
       out_.swap_bytes += (out_b + in_b) * double(R.tp) * double(R.pp);
       out_.swap_stall_s += double(ready - now) * 1e-12;
     }
@@ -238,8 +250,12 @@ class ServeDriver : public sc_core::sc_module {
     E.groups.clear();
     int64_t decodes = 0, decode_ctx = 0;
     for (const auto& it : E.batch) {
-      if (it.prefill) E.groups.push_back({1, it.new_tokens, it.context + it.new_tokens, ""});
-      else { ++decodes; decode_ctx += it.context + 1; }
+      if (it.prefill)
+        E.groups.push_back({1, it.new_tokens, it.context + it.new_tokens, ""});
+      else {
+        ++decodes;
+        decode_ctx += it.context + 1;
+      }
     }
     if (decodes) {
       const int64_t bt = E.sched->options().block_tokens;
@@ -329,8 +345,10 @@ class ServeDriver : public sc_core::sc_module {
     for (const auto& it : E.batch) {
       s.tokens += it.new_tokens;
       s.seqs += 1;
-      if (it.prefill) s.prefill_tokens += it.new_tokens;
-      else s.decodes += 1;
+      if (it.prefill)
+        s.prefill_tokens += it.new_tokens;
+      else
+        s.decodes += 1;
     }
     s.kv_blocks_used = E.sched->used_blocks();
     s.kv_blocks = E.sched->options().kv_blocks;
@@ -433,8 +451,8 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     const int tp = int(P.model->count("tp")), pp = int(P.model->count("pp"));
     const double kv_per_token = kv_bytes_per_token(*P.model);
     // The largest iteration the budget allows (one prompt of max_tokens) on the first stage.
-    probes.push_back(build_transformer_iteration(*P.model, {{1, o.sched.max_tokens, o.sched.max_tokens, ""}},
-                                                 model_name, 0, pp));
+    probes.push_back(
+        build_transformer_iteration(*P.model, {{1, o.sched.max_tokens, o.sched.max_tokens, ""}}, model_name, 0, pp));
     Workload& probe = probes.back();
     apply_stack(probe, parse_stack(o.stack));
     const Footprint need = memory_footprint(probe);
@@ -499,9 +517,9 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
         }
         RunOptions ro;
         ro.check_memory = false;
-        S.dispatcher = std::make_unique<Dispatcher>(("dispatcher" + std::to_string(stage_count++)).c_str(), idle,
-                                                    *S.m.host, *S.m.core, S.m.cache, S.m.network.get(), ro,
-                                                    S.m.offloaded, S.m.engines);
+        S.dispatcher =
+            std::make_unique<Dispatcher>(("dispatcher" + std::to_string(stage_count++)).c_str(), idle, *S.m.host,
+                                         *S.m.core, S.m.cache, S.m.network.get(), ro, S.m.offloaded, S.m.engines);
         S.dispatcher->use_memo(pi == 0 ? &memo : &decode_memo, device_counters(S.m));
         // Reuse adds an iteration's counters to every block, the network's links and switches included.
         for (auto& b : S.m.components)
@@ -550,15 +568,16 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
       throw InputError(SourceMark{hw.file, 0, 0},
                        "disaggregated serving moves KV caches over the prefill config's network between " +
                            std::to_string(need_devices) + " devices (" + std::to_string(o.prefill_replicas) + " + " +
-                           std::to_string(o.decode_replicas) + " replicas), but " +
-                           hw.file + " has " + (hw.network.present ? std::to_string(hw.network.devices) : "no") +
+                           std::to_string(o.decode_replicas) + " replicas), but " + hw.file + " has " +
+                           (hw.network.present ? std::to_string(hw.network.devices) : "no") +
                            " network devices; use a cluster config (configs/h100-cluster-64.yaml)");
     fabric_scope = std::make_unique<ReplicaScope>("fabric", [&] {
       build_components_and_edges(hw, fabric);
       build_network(fabric);
     });
   }
-  ServeDriver driver("serve", model, model_name, requests, reps, o, out, disaggregated ? fabric.network.get() : nullptr);
+  ServeDriver driver("serve", model, model_name, requests, reps, o, out,
+                     disaggregated ? fabric.network.get() : nullptr);
   sc_core::sc_start();
   if (driver.error()) std::rethrow_exception(driver.error());
   for (const auto& R : reps)

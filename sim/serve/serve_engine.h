@@ -17,25 +17,25 @@
 namespace xpu {
 
 struct ServeOptions {
-  SchedulerOptions sched;          // kv_blocks 0: from the memory left after weights and activations
+  SchedulerOptions sched;  // kv_blocks 0: from the memory left after weights and activations
   int replicas = 1;
   // Disaggregated serving (prefill_replicas > 0): prompts on prefill replicas of `hw`, decoding on decode replicas
   // of `decode_hw` (nullptr: `hw`), the KV caches moved between them over `hw`'s network.
   int prefill_replicas = 0, decode_replicas = 0;
   const HardwareConfig* decode_hw = nullptr;
   const ParamSet* decode_model = nullptr;  // the decode pool's model parameters (another tp, pp); nullptr: the same
-  std::string router = "round_robin";  // round_robin, least_outstanding
-  double memory_fraction = 0.9;    // share of device memory the engine may use (vLLM's gpu_memory_utilization)
-  double swap_space_bytes = 0;     // host memory per device for swapped KV caches (0: preempt by recompute)
-  std::string stack = "graphs";    // software stack of every iteration (sim/workload/stack.h)
+  std::string router = "round_robin";      // round_robin, least_outstanding
+  double memory_fraction = 0.9;            // share of device memory the engine may use (vLLM's gpu_memory_utilization)
+  double swap_space_bytes = 0;             // host memory per device for swapped KV caches (0: preempt by recompute)
+  std::string stack = "graphs";            // software stack of every iteration (sim/workload/stack.h)
   bool check_memory = true;
-  bool reuse = true;               // an iteration identical to one already simulated takes its recorded time
+  bool reuse = true;  // an iteration identical to one already simulated takes its recorded time
   std::function<void(size_t done, size_t total)> progress;  // requests finished
 };
 
-struct ServeSample {       // one iteration of one replica
+struct ServeSample {  // one iteration of one replica
   int replica = 0;
-  int64_t kv_blocks = 0;    // the replica's KV-cache capacity in blocks
+  int64_t kv_blocks = 0;  // the replica's KV-cache capacity in blocks
   double start_s = 0, end_s = 0;
   int64_t tokens = 0, seqs = 0, prefill_tokens = 0, decodes = 0;
   int64_t kv_blocks_used = 0;
@@ -50,14 +50,14 @@ struct ServeRequestResult {
   std::vector<double> tbt_s;
 };
 
-struct ServePool {  // replicas of one config and role
+struct ServePool {            // replicas of one config and role
   std::string name, hw_name;  // name: replica, prefill or decode
   int replicas = 0;
-  int64_t kv_blocks = 0;      // per replica
+  int64_t kv_blocks = 0;                                              // per replica
   double memory_bytes = 0, weights_bytes = 0, activations_bytes = 0;  // per device
-  double device_usd = -1;     // -1: not priced
-  std::string swap_target;    // the block swapped caches go to (the host, or a memory pool)
-  int tp = 1, pp = 1;         // each replica's parallel degrees
+  double device_usd = -1;                                             // -1: not priced
+  std::string swap_target;        // the block swapped caches go to (the host, or a memory pool)
+  int tp = 1, pp = 1;             // each replica's parallel degrees
   double kv_bytes_per_token = 0;  // per device
   int devices_per_replica() const { return tp * pp; }
 };
@@ -66,19 +66,20 @@ struct ServeResult {
   std::string hw_name, model_name, stack;
   int replicas = 1, tp = 1, pp = 1;  // replicas, and each replica's tensor- and pipeline-parallel degrees
   int devices_per_replica() const { return tp * pp; }
-  int64_t kv_blocks = 0, block_tokens = 0;  // per replica
-  double kv_bytes_per_token = 0;            // per device
+  int64_t kv_blocks = 0, block_tokens = 0;                            // per replica
+  double kv_bytes_per_token = 0;                                      // per device
   double weights_bytes = 0, activations_bytes = 0, memory_bytes = 0;  // per device
-  double duration_s = 0;                    // first arrival to last completion
-  double device_usd = -1;                   // price of one device from the config's technology (-1: not priced)
-  double energy_j = 0;                      // every device of every replica, static included
+  double duration_s = 0;                                              // first arrival to last completion
+  double device_usd = -1;  // price of one device from the config's technology (-1: not priced)
+  double energy_j = 0;     // every device of every replica, static included
   int64_t iterations = 0, preemptions = 0, rejected = 0;
   int64_t reused_iterations = 0;
   int64_t swaps = 0;                        // preemptions that swapped the cache to host memory
-  double swap_bytes = 0, swap_stall_s = 0;  // all devices' bytes each way; iterations' waits for the copies            // iterations that took a recorded one's time and counters
+  double swap_bytes = 0, swap_stall_s = 0;  // all devices' bytes each way; iterations' waits for the copies //
+                                            // iterations that took a recorded one's time and counters
   uint64_t events = 0;
-  std::vector<ServePool> pools;             // one, or prefill and decode
-  int64_t kv_transfers = 0;                 // disaggregated: caches moved from prefill to decode replicas
+  std::vector<ServePool> pools;                     // one, or prefill and decode
+  int64_t kv_transfers = 0;                         // disaggregated: caches moved from prefill to decode replicas
   double kv_transfer_bytes = 0, kv_transfer_s = 0;  // all devices' bytes; summed transfer times
   double in_system_area = 0;  // integral over time of requests arrived and not yet finished or rejected (s)
   double wall_s = 0;

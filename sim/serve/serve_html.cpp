@@ -9,15 +9,19 @@
 namespace xpu {
 namespace {
 
-
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -53,7 +57,10 @@ std::string cdf_chart(const std::vector<std::pair<std::string, std::vector<doubl
   double lo = 1e300, hi = 0;
   for (const auto& [name, v] : series)
     for (double x : v)
-      if (x > 0) { lo = std::min(lo, x); hi = std::max(hi, x); }
+      if (x > 0) {
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
   if (!(hi > 0)) return "<p class=\"note\">no latencies to plot</p>";
   lo = std::max(lo, hi * 1e-6);  // six decades at most: a near-zero wait would stretch the axis
   const double l0 = std::floor(std::log10(lo)), l1 = std::max(l0 + 1, std::ceil(std::log10(hi)));
@@ -64,15 +71,20 @@ std::string cdf_chart(const std::vector<std::pair<std::string, std::vector<doubl
     o += fmt("<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", X(std::pow(10, d)), T,
              X(std::pow(10, d)), H - B);
     o += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", X(std::pow(10, d)), H - B + 14,
-             d == l0 ? "start" : d + 1 > l1 + 1e-9 ? "end" : "middle", esc(fmt_time(std::pow(10, d))).c_str());
+             d == l0             ? "start"
+             : d + 1 > l1 + 1e-9 ? "end"
+                                 : "middle",
+             esc(fmt_time(std::pow(10, d))).c_str());
   }
   for (double f : {0.0, 0.5, 0.9, 0.99}) {
     o += fmt("<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", L, Y(f), W - R, Y(f));
     o += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 4, Y(f) + 4, f);
   }
-  o += fmt("<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", L, T, W - L - R, H - T - B);
-  o += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">latency (log scale); share of samples at or below</text>\n",
-           (L + W - R) / 2, H - 4);
+  o +=
+      fmt("<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", L, T, W - L - R, H - T - B);
+  o += fmt(
+      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">latency (log scale); share of samples at or below</text>\n",
+      (L + W - R) / 2, H - 4);
   for (size_t k = 0; k < series.size(); ++k) {
     std::vector<double> v = series[k].second;
     if (v.empty()) continue;
@@ -128,8 +140,12 @@ std::string timeline_chart(const ServeResult& r, double (*value)(const ServeSamp
   }
   for (int i = 0; i <= 5; ++i)
     o += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>\n", X(t1 * i / 5), H - B + 14,
-             i == 0 ? "start" : i == 5 ? "end" : "middle", i == 0 ? "0" : esc(fmt_time(t1 * i / 5)).c_str());
-  o += fmt("<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", L, T, W - L - R, H - T - B);
+             i == 0   ? "start"
+             : i == 5 ? "end"
+                      : "middle",
+             i == 0 ? "0" : esc(fmt_time(t1 * i / 5)).c_str());
+  o +=
+      fmt("<rect class=\"frame\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", L, T, W - L - R, H - T - B);
   o += fmt("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s over simulated time (%s per slot)</text>\n",
            (L + W - R) / 2, H - 4, label, peak_per_slot ? "largest" : "mean");
   for (size_t k = 0; k < series.size(); ++k) {
@@ -158,11 +174,13 @@ std::string card(const std::string& what, const std::string& value) {
 }  // namespace
 
 std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& slo) {
-  std::string o = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>xpusim serve: " +
-                  esc(r.model_name) + "</title>" + kStyle + "</head><body><main>\n";
+  std::string o =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>xpusim serve: " + esc(r.model_name) +
+      "</title>" + kStyle + "</head><body><main>\n";
   o += "<h1>Serving " + esc(r.model_name) + "</h1><p class=\"sub\">" + esc(r.hw_name) + ": " +
-       std::to_string(r.replicas) + " replica(s), " + std::to_string(total_devices(r)) + " device(s), stack " + esc(r.stack) +
-       "; " + std::to_string(m.requests) + " requests over " + esc(fmt_time(r.duration_s)) + " simulated</p>\n";
+       std::to_string(r.replicas) + " replica(s), " + std::to_string(total_devices(r)) + " device(s), stack " +
+       esc(r.stack) + "; " + std::to_string(m.requests) + " requests over " + esc(fmt_time(r.duration_s)) +
+       " simulated</p>\n";
   o += "<section><h2>Headline (whole system)</h2><div class=\"cards\">";
   o += card("Throughput", fmt("%.2f requests/s", m.throughput_requests_per_s));
   o += card("Output tokens", fmt("%.1f tokens/s", m.throughput_tokens_per_s));
@@ -175,10 +193,13 @@ std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& s
   o += card("KV occupancy (mean, peak)", fmt("%.1f%%, %.1f%%", 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy));
   o += "</div></section>\n";
 
-  o += "<section><h2>Latency</h2><table><tr><th></th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>samples</th></tr>";
-  for (const auto& [name, d] : std::vector<std::pair<const char*, const Distribution*>>{
-           {"time to first token", &m.ttft}, {"time between tokens", &m.tbt}, {"end to end", &m.e2e},
-           {"queueing", &m.queue}})
+  o += "<section><h2>Latency</h2><table><tr><th></th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>samples</"
+       "th></tr>";
+  for (const auto& [name, d] :
+       std::vector<std::pair<const char*, const Distribution*>>{{"time to first token", &m.ttft},
+                                                                {"time between tokens", &m.tbt},
+                                                                {"end to end", &m.e2e},
+                                                                {"queueing", &m.queue}})
     o += fmt("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%zu</td></tr>", name,
              fmt_time(d->mean).c_str(), fmt_time(d->p50).c_str(), fmt_time(d->p90).c_str(), fmt_time(d->p99).c_str(),
              d->count);
@@ -192,7 +213,8 @@ std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& s
     tbt.insert(tbt.end(), q.tbt_s.begin(), q.tbt_s.end());
   }
   o += cdf_chart({{"TTFT", ttft}, {"TBT (per token gap)", tbt}, {"end to end", e2e}, {"queueing", queue}});
-  o += "<p class=\"note\">Queueing waits of zero (a request scheduled on arrival) sit at the left edge.</p></section>\n";
+  o +=
+      "<p class=\"note\">Queueing waits of zero (a request scheduled on arrival) sit at the left edge.</p></section>\n";
 
   o += "<section><h2>KV cache and batches over time</h2>";
   o += timeline_chart(r, occupancy, "KV-cache occupancy (%)", 100, true);

@@ -80,17 +80,24 @@ ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
   for (const auto& q : r.requests) {
     m.prompt_tokens += q.prompt_tokens;
     m.output_tokens += q.generated;
-    if (q.rejected) { ++m.rejected; continue; }
+    if (q.rejected) {
+      ++m.rejected;
+      continue;
+    }
     if (!q.completed) continue;
     ++m.completed;
     ttft.push_back(q.first_token_s - q.arrival_s);
     e2e.push_back(q.finish_s - q.arrival_s);
     queue.push_back(q.scheduled_s - q.arrival_s);
     double tbt_sum = 0;
-    for (double g : q.tbt_s) { tbt.push_back(g); tbt_sum += g; }
+    for (double g : q.tbt_s) {
+      tbt.push_back(g);
+      tbt_sum += g;
+    }
     // Goodput (DistServe's definition): the first token within the TTFT bound and the mean gap within the TBT bound.
     const double mean_tbt = q.tbt_s.empty() ? 0 : tbt_sum / double(q.tbt_s.size());
-    if ((slo.ttft_s <= 0 || ttft.back() <= slo.ttft_s) && (slo.tbt_s <= 0 || mean_tbt <= slo.tbt_s)) ++m.goodput_requests;
+    if ((slo.ttft_s <= 0 || ttft.back() <= slo.ttft_s) && (slo.tbt_s <= 0 || mean_tbt <= slo.tbt_s))
+      ++m.goodput_requests;
   }
   const double T = r.duration_s;
   if (T > 0) {
@@ -177,8 +184,9 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                   fmt_time(r.kv_transfer_s / double(r.kv_transfers)).c_str());
     out << buf;
   }
-  std::snprintf(buf, sizeof buf, "Requests        %zu arrived, %zu completed, %zu rejected (longer than the KV cache), "
-                                 "%lld preemptions (%lld by recompute, %lld swapped)\n",
+  std::snprintf(buf, sizeof buf,
+                "Requests        %zu arrived, %zu completed, %zu rejected (longer than the KV cache), "
+                "%lld preemptions (%lld by recompute, %lld swapped)\n",
                 m.requests, m.completed, m.rejected, (long long)r.preemptions, (long long)(r.preemptions - r.swaps),
                 (long long)r.swaps);
   out << buf;
@@ -192,8 +200,9 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
                 "same requests, new tokens and cached lengths as one simulated)\n",
                 fmt_time(r.duration_s).c_str(), (long long)r.iterations, (long long)r.reused_iterations);
   out << buf;
-  std::snprintf(buf, sizeof buf, "Throughput      %.2f requests/s, %.1f output tokens/s (whole system); %.1f tokens/s "
-                                 "per device\n",
+  std::snprintf(buf, sizeof buf,
+                "Throughput      %.2f requests/s, %.1f output tokens/s (whole system); %.1f tokens/s "
+                "per device\n",
                 m.throughput_requests_per_s, m.throughput_tokens_per_s,
                 devices > 0 ? m.throughput_tokens_per_s / devices : 0.0);
   out << buf;
@@ -207,14 +216,16 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
   }
   out << "Latency (per request; TBT per token gap)\n";
   out << dist_line("TTFT", m.ttft) << dist_line("TBT", m.tbt) << dist_line("E2E", m.e2e) << dist_line("queue", m.queue);
-  std::snprintf(buf, sizeof buf, "Batches         %.1f tokens and %.1f requests per iteration (time-weighted); KV "
-                                 "occupancy mean %.1f%%, peak %.1f%%\n",
+  std::snprintf(buf, sizeof buf,
+                "Batches         %.1f tokens and %.1f requests per iteration (time-weighted); KV "
+                "occupancy mean %.1f%%, peak %.1f%%\n",
                 m.mean_batch_tokens, m.mean_batch_seqs, 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy);
   out << buf;
   const double system_usd = system_cost_usd(r);
   if (system_usd > 0) {
-    std::snprintf(buf, sizeof buf, "Silicon         $%.0f for the %d devices (technology price); %.3f %s requests/s "
-                                   "per $1k\n",
+    std::snprintf(buf, sizeof buf,
+                  "Silicon         $%.0f for the %d devices (technology price); %.3f %s requests/s "
+                  "per $1k\n",
                   system_usd, devices, m.goodput_requests_per_s / (system_usd / 1000),
                   slo.any() ? "goodput" : "completed");
     out << buf;
@@ -222,12 +233,13 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
   std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
                 fmt_energy(r.energy_j).c_str(), fmt_energy(m.energy_per_token_j).c_str(), m.average_power_w, devices);
   out << buf;
-  std::snprintf(buf, sizeof buf, "Little's law    %.3f requests in the system on average (the engine's own count); "
-                                 "completion rate x mean latency = %.3f\n",
-                m.mean_in_system,
-                r.duration_s > 0 ? double(m.completed) / r.duration_s * m.e2e.mean : 0.0);
+  std::snprintf(buf, sizeof buf,
+                "Little's law    %.3f requests in the system on average (the engine's own count); "
+                "completion rate x mean latency = %.3f\n",
+                m.mean_in_system, r.duration_s > 0 ? double(m.completed) / r.duration_s * m.e2e.mean : 0.0);
   out << buf;
-  std::snprintf(buf, sizeof buf, "Simulated in    %.2f s wall (%s events)\n", r.wall_s, fmt_count(double(r.events)).c_str());
+  std::snprintf(buf, sizeof buf, "Simulated in    %.2f s wall (%s events)\n", r.wall_s,
+                fmt_count(double(r.events)).c_str());
   out << buf;
 }
 
@@ -245,7 +257,9 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["completed"] = m.completed;
   j["rejected"] = m.rejected;
   j["preemptions"] = r.preemptions;
-  j["swaps"] = {{"count", r.swaps}, {"bytes", r.swap_bytes}, {"stall_s", r.swap_stall_s},
+  j["swaps"] = {{"count", r.swaps},
+                {"bytes", r.swap_bytes},
+                {"stall_s", r.swap_stall_s},
                 {"to", r.pools.empty() ? "" : r.pools[0].swap_target}};
   j["iterations"] = r.iterations;
   j["reused_iterations"] = r.reused_iterations;
@@ -262,15 +276,22 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   const bool priced = system_usd > 0;
   j["cost_usd"] = r.device_usd > 0 ? nlohmann::json(r.device_usd) : nlohmann::json(nullptr);
   j["system_cost_usd"] = priced ? nlohmann::json(system_usd) : nlohmann::json(nullptr);
-  j["goodput_per_kusd"] = priced ? nlohmann::json(m.goodput_requests_per_s / (system_usd / 1000)) : nlohmann::json(nullptr);
+  j["goodput_per_kusd"] =
+      priced ? nlohmann::json(m.goodput_requests_per_s / (system_usd / 1000)) : nlohmann::json(nullptr);
   nlohmann::json pools = nlohmann::json::array();
   for (const auto& p : r.pools)
-    pools.push_back({{"name", p.name}, {"hardware", p.hw_name}, {"replicas", p.replicas}, {"tp", p.tp}, {"pp", p.pp},
+    pools.push_back({{"name", p.name},
+                     {"hardware", p.hw_name},
+                     {"replicas", p.replicas},
+                     {"tp", p.tp},
+                     {"pp", p.pp},
                      {"kv_bytes_per_token_per_device", p.kv_bytes_per_token},
-                     {"kv_blocks_per_replica", p.kv_blocks}, {"weights_bytes_per_device", p.weights_bytes},
+                     {"kv_blocks_per_replica", p.kv_blocks},
+                     {"weights_bytes_per_device", p.weights_bytes},
                      {"device_usd", p.device_usd > 0 ? nlohmann::json(p.device_usd) : nlohmann::json(nullptr)}});
   j["pools"] = std::move(pools);
-  j["kv_transfers"] = {{"count", r.kv_transfers}, {"bytes", r.kv_transfer_bytes},
+  j["kv_transfers"] = {{"count", r.kv_transfers},
+                       {"bytes", r.kv_transfer_bytes},
                        {"mean_s", r.kv_transfers ? r.kv_transfer_s / double(r.kv_transfers) : 0.0}};
   j["energy_j"] = r.energy_j;
   j["energy_scope"] = "whole system: every device of every replica, static included";
@@ -283,10 +304,13 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["e2e_s"] = dist_json(m.e2e);
   j["queue_s"] = dist_json(m.queue);
   j["mean_in_system"] = m.mean_in_system;
-  j["kv_cache"] = {{"blocks_per_replica", r.kv_blocks},        {"block_tokens", r.block_tokens},
+  j["kv_cache"] = {{"blocks_per_replica", r.kv_blocks},
+                   {"block_tokens", r.block_tokens},
                    {"bytes_per_token_per_device", r.kv_bytes_per_token},
-                   {"mean_occupancy", m.mean_kv_occupancy}, {"peak_occupancy", m.peak_kv_occupancy}};
-  j["memory_per_device"] = {{"capacity_bytes", r.memory_bytes}, {"weights_bytes", r.weights_bytes},
+                   {"mean_occupancy", m.mean_kv_occupancy},
+                   {"peak_occupancy", m.peak_kv_occupancy}};
+  j["memory_per_device"] = {{"capacity_bytes", r.memory_bytes},
+                            {"weights_bytes", r.weights_bytes},
                             {"activations_bytes", r.activations_bytes}};
   j["mean_batch_tokens"] = m.mean_batch_tokens;
   j["mean_batch_requests"] = m.mean_batch_seqs;
@@ -314,8 +338,13 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["per_request"] = std::move(reqs);
   nlohmann::json tl = nlohmann::json::array();
   for (const auto& s : r.samples)
-    tl.push_back({{"replica", s.replica}, {"start_s", s.start_s}, {"end_s", s.end_s}, {"tokens", s.tokens},
-                  {"requests", s.seqs}, {"prefill_tokens", s.prefill_tokens}, {"decodes", s.decodes},
+    tl.push_back({{"replica", s.replica},
+                  {"start_s", s.start_s},
+                  {"end_s", s.end_s},
+                  {"tokens", s.tokens},
+                  {"requests", s.seqs},
+                  {"prefill_tokens", s.prefill_tokens},
+                  {"decodes", s.decodes},
                   {"kv_blocks_used", s.kv_blocks_used}});
   j["iterations_timeline"] = std::move(tl);
   return j;

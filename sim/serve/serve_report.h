@@ -3,10 +3,9 @@
 // between tokens (TBT), end-to-end latency and queueing delay with their percentiles, throughput, goodput under an
 // SLO, energy per token, KV-cache occupancy and batch sizes over time.
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/serve/serve_engine.h"
 

@@ -1,23 +1,23 @@
 #include "sim/serve/serve_run.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <memory>
 
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
 #include "sim/config/units.h"
-#include "sim/report/json_stream.h"
 #include "sim/report/format.h"
+#include "sim/report/html.h"
+#include "sim/report/json_stream.h"
 #include "sim/report/progress.h"
+#include "sim/serve/max_rate.h"
 #include "sim/serve/request_stream.h"
 #include "sim/serve/serve_engine.h"
-#include "sim/serve/max_rate.h"
-#include "sim/serve/serve_report.h"
 #include "sim/serve/serve_html.h"
+#include "sim/serve/serve_report.h"
 #include "sim/serve/serve_trace.h"
-#include "sim/report/html.h"
 #include "sim/workload/loader.h"
 #include "sim/workload/stack.h"
 
@@ -40,13 +40,16 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--set", a.sets, "override model parameters, e.g. tp=2 (as for run)");
   sub.add_option("-p,--param", a.overrides, "override a hardware field: path.to.key=value (repeatable)");
   sub.add_option("--requests", a.requests,
-                "request trace CSV: Azure (TIMESTAMP,ContextTokens,GeneratedTokens) or Vidur/Splitwise "
-                "(arrived_at,num_prefill_tokens,num_decode_tokens)")->check(kNonEmpty);
-  sub.add_option("--limit", a.limit, "with --requests: only the first N requests")->check(CLI::Range(int64_t(1), int64_t(1e9)));
+                 "request trace CSV: Azure (TIMESTAMP,ContextTokens,GeneratedTokens) or Vidur/Splitwise "
+                 "(arrived_at,num_prefill_tokens,num_decode_tokens)")
+      ->check(kNonEmpty);
+  sub.add_option("--limit", a.limit, "with --requests: only the first N requests")
+      ->check(CLI::Range(int64_t(1), int64_t(1e9)));
   sub.add_option("--arrivals", a.arrivals, "synthetic arrivals: poisson:RATE or gamma:RATE:CV (requests/s)")
       ->check(kNonEmpty);
   sub.add_option("--count", a.count, "synthetic: number of requests")->check(CLI::Range(int64_t(1), int64_t(1e8)));
-  sub.add_option("--prompt-tokens", a.prompt_tokens, "synthetic prompt lengths: N, uniform:A:B, lognormal:MEDIAN:SIGMA, trace:FILE")
+  sub.add_option("--prompt-tokens", a.prompt_tokens,
+                 "synthetic prompt lengths: N, uniform:A:B, lognormal:MEDIAN:SIGMA, trace:FILE")
       ->check(kNonEmpty);
   sub.add_option("--output-tokens", a.output_tokens, "synthetic output lengths (same forms)")->check(kNonEmpty);
   sub.add_option("--seed", a.seed, "synthetic: random seed (default 1)");
@@ -64,8 +67,8 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--router", a.router, "round_robin (default) or least_outstanding")
       ->check(CLI::IsMember({"round_robin", "least_outstanding"}));
   sub.add_option("--scheduler", a.scheduler,
-                "chunked (default: Sarathi-Serve, prompt chunks mixed with decodes under the token budget) or "
-                "prefill_first (whole prompts, vLLM without chunking)")
+                 "chunked (default: Sarathi-Serve, prompt chunks mixed with decodes under the token budget) or "
+                 "prefill_first (whole prompts, vLLM without chunking)")
       ->check(CLI::IsMember({"chunked", "prefill_first"}));
   sub.add_option("--preemption", a.preemption,
                  "when the KV cache is full: recompute (default: drop the cache, prefill again) or swap (copy it to "
@@ -73,15 +76,19 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
       ->check(CLI::IsMember({"recompute", "swap"}));
   sub.add_option("--swap-space", a.swap_space, "host memory per device for swapped caches (default 4 GiB, as vLLM)")
       ->check(kNonEmpty);
-  sub.add_option("--max-tokens", a.max_tokens, "new tokens per iteration (default 2048)")->check(CLI::Range(int64_t(1), int64_t(1) << 24));
-  sub.add_option("--max-seqs", a.max_seqs, "requests per iteration (default 256)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  sub.add_option("--block-tokens", a.block_tokens, "tokens per KV-cache block (default 16)")->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  sub.add_option("--max-tokens", a.max_tokens, "new tokens per iteration (default 2048)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+  sub.add_option("--max-seqs", a.max_seqs, "requests per iteration (default 256)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  sub.add_option("--block-tokens", a.block_tokens, "tokens per KV-cache block (default 16)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   sub.add_option("--kv-blocks", a.kv_blocks, "KV-cache blocks per replica (default: what the memory holds)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   sub.add_option("--memory-fraction", a.memory_fraction, "share of device memory the engine uses (default 0.9)")
       ->check(CLI::Range(0.01, 1.0));
-  sub.add_option("--stack", a.stack, "software stack of each iteration: eager, compiled, graphs (default: graphs, as "
-                                    "vLLM replays decode steps)")
+  sub.add_option("--stack", a.stack,
+                 "software stack of each iteration: eager, compiled, graphs (default: graphs, as "
+                 "vLLM replays decode steps)")
       ->check(CLI::IsMember({"eager", "compiled", "graphs"}));
   sub.add_option("--slo", a.slo, "latency targets for goodput: ttft=TIME,tbt=TIME (e.g. ttft=2s,tbt=100ms)")
       ->check(kNonEmpty);
@@ -93,38 +100,45 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
       ->check(kNonEmpty);
   sub.add_flag("--no-memory-check", a.no_memory_check, "simulate even when the weights leave no room for a KV cache");
   sub.add_flag("--find-max-rate", a.find_max_rate,
-              "find the highest arrival rate at which the --slo's attainment share of requests (0.9 unless "
-              "attainment= says) meets its bounds: the stream's times scaled, each rate a run in its own process");
-  sub.add_option("--rate-tolerance", a.rate_tolerance, "--find-max-rate: relative precision of the answer (default 0.02)")
+               "find the highest arrival rate at which the --slo's attainment share of requests (0.9 unless "
+               "attainment= says) meets its bounds: the stream's times scaled, each rate a run in its own process");
+  sub.add_option("--rate-tolerance", a.rate_tolerance,
+                 "--find-max-rate: relative precision of the answer (default 0.02)")
       ->check(CLI::Range(0.001, 1.0));
-  sub.add_flag("--no-reuse", a.no_reuse,
-              "simulate every iteration, even one whose requests, new tokens and cached lengths equal an earlier one's");
+  sub.add_flag(
+      "--no-reuse", a.no_reuse,
+      "simulate every iteration, even one whose requests, new tokens and cached lengths equal an earlier one's");
   sub.add_flag("-q,--quiet", a.quiet, "no progress on stderr");
 }
 
 void check_serve_args(const ServeArgs& a, const SourceMark& cli) {
   if (a.requests.empty() == a.arrivals.empty())
-    throw InputError(cli, "give either --requests TRACE.csv or --arrivals poisson:RATE|gamma:RATE:CV (with --count, "
-                          "--prompt-tokens and --output-tokens)");
+    throw InputError(cli,
+                     "give either --requests TRACE.csv or --arrivals poisson:RATE|gamma:RATE:CV (with --count, "
+                     "--prompt-tokens and --output-tokens)");
   if (!a.requests.empty() && (a.count || !a.prompt_tokens.empty() || !a.output_tokens.empty()))
-    throw InputError(cli, "--count, --prompt-tokens and --output-tokens describe synthetic requests; with --requests "
-                          "use --limit");
+    throw InputError(cli,
+                     "--count, --prompt-tokens and --output-tokens describe synthetic requests; with --requests "
+                     "use --limit");
   if (!a.arrivals.empty() && (!a.count || a.prompt_tokens.empty() || a.output_tokens.empty()))
     throw InputError(cli, "--arrivals needs --count N, --prompt-tokens DIST and --output-tokens DIST");
-  if (!a.arrivals.empty() && a.limit) throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
-  for (const auto& [x, y] : {std::pair<const std::string*, const std::string*>{&a.json, &a.trace}, {&a.json, &a.html},
-                             {&a.trace, &a.html}})
+  if (!a.arrivals.empty() && a.limit)
+    throw InputError(cli, "--limit applies to --requests; synthetic streams use --count");
+  for (const auto& [x, y] :
+       {std::pair<const std::string*, const std::string*>{&a.json, &a.trace}, {&a.json, &a.html}, {&a.trace, &a.html}})
     if (!x->empty() && *x == *y)
       throw InputError(cli, "--json, --trace and --html must name different files ('" + *x + "' twice)");
   if (!a.slo.empty()) parse_slo(a.slo);
   if ((a.prefill_replicas > 0) != (a.decode_replicas > 0))
     throw InputError(cli, "disaggregated serving needs both --prefill-replicas and --decode-replicas");
   if (a.prefill_replicas > 0 && a.replicas != 1)
-    throw InputError(cli, "--replicas counts the replicas of a combined pool; with --prefill-replicas and "
-                          "--decode-replicas leave it out");
+    throw InputError(cli,
+                     "--replicas counts the replicas of a combined pool; with --prefill-replicas and "
+                     "--decode-replicas leave it out");
   if ((!a.decode_hw.empty() || !a.decode_sets.empty()) && a.prefill_replicas == 0)
-    throw InputError(cli, "--decode-hw and --decode-set describe the decode pool: give --prefill-replicas and "
-                          "--decode-replicas");
+    throw InputError(cli,
+                     "--decode-hw and --decode-set describe the decode pool: give --prefill-replicas and "
+                     "--decode-replicas");
   if (a.find_max_rate && a.slo.empty())
     throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
 }
@@ -183,36 +197,42 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   if (a.find_max_rate) {
     if (!slo.any()) throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
     double base = 0;
-    if (!a.arrivals.empty()) base = parse_arrivals(a.arrivals, "--arrivals").rate;
-    else if (reqs.size() > 1 && reqs.back().arrival_s > 0) base = double(reqs.size() - 1) / reqs.back().arrival_s;
+    if (!a.arrivals.empty())
+      base = parse_arrivals(a.arrivals, "--arrivals").rate;
+    else if (reqs.size() > 1 && reqs.back().arrival_s > 0)
+      base = double(reqs.size() - 1) / reqs.back().arrival_s;
     if (!(base > 0))
-      throw InputError(SourceMark{a.requests, 0, 0}, "--find-max-rate scales the trace's arrival times, but its "
-                                                     "requests all arrive at once");
+      throw InputError(SourceMark{a.requests, 0, 0},
+                       "--find-max-rate scales the trace's arrival times, but its "
+                       "requests all arrive at once");
     auto on_probe = [&](const RateProbe& p) {
       if (a.quiet) return;
-      std::fprintf(stderr, "xpusim: rate %9.4g requests/s: %5.1f%% meet the SLO%s (TTFT p99 %s, TBT p99 %s)\n",
-                   p.rate, 100 * p.attainment, p.meets ? "" : " -- too many miss",
+      std::fprintf(stderr, "xpusim: rate %9.4g requests/s: %5.1f%% meet the SLO%s (TTFT p99 %s, TBT p99 %s)\n", p.rate,
+                   100 * p.attainment, p.meets ? "" : " -- too many miss",
                    fmt_time(p.summary["ttft_s"]["p99"].get<double>()).c_str(),
                    fmt_time(p.summary["tbt_s"]["p99"].get<double>()).c_str());
     };
     MaxRateResult mr = find_max_rate(hw, model.params, model.name, reqs, base, o, slo, a.rate_tolerance, on_probe);
-    search = {{"max_rate_requests_per_s", mr.max_rate}, {"slo_attainment", slo.attainment},
-              {"rate_tolerance", a.rate_tolerance}, {"probes", nlohmann::json::array()}};
+    search = {{"max_rate_requests_per_s", mr.max_rate},
+              {"slo_attainment", slo.attainment},
+              {"rate_tolerance", a.rate_tolerance},
+              {"probes", nlohmann::json::array()}};
     for (const auto& p : mr.probes)
-      search["probes"].push_back({{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets},
-                                  {"summary", p.summary}});
+      search["probes"].push_back(
+          {{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets}, {"summary", p.summary}});
     if (mr.max_rate <= 0) {
       if (print)
         std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
-                  mr.probes.back().rate, 100 * slo.attainment);
+                    mr.probes.back().rate, 100 * slo.attainment);
       search["max_rate_per_kusd"] = 0;
       if (!a.json.empty()) write_json_file(a.json, search);
       return search;
     }
     if (print)
-      std::printf("Max rate        %.4g requests/s (whole system) with %.0f%% of requests within the SLO, to %.0f%%; "
-                "the run at that rate:\n",
-                mr.max_rate, 100 * slo.attainment, 100 * a.rate_tolerance);
+      std::printf(
+          "Max rate        %.4g requests/s (whole system) with %.0f%% of requests within the SLO, to %.0f%%; "
+          "the run at that rate:\n",
+          mr.max_rate, 100 * slo.attainment, 100 * a.rate_tolerance);
     reqs = at_rate(reqs, base, mr.max_rate);
   }
   std::unique_ptr<Progress> progress;
@@ -229,8 +249,8 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
     j["max_rate_requests_per_s"] = search["max_rate_requests_per_s"];
     // Requests per second at the SLO per thousand dollars of the system's devices: what a sweep ranks designs by.
     if (j["system_cost_usd"].is_number())
-      j["max_rate_per_kusd"] = search["max_rate_requests_per_s"].get<double>() /
-                               (j["system_cost_usd"].get<double>() / 1000);
+      j["max_rate_per_kusd"] =
+          search["max_rate_requests_per_s"].get<double>() / (j["system_cost_usd"].get<double>() / 1000);
     j["rate_search"] = search;
   }
   if (!a.json.empty()) write_json_file(a.json, j);
@@ -238,7 +258,6 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   if (!a.html.empty()) write_html_file(a.html, serve_html(r, m, slo));
   return j;
 }
-
 
 ServeArgs parse_serve_options(const std::string& options, const SourceMark& at) {
   ServeArgs a;
@@ -256,13 +275,17 @@ ServeArgs parse_serve_options(const std::string& options, const SourceMark& at) 
   } catch (const CLI::ParseError& e) {
     throw InputError(at, std::string("serve options: ") + e.what());
   }
-  for (const auto& [given, name] : {std::pair<bool, const char*>{!a.hw.empty(), "--hw"}, {!a.html.empty(), "--html"},
-                                    {!a.workload.empty(), "--workload"}, {!a.json.empty(), "--json"},
-                                    {!a.trace.empty(), "--trace"}, {!a.overrides.empty(), "-p"},
+  for (const auto& [given, name] : {std::pair<bool, const char*>{!a.hw.empty(), "--hw"},
+                                    {!a.html.empty(), "--html"},
+                                    {!a.workload.empty(), "--workload"},
+                                    {!a.json.empty(), "--json"},
+                                    {!a.trace.empty(), "--trace"},
+                                    {!a.overrides.empty(), "-p"},
                                     {!a.sets.empty(), "--set"}})
     if (given)
-      throw InputError(at, std::string("serve options: ") + name + " belongs to the sweep (its hardware, workloads, "
-                                                                   "parameters and results), not to serve:");
+      throw InputError(at, std::string("serve options: ") + name +
+                               " belongs to the sweep (its hardware, workloads, "
+                               "parameters and results), not to serve:");
   try {
     check_serve_args(a, at);
     if (!a.slo.empty()) parse_slo(a.slo);

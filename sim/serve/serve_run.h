@@ -2,9 +2,8 @@
 // `xpusim serve` as a function: the options (as the command line or a sweep spec gives them), the run on a loaded
 // config, the rate search. sim/cli/serve_command.cpp is the command; sim/sweep runs points with it.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -45,8 +45,9 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
     us(o, s.start_s);
     o << ",\"dur\":";
     us(o, s.end_s - s.start_s);
-    o << ",\"args\":{\"tokens\":" << s.tokens << ",\"requests\":" << s.seqs << ",\"prefill_tokens\":" << s.prefill_tokens
-      << ",\"decodes\":" << s.decodes << ",\"kv_blocks_used\":" << s.kv_blocks_used << "}}";
+    o << ",\"args\":{\"tokens\":" << s.tokens << ",\"requests\":" << s.seqs
+      << ",\"prefill_tokens\":" << s.prefill_tokens << ",\"decodes\":" << s.decodes
+      << ",\"kv_blocks_used\":" << s.kv_blocks_used << "}}";
     sep();
     o << "{\"ph\":\"C\",\"name\":\"batch\",\"pid\":" << s.replica << ",\"ts\":";
     us(o, s.start_s);
@@ -55,7 +56,8 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
     o << "{\"ph\":\"C\",\"name\":\"kv_cache_occupancy_%\",\"pid\":" << s.replica << ",\"ts\":";
     us(o, s.start_s);
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%.3f", r.kv_blocks > 0 ? 100.0 * double(s.kv_blocks_used) / double(r.kv_blocks) : 0);
+    std::snprintf(buf, sizeof buf, "%.3f",
+                  r.kv_blocks > 0 ? 100.0 * double(s.kv_blocks_used) / double(r.kv_blocks) : 0);
     o << ",\"args\":{\"occupancy\":" << buf << "}}";
   }
   // Each request on its own async track: waiting, prefill (to the first token), decode (to the last).
@@ -63,14 +65,14 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
     auto phase = [&](const char* name, double a, double b) {
       if (a < 0 || b < a) return;
       sep();
-      o << "{\"ph\":\"b\",\"cat\":\"request\",\"name\":\"" << name << "\",\"id\":" << q.id << ",\"pid\":" << requests_pid
-        << ",\"ts\":";
+      o << "{\"ph\":\"b\",\"cat\":\"request\",\"name\":\"" << name << "\",\"id\":" << q.id
+        << ",\"pid\":" << requests_pid << ",\"ts\":";
       us(o, a);
       o << ",\"args\":{\"request\":" << q.id << ",\"replica\":" << q.replica << ",\"prompt_tokens\":" << q.prompt_tokens
         << ",\"output_tokens\":" << q.output_tokens << ",\"preemptions\":" << q.preemptions << "}}";
       sep();
-      o << "{\"ph\":\"e\",\"cat\":\"request\",\"name\":\"" << name << "\",\"id\":" << q.id << ",\"pid\":" << requests_pid
-        << ",\"ts\":";
+      o << "{\"ph\":\"e\",\"cat\":\"request\",\"name\":\"" << name << "\",\"id\":" << q.id
+        << ",\"pid\":" << requests_pid << ",\"ts\":";
       us(o, b);
       o << "}";
     };
