@@ -244,6 +244,9 @@ TEST_CASE("serve: a small KV cache preempts and rejects; replicas share the load
                               "--kv-blocks 40", dir, "reject.json");
   CHECK(r["rejected"] == 20);  // 701 tokens need 44 blocks of 16
   CHECK(r["completed"] == 0);
+  // Nothing completed: no latency or energy per token is printed as a number.
+  CHECK(r["ttft_s"]["p99"].is_null());
+  CHECK(r["energy_per_token_j"].is_null());
 
   // Saturated (the arrivals come faster than a replica limited to 4 requests per iteration serves them): two
   // replicas finish the same stream in about half the time of one.

@@ -185,9 +185,9 @@ std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& s
   o += card("Throughput", fmt("%.2f requests/s", m.throughput_requests_per_s));
   o += card("Output tokens", fmt("%.1f tokens/s", m.throughput_tokens_per_s));
   if (slo.any()) o += card("Goodput (SLO met)", fmt("%.2f requests/s", m.goodput_requests_per_s));
-  o += card("TTFT p99", fmt_time(m.ttft.p99));
-  o += card("TBT p99", fmt_time(m.tbt.p99));
-  o += card("Energy per output token", fmt_energy(m.energy_per_token_j));
+  o += card("TTFT p99", m.ttft.count ? fmt_time(m.ttft.p99) : "n/a");
+  o += card("TBT p99", m.tbt.count ? fmt_time(m.tbt.p99) : "n/a");
+  o += card("Energy per output token", m.output_tokens ? fmt_energy(m.energy_per_token_j) : "n/a");
   o += card("Average power", fmt("%.0f W", m.average_power_w));
   o += card("Preemptions", std::to_string(r.preemptions));
   o += card("KV occupancy (mean, peak)", fmt("%.1f%%, %.1f%%", 100 * m.mean_kv_occupancy, 100 * m.peak_kv_occupancy));
@@ -199,10 +199,15 @@ std::string serve_html(const ServeResult& r, const ServeMetrics& m, const Slo& s
        std::vector<std::pair<const char*, const Distribution*>>{{"time to first token", &m.ttft},
                                                                 {"time between tokens", &m.tbt},
                                                                 {"end to end", &m.e2e},
-                                                                {"queueing", &m.queue}})
+                                                                {"queueing", &m.queue}}) {
+    if (!d->count) {
+      o += fmt("<tr><td>%s</td><td colspan=\"5\">none: no request completed</td></tr>", name);
+      continue;
+    }
     o += fmt("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%zu</td></tr>", name,
              fmt_time(d->mean).c_str(), fmt_time(d->p50).c_str(), fmt_time(d->p90).c_str(), fmt_time(d->p99).c_str(),
              d->count);
+  }
   o += "</table>\n";
   std::vector<double> ttft, tbt, e2e, queue;
   for (const auto& q : r.requests) {

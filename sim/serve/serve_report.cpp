@@ -147,12 +147,19 @@ double system_cost_usd(const ServeResult& r) {
 
 namespace {
 
+// No samples (no request completed): every statistic is null, not 0.
 nlohmann::json dist_json(const Distribution& d) {
-  return {{"mean", d.mean}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}, {"count", d.count}};
+  auto v = [&](double x) { return d.count ? nlohmann::json(x) : nlohmann::json(nullptr); };
+  return {{"mean", v(d.mean)}, {"p50", v(d.p50)}, {"p90", v(d.p90)}, {"p99", v(d.p99)}, {"max", v(d.max)},
+          {"count", d.count}};
 }
 
 std::string dist_line(const char* name, const Distribution& d) {
   char buf[200];
+  if (d.count == 0) {
+    std::snprintf(buf, sizeof buf, "  %-5s none: no request completed\n", name);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "  %-5s mean %10s  p50 %10s  p90 %10s  p99 %10s  (%zu)\n", name,
                 fmt_time(d.mean).c_str(), fmt_time(d.p50).c_str(), fmt_time(d.p90).c_str(), fmt_time(d.p99).c_str(),
                 d.count);
@@ -231,7 +238,7 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
     out << buf;
   }
   std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
-                fmt_energy(r.energy_j).c_str(), fmt_energy(m.energy_per_token_j).c_str(), m.average_power_w, devices);
+                fmt_energy(r.energy_j).c_str(), (m.output_tokens > 0 ? fmt_energy(m.energy_per_token_j) : std::string("n/a")).c_str(), m.average_power_w, devices);
   out << buf;
   std::snprintf(buf, sizeof buf,
                 "Little's law    %.3f requests in the system on average (the engine's own count); "
@@ -295,7 +302,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
                        {"mean_s", r.kv_transfers ? r.kv_transfer_s / double(r.kv_transfers) : 0.0}};
   j["energy_j"] = r.energy_j;
   j["energy_scope"] = "whole system: every device of every replica, static included";
-  j["energy_per_token_j"] = m.energy_per_token_j;
+  j["energy_per_token_j"] = m.output_tokens > 0 ? nlohmann::json(m.energy_per_token_j) : nlohmann::json(nullptr);
   j["average_power_w"] = m.average_power_w;
   j["output_tokens"] = m.output_tokens;
   j["prompt_tokens"] = m.prompt_tokens;

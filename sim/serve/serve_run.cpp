@@ -32,6 +32,11 @@ const CLI::Validator kNonEmpty(
 
 }  // namespace
 
+// A distribution's p99 from a run's JSON; null when no request completed.
+static std::string p99(const nlohmann::json& d) {
+  return d["p99"].is_number() ? fmt_time(d["p99"].get<double>()) : std::string("n/a");
+}
+
 void add_serve_options(CLI::App& sub, ServeArgs& a) {
   sub.add_option("--hw", a.hw, "hardware config YAML")->required()->check(CLI::ExistingFile);
   sub.add_option("-w,--workload", a.workload, "model: a transformer workload YAML (its tp sets a replica's devices)")
@@ -209,8 +214,8 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
       if (a.quiet) return;
       std::fprintf(stderr, "xpusim: rate %9.4g requests/s: %5.1f%% meet the SLO%s (TTFT p99 %s, TBT p99 %s)\n", p.rate,
                    100 * p.attainment, p.meets ? "" : " -- too many miss",
-                   fmt_time(p.summary["ttft_s"]["p99"].get<double>()).c_str(),
-                   fmt_time(p.summary["tbt_s"]["p99"].get<double>()).c_str());
+                   p99(p.summary["ttft_s"]).c_str(),
+                   p99(p.summary["tbt_s"]).c_str());
     };
     MaxRateResult mr = find_max_rate(hw, model.params, model.name, reqs, base, o, slo, a.rate_tolerance, on_probe);
     search = {{"max_rate_requests_per_s", mr.max_rate},
