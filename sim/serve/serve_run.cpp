@@ -226,9 +226,16 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
       search["probes"].push_back(
           {{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets}, {"summary", p.summary}});
     if (mr.max_rate <= 0) {
-      if (print)
-        std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
-                    mr.probes.back().rate, 100 * slo.attainment);
+      if (print) {
+        const auto& last = mr.probes.back().summary;
+        const double rejected = last["rejected"].get<double>() / std::max(1.0, last["requests"].get<double>());
+        if (rejected > 1 - slo.attainment)
+          std::printf("Max rate        none: %.0f%% of the requests are longer than the KV cache holds, at any rate\n",
+                      100 * rejected);
+        else
+          std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
+                      mr.probes.back().rate, 100 * slo.attainment);
+      }
       search["max_rate_per_kusd"] = 0;
       if (!a.json.empty()) write_json_file(a.json, search);
       return search;
