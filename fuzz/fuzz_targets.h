@@ -10,6 +10,8 @@
 #include "fuzz/fuzz_common.h"
 #include "sim/config/errors.h"
 #include "sim/config/hardware.h"
+#include "sim/serve/request_stream.h"
+#include "sim/serve/serve_report.h"
 #include "sim/sweep/spec.h"
 #include "sim/trace/trace_reader.h"
 #include "sim/workload/loader.h"
@@ -59,6 +61,41 @@ inline void trace(const uint8_t* data, size_t size) {
   std::string path = write_input(names[data[0] % 3], data + 1, size - 1);
   try {
     read_trace(path);
+  } catch (const InputError&) {
+  }
+}
+
+// Request streams: the first byte picks what the rest is. 0: a request trace CSV -> read_request_trace. 1: text
+// split at its first newline into a length distribution and an arrival process (the forms of --prompt-tokens and
+// --arrivals), then a short synthetic stream from them. 2: an SLO (--slo). Every stream that loads must be sorted,
+// start at 0 (a trace) and hold only positive lengths.
+inline void requests(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  try {
+    switch (data[0] % 3) {
+      case 0: {
+        const std::string path = write_input("requests.csv", data + 1, size - 1);
+        const auto reqs = read_request_trace(path);
+        for (size_t i = 0; i < reqs.size(); ++i)
+          if (reqs[i].prompt_tokens < 1 || reqs[i].output_tokens < 1 || !(reqs[i].arrival_s >= 0) ||
+              (i && reqs[i].arrival_s < reqs[i - 1].arrival_s) || (i == 0 && reqs[i].arrival_s != 0))
+            std::abort();
+        break;
+      }
+      case 1: {
+        const size_t nl = rest.find('\n');
+        const LengthDist d = parse_length_dist(rest.substr(0, nl), "--prompt-tokens", true);
+        const ArrivalProcess a = parse_arrivals(nl == std::string::npos ? "poisson:1" : rest.substr(nl + 1), "--arrivals");
+        const auto reqs = synthetic_requests(a, d, d, 64, 7);
+        for (size_t i = 0; i < reqs.size(); ++i)
+          if (reqs[i].prompt_tokens < 1 || !(reqs[i].arrival_s >= 0) || (i && reqs[i].arrival_s < reqs[i - 1].arrival_s))
+            std::abort();
+        break;
+      }
+      default:
+        parse_slo(rest);
+    }
   } catch (const InputError&) {
   }
 }

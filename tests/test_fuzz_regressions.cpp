@@ -38,7 +38,8 @@ void replay(const std::string& target, void (*run)(const uint8_t*, size_t)) {
 TEST_CASE("fuzz regressions: the folders exist", "[fuzz]") {
   fs::path dir = fs::path(XPUSIM_SOURCE_DIR) / "tests" / "fuzz_regressions";
   CHECK(fs::is_regular_file(dir / "README.md"));
-  for (const char* t : {"fuzz_hardware_config", "fuzz_workload", "fuzz_sweep_spec", "fuzz_trace", "fuzz_simulation"})
+  for (const char* t : {"fuzz_hardware_config", "fuzz_workload", "fuzz_sweep_spec", "fuzz_trace", "fuzz_requests",
+                        "fuzz_simulation"})
     CHECK(fs::is_directory(dir / t));
 }
 
@@ -46,4 +47,5 @@ TEST_CASE("fuzz regressions: hardware configs", "[fuzz]") { replay("fuzz_hardwar
 TEST_CASE("fuzz regressions: workloads", "[fuzz]") { replay("fuzz_workload", xpu::fuzz::workload); }
 TEST_CASE("fuzz regressions: sweep specs", "[fuzz]") { replay("fuzz_sweep_spec", xpu::fuzz::sweep_spec); }
 TEST_CASE("fuzz regressions: traces", "[fuzz]") { replay("fuzz_trace", xpu::fuzz::trace); }
+TEST_CASE("fuzz regressions: request streams", "[fuzz]") { replay("fuzz_requests", xpu::fuzz::requests); }
 TEST_CASE("fuzz regressions: simulations", "[fuzz]") { replay("fuzz_simulation", xpu::fuzz::simulation); }
