@@ -29,13 +29,16 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
     if (!first) o << ",\n";
     first = false;
   };
-  for (int k = 0; k < r.replicas; ++k) {
-    sep();
-    o << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << k << ",\"args\":{\"name\":\"replica " << k << " ("
-      << "tp " << r.tp << ", pp " << r.pp << ")\"}}";
-    sep();
-    o << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << k << ",\"tid\":0,\"args\":{\"name\":\"iterations\"}}";
-  }
+  // Replicas are numbered pool by pool (the prefill pool first when disaggregated).
+  int k = 0;
+  for (const auto& p : r.pools)
+    for (int i = 0; i < p.replicas; ++i, ++k) {
+      sep();
+      o << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << k << ",\"args\":{\"name\":\"replica " << k << " ("
+        << p.name << ", tp " << p.tp << ", pp " << p.pp << ")\"}}";
+      sep();
+      o << "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" << k << ",\"tid\":0,\"args\":{\"name\":\"iterations\"}}";
+    }
   sep();
   o << "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" << requests_pid << ",\"args\":{\"name\":\"requests\"}}";
   for (const auto& s : r.samples) {
@@ -57,7 +60,7 @@ void write_serve_trace(const std::string& path, const ServeResult& r) {
     us(o, s.start_s);
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.3f",
-                  r.kv_blocks > 0 ? 100.0 * double(s.kv_blocks_used) / double(r.kv_blocks) : 0);
+                  s.kv_blocks > 0 ? 100.0 * double(s.kv_blocks_used) / double(s.kv_blocks) : 0);
     o << ",\"args\":{\"occupancy\":" << buf << "}}";
   }
   // Each request on its own async track: waiting, prefill (to the first token), decode (to the last).
