@@ -272,6 +272,9 @@ TEST_CASE("serve: bad input is one message and exit 2", "[serve][bad_input]") {
   r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --slo ttft=soon", dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("--slo"));
+  r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --set batch=16", dir);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--set") && Catch::Contains("'batch' describes one fixed step"));
   r = xpusim(base + " --arrivals poisson:1 --count 3 --prompt-tokens 10 --output-tokens 5 --slo ''", dir);
   CHECK(r.status == 2);
   CHECK_THAT(r.output, Catch::Contains("--slo") && Catch::Contains("empty"));

@@ -62,9 +62,9 @@ MaxRateResult find_max_rate(const HardwareConfig& hw, const ParamSet& model, con
     hi = r;
     // Requests longer than the whole KV cache are refused at any rate: if they alone miss the attainment, no rate
     // meets the SLO.
-    const double rejected = res.probes.back().summary["rejected"].get<double>() /
-                            std::max(1.0, res.probes.back().summary["requests"].get<double>());
-    if (rejected > 1 - slo.attainment + 1e-12) return res;
+    res.refused_share = res.probes.back().summary["rejected"].get<double>() /
+                        std::max(1.0, res.probes.back().summary["requests"].get<double>());
+    if (res.refused_share > 1 - slo.attainment + 1e-12) return res;
     for (int i = 0; i < 30; ++i) {
       r /= 2;
       if (probe(r)) {

@@ -22,6 +22,7 @@ struct RateProbe {
 struct MaxRateResult {
   double max_rate = 0;            // 0: not even the lowest probed rate meets the SLO
   std::vector<RateProbe> probes;  // in the order run
+  double refused_share = 0;       // of the requests, those longer than the KV cache holds (refused at any rate)
 };
 
 // `requests` arrive at `base_rate` on average; probes scale their times. `tolerance`: relative width at which the

@@ -88,11 +88,10 @@ struct Replica {
 class ServeDriver : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(ServeDriver);
-  ServeDriver(sc_core::sc_module_name n, const ParamSet& model, const std::string& model_name,
-              const std::vector<Request>& reqs, std::vector<std::unique_ptr<Replica>>& reps, const ServeOptions& o,
-              ServeResult& out, Interconnect* fabric)
+  ServeDriver(sc_core::sc_module_name n, const std::string& model_name, const std::vector<Request>& reqs,
+              std::vector<std::unique_ptr<Replica>>& reps, const ServeOptions& o, ServeResult& out,
+              Interconnect* fabric)
       : sc_core::sc_module(n),
-        model_(model),
         name_(model_name),
         reqs_(reqs),
         reps_(reps),
@@ -231,10 +230,7 @@ class ServeDriver : public sc_core::sc_module {
     const auto [out_tokens, in_tokens] = E.sched->take_swap_tokens();
     if (out_tokens + in_tokens > 0) {
       Stage& S0 = *R.stages[0];
-      if (!S0.host_link)
-        throw InputError(SourceMark{name_, 0, 0},
-                         "swap preemption needs a connection between the host and the device "
-                         "in the config (PCIe)");
+      if (!S0.host_link) throw std::logic_error("serve: swapping without a host connection (checked at build)");
       const double out_b = double(out_tokens) * R.kv_bytes_per_token;
       const double in_b = double(in_tokens) * R.kv_bytes_per_token;
       if (out_b > 0)
@@ -251,7 +247,7 @@ class ServeDriver : public sc_core::sc_module {
     int64_t decodes = 0, decode_ctx = 0;
     for (const auto& it : E.batch) {
       if (it.prefill)
-        E.groups.push_back({1, it.new_tokens, it.context + it.new_tokens, ""});
+        E.groups.push_back({1, it.new_tokens, it.context + it.new_tokens});
       else {
         ++decodes;
         decode_ctx += it.context + 1;
@@ -260,7 +256,7 @@ class ServeDriver : public sc_core::sc_module {
     if (decodes) {
       const int64_t bt = E.sched->options().block_tokens;
       const int64_t mean = (decode_ctx + decodes - 1) / decodes;
-      E.groups.insert(E.groups.begin(), {decodes, 1, (mean + bt - 1) / bt * bt, ""});
+      E.groups.insert(E.groups.begin(), {decodes, 1, (mean + bt - 1) / bt * bt});
     }
     E.groups_key.clear();
     for (const auto& g : E.groups)
@@ -375,7 +371,6 @@ class ServeDriver : public sc_core::sc_module {
     S.key.clear();
   }
 
-  const ParamSet& model_;
   std::string name_;
   const std::vector<Request>& reqs_;
   std::vector<std::unique_ptr<Replica>>& reps_;
@@ -416,10 +411,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
   out.hw_name = disaggregated ? hw.name + " (prefill) + " + decode_hw.name + " (decode)" : hw.name;
   out.model_name = model_name;
   out.stack = o.stack;
-  out.tp = int(model.count("tp"));
-  out.pp = int(model.count("pp"));
   out.block_tokens = o.sched.block_tokens;
-  out.kv_bytes_per_token = kv_bytes_per_token(model);
 
   // One pool of replicas, or a prefill pool and a decode pool (possibly another config, another tp and pp).
   struct PoolSpec {
@@ -452,7 +444,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     const double kv_per_token = kv_bytes_per_token(*P.model);
     // The largest iteration the budget allows (one prompt of max_tokens) on the first stage.
     probes.push_back(
-        build_transformer_iteration(*P.model, {{1, o.sched.max_tokens, o.sched.max_tokens, ""}}, model_name, 0, pp));
+        build_transformer_iteration(*P.model, {{1, o.sched.max_tokens, o.sched.max_tokens}}, model_name, 0, pp));
     Workload& probe = probes.back();
     apply_stack(probe, parse_stack(o.stack));
     const Footprint need = memory_footprint(probe);
@@ -534,6 +526,11 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
               (n.size() > h.size() + 3 && n.compare(n.size() - h.size() - 3, std::string::npos, "<->" + h) == 0))
             S.host_link = e.get();
         }
+        if (o.swap_space_bytes > 0 && !S.host_link)
+          throw InputError(SourceMark{P.hw->file, 0, 0},
+                           "--preemption swap copies caches over the device's connection to the host (or to a "
+                           "memory_pool), but " +
+                               P.hw->file + " connects neither to its compute core");
         if (k == 0 && st == 0) pool.swap_target = h;
       }
       // pp virtual engines share the replica's cache (vLLM splits it evenly), so pp batches can be in flight.
@@ -550,12 +547,6 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
     out.pools.push_back(pool);
   }
   out.replicas = int(reps.size());
-  const ServePool& first = out.pools[0];
-  out.kv_blocks = first.kv_blocks;
-  out.memory_bytes = first.memory_bytes;
-  out.weights_bytes = first.weights_bytes;
-  out.activations_bytes = first.activations_bytes;
-  out.device_usd = first.device_usd;
 
   // Disaggregated: the KV caches cross the prefill config's network, the prefill replicas' devices first, then the
   // decode replicas'. A fabric of its own (a copy of that network), so that transfers neither add to nor are
@@ -576,8 +567,7 @@ ServeResult serve(const HardwareConfig& hw, const ParamSet& model, const std::st
       build_network(fabric);
     });
   }
-  ServeDriver driver("serve", model, model_name, requests, reps, o, out,
-                     disaggregated ? fabric.network.get() : nullptr);
+  ServeDriver driver("serve", model_name, requests, reps, o, out, disaggregated ? fabric.network.get() : nullptr);
   sc_core::sc_start();
   if (driver.error()) std::rethrow_exception(driver.error());
   for (const auto& R : reps)

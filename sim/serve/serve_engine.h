@@ -48,6 +48,12 @@ struct ServeRequestResult {
   int64_t prompt_tokens = 0, output_tokens = 0, generated = 0, preemptions = 0;
   bool completed = false, rejected = false;
   std::vector<double> tbt_s;
+  // Mean gap between its tokens (0 with fewer than two tokens).
+  double mean_tbt_s() const {
+    double sum = 0;
+    for (double g : tbt_s) sum += g;
+    return tbt_s.empty() ? 0 : sum / double(tbt_s.size());
+  }
 };
 
 struct ServePool {            // replicas of one config and role
@@ -64,21 +70,17 @@ struct ServePool {            // replicas of one config and role
 
 struct ServeResult {
   std::string hw_name, model_name, stack;
-  int replicas = 1, tp = 1, pp = 1;  // replicas, and each replica's tensor- and pipeline-parallel degrees
-  int devices_per_replica() const { return tp * pp; }
-  int64_t kv_blocks = 0, block_tokens = 0;                            // per replica
-  double kv_bytes_per_token = 0;                                      // per device
-  double weights_bytes = 0, activations_bytes = 0, memory_bytes = 0;  // per device
-  double duration_s = 0;                                              // first arrival to last completion
-  double device_usd = -1;  // price of one device from the config's technology (-1: not priced)
-  double energy_j = 0;     // every device of every replica, static included
+  int replicas = 1;          // of every pool
+  int64_t block_tokens = 0;  // tokens per KV block
+  double duration_s = 0;     // first arrival to last completion
+  double energy_j = 0;       // every device of every replica, static included
   int64_t iterations = 0, preemptions = 0, rejected = 0;
-  int64_t reused_iterations = 0;
+  int64_t reused_iterations = 0;            // iterations that took a recorded one's time and counters
   int64_t swaps = 0;                        // preemptions that swapped the cache to host memory
-  double swap_bytes = 0, swap_stall_s = 0;  // all devices' bytes each way; iterations' waits for the copies //
-                                            // iterations that took a recorded one's time and counters
+  double swap_bytes = 0, swap_stall_s = 0;  // all devices' bytes each way; iterations' waits for the copies
   uint64_t events = 0;
-  std::vector<ServePool> pools;                     // one, or prefill and decode
+  std::vector<ServePool> pools;  // one, or prefill and decode: their configs, parallel degrees, KV capacity, price
+  const ServePool& first_pool() const { return pools.front(); }  // the one that takes arrivals
   int64_t kv_transfers = 0;                         // disaggregated: caches moved from prefill to decode replicas
   double kv_transfer_bytes = 0, kv_transfer_s = 0;  // all devices' bytes; summed transfer times
   double in_system_area = 0;  // integral over time of requests arrived and not yet finished or rejected (s)

@@ -89,14 +89,9 @@ ServeMetrics serve_metrics(const ServeResult& r, const Slo& slo) {
     ttft.push_back(q.first_token_s - q.arrival_s);
     e2e.push_back(q.finish_s - q.arrival_s);
     queue.push_back(q.scheduled_s - q.arrival_s);
-    double tbt_sum = 0;
-    for (double g : q.tbt_s) {
-      tbt.push_back(g);
-      tbt_sum += g;
-    }
+    tbt.insert(tbt.end(), q.tbt_s.begin(), q.tbt_s.end());
     // Goodput (DistServe's definition): the first token within the TTFT bound and the mean gap within the TBT bound.
-    const double mean_tbt = q.tbt_s.empty() ? 0 : tbt_sum / double(q.tbt_s.size());
-    if ((slo.ttft_s <= 0 || ttft.back() <= slo.ttft_s) && (slo.tbt_s <= 0 || mean_tbt <= slo.tbt_s))
+    if ((slo.ttft_s <= 0 || ttft.back() <= slo.ttft_s) && (slo.tbt_s <= 0 || q.mean_tbt_s() <= slo.tbt_s))
       ++m.goodput_requests;
   }
   const double T = r.duration_s;
@@ -150,8 +145,8 @@ namespace {
 // No samples (no request completed): every statistic is null, not 0.
 nlohmann::json dist_json(const Distribution& d) {
   auto v = [&](double x) { return d.count ? nlohmann::json(x) : nlohmann::json(nullptr); };
-  return {{"mean", v(d.mean)}, {"p50", v(d.p50)}, {"p90", v(d.p90)}, {"p99", v(d.p99)}, {"max", v(d.max)},
-          {"count", d.count}};
+  return {{"mean", v(d.mean)}, {"p50", v(d.p50)}, {"p90", v(d.p90)},
+          {"p99", v(d.p99)},   {"max", v(d.max)}, {"count", d.count}};
 }
 
 std::string dist_line(const char* name, const Distribution& d) {
@@ -238,7 +233,9 @@ void print_serve_summary(std::ostream& out, const ServeResult& r, const ServeMet
     out << buf;
   }
   std::snprintf(buf, sizeof buf, "Energy          %s whole system, %s per output token, %.0f W average (%d devices)\n",
-                fmt_energy(r.energy_j).c_str(), (m.output_tokens > 0 ? fmt_energy(m.energy_per_token_j) : std::string("n/a")).c_str(), m.average_power_w, devices);
+                fmt_energy(r.energy_j).c_str(),
+                (m.output_tokens > 0 ? fmt_energy(m.energy_per_token_j) : std::string("n/a")).c_str(),
+                m.average_power_w, devices);
   out << buf;
   std::snprintf(buf, sizeof buf,
                 "Little's law    %.3f requests in the system on average (the engine's own count); "
@@ -256,10 +253,11 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["model"] = r.model_name;
   j["stack"] = r.stack;
   j["replicas"] = r.replicas;
-  j["devices_per_replica"] = r.devices_per_replica();
+  const ServePool& first = r.first_pool();
+  j["devices_per_replica"] = first.devices_per_replica();
   j["devices"] = total_devices(r);
-  j["tp"] = r.tp;
-  j["pp"] = r.pp;
+  j["tp"] = first.tp;
+  j["pp"] = first.pp;
   j["requests"] = m.requests;
   j["completed"] = m.completed;
   j["rejected"] = m.rejected;
@@ -281,7 +279,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   // Silicon: the devices of every replica at the config's technology price (null without one).
   const double system_usd = system_cost_usd(r);
   const bool priced = system_usd > 0;
-  j["cost_usd"] = r.device_usd > 0 ? nlohmann::json(r.device_usd) : nlohmann::json(nullptr);
+  j["cost_usd"] = first.device_usd > 0 ? nlohmann::json(first.device_usd) : nlohmann::json(nullptr);
   j["system_cost_usd"] = priced ? nlohmann::json(system_usd) : nlohmann::json(nullptr);
   j["goodput_per_kusd"] =
       priced ? nlohmann::json(m.goodput_requests_per_s / (system_usd / 1000)) : nlohmann::json(nullptr);
@@ -311,14 +309,14 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
   j["e2e_s"] = dist_json(m.e2e);
   j["queue_s"] = dist_json(m.queue);
   j["mean_in_system"] = m.mean_in_system;
-  j["kv_cache"] = {{"blocks_per_replica", r.kv_blocks},
+  j["kv_cache"] = {{"blocks_per_replica", first.kv_blocks},
                    {"block_tokens", r.block_tokens},
-                   {"bytes_per_token_per_device", r.kv_bytes_per_token},
+                   {"bytes_per_token_per_device", first.kv_bytes_per_token},
                    {"mean_occupancy", m.mean_kv_occupancy},
                    {"peak_occupancy", m.peak_kv_occupancy}};
-  j["memory_per_device"] = {{"capacity_bytes", r.memory_bytes},
-                            {"weights_bytes", r.weights_bytes},
-                            {"activations_bytes", r.activations_bytes}};
+  j["memory_per_device"] = {{"capacity_bytes", first.memory_bytes},
+                            {"weights_bytes", first.weights_bytes},
+                            {"activations_bytes", first.activations_bytes}};
   j["mean_batch_tokens"] = m.mean_batch_tokens;
   j["mean_batch_requests"] = m.mean_batch_seqs;
   j["wall_s"] = r.wall_s;
@@ -337,9 +335,7 @@ nlohmann::json serve_json(const ServeResult& r, const ServeMetrics& m, const Slo
                         {"ttft_s", q.first_token_s >= 0 ? opt(q.first_token_s - q.arrival_s) : nullptr},
                         {"e2e_s", q.finish_s >= 0 ? opt(q.finish_s - q.arrival_s) : nullptr},
                         {"queue_s", q.scheduled_s >= 0 ? opt(q.scheduled_s - q.arrival_s) : nullptr}};
-    double sum = 0;
-    for (double g : q.tbt_s) sum += g;
-    e["mean_tbt_s"] = q.tbt_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(sum / double(q.tbt_s.size()));
+    e["mean_tbt_s"] = q.tbt_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(q.mean_tbt_s());
     reqs.push_back(std::move(e));
   }
   j["per_request"] = std::move(reqs);

@@ -67,7 +67,8 @@ void add_serve_options(CLI::App& sub, ServeArgs& a) {
       ->check(CLI::Range(1, 4096));
   sub.add_option("--decode-set", a.decode_sets,
                  "disaggregated serving: model parameters of the decode replicas beside --set's (their tp, pp)");
-  sub.add_option("--decode-hw", a.decode_hw, "disaggregated serving: the decode replicas' config (default: --hw)")
+  sub.add_option("--decode-hw", a.decode_hw,
+                 "disaggregated serving: the decode replicas' config as written (default: --hw; -p applies to --hw)")
       ->check(CLI::ExistingFile);
   sub.add_option("--router", a.router, "round_robin (default) or least_outstanding")
       ->check(CLI::IsMember({"round_robin", "least_outstanding"}));
@@ -152,6 +153,18 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   check_serve_args(a, SourceMark{"serve", 0, 0});
   Slo slo;
   if (!a.slo.empty()) slo = parse_slo(a.slo);
+  // Serving forms its own batches and runs inference: parameters of one fixed step would be ignored, so they are
+  // refused (the workload file's own defaults for them are not used either).
+  for (const auto* list : {&a.sets, &a.decode_sets})
+    for (const auto& kv : split_set_lists(*list)) {
+      const std::string key = kv.substr(0, kv.find('='));
+      for (const char* k : {"mode", "batch", "seq", "kv", "prefix", "dp", "microbatches", "recompute", "optimizer"})
+        if (key == k)
+          throw InputError(SourceMark{list == &a.sets ? "--set" : "--decode-set", 0, 0},
+                           "'" + key +
+                               "' describes one fixed step; serve forms its batches from the requests "
+                               "(parameters it takes: the model's shape, dtype, weights, tp, pp)");
+    }
   ModelParams model = load_model_params(a.workload, split_set_lists(a.sets), "transformer");
 
   std::vector<Request> reqs;
@@ -200,7 +213,6 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
   o.reuse = !a.no_reuse;
   nlohmann::json search;
   if (a.find_max_rate) {
-    if (!slo.any()) throw InputError(SourceMark{"--find-max-rate", 0, 0}, "needs --slo ttft=TIME and/or tbt=TIME");
     double base = 0;
     if (!a.arrivals.empty())
       base = parse_arrivals(a.arrivals, "--arrivals").rate;
@@ -213,8 +225,7 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
     auto on_probe = [&](const RateProbe& p) {
       if (a.quiet) return;
       std::fprintf(stderr, "xpusim: rate %9.4g requests/s: %5.1f%% meet the SLO%s (TTFT p99 %s, TBT p99 %s)\n", p.rate,
-                   100 * p.attainment, p.meets ? "" : " -- too many miss",
-                   p99(p.summary["ttft_s"]).c_str(),
+                   100 * p.attainment, p.meets ? "" : " -- too many miss", p99(p.summary["ttft_s"]).c_str(),
                    p99(p.summary["tbt_s"]).c_str());
     };
     MaxRateResult mr = find_max_rate(hw, model.params, model.name, reqs, base, o, slo, a.rate_tolerance, on_probe);
@@ -227,14 +238,13 @@ nlohmann::json serve_run(const HardwareConfig& hw, const ServeArgs& a, bool prin
           {{"rate", p.rate}, {"attainment", p.attainment}, {"meets", p.meets}, {"summary", p.summary}});
     if (mr.max_rate <= 0) {
       if (print) {
-        const auto& last = mr.probes.back().summary;
-        const double rejected = last["rejected"].get<double>() / std::max(1.0, last["requests"].get<double>());
-        if (rejected > 1 - slo.attainment)
+        if (mr.refused_share > 1 - slo.attainment)
           std::printf("Max rate        none: %.0f%% of the requests are longer than the KV cache holds, at any rate\n",
-                      100 * rejected);
+                      100 * mr.refused_share);
         else
-          std::printf("Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
-                      mr.probes.back().rate, 100 * slo.attainment);
+          std::printf(
+              "Max rate        none: even %.4g requests/s leaves fewer than %.0f%% of requests within the SLO\n",
+              mr.probes.back().rate, 100 * slo.attainment);
       }
       search["max_rate_per_kusd"] = 0;
       if (!a.json.empty()) write_json_file(a.json, search);
@@ -300,7 +310,6 @@ ServeArgs parse_serve_options(const std::string& options, const SourceMark& at) 
                                "parameters and results), not to serve:");
   try {
     check_serve_args(a, at);
-    if (!a.slo.empty()) parse_slo(a.slo);
     if (!a.arrivals.empty()) parse_arrivals(a.arrivals, "--arrivals");
   } catch (const InputError& e) {
     throw InputError(at, std::string("serve options: ") + std::string(e.what()));

@@ -289,7 +289,7 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
       const AttentionGroup& G = x.groups[g];
       const std::string sfx = x.groups.size() > 1 ? ".g" + std::to_string(g) : "";
       const double q_bytes = double(G.batch) * G.seq_q * qdim, kv_cache = double(G.batch) * G.seq_kv * kvdim;
-      attention_ops.push_back(b.add(P + "attn" + sfx, OpKind::attention, G.variant,
+      attention_ops.push_back(b.add(P + "attn" + sfx, OpKind::attention, "",
                                     AttentionShape{G.batch, x.hq, x.hkv, G.seq_q, G.seq_kv, x.hd, true, false},
                                     {b.t(q_name, q_bytes), b.t(k_name + sfx, kv_cache), b.t(v_name + sfx, kv_cache)},
                                     {b.t(P + "attn.out", q_bytes)}));

@@ -13,7 +13,6 @@ namespace xpu {
 // tokens (those cached before plus the new ones).
 struct AttentionGroup {
   int64_t batch = 1, seq_q = 1, seq_kv = 1;
-  std::string variant;  // the attention op's variant ("" as the generator emits)
 };
 
 // One forward pass over the groups' tokens together: the matmuls see all tokens at once (continuous batching), each
