@@ -333,6 +333,12 @@ std::string strip_error(const std::string& m) {
 
 std::string check_sweep_spec(const SweepSpec& spec, bool quiet) {
   for (const auto& var : spec.variants) plan_points(spec, var.params);  // a plan too large to enumerate stops first
+  // TCO assumptions price a step's run; a serving point reports its devices' price (system_cost_usd), not a TCO.
+  for (const auto& w : spec.workloads)
+    if (!w.serve.empty() && !spec.tco.empty())
+      std::fprintf(stderr, "sweep: warning: %s: `tco:` applies to step workloads; serving workload '%s' reports the "
+                           "devices' price (system_cost_usd, max_rate_per_kusd), not a TCO\n",
+                   spec.file.c_str(), w.name.c_str());
   // 1. Each parameter alone, value by value: one that no value of passes is the spec's error, not its points'.
   for (const auto& var : spec.variants) {
     for (const auto& p : var.params) {
