@@ -51,6 +51,25 @@ struct RingRun : Run {
     p = rings.empty() ? 0 : rings[0].size();
     if (p < 2 || steps == 0 || step_bytes <= 0) { check_empty(); return; }
     const double per_dir = step_bytes / dirs;
+    if (net.fluid()) {
+      // One coupled flow per ring and direction: every rank streams its steps' bytes to its neighbour. A chunk of
+      // the next step leaves when the same chunk of this one arrives, so a ring keeps at most its chunks per step
+      // (and the window) in flight per hop.
+      expected = uint64_t(rings.size()) * uint64_t(dirs);
+      const uint64_t chunks = chunks_for(per_dir, net.settings().chunk);
+      Network::FluidShape sh;
+      sh.units = per_dir * double(steps);
+      sh.chunk = per_dir / double(chunks);
+      sh.in_flight = double(std::min<uint64_t>(chunks, uint64_t(net.settings().window)));
+      sh.mean_hop = true;
+      for (size_t r = 0; r < rings.size(); ++r)
+        for (int d = 0; d < dirs; ++d) {
+          std::vector<Network::Stream> st;
+          for (size_t i = 0; i < p; ++i) st.push_back({uint32_t(rings[r][i]), uint32_t(rings[r][next(i, d)]), 1.0});
+          net.fluid_send(st, sh, [this](uint64_t t) { arrived(t); });
+        }
+      return;
+    }
     C = chunks_for(per_dir, net.settings().chunk);
     cb = per_dir / double(C);
     expected = uint64_t(rings.size()) * uint64_t(dirs) * p * steps * C;
@@ -176,6 +195,30 @@ struct TreeRun : Run {
     if (p < 2 || bytes <= 0) { check_empty(); return; }
     C = chunks_for(bytes / 2, net.settings().chunk);
     cb = bytes / 2 / double(C);
+    if (net.fluid()) {
+      // Each tree one coupled flow over its edges both ways: half the data up and back down, pipelined through
+      // the tree's depth (the pipeline fills for 2 x depth - 1 chunks).
+      size_t depth = 0;
+      while ((size_t(2) << depth) - 1 < p) ++depth;
+      Network::FluidShape sh;
+      sh.units = bytes / 2;
+      sh.chunk = cb;
+      sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+      sh.fill_hops = 2.0 * double(depth) - 1;
+      sh.mean_hop = true;
+      expected = uint64_t(groups.size()) * 2;
+      for (size_t g = 0; g < groups.size(); ++g)
+        for (int t = 0; t < 2; ++t) {
+          std::vector<Network::Stream> st;
+          for (size_t pos = 1; pos < p; ++pos) {
+            const uint32_t a = uint32_t(rank_at(g, t, pos)), b = uint32_t(rank_at(g, t, (pos - 1) / 2));
+            st.push_back({a, b, 1.0});
+            st.push_back({b, a, 1.0});
+          }
+          net.fluid_send(st, sh, [this](uint64_t tm) { arrived(tm); });
+        }
+      return;
+    }
     nodes.resize(groups.size() * 2 * p);
     expected = uint64_t(groups.size()) * 2 * (p - 1) * C;  // broadcast deliveries
     for (size_t g = 0; g < groups.size(); ++g)
@@ -237,6 +280,11 @@ struct HalvingDoublingRun : Run {
     const size_t S = 2 * L;
     pipes.assign(groups.size() * p, std::vector<Pipe>(S));
     recv.assign(groups.size() * p, std::vector<uint64_t>(S, 0));
+    if (net.fluid()) {
+      expected = 1;
+      fluid_step(0);
+      return;
+    }
     for (size_t s = 0; s < S; ++s) chunks.push_back(chunks_for(step_bytes(s), net.settings().chunk));
     for (size_t s = 0; s < S; ++s) expected += uint64_t(groups.size()) * p * chunks[s];
     for (size_t g = 0; g < groups.size(); ++g)
@@ -245,6 +293,24 @@ struct HalvingDoublingRun : Run {
           pipes[g * p + i][s] = Pipe{uint32_t(groups[g][i]), uint32_t(groups[g][partner(i, s)]), (g * p + i) * 64 + s};
     for (size_t g = 0; g < groups.size(); ++g)
       for (size_t i = 0; i < p; ++i) step(g, i, 0);
+  }
+  // Flow engine: the exchanges of step s, one coupled flow per group, then the next step.
+  size_t fluid_left = 0;
+  void fluid_step(size_t s) {
+    if (s == 2 * L) { arrived(net.now_ps()); return; }
+    fluid_left = groups.size();
+    const uint64_t C = chunks_for(step_bytes(s), net.settings().chunk);
+    Network::FluidShape sh;
+    sh.units = step_bytes(s);
+    sh.chunk = sh.units / double(C);
+    sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+    for (size_t g = 0; g < groups.size(); ++g) {
+      std::vector<Network::Stream> st;
+      for (size_t i = 0; i < p; ++i) st.push_back({uint32_t(groups[g][i]), uint32_t(groups[g][partner(i, s)]), 1.0});
+      net.fluid_send(st, sh, [this, s](uint64_t) {
+        if (--fluid_left == 0) fluid_step(s + 1);
+      });
+    }
   }
   void step(size_t g, size_t i, size_t s) {
     const uint64_t C = chunks[s];
@@ -290,6 +356,37 @@ struct InSwitchRun : Run {
       nchunks += C.back();
     }
     const size_t S = switches.size();
+    if (net.fluid()) {
+      // Per group and switch plane one coupled flow: every rank's share up, the switch's reduction unit, and the
+      // result (or each shard, or every other rank's shard) multicast back down.
+      const double pp = double(p);
+      for (size_t g = 0; g < groups.size(); ++g)
+        for (size_t s = 0; s < S; ++s) {
+          const double units = up_bytes * share[s], cb = units / double(C[s]);
+          const double down = op == "all_gather" ? pp - 1 : op == "reduce_scatter" ? 1 / pp : 1;
+          std::vector<Network::Stream> st;
+          for (size_t i = 0; i < p; ++i) {
+            st.push_back({uint32_t(groups[g][i]), sw[g][s], 1.0});
+            st.push_back({sw[g][s], uint32_t(groups[g][i]), down});
+          }
+          MaxMinFlows::Use more;
+          uint64_t reduce_ps = 0;
+          if (op != "all_gather") {
+            const uint32_t res = net.reducer_resource(sw[g][s]);
+            more.push_back({res, pp});
+            reduce_ps = uint64_t(std::llround(1e12 * cb * pp / net_reduction_bw(sw[g][s])));
+          }
+          ++expected;
+          Network::FluidShape sh;
+          sh.units = units;
+          sh.chunk = cb;
+          sh.in_flight = double(std::min<uint64_t>(C[s], uint64_t(net.settings().window)));
+          sh.fill_hops = 1;
+          sh.extra_ps = reduce_ps;
+          net.fluid_send(st, sh, [this](uint64_t t) { arrived(t); }, more);
+        }
+      return;
+    }
     up_pipes.resize(groups.size() * S * p);
     down_pipes.resize(groups.size() * S * p);
     pending.assign(groups.size() * nchunks, int(p));
@@ -322,6 +419,7 @@ struct InSwitchRun : Run {
             });
       }
   }
+  double net_reduction_bw(uint32_t s) const { return net.reduction_bandwidth(s); }
   void multicast(size_t g, size_t s, double cb, size_t except) {
     for (size_t j = 0; j < p; ++j)
       if (j != except) net.push(down_pipes[pi(g, s, j)], cb, [this](uint64_t t) { arrived(t); });
@@ -337,6 +435,25 @@ struct FlowsRun : Run {
   explicit FlowsRun(Network& n, std::vector<Flow> f) : Run(n), flows(std::move(f)) {}
   void start() override {
     if (flows.empty()) { check_empty(); return; }
+    if (net.fluid()) {
+      // A flow each, or one coupled flow per relay chain (a pipelined broadcast fills for one chunk per link).
+      for (size_t k = 0; k < flows.size(); ++k) {
+        if (!flows[k].head) continue;
+        std::vector<Network::Stream> st{{uint32_t(flows[k].src), uint32_t(flows[k].dst), 1.0}};
+        for (size_t j = k; flows[j].relay && j + 1 < flows.size(); ++j)
+          st.push_back({uint32_t(flows[j + 1].src), uint32_t(flows[j + 1].dst), 1.0});
+        const uint64_t C = chunks_for(flows[k].bytes, net.settings().chunk);
+        Network::FluidShape sh;
+        sh.units = flows[k].bytes;
+        sh.chunk = sh.units / double(C);
+        sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+        sh.fill_hops = double(st.size()) - 1;
+        sh.mean_hop = true;
+        ++expected;
+        net.fluid_send(st, sh, [this](uint64_t t) { arrived(t); });
+      }
+      return;
+    }
     pipes.resize(flows.size());
     for (size_t k = 0; k < flows.size(); ++k) pipes[k] = Pipe{uint32_t(flows[k].src), uint32_t(flows[k].dst), k};
     for (const auto& f : flows) expected += chunks_for(f.bytes, net.settings().chunk);
@@ -681,7 +798,7 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
                                      : "direct";
   }
   detail += ", " + std::to_string(groups.size()) + (groups.size() == 1 ? " group" : " groups") + ", chunks of " +
-            human(cs.chunk) + note;
+            human(cs.chunk) + note + (fluid() ? ", flow engine" : "");
 
   // The device pairs that exchange data, for optical circuit switches that must connect them first.
   std::vector<std::pair<int64_t, int64_t>> pairs;

@@ -20,6 +20,7 @@
 
 #include "models/bandwidth_server.h"
 #include "models/network/net_element.h"
+#include "sim/network/max_min.h"
 #include "sim/network/interconnect.h"
 #include "sim/network/network_spec.h"
 
@@ -82,6 +83,37 @@ class Network : public sc_core::sc_module, public Interconnect {
   void with_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs, std::function<void()> go);
   void release_circuits(const std::vector<std::pair<int64_t, int64_t>>& pairs);
   uint64_t events() const { return events_; }
+
+  // ---- fluid flows (the flow engine) ----
+  // Collectives run as fluid flows when the engine is `flow` (or `auto` on a system of `flow_from` devices or more,
+  // without optical circuits): no chunks, no per-hop events, rates shared max-min fairly and recomputed only when a
+  // flow starts or ends.
+  bool fluid() const { return fluid_; }
+  const char* engine_name() const { return fluid_ ? "flow" : "chunk"; }
+  struct Stream {
+    uint32_t src = 0, dst = 0;
+    double weight = 1;  // payload bytes this stream moves per unit of its flow
+  };
+  // How a coupled flow moves: `units` payload bytes per unit-weight stream in chunks of `chunk`, at most `in_flight`
+  // chunks per stream on their way (the chunk engine's window), each chunk hop taking its serialisation at the path's
+  // narrowest link, the path latency and the step synchronisation. That hop time caps the rate (in_flight chunks
+  // per hop), `fill_hops` more hops follow the last chunk (a pipeline's depth), and `extra_ps` is added at the end.
+  // `mean_hop`: the data passes the streams in turn (a ring, a chain, a tree's levels), so a hop takes the streams'
+  // mean time, else the slowest stream's.
+  struct FluidShape {
+    double units = 0, chunk = 0, in_flight = 1, fill_hops = 0;
+    uint64_t extra_ps = 0;
+    bool mean_hop = false;
+  };
+  // Moves a coupled flow over all `streams` at one shared rate, striped over every equal-cost path as a maximum flow
+  // spreads it (adaptive routing and NVLink's address interleaving spread a message so); `arrived` runs when it is
+  // delivered. `more` adds non-link resources (reduction units) with their bytes per unit.
+  void fluid_send(const std::vector<Stream>& streams, const FluidShape& shape, Arrival arrived,
+                  const MaxMinFlows::Use& more = {});
+  // The fluid resource of a switch's in-network reduction unit.
+  uint32_t reducer_resource(uint32_t sw);
+  double reduction_bandwidth(uint32_t sw) const { return graph_[sw].sw->reduction_bandwidth(); }
+  uint64_t fluid_solves() const { return mm_.solves(); }
   // A user error raised inside a network event (an unreachable device) stops the simulation and is kept here.
   std::exception_ptr error() const { return error_; }
 
@@ -131,6 +163,36 @@ class Network : public sc_core::sc_module, public Interconnect {
   sc_core::sc_event wake_;
   std::exception_ptr error_;
   std::vector<std::shared_ptr<void>> running_, finished_;  // collective runs, kept alive until after they finish
+
+  // Fluid engine state. Routes are found by a Dijkstra from the destination that stops once the source is settled,
+  // on a compressed copy of the graph, and kept per (source, destination).
+  struct FluidRoute {
+    MaxMinFlows::Use use;    // directed link, share of the stream's bytes
+    uint64_t latency_ps = 0;
+    double min_bw = 0;       // maximum flow from source to destination, bytes/s
+  };
+  struct FluidFlow {
+    double left = 0, units = 0;
+    uint64_t tail_ps = 0;
+    Arrival arrived;
+  };
+  const FluidRoute& fluid_route(uint32_t src, uint32_t dst);
+  void fluid_advance();
+  void fluid_update();
+  void build_csr();
+  bool fluid_ = false;
+  MaxMinFlows mm_;
+  std::vector<FluidFlow> ff_;
+  uint64_t ff_last_ps_ = 0, ff_gen_ = 0;
+  bool ff_pending_ = false;
+  std::unordered_map<uint64_t, FluidRoute> routes_;
+  std::unordered_map<uint32_t, uint32_t> reducer_ids_;
+  struct CsrEdge { uint32_t to, link; double weight; };
+  std::vector<uint32_t> csr_off_;
+  std::vector<CsrEdge> csr_;
+  std::vector<double> sp_dist_;
+  std::vector<char> sp_done_;
+  std::vector<uint32_t> sp_touched_;
 };
 
 }  // namespace xpu

@@ -49,6 +49,10 @@ const std::vector<ParamSpec>& collective_params() {
       p_qty("in_switch_min", Dim::Bytes, "2 MiB", "auto: in-switch reduction from this size on"),
       p_qty("tree_max", Dim::Bytes, "256 KiB", "auto: double binary trees up to this size across tiers"),
       p_bool("bidirectional", "true", "rings send half the data each way round"),
+      p_choice("engine", "auto", {"auto", "chunk", "flow"},
+               "chunk: every chunk reserves every link (exact); flow: fluid flows sharing links max-min fairly, rates "
+               "recomputed when a flow starts or ends (fast at scale); auto: flow from `flow_from` devices on"),
+      p_count("flow_from", "256", "auto: systems of this many devices or more use the flow engine", 1, 100000000),
   };
   return s;
 }
@@ -145,6 +149,8 @@ NetworkSpec parse_network(const ConfigNode& node) {
     cs.in_switch_min = p.qty("in_switch_min");
     cs.tree_max = p.qty("tree_max");
     cs.bidirectional = p.flag("bidirectional");
+    cs.engine = p.str("engine");
+    cs.flow_from = int64_t(p.count("flow_from"));
     if (cs.chunk < 1) throw InputError(p.at("chunk").mark, "collectives.chunk must be at least 1 B");
   }
   return spec;

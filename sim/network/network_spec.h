@@ -35,6 +35,8 @@ struct CollectiveSettings {
   double in_switch_min = 2 * 1048576.0;  // auto uses in-switch reduction from this size
   double tree_max = 256 * 1024.0;        // auto uses trees up to this size across tiers
   bool bidirectional = true;       // rings send half the data each way
+  std::string engine = "auto";     // auto, chunk, flow
+  int64_t flow_from = 256;         // auto: the flow engine from this many devices
   SourceMark mark;
 };
 

@@ -1,0 +1,270 @@
+// The flow engine: collectives as fluid flows whose rates are max-min fair shares of the links they cross, recomputed
+// only when a flow starts or ends. Events per collective phase instead of per chunk and hop, so a 16,384-device
+// all-reduce costs a few hundred rate solves instead of hundreds of millions of link reservations.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <deque>
+#include <map>
+#include <queue>
+
+#include "models/sim_time.h"
+#include "sim/network/network.h"
+
+namespace xpu {
+
+void Network::build_csr() {
+  const size_t V = boost::num_vertices(graph_);
+  csr_off_.assign(V + 1, 0);
+  for (size_t v = 0; v < V; ++v) csr_off_[v + 1] = csr_off_[v] + uint32_t(boost::out_degree(v, graph_));
+  csr_.resize(csr_off_[V]);
+  for (size_t v = 0; v < V; ++v) {
+    uint32_t k = csr_off_[v];
+    for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
+      const uint32_t u = uint32_t(boost::target(*e, graph_)), id = graph_[*e].id;
+      csr_[k++] = CsrEdge{u, 2 * id + (links_[2 * id].from == v ? 0u : 1u), graph_[*e].weight};
+    }
+  }
+  sp_dist_.assign(V, std::numeric_limits<double>::infinity());
+  sp_done_.assign(V, 0);
+  routes_.clear();
+}
+
+const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
+  const uint64_t key = (uint64_t(src) << 32) | dst;
+  auto it = routes_.find(key);
+  if (it != routes_.end()) return it->second;
+  if (csr_off_.empty()) build_csr();
+  // Dijkstra from the destination (the graph is undirected with symmetric costs), stopped once the source is
+  // settled: every vertex on a shortest path from the source is closer to the destination, so it is settled too.
+  using Item = std::pair<double, uint32_t>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap;
+  sp_dist_[dst] = 0;
+  sp_touched_.push_back(dst);
+  heap.push({0, dst});
+  while (!heap.empty()) {
+    auto [d, v] = heap.top();
+    heap.pop();
+    if (sp_done_[v]) continue;
+    sp_done_[v] = 1;
+    if (v == src) break;
+    for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1]; ++k) {
+      const CsrEdge& e = csr_[k];
+      if (!links_[e.link].alive) continue;
+      const double nd = d + e.weight;
+      if (nd < sp_dist_[e.to]) {
+        if (sp_dist_[e.to] == std::numeric_limits<double>::infinity()) sp_touched_.push_back(e.to);
+        sp_dist_[e.to] = nd;
+        heap.push({nd, e.to});
+      }
+    }
+  }
+  if (!sp_done_[src]) {
+    for (uint32_t v : sp_touched_) { sp_dist_[v] = std::numeric_limits<double>::infinity(); sp_done_[v] = 0; }
+    sp_touched_.clear();
+    throw InputError("network: device " + std::to_string(src) + " cannot reach device " + std::to_string(dst));
+  }
+  // Spread the stream over the shortest-path DAG as adaptive routing does: in kSlices slices, each on the path
+  // whose most loaded link (load over bandwidth, this slice included) is least loaded. Equal-cost paths that
+  // converge on one link (several NVLink planes into the one NIC behind them) share it instead of each counting at
+  // its own first hop's bandwidth, and parallel planes fill in proportion to their bandwidth.
+  constexpr int kSlices = 64;
+  FluidRoute route;
+  struct Arc { uint32_t to, link; double bw, load; };
+  std::unordered_map<uint32_t, std::vector<Arc>> out;
+  std::vector<uint32_t> verts{src};
+  {
+    std::vector<uint32_t> stack{src};
+    std::unordered_map<uint32_t, char> seen{{src, 1}};
+    while (!stack.empty()) {
+      const uint32_t v = stack.back();
+      stack.pop_back();
+      if (v == dst) continue;
+      const double tol = 1e-12 + 1e-9 * sp_dist_[v];
+      for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1]; ++k) {
+        const CsrEdge& e = csr_[k];
+        if (!links_[e.link].alive || !sp_done_[e.to]) continue;
+        if (std::abs(e.weight + sp_dist_[e.to] - sp_dist_[v]) > tol) continue;
+        out[v].push_back({e.to, e.link, links_[e.link].bw > 0 ? links_[e.link].bw : 1.0, 0});
+        if (seen.emplace(e.to, 1).second) {
+          stack.push_back(e.to);
+          verts.push_back(e.to);
+        }
+      }
+    }
+  }
+  std::sort(verts.begin(), verts.end(), [&](uint32_t x, uint32_t y) { return sp_dist_[x] < sp_dist_[y]; });
+  // Per vertex: the chosen path's most loaded link, then (to break ties between paths that share that link, the
+  // NIC in front of a fat tree's spines) the sum of its links' loads, and the arc it leaves by.
+  struct Best { double worst, sum; size_t arc; };
+  std::unordered_map<uint32_t, Best> best;
+  const double slice = 1.0 / kSlices;
+  for (int k = 0; k < kSlices; ++k) {
+    for (uint32_t v : verts) {
+      if (v == dst) { best[v] = {0, 0, 0}; continue; }
+      auto& arcs = out[v];
+      Best b{std::numeric_limits<double>::infinity(), 0, 0};
+      for (size_t i = 0; i < arcs.size(); ++i) {
+        auto it = best.find(arcs[i].to);
+        if (it == best.end()) continue;
+        const double here = (arcs[i].load + slice) / arcs[i].bw;
+        const Best c{std::max(here, it->second.worst), here + it->second.sum, i};
+        if (c.worst < b.worst * (1 - 1e-9) || (c.worst <= b.worst * (1 + 1e-9) && c.sum < b.sum * (1 - 1e-9))) b = c;
+      }
+      best[v] = b;
+    }
+    for (uint32_t v = src; v != dst;) {
+      Arc& a = out[v][best[v].arc];
+      a.load += slice;
+      v = a.to;
+    }
+  }
+  std::map<uint32_t, double> use;
+  double worst = 0;
+  for (auto& [v, arcs] : out)
+    for (const Arc& a : arcs)
+      if (a.load > 0) {
+        use[a.link] += a.load;
+        worst = std::max(worst, a.load / a.bw);
+      }
+  const double total = worst > 0 ? 1 / worst : 0;
+  // The route's bandwidth is what the stream gets alone (parallel planes add up); latency along the first
+  // equal-cost path.
+  route.min_bw = total;
+  for (uint32_t v = src; v != dst;) {
+    const double tol = 1e-12 + 1e-9 * sp_dist_[v];
+    uint32_t pick = UINT32_MAX;
+    for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1] && pick == UINT32_MAX; ++k) {
+      const CsrEdge& e = csr_[k];
+      if (links_[e.link].alive && sp_done_[e.to] && std::abs(e.weight + sp_dist_[e.to] - sp_dist_[v]) <= tol) pick = k;
+    }
+    if (pick == UINT32_MAX) throw std::logic_error("network: no fluid route");
+    const DLink& L = links_[csr_[pick].link];
+    route.latency_ps += L.latency_ps;
+    v = csr_[pick].to;
+  }
+  for (uint32_t v : sp_touched_) { sp_dist_[v] = std::numeric_limits<double>::infinity(); sp_done_[v] = 0; }
+  sp_touched_.clear();
+  route.use.assign(use.begin(), use.end());
+  std::sort(route.use.begin(), route.use.end());
+  return routes_.emplace(key, std::move(route)).first->second;
+}
+
+uint32_t Network::reducer_resource(uint32_t sw) {
+  auto it = reducer_ids_.find(sw);
+  if (it != reducer_ids_.end()) return it->second;
+  // Reduction units are numbered after every directed link the network can have (circuits never run fluid).
+  const uint32_t id = uint32_t(links_.size() + reducer_ids_.size());
+  mm_.set_capacity(id, graph_[sw].sw->reduction_bandwidth());
+  reducer_ids_.emplace(sw, id);
+  return id;
+}
+
+void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& sh, Arrival arrived,
+                         const MaxMinFlows::Use& more) {
+  const double eff = spec_.collectives.protocol_efficiency;
+  const double sync_s = spec_.collectives.step_latency_s;
+  const double cb = sh.chunk > 0 ? std::min(sh.chunk, sh.units) : sh.units;
+  std::unordered_map<uint32_t, double> acc;
+  double hop_max = 0, hop_sum = 0, lat_max = 0, lat_sum = 0, paths = 0;
+  for (const Stream& s : streams) {
+    if (s.src == s.dst || s.weight <= 0) continue;
+    const FluidRoute& r = fluid_route(s.src, s.dst);
+    for (auto [li, share] : r.use) acc[li] += s.weight / eff * share;
+    const double lat = double(r.latency_ps) * 1e-12 + sync_s;
+    const double hop = lat + (r.min_bw > 0 ? cb * s.weight / eff / r.min_bw : 0);
+    hop_max = std::max(hop_max, hop);
+    hop_sum += hop;
+    lat_max = std::max(lat_max, lat);
+    lat_sum += lat;
+    ++paths;
+  }
+  const double hop = sh.mean_hop && paths > 0 ? hop_sum / paths : hop_max;
+  if (getenv("XPU_FLUID_DEBUG")) fprintf(stderr, "send: %zu streams hop %.3g us (max %.3g) lat %.3g cb %.3g\n", streams.size(), hop*1e6, hop_max*1e6, lat_max*1e6, cb);
+  const double lat = sh.mean_hop && paths > 0 ? lat_sum / paths : lat_max;
+  MaxMinFlows::Use use(acc.begin(), acc.end());
+  std::sort(use.begin(), use.end());
+  // Energy and busy time are counted when the flow starts: the totals do not depend on the rate.
+  if (sh.units > 0)
+    for (auto [li, w] : use) {
+      DLink& L = links_[li];
+      const double bytes = sh.units * w, busy = L.bw > 0 ? bytes / L.bw : 0;
+      L.elem->carry(bytes, busy);
+      if (L.into_switch && graph_[L.to].device < 0) L.into_switch->carry(bytes, busy);
+    }
+  for (auto& m : more) use.push_back(m);
+  // One chunk in flight pays every hop in full; more overlap their hops with each other's serialisation, and the
+  // last one's latency remains.
+  const double tail = sh.fill_hops * hop + (sh.in_flight > 1 ? lat : 0) + double(sh.extra_ps) * 1e-12;
+  const uint64_t tail_ps = ps_from_seconds(tail, "the network");
+  if (use.empty() || sh.units <= 0) {
+    const uint64_t t = now_ps_ + tail_ps + (paths > 0 ? ps_from_seconds(hop, "the network") : 0);
+    at(t, [arrived = std::move(arrived), t] { arrived(t); });
+    return;
+  }
+  for (auto [li, w] : use)
+    if (li < links_.size() && mm_.capacity(li) == 0) mm_.set_capacity(li, links_[li].bw);
+  fluid_advance();
+  const double cap = hop > 0 ? sh.in_flight * cb / hop : std::numeric_limits<double>::infinity();
+  const uint32_t id = mm_.add(std::move(use), cap);
+  if (ff_.size() <= id) ff_.resize(size_t(id) + 1);
+  ff_[id] = FluidFlow{sh.units, sh.units, tail_ps, std::move(arrived)};
+  if (!ff_pending_) {
+    ff_pending_ = true;
+    at(now_ps_, [this] {
+      ff_pending_ = false;
+      fluid_update();
+    });
+  }
+}
+
+void Network::fluid_advance() {
+  if (now_ps_ <= ff_last_ps_) { ff_last_ps_ = std::max(ff_last_ps_, now_ps_); return; }
+  const double dt = double(now_ps_ - ff_last_ps_) * 1e-12;
+  for (uint32_t id = 0; id < ff_.size(); ++id)
+    if (ff_[id].arrived) ff_[id].left -= mm_.rate(id) * dt;
+  ff_last_ps_ = now_ps_;
+}
+
+void Network::fluid_update() {
+  fluid_advance();
+  // Flows within a picosecond of done end now; their arrival follows after their tail latency.
+  bool ended = false;
+  for (uint32_t id = 0; id < ff_.size(); ++id) {
+    FluidFlow& f = ff_[id];
+    if (!f.arrived) continue;
+    const double r = mm_.rate(id);
+    if (f.left <= 1e-9 * f.units || (r > 0 && f.left <= r * 1e-12)) {
+      const uint64_t t = checked_time(now_ps_ + f.tail_ps, "the network");
+      at(t, [cb = std::move(f.arrived), t] { cb(t); });
+      f.arrived = nullptr;
+      mm_.remove(id);
+      ended = true;
+    }
+  }
+  (void)ended;
+  if (mm_.active() == 0) return;
+  mm_.solve();
+  if (getenv("XPU_FLUID_DEBUG"))
+    for (uint32_t id = 0; id < ff_.size(); ++id)
+      if (ff_[id].arrived) {
+        double mx = 0; uint32_t ml = 0;
+        for (auto [l, w] : mm_.use(id)) if (l < links_.size() && w * mm_.rate(id) / links_[l].bw > mx) { mx = w * mm_.rate(id) / links_[l].bw; ml = l; }
+        fprintf(stderr, "cap? t=%.3fus flow %u rate %.3g GB/s left %.3g entries %zu maxutil %.3f link %u->%u bw %.3g\n", now_ps_*1e-6, id, mm_.rate(id)*1e-9, ff_[id].left, mm_.use(id).size(), mx, links_[ml].from, links_[ml].to, links_[ml].bw);
+      }
+  uint64_t next = UINT64_MAX;
+  for (uint32_t id = 0; id < ff_.size(); ++id) {
+    if (!ff_[id].arrived) continue;
+    const double r = mm_.rate(id);
+    if (!(r > 0)) continue;
+    const double ps = std::ceil(ff_[id].left / r * 1e12);
+    next = std::min(next, now_ps_ + uint64_t(std::max(1.0, std::min(ps, 4e18))));
+  }
+  if (next == UINT64_MAX) return;
+  const uint64_t gen = ++ff_gen_;
+  at(next, [this, gen] {
+    if (gen == ff_gen_) fluid_update();
+  });
+}
+
+}  // namespace xpu

@@ -1,0 +1,51 @@
+#pragma once
+// Max-min fair rates for fluid flows on shared resources (links, in-switch reduction units). A flow is a set of
+// streams that move together at one rate (a ring's ranks can only forward what they received, so a ring runs at the
+// pace of its slowest stream); `use` lists, per resource, the bytes the flow puts on it per unit it moves. Rates come
+// from progressive filling: every unfrozen flow rises at the same pace until a resource fills, whose flows then keep
+// that rate. This is the fluid model large-scale network simulators use (SimGrid, ASTRA-sim's analytical congestion
+// backend); the chunk engine is its exact counterpart.
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+namespace xpu {
+
+class MaxMinFlows {
+ public:
+  using Use = std::vector<std::pair<uint32_t, double>>;  // resource, bytes per unit
+  // `capacity` in bytes/s per resource; a resource may be added later with set_capacity.
+  void set_capacity(uint32_t resource, double bytes_per_s);
+  double capacity(uint32_t resource) const { return resource < cap_.size() ? cap_[resource] : 0; }
+  // Adds a flow whose rate may not pass `cap` units/s (its own pipeline's limit) and returns its id (ids are reused
+  // after remove).
+  uint32_t add(Use use, double cap = std::numeric_limits<double>::infinity());
+  void remove(uint32_t id);
+  // Recomputes every active flow's rate in units per second (infinite for a flow that uses no resource).
+  void solve();
+  double rate(uint32_t id) const { return flows_[id].rate; }
+  const Use& use(uint32_t id) const { return flows_[id].use; }
+  size_t active() const { return active_; }
+  uint64_t solves() const { return solves_; }
+
+ private:
+  struct Flow {
+    Use use;
+    double rate = 0, cap = 0;
+    bool live = false;
+  };
+  std::vector<double> cap_;
+  std::vector<Flow> flows_;
+  std::vector<uint32_t> free_;
+  size_t active_ = 0;
+  uint64_t solves_ = 0;
+  // Scratch reused between solves: per touched resource its unfrozen demand, capacity left and flows.
+  std::vector<double> demand_, left_;
+  std::vector<int32_t> local_;
+  std::vector<uint32_t> touched_, start_, members_;
+  std::vector<char> frozen_;
+};
+
+}  // namespace xpu
