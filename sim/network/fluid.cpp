@@ -93,32 +93,19 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
       }
     }
   }
-  std::sort(verts.begin(), verts.end(), [&](uint32_t x, uint32_t y) { return sp_dist_[x] < sp_dist_[y]; });
-  // Per vertex: the chosen path's most loaded link, then (to break ties between paths that share that link, the
-  // NIC in front of a fat tree's spines) the sum of its links' loads, and the arc it leaves by.
-  struct Best { double worst, sum; size_t arc; };
-  std::unordered_map<uint32_t, Best> best;
   const double slice = 1.0 / kSlices;
-  for (int k = 0; k < kSlices; ++k) {
-    for (uint32_t v : verts) {
-      if (v == dst) { best[v] = {0, 0, 0}; continue; }
-      auto& arcs = out[v];
-      Best b{std::numeric_limits<double>::infinity(), 0, 0};
-      for (size_t i = 0; i < arcs.size(); ++i) {
-        auto it = best.find(arcs[i].to);
-        if (it == best.end()) continue;
-        const double here = (arcs[i].load + slice) / arcs[i].bw;
-        const Best c{std::max(here, it->second.worst), here + it->second.sum, i};
-        if (c.worst < b.worst * (1 - 1e-9) || (c.worst <= b.worst * (1 + 1e-9) && c.sum < b.sum * (1 - 1e-9))) b = c;
-      }
-      best[v] = b;
-    }
+  for (int k = 0; k < kSlices; ++k)
     for (uint32_t v = src; v != dst;) {
-      Arc& a = out[v][best[v].arc];
-      a.load += slice;
-      v = a.to;
+      auto& arcs = out[v];
+      size_t pick = 0;
+      double low = std::numeric_limits<double>::infinity();
+      for (size_t i = 0; i < arcs.size(); ++i) {
+        const double c = (arcs[i].load + slice) / arcs[i].bw;
+        if (c < low * (1 - 1e-9)) { low = c; pick = i; }
+      }
+      arcs[pick].load += slice;
+      v = arcs[pick].to;
     }
-  }
   std::map<uint32_t, double> use;
   double worst = 0;
   for (auto& [v, arcs] : out)
@@ -166,22 +153,22 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   const double sync_s = spec_.collectives.step_latency_s;
   const double cb = sh.chunk > 0 ? std::min(sh.chunk, sh.units) : sh.units;
   std::unordered_map<uint32_t, double> acc;
-  double hop_max = 0, hop_sum = 0, lat_max = 0, lat_sum = 0, paths = 0;
+  double ser_max = 0, ser_sum = 0, lat_max = 0, lat_sum = 0, paths = 0;
   for (const Stream& s : streams) {
     if (s.src == s.dst || s.weight <= 0) continue;
     const FluidRoute& r = fluid_route(s.src, s.dst);
     for (auto [li, share] : r.use) acc[li] += s.weight / eff * share;
     const double lat = double(r.latency_ps) * 1e-12 + sync_s;
-    const double hop = lat + (r.min_bw > 0 ? cb * s.weight / eff / r.min_bw : 0);
-    hop_max = std::max(hop_max, hop);
-    hop_sum += hop;
+    const double ser = r.min_bw > 0 ? cb * s.weight / eff / r.min_bw : 0;
+    ser_max = std::max(ser_max, ser);
+    ser_sum += ser;
     lat_max = std::max(lat_max, lat);
     lat_sum += lat;
     ++paths;
   }
-  const double hop = sh.mean_hop && paths > 0 ? hop_sum / paths : hop_max;
-  if (getenv("XPU_FLUID_DEBUG")) fprintf(stderr, "send: %zu streams hop %.3g us (max %.3g) lat %.3g cb %.3g\n", streams.size(), hop*1e6, hop_max*1e6, lat_max*1e6, cb);
-  const double lat = sh.mean_hop && paths > 0 ? lat_sum / paths : lat_max;
+  const bool mean = sh.mean_hop && paths > 0;
+  const double lat = mean ? lat_sum / paths : lat_max, ser = mean ? ser_sum / paths : ser_max;
+  const double hop = lat + ser;
   MaxMinFlows::Use use(acc.begin(), acc.end());
   std::sort(use.begin(), use.end());
   // Energy and busy time are counted when the flow starts: the totals do not depend on the rate.
@@ -205,8 +192,11 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   for (auto [li, w] : use)
     if (li < links_.size() && mm_.capacity(li) == 0) mm_.set_capacity(li, links_[li].bw);
   fluid_advance();
-  const double cap = hop > 0 ? sh.in_flight * cb / hop : std::numeric_limits<double>::infinity();
-  const uint32_t id = mm_.add(std::move(use), cap);
+  MaxMinFlows::Pipeline pipe;
+  pipe.window = sh.in_flight * cb;
+  pipe.latency = lat;
+  pipe.serial = ser;
+  const uint32_t id = mm_.add(std::move(use), pipe);
   if (ff_.size() <= id) ff_.resize(size_t(id) + 1);
   ff_[id] = FluidFlow{sh.units, sh.units, tail_ps, std::move(arrived)};
   if (!ff_pending_) {
@@ -245,13 +235,6 @@ void Network::fluid_update() {
   (void)ended;
   if (mm_.active() == 0) return;
   mm_.solve();
-  if (getenv("XPU_FLUID_DEBUG"))
-    for (uint32_t id = 0; id < ff_.size(); ++id)
-      if (ff_[id].arrived) {
-        double mx = 0; uint32_t ml = 0;
-        for (auto [l, w] : mm_.use(id)) if (l < links_.size() && w * mm_.rate(id) / links_[l].bw > mx) { mx = w * mm_.rate(id) / links_[l].bw; ml = l; }
-        fprintf(stderr, "cap? t=%.3fus flow %u rate %.3g GB/s left %.3g entries %zu maxutil %.3f link %u->%u bw %.3g\n", now_ps_*1e-6, id, mm_.rate(id)*1e-9, ff_[id].left, mm_.use(id).size(), mx, links_[ml].from, links_[ml].to, links_[ml].bw);
-      }
   uint64_t next = UINT64_MAX;
   for (uint32_t id = 0; id < ff_.size(); ++id) {
     if (!ff_[id].arrived) continue;

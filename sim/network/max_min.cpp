@@ -1,8 +1,6 @@
 #include "sim/network/max_min.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 
 namespace xpu {
@@ -12,7 +10,12 @@ void MaxMinFlows::set_capacity(uint32_t r, double bps) {
   cap_[r] = bps;
 }
 
-uint32_t MaxMinFlows::add(Use use, double cap) {
+double MaxMinFlows::Pipeline::cap() const {
+  const double hop = latency + serial;
+  return window > 0 && hop > 0 ? window / hop : std::numeric_limits<double>::infinity();
+}
+
+uint32_t MaxMinFlows::add(Use use, Pipeline pipe) {
   uint32_t id;
   if (!free_.empty()) {
     id = free_.back();
@@ -24,7 +27,7 @@ uint32_t MaxMinFlows::add(Use use, double cap) {
   Flow& f = flows_[id];
   f.use = std::move(use);
   f.rate = 0;
-  f.cap = cap;
+  f.cap = pipe.cap();
   f.live = true;
   ++active_;
   return id;
@@ -42,6 +45,10 @@ void MaxMinFlows::remove(uint32_t id) {
 
 void MaxMinFlows::solve() {
   ++solves_;
+  fill();
+}
+
+void MaxMinFlows::fill() {
   // Resources are numbered densely as flows touch them (`local_`), so a solve costs the flows' entries, not the
   // size of the network.
   if (local_.size() < cap_.size()) local_.resize(cap_.size(), -1);
@@ -119,7 +126,6 @@ void MaxMinFlows::solve() {
       freeze(capped.back());
       capped.pop_back();
     }
-    if (getenv("XPU_MM_DEBUG")) for (uint32_t k : full) fprintf(stderr, "full res %u cap %.3g demand %.3g level %.3g members %u\n", touched_[k], cap_[touched_[k]], demand_[k], level, start_[k+1]-start_[k]);
     for (uint32_t k : full)
       for (uint32_t m = start_[k]; m < start_[k + 1]; ++m) freeze(members_[m]);
     for (uint32_t k : full) demand_[k] = 0;

@@ -19,9 +19,17 @@ class MaxMinFlows {
   // `capacity` in bytes/s per resource; a resource may be added later with set_capacity.
   void set_capacity(uint32_t resource, double bytes_per_s);
   double capacity(uint32_t resource) const { return resource < cap_.size() ? cap_[resource] : 0; }
-  // Adds a flow whose rate may not pass `cap` units/s (its own pipeline's limit) and returns its id (ids are reused
-  // after remove).
-  uint32_t add(Use use, double cap = std::numeric_limits<double>::infinity());
+  // A flow's own limit: a pipeline of `window` units in flight whose every hop takes `latency` plus `serial` (one
+  // chunk's serialisation alone) cannot pass window / (latency + serial). Flows whose limits together exceed a
+  // link's bandwidth share it max-min fairly instead: their chunks fall out of step and interleave, as they do in
+  // the chunk engine, rather than each waiting for the others' chunks at every hop.
+  struct Pipeline {
+    double window = 0, latency = 0, serial = 0;  // window 0: no limit
+    double cap() const;
+  };
+  // Adds a flow and returns its id (ids are reused after remove).
+  uint32_t add(Use use, Pipeline pipe);
+  uint32_t add(Use use) { return add(std::move(use), Pipeline()); }
   void remove(uint32_t id);
   // Recomputes every active flow's rate in units per second (infinite for a flow that uses no resource).
   void solve();
@@ -46,6 +54,7 @@ class MaxMinFlows {
   std::vector<int32_t> local_;
   std::vector<uint32_t> touched_, start_, members_;
   std::vector<char> frozen_;
+  void fill();
 };
 
 }  // namespace xpu
