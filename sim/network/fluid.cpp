@@ -93,8 +93,11 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
       }
     }
   }
-  const double slice = 1.0 / kSlices;
-  for (int k = 0; k < kSlices; ++k)
+  // A route with one way forward at every vertex (a torus neighbour, a switch hop) needs no slicing.
+  bool single = true;
+  for (auto& [v, arcs] : out) single = single && arcs.size() == 1;
+  const double slice = single ? 1.0 : 1.0 / kSlices;
+  for (int k = 0; k < (single ? 1 : kSlices); ++k)
     for (uint32_t v = src; v != dst;) {
       auto& arcs = out[v];
       size_t pick = 0;
@@ -191,14 +194,18 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   }
   for (auto [li, w] : use)
     if (li < links_.size() && mm_.capacity(li) == 0) mm_.set_capacity(li, links_[li].bw);
-  fluid_advance();
   MaxMinFlows::Pipeline pipe;
   pipe.window = sh.in_flight * cb;
   pipe.latency = lat;
   pipe.serial = ser;
   const uint32_t id = mm_.add(std::move(use), pipe);
   if (ff_.size() <= id) ff_.resize(size_t(id) + 1);
-  ff_[id] = FluidFlow{sh.units, sh.units, tail_ps, std::move(arrived)};
+  FluidFlow& f = ff_[id];
+  f.left = f.units = sh.units;
+  f.tail_ps = tail_ps;
+  f.arrived = std::move(arrived);
+  f.rate = 0;
+  f.since_ps = now_ps_;
   if (!ff_pending_) {
     ff_pending_ = true;
     at(now_ps_, [this] {
@@ -208,45 +215,38 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   }
 }
 
-void Network::fluid_advance() {
-  if (now_ps_ <= ff_last_ps_) { ff_last_ps_ = std::max(ff_last_ps_, now_ps_); return; }
-  const double dt = double(now_ps_ - ff_last_ps_) * 1e-12;
-  for (uint32_t id = 0; id < ff_.size(); ++id)
-    if (ff_[id].arrived) ff_[id].left -= mm_.rate(id) * dt;
-  ff_last_ps_ = now_ps_;
-}
-
 void Network::fluid_update() {
-  fluid_advance();
-  // Flows within a picosecond of done end now; their arrival follows after their tail latency.
-  bool ended = false;
-  for (uint32_t id = 0; id < ff_.size(); ++id) {
+  // Flows due now end; their arrival follows after their tail latency, and the resources they free are re-solved.
+  while (!ff_due_.empty() && ff_due_.top().t <= now_ps_) {
+    const auto d = ff_due_.top();
+    ff_due_.pop();
+    FluidFlow& f = ff_[d.id];
+    if (!f.arrived || f.version != d.version) continue;
+    const uint64_t t = checked_time(now_ps_ + f.tail_ps, "the network");
+    at(t, [cb = std::move(f.arrived), t] { cb(t); });
+    f.arrived = nullptr;
+    mm_.remove(d.id);
+  }
+  for (uint32_t id : mm_.solve()) {
     FluidFlow& f = ff_[id];
     if (!f.arrived) continue;
-    const double r = mm_.rate(id);
-    if (f.left <= 1e-9 * f.units || (r > 0 && f.left <= r * 1e-12)) {
-      const uint64_t t = checked_time(now_ps_ + f.tail_ps, "the network");
-      at(t, [cb = std::move(f.arrived), t] { cb(t); });
-      f.arrived = nullptr;
-      mm_.remove(id);
-      ended = true;
-    }
+    f.left = std::max(0.0, f.left - f.rate * double(now_ps_ - f.since_ps) * 1e-12);
+    f.since_ps = now_ps_;
+    f.rate = mm_.rate(id);
+    ++f.version;
+    if (!(f.rate > 0)) continue;
+    const double ps = std::ceil(f.left / f.rate * 1e12);
+    ff_due_.push({now_ps_ + uint64_t(std::max(1.0, std::min(ps, 4e18))), id, f.version});
   }
-  (void)ended;
-  if (mm_.active() == 0) return;
-  mm_.solve();
-  uint64_t next = UINT64_MAX;
-  for (uint32_t id = 0; id < ff_.size(); ++id) {
-    if (!ff_[id].arrived) continue;
-    const double r = mm_.rate(id);
-    if (!(r > 0)) continue;
-    const double ps = std::ceil(ff_[id].left / r * 1e12);
-    next = std::min(next, now_ps_ + uint64_t(std::max(1.0, std::min(ps, 4e18))));
-  }
-  if (next == UINT64_MAX) return;
+  while (!ff_due_.empty() && (!ff_[ff_due_.top().id].arrived || ff_[ff_due_.top().id].version != ff_due_.top().version))
+    ff_due_.pop();
+  if (ff_due_.empty() || ff_due_.top().t >= ff_wake_ps_) return;
+  ff_wake_ps_ = ff_due_.top().t;
   const uint64_t gen = ++ff_gen_;
-  at(next, [this, gen] {
-    if (gen == ff_gen_) fluid_update();
+  at(ff_wake_ps_, [this, gen] {
+    if (gen != ff_gen_) return;
+    ff_wake_ps_ = UINT64_MAX;
+    fluid_update();
   });
 }
 

@@ -6,7 +6,10 @@
 namespace xpu {
 
 void MaxMinFlows::set_capacity(uint32_t r, double bps) {
-  if (r >= cap_.size()) cap_.resize(size_t(r) + 1, 0);
+  if (r >= cap_.size()) {
+    cap_.resize(size_t(r) + 1, 0);
+    on_.resize(cap_.size());
+  }
   cap_[r] = bps;
 }
 
@@ -25,10 +28,17 @@ uint32_t MaxMinFlows::add(Use use, Pipeline pipe) {
     flows_.emplace_back();
   }
   Flow& f = flows_[id];
-  f.use = std::move(use);
+  f.use.clear();
+  for (auto [r, w] : use)
+    if (w > 0 && r < cap_.size() && cap_[r] > 0) f.use.push_back({r, w});
   f.rate = 0;
   f.cap = pipe.cap();
   f.live = true;
+  for (auto [r, w] : f.use) {
+    on_[r].push_back(id);
+    dirty_.push_back(r);
+  }
+  if (f.use.empty()) f.rate = f.cap;
   ++active_;
   return id;
 }
@@ -37,71 +47,102 @@ void MaxMinFlows::remove(uint32_t id) {
   Flow& f = flows_[id];
   if (!f.live) return;
   f.live = false;
+  for (auto [r, w] : f.use) {
+    auto& v = on_[r];
+    auto it = std::find(v.begin(), v.end(), id);
+    if (it != v.end()) {
+      *it = v.back();
+      v.pop_back();
+    }
+    dirty_.push_back(r);
+  }
   f.use.clear();
   f.use.shrink_to_fit();
   free_.push_back(id);
   --active_;
 }
 
-void MaxMinFlows::solve() {
+const std::vector<uint32_t>& MaxMinFlows::solve() {
   ++solves_;
+  // The connected component of the changed resources: flows on them, the resources of those flows, and so on.
+  if (res_seen_.size() < cap_.size()) res_seen_.resize(cap_.size(), 0);
+  if (flow_seen_.size() < flows_.size()) flow_seen_.resize(flows_.size(), 0);
+  component_.clear();
+  res_list_.clear();
+  for (uint32_t r : dirty_)
+    if (!res_seen_[r]) { res_seen_[r] = 1; res_list_.push_back(r); }
+  dirty_.clear();
+  for (size_t i = 0; i < res_list_.size(); ++i)
+    for (uint32_t id : on_[res_list_[i]]) {
+      if (flow_seen_[id]) continue;
+      flow_seen_[id] = 1;
+      component_.push_back(id);
+      for (auto [r, w] : flows_[id].use)
+        if (!res_seen_[r]) { res_seen_[r] = 1; res_list_.push_back(r); }
+    }
+  for (uint32_t r : res_list_) res_seen_[r] = 0;
+  for (uint32_t id : component_) flow_seen_[id] = 0;
   fill();
+  return component_;
 }
 
 void MaxMinFlows::fill() {
-  // Resources are numbered densely as flows touch them (`local_`), so a solve costs the flows' entries, not the
-  // size of the network.
+  // Resources are numbered densely as the component's flows touch them (`local_`), so a solve costs the
+  // component's entries, not the size of the network.
   if (local_.size() < cap_.size()) local_.resize(cap_.size(), -1);
   touched_.clear();
   demand_.clear();
-  frozen_.assign(flows_.size(), 1);
+  if (frozen_.size() < flows_.size()) frozen_.resize(flows_.size(), 1);
   size_t unfrozen = 0;
   std::vector<uint32_t> count;
-  for (uint32_t id = 0; id < flows_.size(); ++id) {
+  for (uint32_t id : component_) {
     Flow& f = flows_[id];
-    if (!f.live) continue;
-    f.rate = std::numeric_limits<double>::infinity();
-    bool any = false;
-    for (auto [r, w] : f.use)
-      if (w > 0 && cap_[r] > 0) {
-        if (local_[r] < 0) {
-          local_[r] = int32_t(touched_.size());
-          touched_.push_back(r);
-          demand_.push_back(0);
-          count.push_back(0);
-        }
-        demand_[size_t(local_[r])] += w;
-        ++count[size_t(local_[r])];
-        any = true;
+    f.rate = f.cap;
+    for (auto [r, w] : f.use) {
+      if (local_[r] < 0) {
+        local_[r] = int32_t(touched_.size());
+        touched_.push_back(r);
+        demand_.push_back(0);
+        count.push_back(0);
       }
-    if (any) { frozen_[id] = 0; ++unfrozen; }
-    else f.rate = f.cap;
+      demand_[size_t(local_[r])] += w;
+      ++count[size_t(local_[r])];
+    }
+    frozen_[id] = f.use.empty();
+    if (!f.use.empty()) ++unfrozen;
   }
   const size_t T = touched_.size();
   start_.assign(T + 1, 0);
   for (size_t k = 0; k < T; ++k) start_[k + 1] = start_[k] + count[k];
   members_.resize(start_[T]);
   for (size_t k = 0; k < T; ++k) count[k] = start_[k];
-  for (uint32_t id = 0; id < flows_.size(); ++id)
-    if (!frozen_[id])
-      for (auto [r, w] : flows_[id].use)
-        if (w > 0 && cap_[r] > 0) members_[count[size_t(local_[r])]++] = id;
+  for (uint32_t id : component_)
+    for (auto [r, w] : flows_[id].use) members_[count[size_t(local_[r])]++] = id;
   left_.resize(T);
   for (size_t k = 0; k < T; ++k) left_[k] = cap_[touched_[k]];
-  double level = 0;
-  std::vector<uint32_t> full;
-  // Unfrozen flows with a cap, lowest cap last, so the next one to reach its cap is at the back.
+  // Flows with their own limit, lowest last, so the next one to reach its limit is at the back.
   std::vector<uint32_t> capped;
-  for (uint32_t id = 0; id < flows_.size(); ++id)
+  for (uint32_t id : component_)
     if (!frozen_[id] && flows_[id].cap < std::numeric_limits<double>::infinity()) capped.push_back(id);
   std::sort(capped.begin(), capped.end(), [&](uint32_t a, uint32_t b) { return flows_[a].cap > flows_[b].cap; });
+  double level = 0;
+  std::vector<uint32_t> full;
+  auto freeze = [&](uint32_t id) {
+    if (frozen_[id]) return;
+    frozen_[id] = 1;
+    --unfrozen;
+    flows_[id].rate = level;
+    for (auto [r, w] : flows_[id].use) {
+      double& d = demand_[size_t(local_[r])];
+      d = std::max(0.0, d - w);
+    }
+  };
   while (unfrozen > 0) {
     while (!capped.empty() && frozen_[capped.back()]) capped.pop_back();
     double step = std::numeric_limits<double>::infinity();
     for (size_t k = 0; k < T; ++k)
       if (demand_[k] > 0) step = std::min(step, left_[k] / demand_[k]);
-    const bool to_cap = !capped.empty() && flows_[capped.back()].cap - level <= step;
-    if (to_cap) step = std::max(0.0, flows_[capped.back()].cap - level);
+    if (!capped.empty()) step = std::min(step, std::max(0.0, flows_[capped.back()].cap - level));
     if (!(step < std::numeric_limits<double>::infinity())) break;
     level += step;
     // Resources within a relative 1e-9 of full count as full, so flows that tie freeze together.
@@ -111,17 +152,6 @@ void MaxMinFlows::fill() {
       left_[k] -= step * demand_[k];
       if (left_[k] <= 1e-9 * cap_[touched_[k]]) full.push_back(uint32_t(k));
     }
-    auto freeze = [&](uint32_t id) {
-      if (frozen_[id]) return;
-      frozen_[id] = 1;
-      --unfrozen;
-      flows_[id].rate = level;
-      for (auto [r2, w] : flows_[id].use)
-        if (w > 0 && cap_[r2] > 0) {
-          double& d = demand_[size_t(local_[r2])];
-          d = std::max(0.0, d - w);
-        }
-    };
     while (!capped.empty() && (frozen_[capped.back()] || flows_[capped.back()].cap <= level * (1 + 1e-12))) {
       freeze(capped.back());
       capped.pop_back();

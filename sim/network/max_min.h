@@ -2,9 +2,13 @@
 // Max-min fair rates for fluid flows on shared resources (links, in-switch reduction units). A flow is a set of
 // streams that move together at one rate (a ring's ranks can only forward what they received, so a ring runs at the
 // pace of its slowest stream); `use` lists, per resource, the bytes the flow puts on it per unit it moves. Rates come
-// from progressive filling: every unfrozen flow rises at the same pace until a resource fills, whose flows then keep
-// that rate. This is the fluid model large-scale network simulators use (SimGrid, ASTRA-sim's analytical congestion
-// backend); the chunk engine is its exact counterpart.
+// from progressive filling: every unfrozen flow rises at the same pace until a resource fills (or the flow reaches
+// its own limit), and the flows there keep that rate. This is the fluid model large-scale network simulators use
+// (SimGrid, ASTRA-sim's analytical congestion backend); the chunk engine is its exact counterpart.
+//
+// Solving is incremental: only the flows that share a resource, directly or through other flows, with a flow that
+// started or ended since the last solve are recomputed (the rings of different torus lines never meet, so a torus
+// all-reduce re-solves one line at a time).
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -16,9 +20,6 @@ namespace xpu {
 class MaxMinFlows {
  public:
   using Use = std::vector<std::pair<uint32_t, double>>;  // resource, bytes per unit
-  // `capacity` in bytes/s per resource; a resource may be added later with set_capacity.
-  void set_capacity(uint32_t resource, double bytes_per_s);
-  double capacity(uint32_t resource) const { return resource < cap_.size() ? cap_[resource] : 0; }
   // A flow's own limit: a pipeline of `window` units in flight whose every hop takes `latency` plus `serial` (one
   // chunk's serialisation alone) cannot pass window / (latency + serial). Flows whose limits together exceed a
   // link's bandwidth share it max-min fairly instead: their chunks fall out of step and interleave, as they do in
@@ -27,12 +28,16 @@ class MaxMinFlows {
     double window = 0, latency = 0, serial = 0;  // window 0: no limit
     double cap() const;
   };
+  // `capacity` in bytes/s per resource.
+  void set_capacity(uint32_t resource, double bytes_per_s);
+  double capacity(uint32_t resource) const { return resource < cap_.size() ? cap_[resource] : 0; }
   // Adds a flow and returns its id (ids are reused after remove).
   uint32_t add(Use use, Pipeline pipe);
   uint32_t add(Use use) { return add(std::move(use), Pipeline()); }
   void remove(uint32_t id);
-  // Recomputes every active flow's rate in units per second (infinite for a flow that uses no resource).
-  void solve();
+  // Recomputes the rates (units per second) of the flows connected to those added or removed since the last call
+  // and returns their ids; every other flow keeps its rate.
+  const std::vector<uint32_t>& solve();
   double rate(uint32_t id) const { return flows_[id].rate; }
   const Use& use(uint32_t id) const { return flows_[id].use; }
   size_t active() const { return active_; }
@@ -47,9 +52,13 @@ class MaxMinFlows {
   std::vector<double> cap_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_;
+  std::vector<std::vector<uint32_t>> on_;  // flows per resource
+  std::vector<uint32_t> dirty_;            // resources whose flows changed
   size_t active_ = 0;
   uint64_t solves_ = 0;
-  // Scratch reused between solves: per touched resource its unfrozen demand, capacity left and flows.
+  // Scratch reused between solves.
+  std::vector<char> res_seen_, flow_seen_;
+  std::vector<uint32_t> component_, res_list_;
   std::vector<double> demand_, left_;
   std::vector<int32_t> local_;
   std::vector<uint32_t> touched_, start_, members_;

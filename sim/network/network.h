@@ -172,18 +172,24 @@ class Network : public sc_core::sc_module, public Interconnect {
     double min_bw = 0;       // maximum flow from source to destination, bytes/s
   };
   struct FluidFlow {
-    double left = 0, units = 0;
-    uint64_t tail_ps = 0;
+    double left = 0, units = 0, rate = 0;  // `left` as of `since_ps`, moving at `rate` units/s since
+    uint64_t tail_ps = 0, since_ps = 0, version = 0;
     Arrival arrived;
   };
+  struct Due {
+    uint64_t t;
+    uint32_t id;
+    uint64_t version;
+    bool operator>(const Due& o) const { return t > o.t; }
+  };
   const FluidRoute& fluid_route(uint32_t src, uint32_t dst);
-  void fluid_advance();
   void fluid_update();
   void build_csr();
   bool fluid_ = false;
   MaxMinFlows mm_;
   std::vector<FluidFlow> ff_;
-  uint64_t ff_last_ps_ = 0, ff_gen_ = 0;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> ff_due_;  // finish times; stale versions skipped
+  uint64_t ff_gen_ = 0, ff_wake_ps_ = UINT64_MAX;
   bool ff_pending_ = false;
   std::unordered_map<uint64_t, FluidRoute> routes_;
   std::unordered_map<uint32_t, uint32_t> reducer_ids_;
