@@ -187,29 +187,24 @@ void Network::build() {
         for (int64_t a = 0; a < G; ++a)
           for (int64_t b = a + 1; b < G; ++b) connect(uint32_t(base + a), uint32_t(base + b), link, 1);
       } else if (t.topology == "fat_tree") {
+        std::vector<uint32_t> ends, cores;
+        for (int64_t m = 0; m < G; ++m) ends.push_back(uint32_t(base + m));
         const int64_t half = t.radix / 2;
-        if (G <= t.radix) {
-          uint32_t v = add_switch(sw);
-          for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), v, link, 1);
-        } else {
-          const int64_t leaves = (G + half - 1) / half;
-          if (leaves > t.radix)
-            throw InputError(t.mark, at + std::to_string(G) + " devices need more than two levels of radix-" +
-                                         std::to_string(t.radix) + " switches (at most " +
-                                         std::to_string(t.radix * half) + ")");
-          std::vector<uint32_t> spine;
-          for (int64_t s = 0; s < half; ++s) spine.push_back(add_switch(sw));
-          for (int64_t l = 0; l < leaves; ++l) {
-            uint32_t leaf = add_switch(sw);
-            for (int64_t m = l * half; m < std::min(G, (l + 1) * half); ++m) connect(uint32_t(base + m), leaf, link, 1);
-            for (uint32_t s : spine) connect(leaf, s, link, 1);
-          }
-        }
+        fat_tree(ends, link, sw, t, at, ((G + half - 1) / half + half - 1) / half, cores);
       } else if (t.topology == "rail") {
         const int64_t g = spec_.tiers[ti - 1].group, nodes = G / g;
-        if (nodes > t.radix)
-          throw InputError(t.mark, at + std::to_string(nodes) + " nodes exceed the rail switch's " +
-                                       std::to_string(t.radix) + " ports");
+        if (nodes > t.radix) {
+          // Rail-optimised fat tree (a DGX SuperPOD at scale): each rail (device i of every node) is a fat tree of
+          // its own, leaves per scalable unit and spines per pod, and the pods of every rail share one core layer.
+          std::vector<uint32_t> cores;
+          const int64_t half = t.radix / 2, pods = ((nodes + half - 1) / half + half - 1) / half;
+          for (int64_t r = 0; r < g; ++r) {
+            std::vector<uint32_t> ends;
+            for (int64_t n = 0; n < nodes; ++n) ends.push_back(uint32_t(base + n * g + r));
+            fat_tree(ends, link, sw, t, at, pods * g, cores);
+          }
+          continue;
+        }
         std::vector<uint32_t> rails;
         for (int64_t r = 0; r < g; ++r) rails.push_back(add_switch(sw));
         for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), rails[size_t(m % g)], link, 1);
@@ -242,6 +237,43 @@ void Network::build() {
         ocs_.push_back(std::move(st));
       }
     }
+  }
+}
+
+void Network::fat_tree(const std::vector<uint32_t>& ends, LinkTemplate* link, SwitchTemplate* sw, const TierSpec& t,
+                       const std::string& at, int64_t all_pods, std::vector<uint32_t>& cores) {
+  // k-ary fat tree of radix-k switches (Al-Fares et al., 2008): a leaf serves k/2 endpoints and has k/2 uplinks, a
+  // pod is up to k/2 leaves with k/2 spines (every leaf to every spine), and spine j of every pod joins core plane
+  // j: the `all_pods` pods' k/2 uplinks per spine spread over as many full-radix cores as they fill (`cores` is
+  // shared by every call of one tier, so the rails of a rail-optimised fabric meet there). A tree that fits one
+  // switch is one switch; one pod needs no cores. Oversubscription thins the leaves' uplinks.
+  const int64_t k = t.radix, half = k / 2, E = int64_t(ends.size());
+  if (E <= k) {
+    uint32_t v = add_switch(sw);
+    for (uint32_t e : ends) connect(e, v, link, 1);
+    return;
+  }
+  const int64_t leaves = (E + half - 1) / half, pods = (leaves + half - 1) / half;
+  if (pods > k || all_pods > k)
+    throw InputError(t.mark, at + std::to_string(E) + " endpoints need more than three levels of radix-" +
+                                 std::to_string(k) + " switches (at most " + std::to_string(k * half * half) + ")");
+  const double up = 1.0 / t.oversubscription;
+  const int64_t per_plane = std::max<int64_t>(1, (all_pods * half + k - 1) / k);
+  for (int64_t p = 0; p < pods; ++p) {
+    const int64_t first = p * half, count = std::min(half, leaves - first);
+    std::vector<uint32_t> sp;
+    for (int64_t j = 0; j < half; ++j) sp.push_back(add_switch(sw));
+    for (int64_t l = first; l < first + count; ++l) {
+      uint32_t leaf = add_switch(sw);
+      for (int64_t m = l * half; m < std::min(E, (l + 1) * half); ++m) connect(ends[size_t(m)], leaf, link, 1);
+      for (uint32_t s : sp) connect(leaf, s, link, up);
+    }
+    if (all_pods == 1) continue;  // one pod alone is the two-level tree: its spines need no uplinks
+    if (cores.empty())
+      for (int64_t c = 0; c < half * per_plane; ++c) cores.push_back(add_switch(sw));
+    for (int64_t j = 0; j < half; ++j)
+      for (int64_t c = 0; c < per_plane; ++c)
+        connect(sp[size_t(j)], cores[size_t(j * per_plane + c)], link, double(half) / double(per_plane));
   }
 }
 

@@ -133,6 +133,8 @@ class Network : public sc_core::sc_module, public Interconnect {
   void run();
   void pump(Pipe& p);
   void build();
+  void fat_tree(const std::vector<uint32_t>& ends, LinkTemplate* link, SwitchTemplate* sw, const TierSpec& t,
+                const std::string& at, int64_t all_pods, std::vector<uint32_t>& cores);
   uint32_t add_switch(SwitchTemplate* sw);
   using Circuits = std::set<std::pair<int64_t, int64_t>>;
   void set_circuits(OcsState& st, Circuits next);

@@ -20,6 +20,7 @@ const std::vector<ParamSpec>& tier_params() {
         p_string("switch", "", "component (switch, optical_circuit_switch) of switched, fat_tree, rail and ocs tiers"),
         p_count("switches", "1", "switched, ocs: switches per instance", 1, 1e6),
         p_count("radix", "64", "fat_tree, rail: ports per switch", 2, 1e6),
+        p_real("oversubscription", "1", "fat_tree, rail: a leaf's down-link bandwidth over its up-link bandwidth", 1, 64),
         p_choice("circuits", "on_demand", {"on_demand", "accumulate", "ring", "torus"},
                  "ocs: circuits for each collective's peers only (on_demand), kept and added to while ports last (accumulate), or a fixed ring/torus"),
     };
@@ -103,6 +104,7 @@ NetworkSpec parse_network(const ConfigNode& node) {
     if (p.has("switch") && p.at("switch").present) ts.switch_name = p.str("switch");
     ts.switches = int64_t(p.count("switches"));
     ts.radix = int64_t(p.count("radix"));
+    ts.oversubscription = p.real("oversubscription");
     ts.circuits = p.str("circuits");
     ts.lanes = int_list(t.find("lanes"), "tier '" + ts.name + "' lanes");
     ts.dims = int_list(t.find("dims"), "tier '" + ts.name + "' dims");

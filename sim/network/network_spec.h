@@ -21,6 +21,7 @@ struct TierSpec {
   std::vector<int64_t> lanes;   // switched: link lanes from each device to each switch
   std::vector<int64_t> dims;    // torus, mesh: sizes (product = group)
   int64_t radix = 64;           // fat_tree, rail: switch ports
+  double oversubscription = 1;  // fat_tree, rail: leaf down/up bandwidth
   std::string circuits = "on_demand";  // ocs: on_demand, ring, torus
   SourceMark mark;
 };

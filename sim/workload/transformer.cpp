@@ -60,8 +60,8 @@ std::vector<ParamSpec> transformer_specs() {
       p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
       p_count("tp", "1", "tensor parallel ranks: heads, FFN and vocabulary split Megatron-style (all-reduces)", 1, 4096),
       p_count("dp", "1", "train: data parallel ranks (a gradient all-reduce per layer before the update)", 1, 1e6),
-      p_count("pp", "1", "train: pipeline stages; the run simulates one middle stage (layers / pp) over its "
-                          "micro-batches plus the 1F1B bubble", 1, 4096),
+      p_count("pp", "1", "train: pipeline stages; the run simulates one middle stage (ceil(layers / pp) layers) over "
+                          "its micro-batches plus the 1F1B bubble", 1, 4096),
       p_count("microbatches", "1", "train with pp > 1: micro-batches per step (batch is split among them)", 1, 1e6),
       p_count("ep", "1", "expert parallel ranks: experts split across ranks, tokens exchanged by all-to-all", 1, 4096),
       p_count("experts", "0", "mixture of experts: experts per layer (0: a dense MLP)", 0, 1024),
@@ -371,8 +371,14 @@ TrainingOptions training_options(const ParamSet& p) {
 void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
   const int64_t pp = int64_t(p.count("pp")), m = int64_t(p.count("microbatches"));
   const int64_t layers = int64_t(p.count("layers"));
-  if (layers % pp) throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") are not divisible by pp (" +
-                                                         std::to_string(pp) + ")");
+  // Layers that do not divide among the stages: the middle stages carry ceil(layers / pp) each and the first and
+  // last stages the rest (Llama 3 405B's 126 layers on 16 stages: one layer fewer on each end, arXiv:2407.21783
+  // section 3.3.2); the simulated middle stage sets the pace.
+  const int64_t stage_layers = (layers + pp - 1) / pp;
+  if (pp > 2 && (pp - 2) * stage_layers >= layers)
+    throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") do not fill pp (" + std::to_string(pp) +
+                                          ") stages: the middle stages would carry " + std::to_string(stage_layers) +
+                                          " each and leave none for the first and last");
   if (x.batch % m) throw InputError(p.at("microbatches").mark, "batch (" + std::to_string(x.batch) +
                                                                     ") is not divisible by microbatches (" +
                                                                     std::to_string(m) + ")");
@@ -387,7 +393,7 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
   b.set_layer("pipeline");
   b.add("recv", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {},
         {{"stage.in", act}});
-  std::string out = add_forward(b, x, "train", int(layers / pp), false, false, "stage.in");
+  std::string out = add_forward(b, x, "train", int(stage_layers), false, false, "stage.in");
   // Its own layer, so that the backward pass, which walks layers in reverse, starts with the gradient the next stage
   // sends back ("send.bwd") and ends by sending one to the previous stage ("recv.bwd").
   b.set_layer("pipeline out");
