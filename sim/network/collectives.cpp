@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <set>
 
 #include "sim/network/network.h"
 
@@ -19,6 +20,7 @@ struct Run {
   std::function<void(uint64_t)> done;
   uint64_t expected = 0, got = 0, last = 0;
   bool finished = false;
+  double copies = 1;  // identical groups this run stands for (their traffic's energy is counted this many times)
   explicit Run(Network& n) : net(n) {}
   virtual ~Run() = default;
   virtual void start() = 0;
@@ -58,6 +60,7 @@ struct RingRun : Run {
       expected = uint64_t(rings.size()) * uint64_t(dirs);
       const uint64_t chunks = chunks_for(per_dir, net.settings().chunk);
       Network::FluidShape sh;
+      sh.copies = copies;
       sh.units = per_dir * double(steps);
       sh.chunk = per_dir / double(chunks);
       sh.in_flight = double(std::min<uint64_t>(chunks, uint64_t(net.settings().window)));
@@ -108,6 +111,7 @@ struct PhasedRun : Run {
     auto old = std::move(current);
     if (old) net.at(net.now_ps(), [o = std::shared_ptr<Run>(std::move(old))] {});  // destroy after this callback
     current = phases[next_phase++]();
+    current->copies = copies;
     current->done = [this](uint64_t) { advance(); };
     current->start();
   }
@@ -145,6 +149,7 @@ struct PipelinedRun : Run {
     running[s] = 1;
     ++next[s];
     std::shared_ptr<Run> r = phases[s](1.0 / double(pieces));
+    r->copies = copies;
     runs.push_back(r);
     r->done = [this, s](uint64_t t) {
       running[s] = 0;
@@ -167,6 +172,7 @@ struct ParallelRun : Run {
     left = parts.size();
     if (!left) { check_empty(); return; }
     for (auto& r : parts) {
+      r->copies = copies;
       r->done = [this](uint64_t t) {
         last = std::max(last, t);
         if (--left == 0) { finished = true; net.at(net.now_ps(), [this] { done(last); }); }
@@ -201,6 +207,7 @@ struct TreeRun : Run {
       size_t depth = 0;
       while ((size_t(2) << depth) - 1 < p) ++depth;
       Network::FluidShape sh;
+      sh.copies = copies;
       sh.units = bytes / 2;
       sh.chunk = cb;
       sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
@@ -301,6 +308,7 @@ struct HalvingDoublingRun : Run {
     fluid_left = groups.size();
     const uint64_t C = chunks_for(step_bytes(s), net.settings().chunk);
     Network::FluidShape sh;
+      sh.copies = copies;
     sh.units = step_bytes(s);
     sh.chunk = sh.units / double(C);
     sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
@@ -378,6 +386,7 @@ struct InSwitchRun : Run {
           }
           ++expected;
           Network::FluidShape sh;
+      sh.copies = copies;
           sh.units = units;
           sh.chunk = cb;
           sh.in_flight = double(std::min<uint64_t>(C[s], uint64_t(net.settings().window)));
@@ -444,6 +453,7 @@ struct FlowsRun : Run {
           st.push_back({uint32_t(flows[j + 1].src), uint32_t(flows[j + 1].dst), 1.0});
         const uint64_t C = chunks_for(flows[k].bytes, net.settings().chunk);
         Network::FluidShape sh;
+      sh.copies = copies;
         sh.units = flows[k].bytes;
         sh.chunk = sh.units / double(C);
         sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
@@ -680,6 +690,39 @@ std::unique_ptr<Run> dims_run(Network& net, const std::vector<std::vector<int64_
 }
 }  // namespace
 
+bool Network::disjoint_translates(const std::vector<std::vector<int64_t>>& groups) {
+  const auto& g0 = groups[0];
+  const size_t p = g0.size();
+  if (p < 2 || p > 64 || spec_.tiers.empty()) return false;
+  // The smallest tier with one instance holding all of group 0; instances of a tier are built alike.
+  size_t tier = spec_.tiers.size();
+  for (size_t t = 0; t < spec_.tiers.size() && tier == spec_.tiers.size(); ++t)
+    if (std::all_of(g0.begin(), g0.end(), [&](int64_t d) { return instance_of(d, t) == instance_of(g0[0], t); }))
+      tier = t;
+  if (tier + 1 >= spec_.tiers.size()) return false;  // the outermost tier has one instance
+  const int64_t inst = spec_.tiers[tier].group;
+  for (size_t k = 1; k < groups.size(); ++k) {
+    const int64_t shift = groups[k][0] - g0[0];
+    if (groups[k].size() != p || shift % inst || shift == 0) return false;
+    for (size_t i = 0; i < p; ++i)
+      if (groups[k][i] - g0[i] != shift) return false;
+  }
+  // Routes of the first group, against those of the second and the last: no link in common.
+  auto links = [&](const std::vector<int64_t>& g) {
+    std::set<uint32_t> out;
+    for (size_t i = 0; i < p; ++i)
+      for (size_t j = 0; j < p; ++j)
+        if (i != j)
+          for (auto [li, w] : fluid_route(uint32_t(g[i]), uint32_t(g[j])).use) out.insert(li);
+    return out;
+  };
+  const auto a = links(g0);
+  for (size_t k : {size_t(1), groups.size() - 1})
+    for (uint32_t li : links(groups[k]))
+      if (a.count(li)) return false;
+  return true;
+}
+
 void Network::start(const CollectiveCall& call, std::function<void(const CollectiveOutcome&)> done) {
   now_ps_ = sc_core::sc_time_stamp().value();
   finished_.clear();  // runs that ended in earlier callbacks; none of their code is on the stack now
@@ -721,6 +764,16 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
   } else {  // broadcast
     if (algo != "auto" && algo != "ring") fallback("does not apply to broadcast", "ring");
     algo = "ring";
+  }
+
+  // Identical groups on identical, link-disjoint parts of the network (tensor-parallel groups each in its own node)
+  // take the same time: the flow engine simulates the first and counts the others' traffic, instead of simulating
+  // thousands of copies.
+  const size_t all_groups = groups.size();
+  double copies = 1;
+  if (fluid_ && groups.size() > 2 && disjoint_translates(groups)) {
+    copies = double(groups.size());
+    groups.resize(1);
   }
 
   std::shared_ptr<Run> run;
@@ -797,7 +850,8 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
              : chain                 ? "pipelined chain of " + std::to_string(p)
                                      : "direct";
   }
-  detail += ", " + std::to_string(groups.size()) + (groups.size() == 1 ? " group" : " groups") + ", chunks of " +
+  detail += ", " + std::to_string(all_groups) + (all_groups == 1 ? " group" : " groups") +
+            (copies > 1 ? " (identical and link-disjoint: one simulated)" : "") + ", chunks of " +
             human(cs.chunk) + note + (fluid() ? ", flow engine" : "");
 
   // The device pairs that exchange data, for optical circuit switches that must connect them first.
@@ -826,6 +880,7 @@ void Network::start(const CollectiveCall& call, std::function<void(const Collect
 
   const uint64_t t0 = now_ps_;
   auto* raw = run.get();
+  raw->copies = copies;
   running_.push_back(run);
   raw->done = [this, raw, done, algo, detail, t0, pairs](uint64_t end) {
     release_circuits(pairs);

@@ -3,6 +3,7 @@
 // all-reduce costs a few hundred rate solves instead of hundreds of millions of link reservations.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <deque>
 #include <map>
@@ -28,6 +29,11 @@ void Network::build_csr() {
   sp_dist_.assign(V, std::numeric_limits<double>::infinity());
   sp_done_.assign(V, 0);
   routes_.clear();
+  prune_transit_ = spec_.tiers.size() > 1;
+  for (size_t t = 1; t < spec_.tiers.size(); ++t) {
+    const std::string& top = spec_.tiers[t].topology;
+    prune_transit_ = prune_transit_ && (top == "switched" || top == "fat_tree" || top == "rail");
+  }
 }
 
 const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
@@ -51,6 +57,12 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
     for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1]; ++k) {
       const CsrEdge& e = csr_[k];
       if (!links_[e.link].alive) continue;
+      // Beyond the first tier, devices relay nothing when the outer tiers are all switched: only the devices of
+      // the source's and the destination's own first-tier instance (their node) can be on a route.
+      if (prune_transit_ && e.to != src && graph_[e.to].device >= 0 &&
+          instance_of(graph_[e.to].device, 0) != instance_of(src, 0) &&
+          instance_of(graph_[e.to].device, 0) != instance_of(dst, 0))
+        continue;
       const double nd = d + e.weight;
       if (nd < sp_dist_[e.to]) {
         if (sp_dist_[e.to] == std::numeric_limits<double>::infinity()) sp_touched_.push_back(e.to);
@@ -155,30 +167,50 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   const double eff = spec_.collectives.protocol_efficiency;
   const double sync_s = spec_.collectives.step_latency_s;
   const double cb = sh.chunk > 0 ? std::min(sh.chunk, sh.units) : sh.units;
-  std::unordered_map<uint32_t, double> acc;
-  double ser_max = 0, ser_sum = 0, lat_max = 0, lat_sum = 0, paths = 0;
-  for (const Stream& s : streams) {
-    if (s.src == s.dst || s.weight <= 0) continue;
-    const FluidRoute& r = fluid_route(s.src, s.dst);
-    for (auto [li, share] : r.use) acc[li] += s.weight / eff * share;
-    const double lat = double(r.latency_ps) * 1e-12 + sync_s;
-    const double ser = r.min_bw > 0 ? cb * s.weight / eff / r.min_bw : 0;
-    ser_max = std::max(ser_max, ser);
-    ser_sum += ser;
-    lat_max = std::max(lat_max, lat);
-    lat_sum += lat;
-    ++paths;
+  // The streams' combined load per link and their path figures, kept per stream set: the same groups send again
+  // and again (every layer's all-reduce), and combining their routes is most of a send's cost.
+  uint64_t key = 1469598103934665603ULL;
+  auto mixin = [&](uint64_t x) { key = (key ^ x) * 1099511628211ULL; };
+  for (const Stream& st : streams) {
+    mixin(st.src);
+    mixin(st.dst);
+    uint64_t wb;
+    std::memcpy(&wb, &st.weight, sizeof wb);
+    mixin(wb);
   }
+  auto it = aggs_.find(key);
+  if (it == aggs_.end() || it->second.streams != streams) {
+    if (aggs_.size() >= 16384) aggs_.clear();  // bounded: a long run with ever new groups rebuilds as it goes
+    FluidAgg g;
+    g.streams = streams;
+    std::unordered_map<uint32_t, double> acc;
+    for (const Stream& st : streams) {
+      if (st.src == st.dst || st.weight <= 0) continue;
+      const FluidRoute& r = fluid_route(st.src, st.dst);
+      for (auto [li, share] : r.use) acc[li] += st.weight / eff * share;
+      const double lat = double(r.latency_ps) * 1e-12, inv = r.min_bw > 0 ? st.weight / eff / r.min_bw : 0;
+      g.lat_max = std::max(g.lat_max, lat);
+      g.lat_sum += lat;
+      g.inv_max = std::max(g.inv_max, inv);
+      g.inv_sum += inv;
+      ++g.paths;
+    }
+    g.use.assign(acc.begin(), acc.end());
+    std::sort(g.use.begin(), g.use.end());
+    it = aggs_.insert_or_assign(key, std::move(g)).first;
+  }
+  const FluidAgg& g = it->second;
+  const double paths = g.paths;
   const bool mean = sh.mean_hop && paths > 0;
-  const double lat = mean ? lat_sum / paths : lat_max, ser = mean ? ser_sum / paths : ser_max;
+  const double lat = sync_s + (mean ? g.lat_sum / paths : g.lat_max);
+  const double ser = cb * (mean ? g.inv_sum / paths : g.inv_max);
   const double hop = lat + ser;
-  MaxMinFlows::Use use(acc.begin(), acc.end());
-  std::sort(use.begin(), use.end());
+  MaxMinFlows::Use use = g.use;
   // Energy and busy time are counted when the flow starts: the totals do not depend on the rate.
   if (sh.units > 0)
     for (auto [li, w] : use) {
       DLink& L = links_[li];
-      const double bytes = sh.units * w, busy = L.bw > 0 ? bytes / L.bw : 0;
+      const double bytes = sh.units * w * sh.copies, busy = L.bw > 0 ? bytes / L.bw : 0;
       L.elem->carry(bytes, busy);
       if (L.into_switch && graph_[L.to].device < 0) L.into_switch->carry(bytes, busy);
     }

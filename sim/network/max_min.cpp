@@ -34,8 +34,11 @@ uint32_t MaxMinFlows::add(Use use, Pipeline pipe) {
   f.rate = 0;
   f.cap = pipe.cap();
   f.live = true;
-  for (auto [r, w] : f.use) {
-    on_[r].push_back(id);
+  f.pos.resize(f.use.size());
+  for (uint32_t k = 0; k < f.use.size(); ++k) {
+    const uint32_t r = f.use[k].first;
+    f.pos[k] = uint32_t(on_[r].size());
+    on_[r].push_back({id, k});
     dirty_.push_back(r);
   }
   if (f.use.empty()) f.rate = f.cap;
@@ -47,17 +50,17 @@ void MaxMinFlows::remove(uint32_t id) {
   Flow& f = flows_[id];
   if (!f.live) return;
   f.live = false;
-  for (auto [r, w] : f.use) {
+  for (uint32_t k = 0; k < f.use.size(); ++k) {
+    const uint32_t r = f.use[k].first;
     auto& v = on_[r];
-    auto it = std::find(v.begin(), v.end(), id);
-    if (it != v.end()) {
-      *it = v.back();
-      v.pop_back();
-    }
+    const uint32_t at = f.pos[k];
+    v[at] = v.back();
+    flows_[v[at].first].pos[v[at].second] = at;
+    v.pop_back();
     dirty_.push_back(r);
   }
-  f.use.clear();
-  f.use.shrink_to_fit();
+  Use().swap(f.use);
+  std::vector<uint32_t>().swap(f.pos);
   free_.push_back(id);
   --active_;
 }
@@ -73,7 +76,7 @@ const std::vector<uint32_t>& MaxMinFlows::solve() {
     if (!res_seen_[r]) { res_seen_[r] = 1; res_list_.push_back(r); }
   dirty_.clear();
   for (size_t i = 0; i < res_list_.size(); ++i)
-    for (uint32_t id : on_[res_list_[i]]) {
+    for (auto [id, entry] : on_[res_list_[i]]) {
       if (flow_seen_[id]) continue;
       flow_seen_[id] = 1;
       component_.push_back(id);

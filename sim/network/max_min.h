@@ -46,13 +46,14 @@ class MaxMinFlows {
  private:
   struct Flow {
     Use use;
+    std::vector<uint32_t> pos;  // where this flow sits in on_[resource] for each entry of `use`
     double rate = 0, cap = 0;
     bool live = false;
   };
   std::vector<double> cap_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_;
-  std::vector<std::vector<uint32_t>> on_;  // flows per resource
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> on_;  // per resource: flow, entry of its `use`
   std::vector<uint32_t> dirty_;            // resources whose flows changed
   size_t active_ = 0;
   uint64_t solves_ = 0;

@@ -93,6 +93,8 @@ class Network : public sc_core::sc_module, public Interconnect {
   struct Stream {
     uint32_t src = 0, dst = 0;
     double weight = 1;  // payload bytes this stream moves per unit of its flow
+    bool operator==(const Stream& o) const { return src == o.src && dst == o.dst && weight == o.weight; }
+    bool operator!=(const Stream& o) const { return !(*this == o); }
   };
   // How a coupled flow moves: `units` payload bytes per unit-weight stream in chunks of `chunk`, at most `in_flight`
   // chunks per stream on their way (the chunk engine's window), each chunk hop taking its serialisation at the path's
@@ -104,6 +106,7 @@ class Network : public sc_core::sc_module, public Interconnect {
     double units = 0, chunk = 0, in_flight = 1, fill_hops = 0;
     uint64_t extra_ps = 0;
     bool mean_hop = false;
+    double copies = 1;  // identical, link-disjoint groups this flow stands for (energy counted for all)
   };
   // Moves a coupled flow over all `streams` at one shared rate, striped over every equal-cost path as a maximum flow
   // spreads it (adaptive routing and NVLink's address interleaving spread a message so); `arrived` runs when it is
@@ -147,6 +150,9 @@ class Network : public sc_core::sc_module, public Interconnect {
   void hop(Transit tr, uint32_t v, uint64_t t, uint32_t forced_link);
   uint32_t next_hop(uint32_t v, uint32_t dst, const std::vector<double>& dist, uint64_t flow, uint32_t* link);
   std::vector<std::vector<int64_t>> groups_of(const CollectiveCall& call) const;
+  // Whether every group is group 0 moved by whole instances of the smallest tier holding it, with no link in common
+  // between the routes of group 0 and those of the others (checked against the second and the last group).
+  bool disjoint_translates(const std::vector<std::vector<int64_t>>& groups);
 
   NetworkSpec spec_;
   std::map<std::string, NetElement*> elements_;
@@ -185,6 +191,12 @@ class Network : public sc_core::sc_module, public Interconnect {
     bool operator>(const Due& o) const { return t > o.t; }
   };
   const FluidRoute& fluid_route(uint32_t src, uint32_t dst);
+  struct FluidAgg {
+    std::vector<Stream> streams;
+    MaxMinFlows::Use use;  // wire bytes per unit on each link, all streams together
+    double lat_max = 0, lat_sum = 0, inv_max = 0, inv_sum = 0, paths = 0;  // path latency (s), s per byte alone
+  };
+  std::unordered_map<uint64_t, FluidAgg> aggs_;
   void fluid_update();
   void build_csr();
   bool fluid_ = false;
@@ -201,6 +213,7 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::vector<double> sp_dist_;
   std::vector<char> sp_done_;
   std::vector<uint32_t> sp_touched_;
+  bool prune_transit_ = false;  // outer tiers all switched: devices of other nodes relay nothing
 };
 
 }  // namespace xpu
