@@ -29,6 +29,9 @@ void Network::build_csr() {
   sp_dist_.assign(V, std::numeric_limits<double>::infinity());
   sp_done_.assign(V, 0);
   routes_.clear();
+  node_of_.assign(V, -1);
+  for (size_t v = 0; v < V; ++v)
+    if (graph_[v].device >= 0) node_of_[v] = instance_of(graph_[v].device, 0);
   prune_transit_ = spec_.tiers.size() > 1;
   for (size_t t = 1; t < spec_.tiers.size(); ++t) {
     const std::string& top = spec_.tiers[t].topology;
@@ -45,6 +48,7 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
   // settled: every vertex on a shortest path from the source is closer to the destination, so it is settled too.
   using Item = std::pair<double, uint32_t>;
   std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap;
+  const int64_t node_src = node_of_[src] >= 0 ? node_of_[src] : -2, node_dst = node_of_[dst] >= 0 ? node_of_[dst] : -2;
   sp_dist_[dst] = 0;
   sp_touched_.push_back(dst);
   heap.push({0, dst});
@@ -59,10 +63,7 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
       if (!links_[e.link].alive) continue;
       // Beyond the first tier, devices relay nothing when the outer tiers are all switched: only the devices of
       // the source's and the destination's own first-tier instance (their node) can be on a route.
-      if (prune_transit_ && e.to != src && graph_[e.to].device >= 0 &&
-          instance_of(graph_[e.to].device, 0) != instance_of(src, 0) &&
-          instance_of(graph_[e.to].device, 0) != instance_of(dst, 0))
-        continue;
+      if (prune_transit_ && node_of_[e.to] >= 0 && node_of_[e.to] != node_src && node_of_[e.to] != node_dst) continue;
       const double nd = d + e.weight;
       if (nd < sp_dist_[e.to]) {
         if (sp_dist_[e.to] == std::numeric_limits<double>::infinity()) sp_touched_.push_back(e.to);

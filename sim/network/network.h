@@ -214,6 +214,7 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::vector<char> sp_done_;
   std::vector<uint32_t> sp_touched_;
   bool prune_transit_ = false;  // outer tiers all switched: devices of other nodes relay nothing
+  std::vector<int64_t> node_of_;  // first-tier instance of each vertex's device, -1 for a switch
 };
 
 }  // namespace xpu
