@@ -375,10 +375,10 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
   // last stages the rest (Llama 3 405B's 126 layers on 16 stages: one layer fewer on each end, arXiv:2407.21783
   // section 3.3.2); the simulated middle stage sets the pace.
   const int64_t stage_layers = (layers + pp - 1) / pp;
-  if (pp > 2 && (pp - 2) * stage_layers >= layers)
-    throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") do not fill pp (" + std::to_string(pp) +
-                                          ") stages: the middle stages would carry " + std::to_string(stage_layers) +
-                                          " each and leave none for the first and last");
+  if (pp >= 2 && layers - (pp - 2) * stage_layers < 2)
+    throw InputError(p.at("pp").mark, "layers (" + std::to_string(layers) + ") are too few for pp (" +
+                                          std::to_string(pp) + ") stages: the middle stages would carry " +
+                                          std::to_string(stage_layers) + " each and leave the first or last none");
   if (x.batch % m) throw InputError(p.at("microbatches").mark, "batch (" + std::to_string(x.batch) +
                                                                     ") is not divisible by microbatches (" +
                                                                     std::to_string(m) + ")");
