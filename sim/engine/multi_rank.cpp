@@ -10,6 +10,7 @@
 #include "models/network/net_element.h"
 #include "models/sim_time.h"
 #include "sim/engine/analysis.h"
+#include "sim/engine/communication.h"
 #include "sim/engine/dispatcher.h"
 #include "sim/engine/machine.h"
 #include "sim/engine/rank_rendezvous.h"
@@ -22,44 +23,7 @@ struct RankScope : sc_core::sc_module {
   RankScope(sc_core::sc_module_name n, const std::function<void()>& build) : sc_core::sc_module(n) { build(); }
 };
 
-bool is_comm(const OpRecord& r) { return r.kind == "collective" && r.variant != "pipeline_bubble"; }
-bool is_compute(const OpRecord& r) { return r.kind != "collective"; }
-
-// Sorted, merged intervals of the picked records.
-std::vector<std::pair<double, double>> merged(const std::vector<OpRecord>& ops, bool (*pick)(const OpRecord&)) {
-  std::vector<std::pair<double, double>> iv;
-  for (const auto& r : ops)
-    if (pick(r) && r.end_s > r.start_s) iv.push_back({r.start_s, r.end_s});
-  std::sort(iv.begin(), iv.end());
-  std::vector<std::pair<double, double>> out;
-  for (const auto& i : iv) {
-    if (!out.empty() && i.first <= out.back().second) out.back().second = std::max(out.back().second, i.second);
-    else out.push_back(i);
-  }
-  return out;
-}
-
 }  // namespace
-
-double covered_s(const std::vector<OpRecord>& ops, bool (*pick)(const OpRecord&)) {
-  double t = 0;
-  for (const auto& [a, b] : merged(ops, pick)) t += b - a;
-  return t;
-}
-
-double exposed_s(const std::vector<OpRecord>& ops, bool (*a)(const OpRecord&), bool (*b)(const OpRecord&)) {
-  const auto A = merged(ops, a), B = merged(ops, b);
-  double t = 0;
-  size_t j = 0;
-  for (const auto& [s, e] : A) {
-    double covered = 0;
-    while (j < B.size() && B[j].second <= s) ++j;
-    for (size_t k = j; k < B.size() && B[k].first < e; ++k)
-      covered += std::min(e, B[k].second) - std::max(s, B[k].first);
-    t += (e - s) - covered;
-  }
-  return t;
-}
 
 MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workload>& ranks, const RunOptions& opt) {
   auto wall0 = std::chrono::steady_clock::now();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/config/hardware.h"
+#include "sim/engine/communication.h"
 #include "sim/engine/result.h"
 #include "sim/engine/simulation.h"
 #include "sim/workload/op.h"
@@ -34,10 +35,5 @@ struct MultiRankResult {
 // Rank r runs ranks[r] on device r. Throws InputError when the config has no network or fewer devices than ranks,
 // when the ranks' collectives do not match, or when the replay ends with a rank still waiting for another.
 MultiRankResult simulate_ranks(const HardwareConfig& hw, const std::vector<Workload>& ranks, const RunOptions& opt = {});
-
-// Time covered by the union of the intervals of the records `pick` accepts.
-double covered_s(const std::vector<OpRecord>& ops, bool (*pick)(const OpRecord&));
-// Time the records `a` accepts run while none that `b` accepts does (communication not hidden by compute).
-double exposed_s(const std::vector<OpRecord>& ops, bool (*a)(const OpRecord&), bool (*b)(const OpRecord&));
 
 }  // namespace xpu

@@ -1,6 +1,7 @@
 #include "sim/engine/result_json.h"
 
 #include "sim/cost/cost_json.h"
+#include "sim/engine/communication.h"
 
 namespace xpu {
 
@@ -91,6 +92,18 @@ nlohmann::json result_head_json(const RunResult& r) {
   j["achieved_tflops"] = ratio(r.flops, r.total_time_s) / 1e12;
   j["achieved_hbm_GBps"] = ratio(r.hbm_bytes, r.total_time_s) / 1e9;
   j["simulation"] = {{"events", r.events}, {"wall_s", r.wall_s}};
+  {
+    const CommunicationSummary c = summarize_communication(r.ops);
+    if (!c.by_class.empty()) {
+      nlohmann::json classes = nlohmann::json::object();
+      for (const auto& [name, k] : c.by_class) classes[name] = {{"count", k.count}, {"time_s", k.time_s}};
+      j["communication"] = {{"in_flight_s", c.in_flight_s},
+                            {"exposed_s", c.exposed_s},
+                            {"by_class", classes},
+                            {"scope", "per device: the simulated rank's collectives; exposed: no kernel runs; a "
+                                      "class's time_s sums its durations"}};
+    }
+  }
   j["stack"] = {{"name", r.stack},
                 {"kernels", r.kernels},
                 {"eager_kernels", r.eager_kernels},

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "sim/engine/communication.h"
 #include "sim/report/format.h"
 
 namespace xpu {
@@ -152,9 +153,17 @@ void print_energy(std::ostream& out, const RunResult& r) {
   if (r.items > 0)
     out << fmt("  per %-12s%-14s(whole job / %.0f %ss per step)\n", r.item.c_str(), fmt_energy(e / r.items).c_str(),
                r.items, r.item.c_str());
-  if (comm > 0)
+  if (comm > 0) {
     out << fmt("%-18s%s in collectives (%.1f%% of the run, overlapped or not)\n", "Communication",
                fmt_time(comm).c_str(), 100 * ratio(comm, r.total_time_s));
+    const CommunicationSummary c = summarize_communication(r.ops);
+    out << fmt("  %-16s%s with no kernel running (%.1f%% of the run), per device\n", "exposed",
+               fmt_time(c.exposed_s).c_str(), 100 * ratio(c.exposed_s, r.total_time_s));
+    std::string classes;
+    for (const auto& [name, k] : c.by_class)
+      classes += (classes.empty() ? "" : ", ") + name + " " + fmt_time(k.time_s) + " (" + std::to_string(k.count) + ")";
+    out << fmt("  %-16s%s\n", "by class", classes.c_str());
+  }
 }
 
 void print_components(std::ostream& out, const RunResult& r) {
