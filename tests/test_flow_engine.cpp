@@ -176,3 +176,23 @@ TEST_CASE("flow engine: the 16,384-GPU SuperPOD fabric has the published switch 
   // The all-reduce across nodes is limited by the 400 Gb/s NICs: it takes longer than the one inside the nodes.
   CHECK(j["ops"][1]["duration_s"].get<double>() > j["ops"][0]["duration_s"].get<double>());
 }
+
+TEST_CASE("flow engine: a training step reports its communication by class and what no kernel hides", "[flow]") {
+  TempDir dir;
+  const std::string json = (dir.path / "train.json").string();
+  Run r = xpusim("run --hw configs/h100-cluster-64.yaml -w workloads/llama2-70b.yaml --set "
+                 "mode=train,batch=8,seq=1024,layers=8,tp=8,pp=4,dp=2,microbatches=4 --no-memory-check --top 0 "
+                 "--json '" + json + "'",
+                 dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("by class") != std::string::npos);
+  auto c = nlohmann::json::parse(read_file(json))["communication"];
+  for (const char* k : {"tensor_parallel", "pipeline", "data_parallel"}) {
+    INFO(k);
+    REQUIRE(c["by_class"].contains(k));
+    CHECK(c["by_class"][k]["time_s"].get<double>() > 0);
+  }
+  CHECK(c["exposed_s"].get<double>() >= 0);
+  CHECK(c["exposed_s"].get<double>() <= c["in_flight_s"].get<double>() * (1 + 1e-9));
+}
