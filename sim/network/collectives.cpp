@@ -203,25 +203,30 @@ struct TreeRun : Run {
     cb = bytes / 2 / double(C);
     if (net.fluid()) {
       // Each tree one coupled flow over its edges both ways: half the data up and back down, pipelined through
-      // the tree's depth (the pipeline fills for 2 x depth - 1 chunks).
-      size_t depth = 0;
-      while ((size_t(2) << depth) - 1 < p) ++depth;
+      // the tree (a chunk's time from the leaves to the root and back is the pipeline's fill).
       Network::FluidShape sh;
       sh.copies = copies;
       sh.units = bytes / 2;
       sh.chunk = cb;
       sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
-      sh.fill_hops = 2.0 * double(depth) - 1;
       sh.mean_hop = true;
       expected = uint64_t(groups.size()) * 2;
       for (size_t g = 0; g < groups.size(); ++g)
         for (int t = 0; t < 2; ++t) {
           std::vector<Network::Stream> st;
+          // The chunk's critical path: the slowest branch from a leaf up to the root plus the slowest back down.
+          std::vector<double> up(p, 0), down(p, 0);
+          double up_cp = 0, down_cp = 0;
           for (size_t pos = 1; pos < p; ++pos) {
             const uint32_t a = uint32_t(rank_at(g, t, pos)), b = uint32_t(rank_at(g, t, (pos - 1) / 2));
             st.push_back({a, b, 1.0});
             st.push_back({b, a, 1.0});
+            up[pos] = up[(pos - 1) / 2] + net.hop_time(a, b, cb);
+            down[pos] = down[(pos - 1) / 2] + net.hop_time(b, a, cb);
+            up_cp = std::max(up_cp, up[pos]);
+            down_cp = std::max(down_cp, down[pos]);
           }
+          sh.critical_s = up_cp + down_cp;
           net.fluid_send(st, sh, [this](uint64_t tm) { arrived(tm); });
         }
       return;

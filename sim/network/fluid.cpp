@@ -153,6 +153,13 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
   return routes_.emplace(key, std::move(route)).first->second;
 }
 
+double Network::hop_time(uint32_t src, uint32_t dst, double chunk) {
+  if (src == dst) return 0;
+  const FluidRoute& r = fluid_route(src, dst);
+  const double eff = spec_.collectives.protocol_efficiency;
+  return double(r.latency_ps) * 1e-12 + spec_.collectives.step_latency_s + (r.min_bw > 0 ? chunk / eff / r.min_bw : 0);
+}
+
 uint32_t Network::reducer_resource(uint32_t sw) {
   auto it = reducer_ids_.find(sw);
   if (it != reducer_ids_.end()) return it->second;
@@ -218,7 +225,9 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   for (auto& m : more) use.push_back(m);
   // One chunk in flight pays every hop in full; more overlap their hops with each other's serialisation, and the
   // last one's latency remains.
-  const double tail = sh.fill_hops * hop + (sh.in_flight > 1 ? lat : 0) + double(sh.extra_ps) * 1e-12;
+  // With its critical path known, the pipeline fills for that path less the hop the rate already pays.
+  const double tail = (sh.critical_s > 0 ? std::max(0.0, sh.critical_s - hop) : sh.fill_hops * hop) +
+                      (sh.in_flight > 1 ? lat : 0) + double(sh.extra_ps) * 1e-12;
   const uint64_t tail_ps = ps_from_seconds(tail, "the network");
   if (use.empty() || sh.units <= 0) {
     const uint64_t t = now_ps_ + tail_ps + (paths > 0 ? ps_from_seconds(hop, "the network") : 0);

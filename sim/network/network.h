@@ -107,7 +107,10 @@ class Network : public sc_core::sc_module, public Interconnect {
     uint64_t extra_ps = 0;
     bool mean_hop = false;
     double copies = 1;  // identical, link-disjoint groups this flow stands for (energy counted for all)
+    double critical_s = 0;  // > 0: one chunk's time through the whole pipeline (a tree's slowest branch up and down)
   };
+  // One chunk's hop from `src` to `dst` alone: path latency, step synchronisation and serialisation.
+  double hop_time(uint32_t src, uint32_t dst, double chunk);
   // Moves a coupled flow over all `streams` at one shared rate, striped over every equal-cost path as a maximum flow
   // spreads it (adaptive routing and NVLink's address interleaving spread a message so); `arrived` runs when it is
   // delivered. `more` adds non-link resources (reduction units) with their bytes per unit.
