@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "sim/config/hardware.h"
 #include "sim/network/max_min.h"
 #include "tests/test_support.h"
 
@@ -175,6 +176,10 @@ TEST_CASE("flow engine: the 16,384-GPU SuperPOD fabric has the published switch 
   }
   // The all-reduce across nodes is limited by the 400 Gb/s NICs: it takes longer than the one inside the nodes.
   CHECK(j["ops"][1]["duration_s"].get<double>() > j["ops"][0]["duration_s"].get<double>());
+  // The torus counterpart loads with its 16 x 32 x 32 shape.
+  HardwareConfig torus = load_hardware("configs/tpu-torus-16k.yaml");
+  CHECK(torus.network.devices == 16384);
+  CHECK(torus.network.tiers.at(0).dims == std::vector<int64_t>{16, 32, 32});
 }
 
 TEST_CASE("flow engine: a training step reports its communication by class and what no kernel hides", "[flow]") {
