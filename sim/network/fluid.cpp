@@ -28,6 +28,8 @@ void Network::build_csr() {
   }
   sp_dist_.assign(V, std::numeric_limits<double>::infinity());
   sp_done_.assign(V, 0);
+  fw_dist_.assign(V, std::numeric_limits<double>::infinity());
+  fw_done_.assign(V, 0);
   routes_.clear();
   node_of_.assign(V, -1);
   for (size_t v = 0; v < V; ++v)
@@ -44,38 +46,89 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
   auto it = routes_.find(key);
   if (it != routes_.end()) return it->second;
   if (csr_off_.empty()) build_csr();
-  // Dijkstra from the destination (the graph is undirected with symmetric costs), stopped once the source is
-  // settled: every vertex on a shortest path from the source is closer to the destination, so it is settled too.
+  // Distances to the destination for every vertex on a shortest path from the source. A bidirectional Dijkstra
+  // (the graph is undirected with symmetric costs) finds the shortest distance D, meeting in the middle; then the
+  // backward search goes on to the source, expanding only vertices that could still lie on a path of length D
+  // (their distance to the destination plus a lower bound on their distance from the source within D). In a fat
+  // tree this visits the paths between the two and not every switch within D of the destination.
   using Item = std::pair<double, uint32_t>;
-  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap;
+  using MinHeap = std::priority_queue<Item, std::vector<Item>, std::greater<Item>>;
+  MinHeap fwd, bwd;
+  const double inf = std::numeric_limits<double>::infinity();
   const int64_t node_src = node_of_[src] >= 0 ? node_of_[src] : -2, node_dst = node_of_[dst] >= 0 ? node_of_[dst] : -2;
-  sp_dist_[dst] = 0;
-  sp_touched_.push_back(dst);
-  heap.push({0, dst});
-  while (!heap.empty()) {
-    auto [d, v] = heap.top();
-    heap.pop();
-    if (sp_done_[v]) continue;
-    sp_done_[v] = 1;
-    if (v == src) break;
+  // Beyond the first tier, devices relay nothing when the outer tiers are all switched: only the devices of the
+  // source's and the destination's own first-tier instance (their node) can be on a route.
+  auto usable = [&](const CsrEdge& e) {
+    return links_[e.link].alive &&
+           !(prune_transit_ && node_of_[e.to] >= 0 && node_of_[e.to] != node_src && node_of_[e.to] != node_dst);
+  };
+  auto touch_b = [&](uint32_t v, double d) {
+    if (sp_dist_[v] == inf) sp_touched_.push_back(v);
+    sp_dist_[v] = d;
+    bwd.push({d, v});
+  };
+  auto touch_f = [&](uint32_t v, double d) {
+    if (fw_dist_[v] == inf) fw_touched_.push_back(v);
+    fw_dist_[v] = d;
+    fwd.push({d, v});
+  };
+  auto clean = [&] {
+    for (uint32_t v : sp_touched_) { sp_dist_[v] = inf; sp_done_[v] = 0; }
+    for (uint32_t v : fw_touched_) { fw_dist_[v] = inf; fw_done_[v] = 0; }
+    sp_touched_.clear();
+    fw_touched_.clear();
+  };
+  touch_b(dst, 0);
+  touch_f(src, 0);
+  double best = src == dst ? 0 : inf;
+  auto top = [inf](MinHeap& h, const std::vector<char>& done) {
+    while (!h.empty() && done[h.top().second]) h.pop();
+    return h.empty() ? inf : h.top().first;
+  };
+  for (;;) {
+    const double tf = top(fwd, fw_done_), tb = top(bwd, sp_done_);
+    if (tf == inf || tb == inf || tf + tb >= best) break;
+    const bool forward = tf <= tb;
+    MinHeap& h = forward ? fwd : bwd;
+    const uint32_t v = h.top().second;
+    const double d = h.top().first;
+    h.pop();
+    (forward ? fw_done_ : sp_done_)[v] = 1;
     for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1]; ++k) {
       const CsrEdge& e = csr_[k];
-      if (!links_[e.link].alive) continue;
-      // Beyond the first tier, devices relay nothing when the outer tiers are all switched: only the devices of
-      // the source's and the destination's own first-tier instance (their node) can be on a route.
-      if (prune_transit_ && node_of_[e.to] >= 0 && node_of_[e.to] != node_src && node_of_[e.to] != node_dst) continue;
+      if (!usable(e)) continue;
       const double nd = d + e.weight;
-      if (nd < sp_dist_[e.to]) {
-        if (sp_dist_[e.to] == std::numeric_limits<double>::infinity()) sp_touched_.push_back(e.to);
-        sp_dist_[e.to] = nd;
-        heap.push({nd, e.to});
+      if (forward) {
+        if (nd < fw_dist_[e.to]) touch_f(e.to, nd);
+        best = std::min(best, nd + sp_dist_[e.to]);
+      } else {
+        if (nd < sp_dist_[e.to]) touch_b(e.to, nd);
+        best = std::min(best, nd + fw_dist_[e.to]);
       }
     }
   }
-  if (!sp_done_[src]) {
-    for (uint32_t v : sp_touched_) { sp_dist_[v] = std::numeric_limits<double>::infinity(); sp_done_[v] = 0; }
-    sp_touched_.clear();
+  if (best == inf) {
+    clean();
     throw InputError("network: device " + std::to_string(src) + " cannot reach device " + std::to_string(dst));
+  }
+  const double D = best, slack = 1e-12 + 1e-9 * D, frontier = top(fwd, fw_done_);
+  while (!sp_done_[src]) {
+    const double d = top(bwd, sp_done_);
+    if (d == inf || d > D + slack) break;
+    const uint32_t v = bwd.top().second;
+    bwd.pop();
+    sp_done_[v] = 1;
+    for (uint32_t k = csr_off_[v]; k < csr_off_[v + 1]; ++k) {
+      const CsrEdge& e = csr_[k];
+      if (!usable(e)) continue;
+      const double nd = d + e.weight, from_src = fw_done_[e.to] ? fw_dist_[e.to] : frontier;
+      if (nd + from_src > D + slack) continue;
+      if (nd < sp_dist_[e.to]) touch_b(e.to, nd);
+    }
+  }
+  if (!sp_done_[src]) {
+    clean();
+    throw std::logic_error("network: the restricted search missed the source");
   }
   // Spread the stream over the shortest-path DAG as adaptive routing does: in kSlices slices, each on the path
   // whose most loaded link (load over bandwidth, this slice included) is least loaded. Equal-cost paths that
@@ -146,8 +199,7 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
     route.latency_ps += L.latency_ps;
     v = csr_[pick].to;
   }
-  for (uint32_t v : sp_touched_) { sp_dist_[v] = std::numeric_limits<double>::infinity(); sp_done_[v] = 0; }
-  sp_touched_.clear();
+  clean();
   route.use.assign(use.begin(), use.end());
   std::sort(route.use.begin(), route.use.end());
   return routes_.emplace(key, std::move(route)).first->second;

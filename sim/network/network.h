@@ -216,6 +216,9 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::vector<double> sp_dist_;
   std::vector<char> sp_done_;
   std::vector<uint32_t> sp_touched_;
+  std::vector<double> fw_dist_;  // the forward half of the bidirectional search
+  std::vector<char> fw_done_;
+  std::vector<uint32_t> fw_touched_;
   bool prune_transit_ = false;  // outer tiers all switched: devices of other nodes relay nothing
   std::vector<int64_t> node_of_;  // first-tier instance of each vertex's device, -1 for a switch
 };
