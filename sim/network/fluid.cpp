@@ -292,6 +292,7 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   pipe.window = sh.in_flight * cb;
   pipe.latency = lat;
   pipe.serial = ser;
+  pipe.chunk = cb;
   const uint32_t id = mm_.add(std::move(use), pipe);
   if (ff_.size() <= id) ff_.resize(size_t(id) + 1);
   FluidFlow& f = ff_[id];

@@ -33,6 +33,7 @@ uint32_t MaxMinFlows::add(Use use, Pipeline pipe) {
     if (w > 0 && r < cap_.size() && cap_[r] > 0) f.use.push_back({r, w});
   f.rate = 0;
   f.cap = pipe.cap();
+  f.pipe = pipe;
   f.live = true;
   f.pos.resize(f.use.size());
   for (uint32_t k = 0; k < f.use.size(); ++k) {
@@ -115,6 +116,26 @@ void MaxMinFlows::fill() {
     if (!f.use.empty()) ++unfrozen;
   }
   const size_t T = touched_.size();
+  // Lock-step queueing: the chunks that flows send over a shared link in the same step wait for each other there,
+  // on average for half the others' serialisation. A pipeline-limited flow's hop takes that much longer at its
+  // most contended link (the waits of one chunk along a path overlap: once delayed, it meets the others later).
+  {
+    std::vector<double> busy(T, 0);  // one chunk of every flow on the link, in seconds
+    for (uint32_t id : component_) {
+      const Flow& f = flows_[id];
+      if (f.pipe.window > 0 && f.pipe.chunk > 0)
+        for (auto [r, w] : f.use) busy[size_t(local_[r])] += f.pipe.chunk * w / cap_[r];
+    }
+    for (uint32_t id : component_) {
+      Flow& f = flows_[id];
+      if (f.pipe.window <= 0 || f.pipe.chunk <= 0) continue;
+      double wait = 0;
+      for (auto [r, w] : f.use) wait = std::max(wait, 0.5 * (busy[size_t(local_[r])] - f.pipe.chunk * w / cap_[r]));
+      Pipeline p = f.pipe;
+      p.latency += wait;
+      f.cap = p.cap();
+    }
+  }
   start_.assign(T + 1, 0);
   for (size_t k = 0; k < T; ++k) start_[k + 1] = start_[k] + count[k];
   members_.resize(start_[T]);

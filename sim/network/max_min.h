@@ -26,6 +26,7 @@ class MaxMinFlows {
   // the chunk engine, rather than each waiting for the others' chunks at every hop.
   struct Pipeline {
     double window = 0, latency = 0, serial = 0;  // window 0: no limit
+    double chunk = 0;  // units per chunk: the wait it causes flows that share its links
     double cap() const;
   };
   // `capacity` in bytes/s per resource.
@@ -48,6 +49,7 @@ class MaxMinFlows {
     Use use;
     std::vector<uint32_t> pos;  // where this flow sits in on_[resource] for each entry of `use`
     double rate = 0, cap = 0;
+    Pipeline pipe;
     bool live = false;
   };
   std::vector<double> cap_;
