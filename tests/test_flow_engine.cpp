@@ -88,6 +88,11 @@ TEST_CASE("flow engine: collectives within 3 % of the chunk engine, 8 to 1,024 d
       {"torus256-groups", "configs/tpu-torus-256.yaml", "", "--op all_reduce --sizes 256MiB:256MiB -g 4"},
       {"dgx-nvls", "configs/dgx-h100.yaml", "", "--op all_reduce --sizes 256MiB:256MiB"},
       {"rail64-rings", "configs/h100-cluster-64.yaml", "", "--op all_reduce --sizes 256MiB:256MiB"},
+      // Mid-size: a ring step is one chunk and the rings' chunks meet on the NVLink planes at every step.
+      {"rail64-rings-32MiB", "configs/h100-cluster-64.yaml", "", "--op all_reduce --sizes 32MiB:32MiB"},
+      {"rail64-hier-gather-32MiB", "configs/h100-cluster-64.yaml", "",
+       "--op all_gather --sizes 32MiB:32MiB --algorithm hierarchical"},
+      {"rail64-8-groups-1MiB", "configs/h100-cluster-64.yaml", "", "--op all_reduce --sizes 1MiB:1MiB -g 8 --stride 8"},
       {"rail64-tree", "configs/h100-cluster-64.yaml", "", "--op all_reduce --sizes 256MiB:256MiB --algorithm tree"},
       {"rail64-8-groups", "configs/h100-cluster-64.yaml", "", "--op all_reduce --sizes 256MiB:256MiB -g 8 --stride 8"},
       {"rail64-all-to-all", "configs/h100-cluster-64.yaml", "", "--op all_to_all --sizes 256MiB:256MiB"},

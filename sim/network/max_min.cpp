@@ -119,18 +119,27 @@ void MaxMinFlows::fill() {
   // Lock-step queueing: the chunks that flows send over a shared link in the same step wait for each other there,
   // on average for half the others' serialisation. A pipeline-limited flow's hop takes that much longer at its
   // most contended link (the waits of one chunk along a path overlap: once delayed, it meets the others later).
+  // Two flows alone on a link fall out of step after their first meeting (the later one's chunks come one
+  // serialisation behind from then on) and interleave; three or more, arriving in an order that changes from hop
+  // to hop, keep meeting. The chunk engine shows both.
   {
     std::vector<double> busy(T, 0);  // one chunk of every flow on the link, in seconds
+    std::vector<uint32_t> senders(T, 0);
     for (uint32_t id : component_) {
       const Flow& f = flows_[id];
       if (f.pipe.window > 0 && f.pipe.chunk > 0)
-        for (auto [r, w] : f.use) busy[size_t(local_[r])] += f.pipe.chunk * w / cap_[r];
+        for (auto [r, w] : f.use) {
+          busy[size_t(local_[r])] += f.pipe.chunk * w / cap_[r];
+          ++senders[size_t(local_[r])];
+        }
     }
     for (uint32_t id : component_) {
       Flow& f = flows_[id];
       if (f.pipe.window <= 0 || f.pipe.chunk <= 0) continue;
       double wait = 0;
-      for (auto [r, w] : f.use) wait = std::max(wait, 0.5 * (busy[size_t(local_[r])] - f.pipe.chunk * w / cap_[r]));
+      for (auto [r, w] : f.use)
+        if (senders[size_t(local_[r])] >= 3)
+          wait = std::max(wait, 0.5 * (busy[size_t(local_[r])] - f.pipe.chunk * w / cap_[r]));
       Pipeline p = f.pipe;
       p.latency += wait;
       f.cap = p.cap();
