@@ -1,9 +1,20 @@
 #include "sim/network/max_min.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace xpu {
+namespace {
+uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+}  // namespace
 
 void MaxMinFlows::set_capacity(uint32_t r, double bps) {
   if (r >= cap_.size()) {
@@ -35,6 +46,15 @@ uint32_t MaxMinFlows::add(Use use, Pipeline pipe) {
   f.cap = pipe.cap();
   f.pipe = pipe;
   f.live = true;
+  // What the rate depends on: the resources and weights, the flow's own limit and its chunk (the lock-step wait).
+  uint64_t sig = mix64(uint64_t(f.use.size()));
+  auto bits = [](double d) {
+    uint64_t b;
+    std::memcpy(&b, &d, sizeof b);
+    return b;
+  };
+  for (auto [r, w] : f.use) sig = mix64(sig ^ mix64(uint64_t(r) * 0x9e3779b97f4a7c15ULL ^ bits(w)));
+  f.sig = mix64(sig ^ bits(f.cap) ^ mix64(bits(pipe.chunk)));
   f.pos.resize(f.use.size());
   for (uint32_t k = 0; k < f.use.size(); ++k) {
     const uint32_t r = f.use[k].first;
@@ -86,7 +106,29 @@ const std::vector<uint32_t>& MaxMinFlows::solve() {
     }
   for (uint32_t r : res_list_) res_seen_[r] = 0;
   for (uint32_t id : component_) flow_seen_[id] = 0;
+  // The same flows on the same links as a component solved before (every layer's identical collective) get the
+  // same rates: the key sums a mix of every flow's signature, so the order does not matter.
+  if (component_.size() < kReuseFrom) {
+    fill();
+    return component_;
+  }
+  uint64_t key = component_.size();
+  for (uint32_t id : component_) key += mix64(flows_[id].sig);
+  auto it = reuse_.find(key);
+  if (it != reuse_.end() && it->second.size() <= component_.size()) {
+    bool all = true;
+    for (uint32_t id : component_) {
+      auto r = it->second.find(flows_[id].sig);
+      if (r == it->second.end()) { all = false; break; }
+      flows_[id].rate = r->second;
+    }
+    if (all) { ++reused_; return component_; }
+  }
   fill();
+  if (reuse_.size() >= kReuseEntries) reuse_.clear();
+  auto& rates = reuse_[key];
+  rates.clear();
+  for (uint32_t id : component_) rates.emplace(flows_[id].sig, flows_[id].rate);
   return component_;
 }
 

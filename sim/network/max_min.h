@@ -8,10 +8,12 @@
 //
 // Solving is incremental: only the flows that share a resource, directly or through other flows, with a flow that
 // started or ended since the last solve are recomputed (the rings of different torus lines never meet, so a torus
-// all-reduce re-solves one line at a time).
+// all-reduce re-solves one line at a time), and a component whose flows and links are those of one solved before
+// (the same collective in every layer, meeting the same load) takes that solution again.
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,6 +45,7 @@ class MaxMinFlows {
   const Use& use(uint32_t id) const { return flows_[id].use; }
   size_t active() const { return active_; }
   uint64_t solves() const { return solves_; }
+  uint64_t reused() const { return reused_; }
 
  private:
   struct Flow {
@@ -50,6 +53,7 @@ class MaxMinFlows {
     std::vector<uint32_t> pos;  // where this flow sits in on_[resource] for each entry of `use`
     double rate = 0, cap = 0;
     Pipeline pipe;
+    uint64_t sig = 0;  // hash of what its rate depends on
     bool live = false;
   };
   std::vector<double> cap_;
@@ -58,7 +62,10 @@ class MaxMinFlows {
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> on_;  // per resource: flow, entry of its `use`
   std::vector<uint32_t> dirty_;            // resources whose flows changed
   size_t active_ = 0;
-  uint64_t solves_ = 0;
+  uint64_t solves_ = 0, reused_ = 0;
+  // Solutions of components of kReuseFrom flows or more, by a hash of their flows' signatures.
+  static constexpr size_t kReuseFrom = 16, kReuseEntries = 256;
+  std::unordered_map<uint64_t, std::unordered_map<uint64_t, double>> reuse_;
   // Scratch reused between solves.
   std::vector<char> res_seen_, flow_seen_;
   std::vector<uint32_t> component_, res_list_;
