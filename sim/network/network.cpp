@@ -86,7 +86,7 @@ Network::Network(sc_core::sc_module_name name, const NetworkSpec& spec, const st
   build();
   const auto& cs = spec_.collectives;
   if (cs.engine == "flow" && !ocs_.empty())
-    throw InputError(cs.mark, "collectives.engine: flow does not model optical circuit reconfiguration; use chunk or "
+    throw InputError(cs.engine_mark, "collectives.engine: flow does not model optical circuit reconfiguration; use chunk or "
                               "auto on a network with an ocs tier");
   fluid_ = ocs_.empty() && (cs.engine == "flow" || (cs.engine == "auto" && spec_.devices >= cs.flow_from));
   SC_METHOD(run);

@@ -152,6 +152,7 @@ NetworkSpec parse_network(const ConfigNode& node) {
     cs.tree_max = p.qty("tree_max");
     cs.bidirectional = p.flag("bidirectional");
     cs.engine = p.str("engine");
+    cs.engine_mark = p.at("engine").mark;
     cs.flow_from = int64_t(p.count("flow_from"));
     if (cs.chunk < 1) throw InputError(p.at("chunk").mark, "collectives.chunk must be at least 1 B");
   }

@@ -37,6 +37,7 @@ struct CollectiveSettings {
   double tree_max = 256 * 1024.0;        // auto uses trees up to this size across tiers
   bool bidirectional = true;       // rings send half the data each way
   std::string engine = "auto";     // auto, chunk, flow
+  SourceMark engine_mark;
   int64_t flow_from = 256;         // auto: the flow engine from this many devices
   SourceMark mark;
 };
