@@ -87,6 +87,19 @@ TEST_CASE("parallel: a pipeline stage runs its micro-batches, then a 1F1B bubble
                 op.name.find("bwd") == std::string::npos;
   CHECK(uneven_q == 3);
   REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"mode=train", "layers=7", "pp=6"}), InputError);
+  // Interleaved 1F1B with 2 chunks per device: each micro-batch leaves and comes back once more per chunk boundary
+  // (forward and backward), and the bubble is sized for 2 x 4 micro-batch slots.
+  Workload inter = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=8", "seq=512", "layers=8", "pp=4",
+                                                             "microbatches=4", "virtual_stages=2"});
+  size_t inter_sends = 0;
+  for (const auto& op : inter.ops) {
+    if (op.kind == OpKind::collective && op.variant == "pipeline") ++inter_sends;
+    if (op.variant == "pipeline_bubble") CHECK(std::get<CollectiveShape>(op.shape).steps == 2 * 4);
+  }
+  CHECK(inter_sends == 2 * 4 * 4);
+  REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"mode=train", "layers=8", "pp=4", "virtual_stages=3"}),
+                    InputError);
+  REQUIRE_THROWS_AS(load_workload("workloads/llama2-7b.yaml", {"mode=train", "virtual_stages=2"}), InputError);
 
   auto r = simulate_in_child(load_hardware("configs/dgx-h100.yaml"), w);
   double work = 0, bubble = 0;

@@ -312,16 +312,21 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
 
 void Network::fluid_update() {
   // Flows due now end; their arrival follows after their tail latency, and the resources they free are re-solved.
+  // Arrivals at the same time share one event (the thousands of hand-offs of a pipeline step end together).
+  std::map<uint64_t, std::vector<Arrival>> arrivals;
   while (!ff_due_.empty() && ff_due_.top().t <= now_ps_) {
     const auto d = ff_due_.top();
     ff_due_.pop();
     FluidFlow& f = ff_[d.id];
     if (!f.arrived || f.version != d.version) continue;
-    const uint64_t t = checked_time(now_ps_ + f.tail_ps, "the network");
-    at(t, [cb = std::move(f.arrived), t] { cb(t); });
+    arrivals[checked_time(now_ps_ + f.tail_ps, "the network")].push_back(std::move(f.arrived));
     f.arrived = nullptr;
     mm_.remove(d.id);
   }
+  for (auto& [t, cbs] : arrivals)
+    at(t, [cbs = std::move(cbs), t = t] {
+      for (const auto& cb : cbs) cb(t);
+    });
   for (uint32_t id : mm_.solve()) {
     FluidFlow& f = ff_[id];
     if (!f.arrived) continue;

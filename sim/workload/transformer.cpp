@@ -63,6 +63,10 @@ std::vector<ParamSpec> transformer_specs() {
       p_count("pp", "1", "train: pipeline stages; the run simulates one middle stage (ceil(layers / pp) layers) over "
                           "its micro-batches plus the 1F1B bubble", 1, 4096),
       p_count("microbatches", "1", "train with pp > 1: micro-batches per step (batch is split among them)", 1, 1e6),
+      p_count("virtual_stages", "1",
+              "train with pp > 1: model chunks per device, interleaved 1F1B (Narayanan et al., SC21): the bubble falls "
+              "to (pp - 1) / (virtual_stages x microbatches) and each micro-batch crosses virtual_stages times as many "
+              "stage boundaries", 1, 64),
       p_count("ep", "1", "expert parallel ranks: experts split across ranks, tokens exchanged by all-to-all", 1, 4096),
       p_count("experts", "0", "mixture of experts: experts per layer (0: a dense MLP)", 0, 1024),
       p_count("top_k", "2", "mixture of experts: experts each token is routed to", 1, 64),
@@ -393,7 +397,26 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
   b.set_layer("pipeline");
   b.add("recv", OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {},
         {{"stage.in", act}});
-  std::string out = add_forward(b, x, "train", int(stage_layers), false, false, "stage.in");
+  // Interleaved 1F1B: the device holds v chunks of its layers, each a stage of its own, so a micro-batch leaves
+  // and comes back between them (a send to the next device, a receive from the previous one).
+  const int64_t v = int64_t(p.count("virtual_stages"));
+  if (stage_layers % v)
+    throw InputError(p.at("virtual_stages").mark, "a stage's " + std::to_string(stage_layers) +
+                                                      " layers do not split into virtual_stages (" + std::to_string(v) +
+                                                      ") equal chunks");
+  std::string out = "stage.in";
+  for (int64_t i = 0; i < stage_layers; ++i) {
+    out = add_layer(b, x, int(i), out);
+    if (v > 1 && (i + 1) % (stage_layers / v) == 0 && i + 1 < stage_layers) {
+      const std::string c = std::to_string((i + 1) / (stage_layers / v));
+      b.set_layer("pipeline chunk " + c);
+      b.add("send.c" + c, OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {{out, act}},
+            {{"chunk.out." + c, act}});
+      b.add("recv.c" + c, OpKind::collective, "pipeline", CollectiveShape{"send_recv", int64_t(act), 2}, {},
+            {{"chunk.in." + c, act}});
+      out = "chunk.in." + c;
+    }
+  }
   // Its own layer, so that the backward pass, which walks layers in reverse, starts with the gradient the next stage
   // sends back ("send.bwd") and ends by sending one to the previous stage ("recv.bwd").
   b.set_layer("pipeline out");
@@ -430,7 +453,8 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
     }
   }
   wb.set_layer("pipeline");
-  wb.add("bubble", OpKind::collective, "pipeline_bubble", CollectiveShape{"pipeline_bubble", 0, pp, m}, {}, {});
+  wb.add("bubble", OpKind::collective, "pipeline_bubble",
+         CollectiveShape{"pipeline_bubble", 0, pp, m * int64_t(p.count("virtual_stages"))}, {}, {});
   const size_t bubble = w.ops.size() - 1;
   w.ops[bubble].deps.clear();
   for (size_t i = 0; i < bubble; ++i) w.ops[bubble].deps.push_back(i);
@@ -450,12 +474,18 @@ Workload build_transformer(const ParamSet& p, const std::string& name) {
                                      : " kv=" + std::to_string(p.count("kv"))) +
                   " layers=" + std::to_string(p.count("layers")) +
                   (p.count("tp") > 1 ? " tp=" + std::to_string(p.count("tp")) : "") +
-                  (pp > 1 ? " pp=" + std::to_string(pp) + " microbatches=" + std::to_string(p.count("microbatches")) : "") +
+                  (pp > 1 ? " pp=" + std::to_string(pp) + " microbatches=" + std::to_string(p.count("microbatches")) +
+                                (p.count("virtual_stages") > 1
+                                     ? " virtual_stages=" + std::to_string(p.count("virtual_stages"))
+                                     : std::string())
+                          : "") +
                   (p.count("dp") > 1 ? " dp=" + std::to_string(p.count("dp")) : "") +
                   (p.count("ep") > 1 ? " ep=" + std::to_string(p.count("ep")) : "");
   w.items = double(x.batch) * double(x.seq_q);
   w.item = "token";
   w.parallel = {{"tp", int64_t(p.count("tp"))}, {"pp", pp}, {"dp", int64_t(p.count("dp"))}, {"ep", int64_t(p.count("ep"))}};
+  if (pp == 1 && p.count("virtual_stages") > 1)
+    throw InputError(p.at("virtual_stages").mark, "virtual_stages (interleaved 1F1B) needs pipeline stages (pp > 1)");
   if (pp > 1) {
     if (mode != "train") throw InputError(p.at("pp").mark, "pipeline parallelism (pp > 1) is modelled for mode: train");
     add_pipeline_stage(w, p, x);
