@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <deque>
 #include <map>
 #include <queue>
 
@@ -130,15 +129,13 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
     clean();
     throw std::logic_error("network: the restricted search missed the source");
   }
-  // Spread the stream over the shortest-path DAG as adaptive routing does: in kSlices slices, each on the path
-  // whose most loaded link (load over bandwidth, this slice included) is least loaded. Equal-cost paths that
-  // converge on one link (several NVLink planes into the one NIC behind them) share it instead of each counting at
-  // its own first hop's bandwidth, and parallel planes fill in proportion to their bandwidth.
+  // Spread the stream over the shortest-path DAG as the chunk engine's adaptive routing spreads chunks: kSlices
+  // slices, each taking at every vertex the equal-cost next hop whose link is least loaded (load over bandwidth,
+  // this slice included). Parallel planes fill in proportion to their bandwidth.
   constexpr int kSlices = 64;
   FluidRoute route;
   struct Arc { uint32_t to, link; double bw, load; };
   std::unordered_map<uint32_t, std::vector<Arc>> out;
-  std::vector<uint32_t> verts{src};
   {
     std::vector<uint32_t> stack{src};
     std::unordered_map<uint32_t, char> seen{{src, 1}};
@@ -152,10 +149,7 @@ const Network::FluidRoute& Network::fluid_route(uint32_t src, uint32_t dst) {
         if (!links_[e.link].alive || !sp_done_[e.to]) continue;
         if (std::abs(e.weight + sp_dist_[e.to] - sp_dist_[v]) > tol) continue;
         out[v].push_back({e.to, e.link, links_[e.link].bw > 0 ? links_[e.link].bw : 1.0, 0});
-        if (seen.emplace(e.to, 1).second) {
-          stack.push_back(e.to);
-          verts.push_back(e.to);
-        }
+        if (seen.emplace(e.to, 1).second) stack.push_back(e.to);
       }
     }
   }
@@ -276,8 +270,8 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
     }
   for (auto& m : more) use.push_back(m);
   // One chunk in flight pays every hop in full; more overlap their hops with each other's serialisation, and the
-  // last one's latency remains.
-  // With its critical path known, the pipeline fills for that path less the hop the rate already pays.
+  // last one's latency remains. With its critical path known, the pipeline fills for that path less the hop the
+  // rate already pays.
   const double tail = (sh.critical_s > 0 ? std::max(0.0, sh.critical_s - hop) : sh.fill_hops * hop) +
                       (sh.in_flight > 1 ? lat : 0) + double(sh.extra_ps) * 1e-12;
   const uint64_t tail_ps = ps_from_seconds(tail, "the network");
@@ -296,7 +290,7 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   const uint32_t id = mm_.add(std::move(use), pipe);
   if (ff_.size() <= id) ff_.resize(size_t(id) + 1);
   FluidFlow& f = ff_[id];
-  f.left = f.units = sh.units;
+  f.left = sh.units;
   f.tail_ps = tail_ps;
   f.arrived = std::move(arrived);
   f.rate = 0;

@@ -122,7 +122,7 @@ const std::vector<uint32_t>& MaxMinFlows::solve() {
       if (r == it->second.end()) { all = false; break; }
       flows_[id].rate = r->second;
     }
-    if (all) { ++reused_; return component_; }
+    if (all) return component_;
   }
   fill();
   if (reuse_.size() >= kReuseEntries) reuse_.clear();

@@ -23,9 +23,9 @@ class MaxMinFlows {
  public:
   using Use = std::vector<std::pair<uint32_t, double>>;  // resource, bytes per unit
   // A flow's own limit: a pipeline of `window` units in flight whose every hop takes `latency` plus `serial` (one
-  // chunk's serialisation alone) cannot pass window / (latency + serial). Flows whose limits together exceed a
-  // link's bandwidth share it max-min fairly instead: their chunks fall out of step and interleave, as they do in
-  // the chunk engine, rather than each waiting for the others' chunks at every hop.
+  // chunk's serialisation alone) cannot pass window / (latency + serial); where three or more such flows meet on a
+  // link, each hop also waits there for half the others' chunks (solve() adds it). Flows whose limits together
+  // exceed a link's bandwidth share it max-min fairly.
   struct Pipeline {
     double window = 0, latency = 0, serial = 0;  // window 0: no limit
     double chunk = 0;  // units per chunk: the wait it causes flows that share its links
@@ -45,7 +45,6 @@ class MaxMinFlows {
   const Use& use(uint32_t id) const { return flows_[id].use; }
   size_t active() const { return active_; }
   uint64_t solves() const { return solves_; }
-  uint64_t reused() const { return reused_; }
 
  private:
   struct Flow {
@@ -62,7 +61,7 @@ class MaxMinFlows {
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> on_;  // per resource: flow, entry of its `use`
   std::vector<uint32_t> dirty_;            // resources whose flows changed
   size_t active_ = 0;
-  uint64_t solves_ = 0, reused_ = 0;
+  uint64_t solves_ = 0;
   // Solutions of components of kReuseFrom flows or more, by a hash of their flows' signatures.
   static constexpr size_t kReuseFrom = 16, kReuseEntries = 256;
   std::unordered_map<uint64_t, std::unordered_map<uint64_t, double>> reuse_;

@@ -209,8 +209,8 @@ void Network::build() {
         for (int64_t r = 0; r < g; ++r) rails.push_back(add_switch(sw));
         for (int64_t m = 0; m < G; ++m) connect(uint32_t(base + m), rails[size_t(m % g)], link, 1);
         // Spines join the rails for traffic between different local ranks (when NVLink forwarding is not used), with
-        // as many uplinks per rail as it has nodes (full bisection).
-        const double up = std::max<double>(1.0, double(nodes) / double(t.switches));
+        // as many uplinks per rail as it has nodes (full bisection) over the oversubscription.
+        const double up = std::max<double>(1.0, double(nodes) / double(t.switches)) / t.oversubscription;
         for (int64_t s = 0; s < t.switches; ++s) {
           uint32_t sp = add_switch(sw);
           for (uint32_t r : rails) connect(r, sp, link, up);

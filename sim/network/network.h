@@ -89,7 +89,6 @@ class Network : public sc_core::sc_module, public Interconnect {
   // without optical circuits): no chunks, no per-hop events, rates shared max-min fairly and recomputed only when a
   // flow starts or ends.
   bool fluid() const { return fluid_; }
-  const char* engine_name() const { return fluid_ ? "flow" : "chunk"; }
   struct Stream {
     uint32_t src = 0, dst = 0;
     double weight = 1;  // payload bytes this stream moves per unit of its flow
@@ -97,8 +96,8 @@ class Network : public sc_core::sc_module, public Interconnect {
     bool operator!=(const Stream& o) const { return !(*this == o); }
   };
   // How a coupled flow moves: `units` payload bytes per unit-weight stream in chunks of `chunk`, at most `in_flight`
-  // chunks per stream on their way (the chunk engine's window), each chunk hop taking its serialisation at the path's
-  // narrowest link, the path latency and the step synchronisation. That hop time caps the rate (in_flight chunks
+  // chunks per stream on their way (the chunk engine's window), each chunk hop taking its serialisation at the
+  // route's bandwidth, the path latency and the step synchronisation. That hop time caps the rate (in_flight chunks
   // per hop), `fill_hops` more hops follow the last chunk (a pipeline's depth), and `extra_ps` is added at the end.
   // `mean_hop`: the data passes the streams in turn (a ring, a chain, a tree's levels), so a hop takes the streams'
   // mean time, else the slowest stream's.
@@ -111,15 +110,14 @@ class Network : public sc_core::sc_module, public Interconnect {
   };
   // One chunk's hop from `src` to `dst` alone: path latency, step synchronisation and serialisation.
   double hop_time(uint32_t src, uint32_t dst, double chunk);
-  // Moves a coupled flow over all `streams` at one shared rate, striped over every equal-cost path as a maximum flow
-  // spreads it (adaptive routing and NVLink's address interleaving spread a message so); `arrived` runs when it is
-  // delivered. `more` adds non-link resources (reduction units) with their bytes per unit.
+  // Moves a coupled flow over all `streams` at one shared rate, striped over the equal-cost paths as adaptive routing
+  // and NVLink's address interleaving spread a message; `arrived` runs when it is delivered. `more` adds non-link
+  // resources (reduction units) with their bytes per unit.
   void fluid_send(const std::vector<Stream>& streams, const FluidShape& shape, Arrival arrived,
                   const MaxMinFlows::Use& more = {});
   // The fluid resource of a switch's in-network reduction unit.
   uint32_t reducer_resource(uint32_t sw);
   double reduction_bandwidth(uint32_t sw) const { return graph_[sw].sw->reduction_bandwidth(); }
-  uint64_t fluid_solves() const { return mm_.solves(); }
   // A user error raised inside a network event (an unreachable device) stops the simulation and is kept here.
   std::exception_ptr error() const { return error_; }
 
@@ -175,15 +173,15 @@ class Network : public sc_core::sc_module, public Interconnect {
   std::exception_ptr error_;
   std::vector<std::shared_ptr<void>> running_, finished_;  // collective runs, kept alive until after they finish
 
-  // Fluid engine state. Routes are found by a Dijkstra from the destination that stops once the source is settled,
-  // on a compressed copy of the graph, and kept per (source, destination).
+  // Fluid engine state. Routes are found by a bidirectional Dijkstra on a compressed copy of the graph and kept per
+  // (source, destination).
   struct FluidRoute {
     MaxMinFlows::Use use;    // directed link, share of the stream's bytes
     uint64_t latency_ps = 0;
-    double min_bw = 0;       // maximum flow from source to destination, bytes/s
+    double min_bw = 0;       // what the stream gets alone over its spread, bytes/s
   };
   struct FluidFlow {
-    double left = 0, units = 0, rate = 0;  // `left` as of `since_ps`, moving at `rate` units/s since
+    double left = 0, rate = 0;  // units left as of `since_ps`, moving at `rate` units/s since
     uint64_t tail_ps = 0, since_ps = 0, version = 0;
     Arrival arrived;
   };

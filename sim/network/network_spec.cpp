@@ -20,7 +20,8 @@ const std::vector<ParamSpec>& tier_params() {
         p_string("switch", "", "component (switch, optical_circuit_switch) of switched, fat_tree, rail and ocs tiers"),
         p_count("switches", "1", "switched, ocs: switches per instance", 1, 1e6),
         p_count("radix", "64", "fat_tree, rail: ports per switch", 2, 1e6),
-        p_real("oversubscription", "1", "fat_tree, rail: a leaf's down-link bandwidth over its up-link bandwidth", 1, 64),
+        p_real("oversubscription", "1", "fat_tree, rail: a leaf's (or a rail switch's) down-link bandwidth over its "
+               "up-link bandwidth", 1, 64),
         p_choice("circuits", "on_demand", {"on_demand", "accumulate", "ring", "torus"},
                  "ocs: circuits for each collective's peers only (on_demand), kept and added to while ports last (accumulate), or a fixed ring/torus"),
     };
@@ -115,6 +116,13 @@ NetworkSpec parse_network(const ConfigNode& node) {
     if (ts.group % prev)
       throw InputError(t.find("group")->mark, at + "group " + std::to_string(ts.group) +
                                                   " must be a multiple of the inner tier's group " + std::to_string(prev));
+    // Settings a topology has no use for are refused rather than dropped.
+    if (const ConfigNode* o = t.find("oversubscription"); o && ts.topology != "fat_tree" && ts.topology != "rail")
+      throw InputError(o->mark, at + "oversubscription applies to fat_tree and rail tiers, not " + ts.topology);
+    if (const ConfigNode* sw = t.find("switches"); sw && ts.topology == "rail" && ts.group / prev > ts.radix)
+      throw InputError(sw->mark, at + std::to_string(ts.group / prev) + " nodes do not fit one radix-" +
+                                     std::to_string(ts.radix) + " switch, so each rail is a fat tree whose cores the "
+                                     "radix sizes; `switches` (spines between single-switch rails) does not apply");
     prev = ts.group;
     const bool needs_switch = ts.topology == "switched" || ts.topology == "fat_tree" || ts.topology == "rail" ||
                               ts.topology == "ocs";
