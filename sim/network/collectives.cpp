@@ -14,6 +14,8 @@ namespace {
 
 using Pipe = Network::Pipe;
 
+uint64_t chunks_for(double bytes, double chunk) { return std::max<uint64_t>(1, uint64_t(std::ceil(bytes / chunk))); }
+
 // Shared bookkeeping: counts the messages that must arrive, calls `done` with the time of the last one.
 struct Run {
   Network& net;
@@ -28,12 +30,22 @@ struct Run {
     last = std::max(last, t);
     if (++got == expected && !finished) { finished = true; done(last); }
   }
+  // The flow engine's shape of a pipelined transfer of `units` bytes per stream whose steps move `step_bytes`:
+  // chunks as the chunk engine cuts a step, at most a window of them in flight.
+  Network::FluidShape fluid_shape(double units, double step_bytes) const {
+    const uint64_t C = chunks_for(step_bytes, net.settings().chunk);
+    Network::FluidShape sh;
+    sh.copies = copies;
+    sh.units = units;
+    sh.chunk = step_bytes / double(C);
+    sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+    return sh;
+  }
   void check_empty() {
     if (expected == 0) net.at(net.now_ps(), [this] { finished = true; done(net.now_ps()); });
   }
 };
 
-uint64_t chunks_for(double bytes, double chunk) { return std::max<uint64_t>(1, uint64_t(std::ceil(bytes / chunk))); }
 
 // Rings: every rank sends `steps` messages of `step_bytes` to its neighbour, chunk by chunk; a chunk of step s+1
 // leaves as soon as the same chunk of step s has arrived from the other neighbour.
@@ -58,12 +70,7 @@ struct RingRun : Run {
       // the next step leaves when the same chunk of this one arrives, so a ring keeps at most its chunks per step
       // (and the window) in flight per hop.
       expected = uint64_t(rings.size()) * uint64_t(dirs);
-      const uint64_t chunks = chunks_for(per_dir, net.settings().chunk);
-      Network::FluidShape sh;
-      sh.copies = copies;
-      sh.units = per_dir * double(steps);
-      sh.chunk = per_dir / double(chunks);
-      sh.in_flight = double(std::min<uint64_t>(chunks, uint64_t(net.settings().window)));
+      Network::FluidShape sh = fluid_shape(per_dir * double(steps), per_dir);
       sh.mean_hop = true;
       for (size_t r = 0; r < rings.size(); ++r)
         for (int d = 0; d < dirs; ++d) {
@@ -204,11 +211,7 @@ struct TreeRun : Run {
     if (net.fluid()) {
       // Each tree one coupled flow over its edges both ways: half the data up and back down, pipelined through
       // the tree (a chunk's time from the leaves to the root and back is the pipeline's fill).
-      Network::FluidShape sh;
-      sh.copies = copies;
-      sh.units = bytes / 2;
-      sh.chunk = cb;
-      sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+      Network::FluidShape sh = fluid_shape(bytes / 2, bytes / 2);
       sh.mean_hop = true;
       expected = uint64_t(groups.size()) * 2;
       for (size_t g = 0; g < groups.size(); ++g)
@@ -311,12 +314,7 @@ struct HalvingDoublingRun : Run {
   void fluid_step(size_t s) {
     if (s == 2 * L) { arrived(net.now_ps()); return; }
     fluid_left = groups.size();
-    const uint64_t C = chunks_for(step_bytes(s), net.settings().chunk);
-    Network::FluidShape sh;
-      sh.copies = copies;
-    sh.units = step_bytes(s);
-    sh.chunk = sh.units / double(C);
-    sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+    const Network::FluidShape sh = fluid_shape(step_bytes(s), step_bytes(s));
     for (size_t g = 0; g < groups.size(); ++g) {
       std::vector<Network::Stream> st;
       for (size_t i = 0; i < p; ++i) st.push_back({uint32_t(groups[g][i]), uint32_t(groups[g][partner(i, s)]), 1.0});
@@ -375,7 +373,8 @@ struct InSwitchRun : Run {
       const double pp = double(p);
       for (size_t g = 0; g < groups.size(); ++g)
         for (size_t s = 0; s < S; ++s) {
-          const double units = up_bytes * share[s], cb = units / double(C[s]);
+          Network::FluidShape sh = fluid_shape(up_bytes * share[s], up_bytes * share[s]);
+          sh.fill_hops = 1;
           const double down = op == "all_gather" ? pp - 1 : op == "reduce_scatter" ? 1 / pp : 1;
           std::vector<Network::Stream> st;
           for (size_t i = 0; i < p; ++i) {
@@ -383,20 +382,11 @@ struct InSwitchRun : Run {
             st.push_back({sw[g][s], uint32_t(groups[g][i]), down});
           }
           MaxMinFlows::Use more;
-          uint64_t reduce_ps = 0;
-          if (op != "all_gather") {
-            const uint32_t res = net.reducer_resource(sw[g][s]);
-            more.push_back({res, pp});
-            reduce_ps = uint64_t(std::llround(1e12 * cb * pp / net_reduction_bw(sw[g][s])));
+          if (op != "all_gather") {  // the switch reduces one chunk from every rank before it multicasts
+            more.push_back({net.reducer_resource(sw[g][s]), pp});
+            sh.extra_ps = uint64_t(std::llround(1e12 * sh.chunk * pp / net.reduction_bandwidth(sw[g][s])));
           }
           ++expected;
-          Network::FluidShape sh;
-      sh.copies = copies;
-          sh.units = units;
-          sh.chunk = cb;
-          sh.in_flight = double(std::min<uint64_t>(C[s], uint64_t(net.settings().window)));
-          sh.fill_hops = 1;
-          sh.extra_ps = reduce_ps;
           net.fluid_send(st, sh, [this](uint64_t t) { arrived(t); }, more);
         }
       return;
@@ -433,7 +423,6 @@ struct InSwitchRun : Run {
             });
       }
   }
-  double net_reduction_bw(uint32_t s) const { return net.reduction_bandwidth(s); }
   void multicast(size_t g, size_t s, double cb, size_t except) {
     for (size_t j = 0; j < p; ++j)
       if (j != except) net.push(down_pipes[pi(g, s, j)], cb, [this](uint64_t t) { arrived(t); });
@@ -456,12 +445,7 @@ struct FlowsRun : Run {
         std::vector<Network::Stream> st{{uint32_t(flows[k].src), uint32_t(flows[k].dst), 1.0}};
         for (size_t j = k; flows[j].relay && j + 1 < flows.size(); ++j)
           st.push_back({uint32_t(flows[j + 1].src), uint32_t(flows[j + 1].dst), 1.0});
-        const uint64_t C = chunks_for(flows[k].bytes, net.settings().chunk);
-        Network::FluidShape sh;
-      sh.copies = copies;
-        sh.units = flows[k].bytes;
-        sh.chunk = sh.units / double(C);
-        sh.in_flight = double(std::min<uint64_t>(C, uint64_t(net.settings().window)));
+        Network::FluidShape sh = fluid_shape(flows[k].bytes, flows[k].bytes);
         sh.fill_hops = double(st.size()) - 1;
         sh.mean_hop = true;
         ++expected;
