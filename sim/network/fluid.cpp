@@ -223,8 +223,8 @@ void Network::fluid_send(const std::vector<Stream>& streams, const FluidShape& s
   const double cb = sh.chunk > 0 ? std::min(sh.chunk, sh.units) : sh.units;
   // The streams' combined load per link and their path figures, kept per stream set: the same groups send again
   // and again (every layer's all-reduce), and combining their routes is most of a send's cost.
-  uint64_t key = 1469598103934665603ULL;
-  auto mixin = [&](uint64_t x) { key = (key ^ x) * 1099511628211ULL; };
+  uint64_t key = 0;
+  auto mixin = [&](uint64_t x) { key = mix64(key ^ x); };
   for (const Stream& st : streams) {
     mixin(st.src);
     mixin(st.dst);

@@ -5,16 +5,6 @@
 #include <limits>
 
 namespace xpu {
-namespace {
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-}  // namespace
 
 void MaxMinFlows::set_capacity(uint32_t r, double bps) {
   if (r >= cap_.size()) {

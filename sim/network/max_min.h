@@ -19,6 +19,16 @@
 
 namespace xpu {
 
+// A 64-bit finaliser (MurmurHash3's): the network's hashes of flows, routes and stream sets.
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
 class MaxMinFlows {
  public:
   using Use = std::vector<std::pair<uint32_t, double>>;  // resource, bytes per unit

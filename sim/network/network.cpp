@@ -25,10 +25,6 @@ struct Network::OcsState {
 
 namespace {
 uint64_t to_ps(double s) { return ps_from_seconds(s, "the network"); }
-uint64_t mix(uint64_t x) {
-  x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL; x ^= x >> 33;
-  return x;
-}
 // Dimensions of a torus for `n` devices with at most `ports` circuits each (2 per dimension), most balanced first.
 std::vector<int64_t> torus_dims(int64_t n, int64_t ports) {
   std::vector<int64_t> best{n};
@@ -349,7 +345,7 @@ uint32_t Network::next_hop(uint32_t v, uint32_t dst, const std::vector<double>& 
     if (cost <= best + 0.5) ++ties;
   }
   if (!ties) throw std::logic_error("network: no route");
-  uint64_t pick = ties == 1 ? 0 : mix(flow ^ (uint64_t(v) << 32)) % ties;
+  uint64_t pick = ties == 1 ? 0 : mix64(flow ^ (uint64_t(v) << 32)) % ties;
   for (auto [e, end] = boost::out_edges(v, graph_); e != end; ++e) {
     if (!candidate(*e, &li, &cost) || cost > best + 0.5) continue;
     if (pick-- == 0) {
