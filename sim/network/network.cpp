@@ -75,6 +75,11 @@ int most_peers(const Circuits& c) {
   for (auto [d, n] : peers_of(c)) worst = std::max(worst, n);
   return worst;
 }
+// Pods of a k-ary fat tree over `endpoints`: leaves of k/2 endpoints, k/2 leaves per pod.
+int64_t fat_tree_pods(int64_t endpoints, int64_t radix) {
+  const int64_t half = radix / 2, leaves = (endpoints + half - 1) / half;
+  return (leaves + half - 1) / half;
+}
 }  // namespace
 
 Network::Network(sc_core::sc_module_name name, const NetworkSpec& spec, const std::map<std::string, NetElement*>& elements)
@@ -185,15 +190,14 @@ void Network::build() {
       } else if (t.topology == "fat_tree") {
         std::vector<uint32_t> ends, cores;
         for (int64_t m = 0; m < G; ++m) ends.push_back(uint32_t(base + m));
-        const int64_t half = t.radix / 2;
-        fat_tree(ends, link, sw, t, at, ((G + half - 1) / half + half - 1) / half, cores);
+        fat_tree(ends, link, sw, t, at, fat_tree_pods(G, t.radix), cores);
       } else if (t.topology == "rail") {
         const int64_t g = spec_.tiers[ti - 1].group, nodes = G / g;
         if (nodes > t.radix) {
           // Rail-optimised fat tree (a DGX SuperPOD at scale): each rail (device i of every node) is a fat tree of
           // its own, leaves per scalable unit and spines per pod, and the pods of every rail share one core layer.
           std::vector<uint32_t> cores;
-          const int64_t half = t.radix / 2, pods = ((nodes + half - 1) / half + half - 1) / half;
+          const int64_t pods = fat_tree_pods(nodes, t.radix);
           for (int64_t r = 0; r < g; ++r) {
             std::vector<uint32_t> ends;
             for (int64_t n = 0; n < nodes; ++n) ends.push_back(uint32_t(base + n * g + r));
@@ -249,7 +253,7 @@ void Network::fat_tree(const std::vector<uint32_t>& ends, LinkTemplate* link, Sw
     for (uint32_t e : ends) connect(e, v, link, 1);
     return;
   }
-  const int64_t leaves = (E + half - 1) / half, pods = (leaves + half - 1) / half;
+  const int64_t leaves = (E + half - 1) / half, pods = fat_tree_pods(E, k);
   if (pods > k || all_pods > k)
     throw InputError(t.mark, at + std::to_string(E) + " endpoints need more than three levels of radix-" +
                                  std::to_string(k) + " switches (at most " + std::to_string(k * half * half) + ")");
