@@ -1,6 +1,6 @@
-#include <algorithm>
 #include "sim/cli/collective_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
