@@ -107,3 +107,23 @@ TEST_CASE("mechanisms: the clock falls under a lower power cap, and only for ker
   CHECK(gemm_w < 450);
   CHECK(capped["clock_hz"]["sustained"].get<double>() < full["clock_hz"]["sustained"].get<double>());
 }
+
+TEST_CASE("mechanisms: data-parallel GEMMs step with whole waves of tiles", "[mechanisms]") {
+  // Vidur's H100 rows (N = K = 4096) take 29, 48 and 66 us at M = 512, 1008 and 1088: 128, 256 and 288 tiles of
+  // 128 x 128 on 132 SMs, so one, two and three waves. The third wave holds 24 tiles, and the planner must see that
+  // they each load faster than a full wave's (less competition for the L2), not double the tile to stay in two waves.
+  TempDir dir;
+  std::string ops;
+  for (int m : {512, 1008, 1088})
+    ops += "  - {name: m" + std::to_string(m) + ", kind: matmul, dtype: fp16, m: " + std::to_string(m) +
+           ", n: 4096, k: 4096}\n";
+  std::string w = dir.write("w.yaml", "name: waves\nops:\n" + ops);
+  nlohmann::json r = run_json("run --hw configs/h100.yaml -w '" + w + "' -p gpu.gemm_schedule=data_parallel", dir);
+  std::vector<double> t;
+  for (const auto& op : r["ops"]) t.push_back(op["duration_s"].get<double>());
+  REQUIRE(t.size() == 3);
+  INFO(t[0] * 1e6 << " " << t[1] * 1e6 << " " << t[2] * 1e6);
+  CHECK(t[1] > 1.5 * t[0]);  // a second whole wave
+  CHECK(t[2] > 1.2 * t[1]);  // a ragged third wave still costs a tile time
+  CHECK(t[2] < 1.7 * t[1]);  // ... of 128 x 128 tiles, not a second wave of 128 x 256 (2x)
+}

@@ -273,7 +273,12 @@ Plan choose_simt_plan(const MatmulShape& s, const UnitInfo& u, Plan fallback) {
   return fallback;
 }
 
-Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
+// What one unit can load when few others compete: its load port (or, without one, its share of the cache).
+double last_unit_bw(const UnitInfo& u) {
+  return u.load_bw_per_unit > 0 ? u.load_bw_per_unit : (u.cache_bw > 0 ? u.cache_bw / u.units : 1e30);
+}
+
+Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::string& schedule) {
   Plan best;
   double rate = std::max(1.0, u.matmul_rate(dt));
   double bytes = dtype_bytes(dt);
@@ -285,7 +290,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
   for (const auto& t : tile_shapes(u)) {
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
-    if (u.gemm_schedule != "stream_k") {
+    if (schedule != "stream_k") {
       int64_t max_split = 1;
       if (tiles < int64_t(u.units) && s.k >= 1024) max_split = std::min<int64_t>(16, s.k / 256);
       for (int64_t split = 1; split <= max_split; split *= 2) {
@@ -293,17 +298,26 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u) {
         if (sys && ceil_div(s.k, k) != split) continue;  // whole array passes leave fewer slices
         double compute = sys ? systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), k) / rate
                              : 2.0 * t.m * t.n * k / rate;
-        double traffic = (t.m + t.n) * k * bytes / unit_bw;
-        double waves = std::ceil(double(tiles * split) / u.units);
-        double est = waves * std::max(compute, traffic);
+        // Full waves share the cache bandwidth among all units; a ragged last wave among fewer, each up to its
+        // own load port, so its tiles may run faster than the full waves' did.
+        const double panel = (t.m + t.n) * k * bytes;
+        const int64_t jobs = tiles * split, full = jobs / int64_t(u.units), last = jobs % int64_t(u.units);
+        double est = double(full) * std::max(compute, panel / unit_bw);
+        if (last > 0) est += std::max(compute, panel / std::max(1.0, std::min(last_unit_bw(u), u.cache_bw / last)));
         double out = double(s.batch) * s.m * s.n * (split > 1 ? 8.0 * split : bytes);
         est = std::max(est, (floor_bytes + out) / mem_bw);
+        if (split > 1) {
+          // The second pass that adds the fp32 partial sums, as the kernel times it.
+          const double partials = double(split + 1) * s.batch * s.m * s.n * 4;
+          est += partials <= u.cache_capacity ? partials / std::max(1.0, u.cache_bw) + u.cache_latency_s
+                                              : partials / mem_bw + u.mem_latency_s;
+        }
         if (est < best.estimate * 0.98) best = Plan{t, split, false, est};
       }
     }
     // Stream-K belongs to the matrix-unit kernels; matmuls on the vector units (fp32 without tf32) run the classic
     // data-parallel SIMT kernels with split-K.
-    if (u.gemm_schedule != "data_parallel" && (u.gemm_schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
+    if (schedule != "data_parallel" && (schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
       double work = sys ? tiles * systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), s.k) / rate / u.units
                         : 2.0 * tiles * t.m * t.n * s.k / rate / u.units;
       double traffic = double(tiles) * (t.m + t.n) * s.k * bytes / unit_bw / u.units;
@@ -325,8 +339,9 @@ std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
                                   std::to_string(s.k) + ", batch " + std::to_string(s.batch) +
                                   ") needs more than 1e8 output tiles; xpusim simulates at most 1e8 tiles per op: split "
                                   "the op or shrink its shape");
-  Plan p = choose_plan(s, op.dtype, ctx.unit);
-  if (ctx.unit.matrix_rate(op.dtype) <= 0 && ctx.unit.gemm_schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
+  const std::string& schedule = op.gemm_schedule.empty() ? ctx.unit.gemm_schedule : op.gemm_schedule;
+  Plan p = choose_plan(s, op.dtype, ctx.unit, schedule);
+  if (ctx.unit.matrix_rate(op.dtype) <= 0 && schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
   auto k = std::make_unique<GemmKernel>(op, p, ctx);
   // Every output tile reads its A and B panels over K through the cache: what the power governor counts as traffic.
   const double bytes = dtype_bytes(op.dtype);

@@ -28,6 +28,8 @@ std::string KernelMemo::key(const Op& op, const CacheLevel* cache) {
   put(extra, sizeof extra);
   k += op.variant;
   k += '\0';
+  k += op.gemm_schedule;
+  k += '\0';
   std::visit(
       [&](const auto& s) {
         using T = std::decay_t<decltype(s)>;

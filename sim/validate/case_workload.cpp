@@ -58,6 +58,14 @@ Workload gemm(const nlohmann::json& r) {
   Op op = single("gemm", OpKind::matmul, dt, MatmulShape{1, m, n, k, true}, {{"A", m * k * eb}, {"B", k * n * eb}},
                  {"C", m * n * dtype_bytes(out)});
   op.out_dtype = out;
+  // The library's schedule, when the measurement's source says which (Vidur's vLLM: data-parallel tiles).
+  if (r.contains("gemm_schedule")) {
+    op.gemm_schedule = text(r, "gemm_schedule");
+    if (op.gemm_schedule != "auto" && op.gemm_schedule != "data_parallel" && op.gemm_schedule != "stream_k")
+      throw InputError("field 'gemm_schedule': expected auto, data_parallel or stream_k, found '" +
+                       op.gemm_schedule.substr(0, 40) + "'");
+    if (op.gemm_schedule == "auto") op.gemm_schedule.clear();
+  }
   return single_op("gemm", op);
 }
 

@@ -258,7 +258,8 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
           bool measured_or_sim = k.rfind("ms", 0) == 0 || k.rfind("sim_", 0) == 0 || k.rfind("roofline", 0) == 0 ||
                                  k.find("TFLOPs") != std::string::npos || k.find("GBps") != std::string::npos ||
                                  k.find("bytes") != std::string::npos || k.find("_us") != std::string::npos ||
-                                 k == "kernels" || k == "source" || k == "compared_with" || k == "timing" || k == "cache";
+                                 k == "kernels" || k == "source" || k == "compared_with" || k == "timing" || k == "cache" ||
+                                 k == "gemm_schedule";
           if (!measured_or_sim) shape += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()) + " ";
         }
         if (row.contains("sim_error")) {

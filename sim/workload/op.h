@@ -81,6 +81,9 @@ struct Op {
   // A matmul with pointwise ops fused into its epilogue (stack compiled): the extra bytes it reads per output (a
   // residual, the other half of a gated activation; reads[2...]) and the epilogue's arithmetic.
   double epilogue_read_bytes = 0, epilogue_flops = 0;
+  // The schedule of the GEMM library that ran a matmul ("data_parallel", "stream_k"; empty: the device's
+  // `gemm_schedule`): which kernels a library version picks is software, so a measurement says which it saw.
+  std::string gemm_schedule;
   double measured_us = -1;        // from traces: measured duration, used when the op is not modelled
   SourceMark mark;                // where it was defined (workload file line), for errors
 
