@@ -106,6 +106,7 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   info_.special_rate = p.real("special_ops_per_clk") * info_.clock_hz;
   info_.unaligned_overhead_s = p.qty("unaligned_overhead");
   kernel_overhead_ps_ = static_cast<uint64_t>(std::llround(p.qty("kernel_overhead") * 1e12));
+  info_.kernel_overhead_s = p.qty("kernel_overhead");
   for (const auto& [k, v] : p.dmap("matrix_flops_per_clk")) matrix_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("vector_flops_per_clk")) vector_rate_[parse_dtype(k)] = v * info_.clock_hz;
   for (const auto& [k, v] : p.dmap("mac_energy")) mac_pj_[parse_dtype(k)] = v;
@@ -256,11 +257,17 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
         for (DataPort* d : to_pool_) pool_end = std::max(pool_end, d->transfer(start, remote, w.access, false));
         pool_done = pool_end + pool_latency_ps_;
       }
+      // Lines a flush left dirty, evicted by this tile's fills.
+      const double flushed = cache_ && !keep_writes_ && !to_memory_.empty()
+                                 ? cache_->flush_writeback(w.miss_bytes + w.write_bytes, w.write_bytes)
+                                 : 0;
       for (DataPort* d : to_memory_) {
         if (local_miss > 0) mem_end = std::max(mem_end, d->transfer(start, local_miss, w.access, false));
         if (w.write_bytes > 0 && !keep_writes_)
           mem_end = std::max(mem_end, d->transfer(start, w.write_bytes, Access::stream, true));
+        if (flushed > 0) mem_end = std::max(mem_end, d->transfer(start, flushed, Access::stream, true));
       }
+      r.report.write_bytes += flushed;
       mem_end = std::max(mem_end + latency, pool_done);
       if (cache_) cache_->count_hits(w.read_bytes - w.miss_bytes, w.miss_bytes);
     }

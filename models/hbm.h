@@ -33,7 +33,7 @@ class HbmModule : public Component, public MainMemory {
   uint64_t busy_ps_total_ = 0;
   double ps_per_byte_channel_ = 0;
   double peak_bw_ = 0, interleave_ = 256, granule_ = 32;
-  double stream_eff_ = 1, random_eff_ = 1, tile_eff_ = 1, pj_per_bit_ = 0;
+  double stream_eff_ = 1, random_eff_ = 1, pj_per_bit_ = 0;
   uint64_t latency_ps_ = 0;
   size_t next_channel_ = 0;
 

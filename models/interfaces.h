@@ -33,6 +33,11 @@ class CacheLevel : public DataPort {
   // Extra wait of a kernel's first accesses after a flush (address translations are refilled too).
   virtual double flush_penalty_s() const { return 0; }
   virtual void count_hits(double hit_bytes, double miss_bytes) = 0;
+  // Bytes a tile's fills (`allocated`, of which `written` are its own writes) make the cache write back beyond what
+  // the core already charged for its writes: non-zero only while lines a flush left dirty are being evicted.
+  virtual double flush_writeback(double /*allocated*/, double /*written*/) { return 0; }
+  // Whether such a write-back is still to come (the state a memoized kernel would not replay).
+  virtual bool flush_dirty() const { return false; }
   // Whether written bytes also go to main memory (a cache in front of DRAM) or stay here (an SRAM that holds the
   // activations, as a wafer's does).
   virtual bool writes_back() const { return true; }

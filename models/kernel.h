@@ -44,6 +44,7 @@ struct UnitInfo {
   std::function<double(DType)> matmul_vector_efficiency;  // sustained share for matmuls on the vector units
   double unaligned_efficiency = 1;           // matrix-rate share without 16-byte aligned operand rows
   double unaligned_overhead_s = 0;           // and the extra fixed time of those kernels
+  double kernel_overhead_s = 0;              // start-up of every kernel (a mapper that launches two pays it twice)
   std::string gemm_schedule = "auto";        // data_parallel, stream_k, or auto (the faster estimate)
   std::function<double(DType)> matrix_peak;  // FLOP/s per unit at the datasheet rate (no efficiency applied)
   // A weight-stationary systolic matrix unit of rows x cols (TPU MXU: 128 x 128); 0: none (GPU tensor cores). The

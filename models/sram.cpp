@@ -20,6 +20,10 @@ std::vector<ParamSpec> SramModule::param_specs() {
       p_qty("flush_penalty", Dim::Time, "0 s",
             "extra start-up of a kernel whose data was flushed: TLB refills through page-table walks and the first "
             "round trips to memory"),
+      p_real("flush_dirty", "0",
+             "share of the usable capacity a cache flush leaves dirty (a benchmark flushes by writing a large buffer): "
+             "the kernel after it writes those lines back as its fills evict them (random replacement)",
+             0, 1),
       p_bool("write_back", "true",
              "written bytes also go to main memory (a cache in front of DRAM); false: they stay here and only read "
              "misses reach main memory (an SRAM that holds the activations, e.g. a wafer's)"),
@@ -38,6 +42,7 @@ SramModule::SramModule(sc_core::sc_module_name name, const ParamSet& p) : Compon
   miss_latency_s_ = p.qty("miss_latency");
   pj_read_ = p.qty("read_energy");
   pj_write_ = p.qty("write_energy");
+  flush_dirty_share_ = p.real("flush_dirty");
 }
 
 uint64_t SramModule::transfer(uint64_t now_ps, double bytes, Access, bool write) {
@@ -87,6 +92,26 @@ void SramModule::flush() {
   lru_.clear();
   index_.clear();
   resident_ = 0;
+  foreign_dirty_ = flush_dirty_share_ * usable_;
+  own_dirty_ = foreign_evicted_ = flush_charged_ = 0;
+}
+
+// Each filled line evicts a random one, so `allocated` bytes evict a share 1 - exp(-allocated / usable) of every
+// class of resident line. The cores charge their own writes to memory as they write them, which is exact in a
+// steady state where each kernel writes back what the one before left dirty; after a flush the lines evicted are
+// the flush's instead, and the difference (flush lines evicted less own lines still held) is written back here.
+double SramModule::flush_writeback(double allocated, double written) {
+  if (foreign_dirty_ <= 1 || allocated <= 0 || usable_ <= 0) return 0;
+  const double f = -std::expm1(-allocated / usable_);
+  const double out = foreign_dirty_ * f;
+  foreign_dirty_ -= out;
+  foreign_evicted_ += out;
+  own_dirty_ = std::min(usable_, own_dirty_ * (1 - f) + written);
+  const double owed = foreign_evicted_ - own_dirty_ - flush_charged_;
+  if (owed <= 0) return 0;
+  flush_charged_ += owed;
+  flush_writeback_ += owed;
+  return owed;
 }
 
 void SramModule::count_hits(double hit, double miss) {

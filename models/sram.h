@@ -29,6 +29,8 @@ class SramModule : public Component, public CacheLevel {
   double flush_penalty_s() const override { return params().qty("flush_penalty"); }
   bool writes_back() const override { return params().flag("write_back"); }
   void count_hits(double hit_bytes, double miss_bytes) override;
+  double flush_writeback(double allocated, double written) override;
+  bool flush_dirty() const override { return foreign_dirty_ > 1; }
   double data_movement_energy_j() const override { return dynamic_energy_j(); }
   double utilization(double sim_seconds) const override;
   void finish(double sim_seconds) override;
@@ -45,12 +47,17 @@ class SramModule : public Component, public CacheLevel {
   std::list<Entry> lru_;  // front = most recently used
   std::unordered_map<std::string, std::list<Entry>::iterator> index_;
   double resident_ = 0;
+  // After a flush: dirty lines it left (`foreign`), lines kernels wrote since (`own`), flush lines evicted so far
+  // and the write-back charged for them.
+  double flush_dirty_share_ = 0, foreign_dirty_ = 0, own_dirty_ = 0, foreign_evicted_ = 0, flush_charged_ = 0;
 
   Stat bytes_read_{&stats_, "bytes_read", "B", "bytes read by cores (hits and fills)"};
   Stat bytes_written_{&stats_, "bytes_written", "B", "bytes written by cores"};
   Stat hit_bytes_{&stats_, "hit_bytes", "B", "bytes served without going to main memory"};
   Stat miss_bytes_{&stats_, "miss_bytes", "B", "bytes that had to come from main memory"};
   Stat busy_time_{&stats_, "busy_time", "s", "time the SRAM ports were transferring"};
+  Stat flush_writeback_{&stats_, "flush_writeback_bytes", "B",
+                        "dirty lines a flush left that later fills evicted to main memory"};
 };
 
 }  // namespace xpu

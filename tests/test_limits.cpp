@@ -28,7 +28,7 @@ components:
     tile_overhead: 0 s
     mac_energy: {bf16: 0.5 pJ/MAC}
   mem: {type: hbm, capacity: 1000 TB, bandwidth: 1000000 TB/s, latency: 0 s, energy_per_bit: 0 pJ/bit,
-        stream_efficiency: 1, tile_efficiency: 1}
+        stream_efficiency: 1}
 connections:
   - {from: host, to: core}
   - {from: core, to: mem}

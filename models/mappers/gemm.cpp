@@ -63,17 +63,21 @@ struct Plan {
   double estimate = 1e300;
 };
 
-// Weight-only quantization: the kernel converts each loaded weight to the compute dtype and scales it (int8: convert,
-// multiply; int4: unpack, subtract the zero point, convert, multiply), on the vector units, once per output tile that
-// loads the weight.
-constexpr double kDequantOpsInt8 = 2, kDequantOpsInt4 = 4;
+// Weight-only quantization: the kernel converts each loaded weight to the compute dtype and scales it, once per output
+// tile that loads the weight. int8 converts with an int-to-float instruction, which issues at the conversion rate (16
+// per clock per SM on Ampere and Hopper, CUDA's arithmetic-throughput table: the special-function rate), then
+// multiplies on the vector units. int4 kernels (tinygemm) avoid the conversion: they OR the nibble into a float's
+// mantissa and subtract the bias, all on the vector units (unpack, OR, subtract the zero point, multiply).
+constexpr double kDequantOpsInt8 = 1, kDequantOpsInt4 = 4;
+constexpr double kDequantConvertsInt8 = 1, kDequantConvertsInt4 = 0;
 constexpr int64_t kMmaRows = 16;  // rows of one tensor-core MMA (m16n8k16)
 
 struct Problem {
   MatmulShape s;
   double in_bytes = 2, out_bytes = 2;
   double b_bytes = 2;      // per B element: in_bytes, or a quantized weight with its share of the group's scales
-  double dequant_ops = 0;  // vector ops per B element loaded
+  double dequant_ops = 0;       // vector ops per B element loaded
+  double dequant_converts = 0;  // int-to-float conversions per B element (at the special-function rate)
   double epilogue_bytes = 0, epilogue_flops = 0;  // per output element: a fused epilogue's extra inputs and arithmetic
   int64_t tm = 1, tn = 1;  // output tiles along M and N
   TileShape t{128, 128};
@@ -112,6 +116,7 @@ class GemmKernel : public Kernel {
       const double group = op.weight_group > 0 ? double(op.weight_group) : double(pb_.s.k);
       pb_.b_bytes = op.weight_bits / 8.0 + (op.weight_bits <= 4 ? 4.0 : 2.0) / group;
       pb_.dequant_ops = op.weight_bits <= 4 ? kDequantOpsInt4 : kDequantOpsInt8;
+      pb_.dequant_converts = op.weight_bits <= 4 ? kDequantConvertsInt4 : kDequantConvertsInt8;
     }
     pb_.t = p.t;
     pb_.tm = ceil_div(pb_.s.m, p.t.m);
@@ -143,11 +148,13 @@ class GemmKernel : public Kernel {
       tiles_per_unit = p.t.m * p.t.n >= 128 * 256 ? 1 : 2;
       wave_slots_ = std::max<int64_t>(1, int64_t(ctx.unit.units) * tiles_per_unit);
       if (p.split > 1) {
-        // Partial sums (fp32) are reduced by a second pass over split x M x N, from the cache when they fit.
+        // Partial sums (fp32) are reduced by a second kernel (cuBLAS's splitKreduce) over split x M x N, from the
+        // cache when they fit; it pays a kernel's start-up like any other.
         double bytes = double(p.split + 1) * s.batch * s.m * s.n * 4;
         partials_in_cache_ = bytes <= cache_capacity_;
-        fixed_s = partials_in_cache_ ? bytes / std::max(1.0, ctx.unit.cache_bw) + ctx.unit.cache_latency_s
-                                     : bytes / std::max(1.0, ctx.unit.mem_bw) + ctx.unit.mem_latency_s;
+        fixed_s = (partials_in_cache_ ? bytes / std::max(1.0, ctx.unit.cache_bw) + ctx.unit.cache_latency_s
+                                      : bytes / std::max(1.0, ctx.unit.mem_bw) + ctx.unit.mem_latency_s) +
+                  ctx.unit.kernel_overhead_s;
       }
     }
     // Bulk tensor copies need 16-byte aligned rows in A (K), B (N) and C (N); without them the library runs
@@ -196,6 +203,7 @@ class GemmKernel : public Kernel {
     double a = double(rows) * kk * pb_.in_bytes;
     double bb = double(cols) * kk * pb_.b_bytes;
     w.vector_flops += double(cols) * kk * pb_.dequant_ops;
+    w.special_ops += double(cols) * kk * pb_.dequant_converts;
     // Each split-K slice of a panel is different data, so it is its own panel for reuse.
     size_t a_panel = size_t(split * a_panels_ + b * pb_.tm + i);
     size_t b_panel = size_t(p_.split * a_panels_ + split * b_panels_ + (s.b_shared ? 0 : b) * pb_.tn + j);
@@ -231,6 +239,7 @@ class GemmKernel : public Kernel {
       w.useful_matrix_flops = std::max(w.useful_matrix_flops, 0.0) + 2.0 * rows * cols * kk;
       double a = double(rows) * kk * pb_.in_bytes, bb = double(cols) * kk * pb_.b_bytes;
       w.vector_flops += double(cols) * kk * pb_.dequant_ops;
+      w.special_ops += double(cols) * kk * pb_.dequant_converts;
       size_t a_panel = size_t((b * pb_.tm + i) * k_chunks_ + chunk);
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
       w.miss_bytes += tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);
@@ -309,8 +318,9 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
         if (split > 1) {
           // The second pass that adds the fp32 partial sums, as the kernel times it.
           const double partials = double(split + 1) * s.batch * s.m * s.n * 4;
-          est += partials <= u.cache_capacity ? partials / std::max(1.0, u.cache_bw) + u.cache_latency_s
-                                              : partials / mem_bw + u.mem_latency_s;
+          est += (partials <= u.cache_capacity ? partials / std::max(1.0, u.cache_bw) + u.cache_latency_s
+                                               : partials / mem_bw + u.mem_latency_s) +
+                 u.kernel_overhead_s;
         }
         if (est < best.estimate * 0.98) best = Plan{t, split, false, est};
       }

@@ -48,7 +48,7 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
       ->required();
   c->add_option("--fit", a.fit,
                 "constants to fit, comma-separated paths as for -p (default: the config's calibration.fitted, else "
-                "gpu.matrix_efficiency, hbm.tile_efficiency, hbm.stream_efficiency, gpu.tile_overhead, "
+                "gpu.matrix_efficiency, l2.flush_dirty, hbm.stream_efficiency, gpu.tile_overhead, "
                 "gpu.kernel_overhead)");
   c->add_option("--out", a.out, "write the fitted overlay (extends: the base) here")->required();
   c->add_option("--folds", a.folds, "k of the k-fold cross-validation (0: none)")->check(CLI::Range(0, 1000));

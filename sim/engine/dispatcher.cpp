@@ -280,8 +280,8 @@ void Dispatcher::launch(size_t op_index, uint64_t now) {
   }
   const MapperFn* mapper = MapperRegistry::instance().find(op.kind);
   if (recording_) rec_.valid = false;  // another kernel shares the device with the one being recorded
-  if (memo_ && mapper && rec.modelled && inflight_ == 0 && !flush && offloaded_.empty() && engines_.empty() &&
-      op.kind != OpKind::collective) {
+  if (memo_ && mapper && rec.modelled && inflight_ == 0 && !flush && !(cache_ && cache_->flush_dirty()) &&
+      offloaded_.empty() && engines_.empty() && op.kind != OpKind::collective) {
     const std::string key = KernelMemo::key(op, cache_);
     if (launch_from_memo(op_index, key, now)) return;
     recording_ = true;

@@ -245,7 +245,7 @@ double mape(const std::vector<double>& e) {
 }  // namespace
 
 const std::vector<std::string>& default_fit_paths() {
-  static const std::vector<std::string> p = {"gpu.matrix_efficiency", "hbm.tile_efficiency", "hbm.stream_efficiency",
+  static const std::vector<std::string> p = {"gpu.matrix_efficiency", "l2.flush_dirty", "hbm.stream_efficiency",
                                              "gpu.tile_overhead", "gpu.kernel_overhead"};
   return p;
 }
