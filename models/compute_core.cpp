@@ -237,10 +237,29 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
 
     uint64_t latency = w.miss_bytes > 0 ? memory_latency_ps_ : (w.read_bytes > 0 ? cache_latency_ps_ : 0);
     uint64_t start = std::max(now, r.start_ps) + tile_overhead_ps_;
+    // The first and last waves of a pipelined kernel: their fill and drain move at each unit's share of the memory
+    // and cache bandwidth while every unit of the wave does the same.
+    const uint64_t index = r.issued - 1, slots = uint64_t(info_.units) * r.kernel->tiles_per_unit;
+    uint64_t fill_ps = 0, drain_ps = 0;
+    auto share = [&](uint64_t n, double bw) { return bw > 0 ? bw / double(std::max<uint64_t>(1, n)) : 1e30; };
+    if (w.fill_bytes > 0 && index < slots) {
+      const uint64_t n = std::min(slots, r.kernel->num_tiles);
+      const double miss = w.read_bytes > 0 ? std::min(1.0, w.miss_bytes / w.read_bytes) : 0;
+      const double to_unit = info_.load_bw_per_unit > 0 ? info_.load_bw_per_unit : 1e30;
+      fill_ps = ps_from_seconds(w.fill_bytes * (miss / std::min(to_unit, share(n, info_.mem_bw)) +
+                                                (1 - miss) / std::min(to_unit, share(n, info_.cache_bw))),
+                                "a pipeline fill");
+    }
+    if (w.drain_bytes > 0 && index + slots >= r.kernel->num_tiles) {
+      const uint64_t n = r.kernel->num_tiles % slots ? r.kernel->num_tiles % slots : slots;
+      const double to_unit = info_.load_bw_per_unit > 0 ? info_.load_bw_per_unit : 1e30;
+      drain_ps = ps_from_seconds(w.drain_bytes / std::min(to_unit, share(n, info_.cache_bw)), "a pipeline drain");
+    }
     // Arithmetic waits for the first operands (the pipeline prologue) and for the unit's pipes.
-    uint64_t compute_start = std::max(start + latency, pipe_free_ps_[unit]);
+    uint64_t compute_start = std::max(start + latency + fill_ps, pipe_free_ps_[unit]);
     uint64_t compute_end = compute_start + compute_ps;
     pipe_free_ps_[unit] = compute_end;
+    compute_end += drain_ps;
     busy_ps_ += compute_ps;
     clock_busy_ += compute_ps * r.clock_ratio;
 

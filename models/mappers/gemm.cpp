@@ -210,6 +210,8 @@ class GemmKernel : public Kernel {
     const int64_t wave = index / wave_slots_;
     w.miss_bytes = tracker_->access_in_wave(a_panel, a, res_a_, wave) + tracker_->access_in_wave(b_panel, bb, res_b_, wave);
     w.read_bytes = a + bb;
+    w.fill_bytes = std::min<int64_t>(kk, kStepK) * (rows * pb_.in_bytes + cols * pb_.b_bytes);
+    w.drain_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
     if (p_.split > 1 && partials_in_cache_) w.scratch_bytes = double(rows) * cols * 4;
     else w.write_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
     // A fused epilogue streams its extra inputs once per output (split-K slices share it) and computes on them.
@@ -244,6 +246,8 @@ class GemmKernel : public Kernel {
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
       w.miss_bytes += tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);
       w.read_bytes += a + bb;
+      if (it == begin) w.fill_bytes = std::min<int64_t>(kk, kStepK) * (rows * pb_.in_bytes + cols * pb_.b_bytes);
+      w.drain_bytes = double(rows) * cols * (last == iters_per_tile_ ? pb_.out_bytes : 4);
       // A tile split between two units: one writes fp32 partial sums that the other reads back and adds.
       if (it == begin && first != 0) w.scratch_bytes += double(rows) * cols * 4;
       if (last != iters_per_tile_ && last - first == end - it) w.scratch_bytes += double(rows) * cols * 4;
