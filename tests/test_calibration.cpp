@@ -37,7 +37,7 @@ void check(const nlohmann::json& m, const std::string& metric, double max_mape, 
 
 TEST_CASE("calibration: H100 micro-benchmarks and models within the targets", "[calibration]") {
   nlohmann::json m = validation();
-  check(m, "gemm.ms_cold", 10, 50);
+  check(m, "gemm.ms_cold", 10, 45);
   check(m, "attention.ms_cold", 12, 50);
   check(m, "attention.ms_fwd_bwd_cold", 25, 50);  // no separate target: held to "no row worse than 50%"
   check(m, "elementwise.ms_cold", 10, 50);
@@ -54,6 +54,24 @@ TEST_CASE("calibration: rows it cannot simulate say why instead of guessing", "[
   CHECK(out["elementwise"][0]["sim_error"].get<std::string>().find("frobnicate") != std::string::npos);
   CHECK(out["gemm"][0]["sim_error"].get<std::string>().find("'K'") != std::string::npos);
   CHECK_FALSE(out["gemm"][0].contains("sim_ms"));
+}
+
+TEST_CASE("calibration: a row may say which schedule its library ran", "[calibration]") {
+  // The calibration file's CUDA 13 library balances a ragged last wave (13816 x 530 x 1230 takes 151 us); whole
+  // data-parallel waves of the same tiles take far longer. A row that names a schedule gets it; a name that is not a
+  // schedule is refused for that row.
+  nlohmann::json row = {{"M", 13816}, {"N", 530}, {"K", 1230}, {"dtype", "bfloat16"}, {"ms_cold", 0.151}};
+  nlohmann::json rows = nlohmann::json::array();
+  for (const char* s : {"stream_k", "data_parallel", "fastest"}) {
+    rows.push_back(row);
+    rows.back()["gemm_schedule"] = s;
+  }
+  std::ostringstream table;
+  nlohmann::json out = run_validation(load_hardware("configs/h100.yaml"), {{"gemm", rows}}, ValidateOptions{}, table);
+  const double sk = out["gemm"][0]["sim_ms"], dp = out["gemm"][1]["sim_ms"];
+  CHECK(dp > 1.3 * sk);
+  CHECK(sk == Approx(0.151).epsilon(0.15));
+  CHECK(out["gemm"][2]["sim_error"].get<std::string>().find("'gemm_schedule'") != std::string::npos);
 }
 
 TEST_CASE("calibration: attention kinds with suffixes are read from the row's heads", "[calibration]") {
