@@ -241,18 +241,17 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     // and cache bandwidth while every unit of the wave does the same.
     const uint64_t index = r.issued - 1, slots = uint64_t(info_.units) * r.kernel->tiles_per_unit;
     uint64_t fill_ps = 0, drain_ps = 0;
+    const double to_unit = info_.load_bw_per_unit > 0 ? info_.load_bw_per_unit : 1e30;
     auto share = [&](uint64_t n, double bw) { return bw > 0 ? bw / double(std::max<uint64_t>(1, n)) : 1e30; };
     if (w.fill_bytes > 0 && index < slots) {
       const uint64_t n = std::min(slots, r.kernel->num_tiles);
       const double miss = w.read_bytes > 0 ? std::min(1.0, w.miss_bytes / w.read_bytes) : 0;
-      const double to_unit = info_.load_bw_per_unit > 0 ? info_.load_bw_per_unit : 1e30;
       fill_ps = ps_from_seconds(w.fill_bytes * (miss / std::min(to_unit, share(n, info_.mem_bw)) +
                                                 (1 - miss) / std::min(to_unit, share(n, info_.cache_bw))),
                                 "a pipeline fill");
     }
     if (w.drain_bytes > 0 && index + slots >= r.kernel->num_tiles) {
       const uint64_t n = r.kernel->num_tiles % slots ? r.kernel->num_tiles % slots : slots;
-      const double to_unit = info_.load_bw_per_unit > 0 ? info_.load_bw_per_unit : 1e30;
       drain_ps = ps_from_seconds(w.drain_bytes / std::min(to_unit, share(n, info_.cache_bw)), "a pipeline drain");
     }
     // Arithmetic waits for the first operands (the pipeline prologue) and for the unit's pipes.

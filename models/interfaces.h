@@ -6,8 +6,9 @@
 
 namespace xpu {
 
-// stream: long sequential runs; tile: 2-D boxes of a matrix (short runs in many DRAM rows); random: sector gathers.
-enum class Access { stream, tile, random };
+// stream: sequential runs, a matrix's 2-D tiles included (they stream at the sequential rate); random: sector
+// gathers.
+enum class Access { stream, random };
 
 // Anything data flows through: a memory, a cache, a NoC, a link.
 class DataPort {

@@ -46,6 +46,14 @@ int64_t split_depth(int64_t k, int64_t split, const UnitInfo& u) {
   return u.systolic_rows > 0 ? round_up(d, u.systolic_rows) : d;
 }
 
+// The second kernel that adds split-K's fp32 partial sums (cuBLAS's splitKreduce): it streams them from the cache
+// when they fit, else from memory, and pays a kernel's start-up like any other.
+double split_reduce_s(double partial_bytes, bool in_cache, const UnitInfo& u) {
+  return (in_cache ? partial_bytes / std::max(1.0, u.cache_bw) + u.cache_latency_s
+                   : partial_bytes / std::max(1.0, u.mem_bw) + u.mem_latency_s) +
+         u.kernel_overhead_s;
+}
+
 // Candidate tiles: the Hopper library set, or multiples of a systolic array (largest first).
 std::vector<TileShape> tile_shapes(const UnitInfo& u) {
   if (u.systolic_rows <= 0) return std::vector<TileShape>(std::begin(kShapes), std::end(kShapes));
@@ -91,6 +99,10 @@ struct Problem {
     int64_t gm = std::min(kGroupM, tm - first_m);
     int64_t in_group = t % (kGroupM * tn);
     return {first_m + in_group % gm, in_group / gm};
+  }
+  // Operand bytes of a tile's first pipeline stage (K depth kStepK, or less).
+  double stage_bytes(int64_t rows, int64_t cols, int64_t kk) const {
+    return double(std::min(kk, kStepK)) * (rows * in_bytes + cols * b_bytes);
   }
   // Operand bytes if each is read once.
   double unique_bytes() const {
@@ -148,13 +160,10 @@ class GemmKernel : public Kernel {
       tiles_per_unit = p.t.m * p.t.n >= 128 * 256 ? 1 : 2;
       wave_slots_ = std::max<int64_t>(1, int64_t(ctx.unit.units) * tiles_per_unit);
       if (p.split > 1) {
-        // Partial sums (fp32) are reduced by a second kernel (cuBLAS's splitKreduce) over split x M x N, from the
-        // cache when they fit; it pays a kernel's start-up like any other.
+        // Partial sums (fp32) over split x M x N, added by a second kernel.
         double bytes = double(p.split + 1) * s.batch * s.m * s.n * 4;
         partials_in_cache_ = bytes <= cache_capacity_;
-        fixed_s = (partials_in_cache_ ? bytes / std::max(1.0, ctx.unit.cache_bw) + ctx.unit.cache_latency_s
-                                      : bytes / std::max(1.0, ctx.unit.mem_bw) + ctx.unit.mem_latency_s) +
-                  ctx.unit.kernel_overhead_s;
+        fixed_s = split_reduce_s(bytes, partials_in_cache_, ctx.unit);
       }
     }
     // Bulk tensor copies need 16-byte aligned rows in A (K), B (N) and C (N); without them the library runs
@@ -177,7 +186,6 @@ class GemmKernel : public Kernel {
   }
 
   void tile(uint64_t index, TileWork& w) override {
-    w.access = Access::tile;
     if (p_.stream_k) stream_k_tile(int64_t(index), w);
     else data_parallel_tile(int64_t(index), w);
   }
@@ -210,7 +218,7 @@ class GemmKernel : public Kernel {
     const int64_t wave = index / wave_slots_;
     w.miss_bytes = tracker_->access_in_wave(a_panel, a, res_a_, wave) + tracker_->access_in_wave(b_panel, bb, res_b_, wave);
     w.read_bytes = a + bb;
-    w.fill_bytes = std::min<int64_t>(kk, kStepK) * (rows * pb_.in_bytes + cols * pb_.b_bytes);
+    w.fill_bytes = pb_.stage_bytes(rows, cols, kk);
     w.drain_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
     if (p_.split > 1 && partials_in_cache_) w.scratch_bytes = double(rows) * cols * 4;
     else w.write_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
@@ -246,7 +254,7 @@ class GemmKernel : public Kernel {
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
       w.miss_bytes += tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);
       w.read_bytes += a + bb;
-      if (it == begin) w.fill_bytes = std::min<int64_t>(kk, kStepK) * (rows * pb_.in_bytes + cols * pb_.b_bytes);
+      if (it == begin) w.fill_bytes = pb_.stage_bytes(rows, cols, kk);
       w.drain_bytes = double(rows) * cols * (last == iters_per_tile_ ? pb_.out_bytes : 4);
       // A tile split between two units: one writes fp32 partial sums that the other reads back and adds.
       if (it == begin && first != 0) w.scratch_bytes += double(rows) * cols * 4;
@@ -320,11 +328,8 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
         double out = double(s.batch) * s.m * s.n * (split > 1 ? 8.0 * split : bytes);
         est = std::max(est, (floor_bytes + out) / mem_bw);
         if (split > 1) {
-          // The second pass that adds the fp32 partial sums, as the kernel times it.
           const double partials = double(split + 1) * s.batch * s.m * s.n * 4;
-          est += (partials <= u.cache_capacity ? partials / std::max(1.0, u.cache_bw) + u.cache_latency_s
-                                               : partials / mem_bw + u.mem_latency_s) +
-                 u.kernel_overhead_s;
+          est += split_reduce_s(partials, partials <= u.cache_capacity, u);
         }
         if (est < best.estimate * 0.98) best = Plan{t, split, false, est};
       }
