@@ -45,6 +45,10 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_count("max_tiles_per_unit", "2", "tiles (thread blocks) resident on one unit at once", 1, 64),
       p_qty("local_memory", Dim::Bytes, "228 KiB", "scratchpad/shared memory per unit that tiles are sized to fit"),
       p_real("load_bytes_per_clk", "64", "bytes per clock one unit can move to or from the cache level", 0.001),
+      p_real("operand_feed_bytes_per_clk", "0",
+             "shared-memory bytes per clock that feed one unit's matrix pipes: a GEMM tile whose operand reads (each "
+             "64-row warpgroup reads the whole B slice) and bulk-copy writes need more runs below the matrix rate; 0: "
+             "no limit", 0),
       p_qty("tile_overhead", Dim::Time, "300 ns", "fixed cost per tile: block launch, prologue set-up, epilogue"),
       p_dtype_qty_map("mac_energy", Dim::EnergyPerOp, "{bf16: 0.3 pJ/MAC}",
                       "energy per multiply-accumulate on the matrix units, by dtype"),
@@ -90,6 +94,7 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   info_.max_tiles_per_unit = static_cast<unsigned>(p.count("max_tiles_per_unit"));
   info_.local_memory = p.qty("local_memory");
   info_.load_bw_per_unit = p.real("load_bytes_per_clk") * info_.clock_hz;
+  info_.operand_feed_bw = p.real("operand_feed_bytes_per_clk") * info_.clock_hz;
   matrix_eff_ = p.real("matrix_efficiency");
   for (const auto& [k, v] : p.dmap("matrix_efficiency_by_dtype")) {
     if (v <= 0 || v > 1)
@@ -230,7 +235,7 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     ++active_[unit];
 
     // Guarded products: a unit without vector pipes has an infinite time per vector FLOP, and 0 x inf is NaN.
-    double compute_s = (w.matrix_flops > 0 ? w.matrix_flops * r.s_per_matrix_flop : 0) +
+    double compute_s = (w.matrix_flops > 0 ? w.matrix_flops * r.s_per_matrix_flop * w.matrix_stall : 0) +
                        (w.vector_flops > 0 ? w.vector_flops * r.s_per_vector_flop : 0) +
                        (w.special_ops > 0 ? w.special_ops * r.s_per_special_op : 0);
     const uint64_t compute_ps = ps_from_seconds(compute_s, "the compute units");
@@ -361,7 +366,7 @@ double ComputeCore::clock_ratio(const Running& r) const {
   const Kernel& k = *r.kernel;
   if (tdp_w_ <= 0 || (k.work_matrix_flops <= 0 && k.work_vector_flops <= 0)) return 1;
   const double units = info_.units;
-  const double compute_s = (k.work_matrix_flops > 0 ? k.work_matrix_flops * r.s_per_matrix_flop / units : 0) +
+  const double compute_s = (k.work_matrix_flops > 0 ? k.work_matrix_flops * r.s_per_matrix_flop * k.work_matrix_stall / units : 0) +
                            (k.work_vector_flops > 0 ? k.work_vector_flops * r.s_per_vector_flop / units : 0) +
                            (k.work_special_ops > 0 ? k.work_special_ops * r.s_per_special_op / units : 0);
   const double memory_s = info_.mem_bw > 0 ? k.work_bytes / info_.mem_bw : 0;

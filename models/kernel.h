@@ -27,6 +27,7 @@ struct TileWork {
   // A software-pipelined tile (a GEMM's K loop): its first stage must arrive before the first multiply, and its
   // output is stored after the last. Within a kernel the next tile's loads hide behind a tile's epilogue, so only the
   // first wave waits for its fill and only the last wave's drain ends the kernel.
+  double matrix_stall = 1;  // matrix-pipe time over matrix_flops at the rate (>= 1: operands arrive slower)
   double fill_bytes = 0;   // operand bytes of the first pipeline stage (part of read_bytes)
   double drain_bytes = 0;  // output bytes stored after the K loop (part of write_bytes or scratch_bytes)
   Access access = Access::stream;
@@ -40,6 +41,7 @@ struct UnitInfo {
   double clock_hz = 1e9;
   double local_memory = 0;         // scratchpad/shared memory per unit, bytes
   double load_bw_per_unit = 0;     // bytes/s between one unit and the cache level
+  double operand_feed_bw = 0;      // bytes/s of shared memory feeding one unit's matrix pipes (0: no limit)
   double cache_capacity = 0;       // usable bytes of the cache level (0 = none)
   double cache_bw = 0, mem_bw = 0; // bytes/s
   double mem_latency_s = 0, cache_latency_s = 0;
@@ -86,6 +88,7 @@ class Kernel {
   // The op's useful work (set by whoever launches the kernel): what the unit's power governor estimates the kernel's
   // draw from, before any tile runs, as a driver's clock governor sees a kernel that repeats.
   double work_matrix_flops = 0, work_vector_flops = 0, work_bytes = 0;
+  double work_matrix_stall = 1;  // the matrix pipes' time over the rate's for that work (operands fed slower)
   double work_special_ops = 0;   // transcendentals (an attention kernel's exp per score)
   double work_cache_bytes = -1;  // bytes through the cache level (a GEMM re-reads operand panels); -1: work_bytes
 };

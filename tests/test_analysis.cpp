@@ -73,6 +73,8 @@ TEST_CASE("whatif: HBM bandwidth ranks first for decode, the matrix rate for a l
   auto prows = nlohmann::json::parse(read_file(json));
   CHECK(prows[1]["name"] == "matrix rate x2");
   CHECK(prows[1]["speedup"].get<double>() > 1.05);
+  // A matrix unit twice as fast is fed twice as fast (shared memory), or the row would measure the operand path.
+  CHECK(prows[1]["change"].get<std::string>().find("operand_feed_bytes_per_clk=256") != std::string::npos);
 }
 
 TEST_CASE("whatif: a trace can be ranked too, and bad requests are refused", "[analysis][whatif]") {

@@ -146,3 +146,26 @@ TEST_CASE("mechanisms: cold GEMV bandwidth rises with the matrix to the stream r
   CHECK(big > 2.7e12);
   CHECK(big < 3.1e12);
 }
+
+TEST_CASE("mechanisms: shared memory feeds 128 x 256 tiles at the matrix rate and starves small ones", "[mechanisms]") {
+  // Hopper's tensor cores read operands from shared memory (128 B/clk per SM): each 64-row warpgroup reads the whole
+  // B slice per K step while the bulk copies write both panels in. 128 x 256 tiles need exactly that bandwidth at the
+  // matrix rate; 64 x 64 tiles need twice it. Halving the feed must slow the large tiles too.
+  TempDir dir;
+  std::string w = dir.write("w.yaml", "name: feed\nops:\n"
+                                      "  - {name: big, kind: matmul, dtype: bf16, m: 8192, n: 8192, k: 8192}\n"
+                                      "  - {name: small, kind: matmul, dtype: bf16, m: 2048, n: 192, k: 1024}\n");
+  auto times = [&](const std::string& feed) {
+    nlohmann::json r = run_json("run --hw configs/h100.yaml -w '" + w + "' --cold -p gpu.operand_feed_bytes_per_clk=" + feed, dir);
+    std::vector<double> t;
+    for (const auto& op : r["ops"]) t.push_back(op["duration_s"].get<double>());
+    return t;
+  };
+  auto fed = times("128"), unlimited = times("0"), halved = times("64");
+  REQUIRE(fed.size() == 2);
+  INFO("big " << fed[0] * 1e6 << " / " << unlimited[0] * 1e6 << " / " << halved[0] * 1e6 << " us; small " << fed[1] * 1e6
+              << " / " << unlimited[1] * 1e6 << " us");
+  CHECK(fed[0] == Approx(unlimited[0]).epsilon(0.005));
+  CHECK(halved[0] > 1.25 * fed[0]);
+  CHECK(fed[1] > 1.02 * unlimited[1]);
+}

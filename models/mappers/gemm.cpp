@@ -64,6 +64,19 @@ std::vector<TileShape> tile_shapes(const UnitInfo& u) {
   return v;
 }
 
+// Hopper's tensor cores read their operands from shared memory: each 64-row warpgroup of a tile reads its A rows and
+// the whole B slice for every K step, while the bulk copies write both panels in. Per K step a tm x tn tile moves
+// (tm/64 x tn + tm) reads + (tm + tn) writes; at 128 B/clk (32 banks x 4 B) 128 x 256 tiles are fed just at the
+// matrix rate, 128 x 64 and 64-row tiles are not. The factor by which feeding outlasts the multiplies (>= 1).
+constexpr int64_t kWarpgroupRows = 64;
+double operand_feed_factor(int64_t tm, int64_t tn, double bytes, const UnitInfo& u, DType dt) {
+  if (u.operand_feed_bw <= 0 || u.systolic_rows > 0 || u.matrix_rate(dt) <= 0) return 1;
+  const double groups = double(std::max<int64_t>(1, tm / kWarpgroupRows));
+  const double feed_s = (groups * double(tn) + 2.0 * double(tm) + double(tn)) * bytes / u.operand_feed_bw;
+  const double multiply_s = 2.0 * double(tm) * double(tn) / u.matrix_rate(dt);
+  return std::max(1.0, feed_s / multiply_s);
+}
+
 struct Plan {
   TileShape t{128, 128};
   int64_t split = 1;
@@ -147,6 +160,8 @@ class GemmKernel : public Kernel {
       res_b_ = ctx.cache->resident_fraction(op.reads[1].name, op.reads[1].bytes);
     }
     dtype = op.dtype;
+    feed_factor_ = operand_feed_factor(p.t.m, p.t.n, pb_.in_bytes, ctx.unit, op.dtype);
+    work_matrix_stall = feed_factor_;
     const MatmulShape& s = pb_.s;
     if (p.stream_k) {
       iters_per_tile_ = ceil_div(s.k, kStepK);
@@ -207,6 +222,7 @@ class GemmKernel : public Kernel {
     // Weight-only kernels are GEMV-shaped (tinygemm, Inductor's dequantizing matmuls): they pad the few rows of A to
     // one MMA block of kMmaRows, not to a whole tile.
     if (pb_.dequant_ops > 0 && !systolic_) w.matrix_flops = 2.0 * double(round_up(rows, kMmaRows)) * p_.t.n * kk;
+    w.matrix_stall = feed_factor_;
     w.useful_matrix_flops = 2.0 * rows * cols * kk;
     double a = double(rows) * kk * pb_.in_bytes;
     double bb = double(cols) * kk * pb_.b_bytes;
@@ -267,10 +283,12 @@ class GemmKernel : public Kernel {
       }
       it += last - first;
     }
+    w.matrix_stall = feed_factor_;
   }
 
   Problem pb_;
   Plan p_;
+  double feed_factor_ = 1;  // operand_feed_factor of the chosen tile
   int64_t sys_rows_ = 0, sys_cols_ = 0;  // the unit's systolic array (0: none)
   bool systolic_ = false;
   double k_pad_ = 1;  // padded over true K (a systolic array's passes are whole), spread over stream-K iterations
@@ -311,6 +329,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
   for (const auto& t : tile_shapes(u)) {
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
+    const double feed = operand_feed_factor(t.m, t.n, bytes, u, dt);
     if (schedule != "stream_k") {
       int64_t max_split = 1;
       if (tiles < int64_t(u.units) && s.k >= 1024) max_split = std::min<int64_t>(16, s.k / 256);
@@ -318,7 +337,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
         int64_t k = split_depth(s.k, split, u);
         if (sys && ceil_div(s.k, k) != split) continue;  // whole array passes leave fewer slices
         double compute = sys ? systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), k) / rate
-                             : 2.0 * t.m * t.n * k / rate;
+                             : 2.0 * t.m * t.n * k / rate * feed;
         // Full waves share the cache bandwidth among all units; a ragged last wave among fewer, each up to its
         // own load port, so its tiles may run faster than the full waves' did.
         const double panel = (t.m + t.n) * k * bytes;
@@ -338,7 +357,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
     // data-parallel SIMT kernels with split-K.
     if (schedule != "data_parallel" && (schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
       double work = sys ? tiles * systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), s.k) / rate / u.units
-                        : 2.0 * tiles * t.m * t.n * s.k / rate / u.units;
+                        : 2.0 * tiles * t.m * t.n * s.k / rate / u.units * feed;
       double traffic = double(tiles) * (t.m + t.n) * s.k * bytes / unit_bw / u.units;
       double fixup = 2.0 * t.m * t.n * 4 / unit_bw + u.cache_latency_s;
       double est = std::max(std::max(work, traffic) + fixup, (floor_bytes + double(s.batch) * s.m * s.n * bytes) / mem_bw);

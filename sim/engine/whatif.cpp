@@ -95,7 +95,13 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
   auto add = [&](const std::string& name, std::vector<std::string> o) {
     if (!o.empty()) sc.push_back({name, std::move(o)});
   };
-  add("matrix rate x2", scale_overrides(base.tree, {"compute_core"}, "matrix_flops_per_clk", 2));
+  {
+    // A matrix unit twice as fast is fed twice as fast: scaling only its MACs would measure the operand path.
+    auto o = scale_overrides(base.tree, {"compute_core"}, "matrix_flops_per_clk", 2);
+    for (auto& f : scale_overrides(base.tree, {"compute_core"}, "operand_feed_bytes_per_clk", 2))
+      if (f.size() < 2 || f.compare(f.size() - 2, 2, "=0") != 0) o.push_back(f);
+    add("matrix rate x2", o);
+  }
   add("vector rate x2", scale_overrides(base.tree, {"compute_core"}, "vector_flops_per_clk", 2));
   add("HBM bandwidth x2", scale_overrides(base.tree, {"hbm"}, "bandwidth", 2));
   add("L2/SRAM capacity x2", scale_overrides(base.tree, {"sram"}, "capacity", 2));
