@@ -206,3 +206,37 @@ TEST_CASE("calibrate: the shipped H100 config's cross-validated error on its cal
   CHECK(figures("embedding_bag/float32")[2] <= 8.0);
   CHECK(figures("attention/prefill_causal")[2] <= 12.0);
 }
+
+TEST_CASE("calibrate: leaving one source out predicts each harness from the others", "[calibrate][cv]") {
+  // Two "harnesses" whose GEMV rows stream at different rates: fitted together, one stream efficiency splits the
+  // difference; left out, each source is predicted from the other alone, so its error is the whole gap. With
+  // agreeing sources the same check is near zero.
+  TempDir dir;
+  auto copy_as = [&](const std::string& from, const std::string& name) { return dir.write(name, read_file(from)); };
+  const std::string slow = copy_as(generated_cases(dir, "-p hbm.stream_efficiency=0.6"), "slow.json");
+  const std::string fast = copy_as(generated_cases(dir, "-p hbm.stream_efficiency=0.9"), "fast.json");
+  const std::string again = copy_as(generated_cases(dir, "-p hbm.stream_efficiency=0.6"), "again.json");
+  auto cv_all = [&](const std::string& a, const std::string& b) {
+    Run r = xpusim("validate --hw configs/h100.yaml --cases '" + a + "' --cases '" + b +
+                       "' --leave-source-out --fit hbm.stream_efficiency --max-evals 24 -q",
+                   dir);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK(r.output.find("Cross-validation by source") != std::string::npos);
+    CHECK(r.output.find("\nsource " + fs::path(a).filename().string()) != std::string::npos);
+    CHECK(r.output.find("\nsource " + fs::path(b).filename().string()) != std::string::npos);
+    std::istringstream line(r.output.substr(r.output.find('|', r.output.find("\nall ")) + 1));
+    double base = 0, fitted = 0, cv = 0;
+    char pct = 0;
+    line >> base >> pct >> fitted >> pct >> cv;
+    return std::array<double, 2>{fitted, cv};
+  };
+  const auto agree = cv_all(slow, again), disagree = cv_all(slow, fast);
+  CHECK(agree[1] < 2.0);
+  CHECK(disagree[1] > agree[1] + 5.0);
+  CHECK(disagree[1] > disagree[0]);  // the held-out harness is worse than the joint fit claims
+  // One source cannot be left out.
+  Run one = xpusim("validate --hw configs/h100.yaml --cases '" + slow + "' --leave-source-out -q", dir);
+  CHECK(one.status == 2);
+  CHECK(one.output.find("needs rows from at least two sources") != std::string::npos);
+}

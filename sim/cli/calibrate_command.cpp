@@ -25,11 +25,12 @@ std::vector<std::string> split_commas(const std::vector<std::string>& in) {
   return out;
 }
 
-CalibrateOptions calibrate_options(const std::vector<std::string>& fit, int folds, int max_evals, bool warm,
-                                   bool quiet) {
+CalibrateOptions calibrate_options(const std::vector<std::string>& fit, int folds, bool by_source, int max_evals,
+                                   bool warm, bool quiet) {
   CalibrateOptions o;
   o.fit = split_commas(fit);
-  o.folds = folds;
+  o.folds = by_source ? 0 : folds;
+  o.by_source = by_source;
   o.max_evals = max_evals;
   o.warm = warm;
   o.quiet = quiet;
@@ -52,6 +53,9 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
                 "gpu.kernel_overhead)");
   c->add_option("--out", a.out, "write the fitted overlay (extends: the base) here")->required();
   c->add_option("--folds", a.folds, "k of the k-fold cross-validation (0: none)")->check(CLI::Range(0, 1000));
+  c->add_flag("--leave-source-out", a.leave_source_out,
+              "cross-validate by source instead of k folds: each --cases file (or `source` of a row) predicted by the "
+              "constants fitted on the others, i.e. a harness the fit never saw");
   c->add_option("--seed", a.seed, "seed of the fold assignment");
   c->add_option("--max-evals", a.max_evals, "objective evaluations per fit (default 25 per constant)")
       ->check(CLI::Range(1, 100000));
@@ -63,7 +67,7 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
 
 int cmd_calibrate(const CalibrateArgs& a) {
   nlohmann::json cases = load_cases(a.cases);
-  CalibrateOptions o = calibrate_options(a.fit, a.folds, a.max_evals, a.warm, a.quiet);
+  CalibrateOptions o = calibrate_options(a.fit, a.folds, a.leave_source_out, a.max_evals, a.warm, a.quiet);
   o.seed = a.seed;
   CalibrationReport r = calibrate(a.hw, a.overrides, cases, o);
   print_calibration(r, std::cout);
@@ -91,10 +95,20 @@ CLI::App* add_validate_command(CLI::App& app, ValidateArgs& a) {
       ->check(CLI::Range(2, 1000))
       ->excludes(out)
       ->excludes(rows);
-  v->add_option("--fit", a.fit, "with --cv: the constants to refit (comma-separated paths)")->needs(cv);
-  v->add_option("--max-evals", a.max_evals, "with --cv: objective evaluations per fit")
-      ->check(CLI::Range(1, 100000))
-      ->needs(cv);
+  auto* lso = v->add_flag("--leave-source-out", a.leave_source_out,
+                          "cross-validation by source: each --cases file (or `source` of a row) predicted by the "
+                          "constants refitted on the others, a harness the fit never saw")
+                  ->excludes(cv)
+                  ->excludes(out)
+                  ->excludes(rows);
+  v->add_option("--fit", a.fit, "with --cv or --leave-source-out: the constants to refit (comma-separated paths)");
+  v->add_option("--max-evals", a.max_evals, "with --cv or --leave-source-out: objective evaluations per fit")
+      ->check(CLI::Range(1, 100000));
+  v->callback([&a, v] {
+    if (!a.cv && !a.leave_source_out)
+      for (const char* o : {"--fit", "--max-evals"})
+        if (v->count(o)) throw CLI::ValidationError(std::string(o) + " requires --cv or --leave-source-out");
+  });
   v->add_flag("-q,--quiet", a.quiet, "no progress on stderr");
   return v;
 }
@@ -102,11 +116,15 @@ CLI::App* add_validate_command(CLI::App& app, ValidateArgs& a) {
 int cmd_validate(const ValidateArgs& a) {
   HardwareConfig hw = load_hardware(a.hw, a.overrides);
   nlohmann::json cases = load_cases(a.cases);
-  if (a.cv > 0) {
-    CalibrationReport r =
-        calibrate(a.hw, a.overrides, cases, calibrate_options(a.fit, a.cv, a.max_evals, a.warm, a.quiet));
-    std::cout << "Cross-validation (" << a.cv << " folds) of " << hw.file
-              << ": each fold predicted by the constants refitted on the others\n";
+  if (a.cv > 0 || a.leave_source_out) {
+    CalibrationReport r = calibrate(a.hw, a.overrides, cases,
+                                    calibrate_options(a.fit, a.cv, a.leave_source_out, a.max_evals, a.warm, a.quiet));
+    if (a.leave_source_out)
+      std::cout << "Cross-validation by source of " << hw.file
+                << ": each source's rows predicted by the constants refitted on the other sources\n";
+    else
+      std::cout << "Cross-validation (" << a.cv << " folds) of " << hw.file
+                << ": each fold predicted by the constants refitted on the others\n";
     print_calibration(r, std::cout);
     return 0;
   }

@@ -14,7 +14,7 @@ struct CalibrateArgs {
   std::vector<std::string> cases, overrides, fit;
   int folds = 5, max_evals = 0;
   unsigned seed = 1;
-  bool warm = false, quiet = false;
+  bool warm = false, quiet = false, leave_source_out = false;
 };
 
 CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a);
@@ -23,7 +23,7 @@ int cmd_calibrate(const CalibrateArgs& a);
 struct ValidateArgs {
   std::string hw, out;
   std::vector<std::string> cases, overrides, fit;
-  bool warm = false, quiet = false, rows = false;
+  bool warm = false, quiet = false, rows = false, leave_source_out = false;
   int cv = 0, max_evals = 0;
 };
 

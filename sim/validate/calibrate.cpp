@@ -244,6 +244,18 @@ double mape(const std::vector<double>& e) {
 
 }  // namespace
 
+std::string source_file(const nlohmann::json& row) {
+  if (!row.is_object() || !row.contains("source") || !row["source"].is_string()) return "";
+  std::string s = row["source"].get<std::string>();
+  const size_t hash = s.rfind('#');
+  if (hash != std::string::npos) return s.substr(0, hash);
+  const size_t colon = s.rfind(':');
+  if (colon != std::string::npos && colon + 1 < s.size() &&
+      s.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+    return s.substr(0, colon);
+  return s;
+}
+
 const std::vector<std::string>& default_fit_paths() {
   static const std::vector<std::string> p = {"gpu.matrix_efficiency", "l2.flush_dirty", "hbm.stream_efficiency",
                                              "gpu.tile_overhead", "gpu.kernel_overhead"};
@@ -278,6 +290,18 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
   if (opt.folds == 1 || opt.folds < 0 || size_t(opt.folds) > rows.size())
     throw InputError("--cv/--folds must be 0 (none) or from 2 to the number of rows (" +
                      std::to_string(rows.size()) + ")");
+  // Each row's source file, and (leaving sources out) the fold it belongs to.
+  std::vector<std::string> row_source;
+  std::vector<std::string> sources;
+  for (const Row& r : rows) {
+    row_source.push_back(source_file(cases[r.section][r.index]));
+    if (std::find(sources.begin(), sources.end(), row_source.back()) == sources.end())
+      sources.push_back(row_source.back());
+  }
+  if (opt.by_source && sources.size() < 2)
+    throw InputError("leaving one source out needs rows from at least two sources (--cases files, or rows whose "
+                     "`source` names different files); these rows come from " +
+                     (sources.empty() || sources[0].empty() ? std::string("one unnamed source") : sources[0]));
   std::vector<size_t> all(rows.size());
   std::iota(all.begin(), all.end(), 0);
 
@@ -295,13 +319,18 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
 
   // Cross-validation: each fold's rows predicted by the constants fitted on the other folds.
   std::map<std::pair<size_t, std::string>, double> cv_sim;  // (row, metric) -> prediction
-  if (opt.folds >= 2) {
+  if (opt.folds >= 2 || opt.by_source) {
     std::vector<size_t> order = all;
     std::mt19937 rng(opt.seed);
     std::shuffle(order.begin(), order.end(), rng);
-    for (int k = 0; k < opt.folds; ++k) {
+    const int folds = opt.by_source ? int(sources.size()) : opt.folds;
+    auto fold_of = [&](size_t i) {
+      if (!opt.by_source) return int(i % size_t(folds));
+      return int(std::find(sources.begin(), sources.end(), row_source[order[i]]) - sources.begin());
+    };
+    for (int k = 0; k < folds; ++k) {
       std::vector<size_t> train, test;
-      for (size_t i = 0; i < order.size(); ++i) (int(i % size_t(opt.folds)) == k ? test : train).push_back(order[i]);
+      for (size_t i = 0; i < order.size(); ++i) (fold_of(i) == k ? test : train).push_back(order[i]);
       std::sort(train.begin(), train.end());
       std::sort(test.begin(), test.end());
       std::vector<double> xk = fitter.fit(subset(cases, rows, train), max_evals);
@@ -321,7 +350,12 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
   for (size_t j = 0; j < fit_s.errors.size(); ++j) {
     const RowError& e = fit_s.errors[j];
     const RowError& b = base_s.errors[j];
-    for (const std::string& fam : {e.family, std::string("all")}) {
+    std::vector<std::string> fams = {e.family, "all"};
+    if (sources.size() > 1) {
+      const std::string& src = row_source[fit_s.row_of[j]];
+      fams.push_back("source " + (src.empty() ? std::string("(unnamed)") : std::filesystem::path(src).filename().string()));
+    }
+    for (const std::string& fam : fams) {
       ++nrows[fam];
       if (!(e.measured > 0)) continue;
       if (std::isfinite(b.simulated)) eb[fam].push_back(rel(b.simulated, b.measured));
@@ -332,10 +366,12 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
     ++rep.rows;
     if (!std::isfinite(e.simulated)) ++rep.failed;
   }
-  for (const auto& [fam, n] : nrows) {
-    if (fam == "all") continue;
-    rep.families.push_back({fam, n, mape(eb[fam]), mape(ef[fam]), mape(ec[fam])});
-  }
+  // Shape families, then each source, then all.
+  for (bool per_source : {false, true})
+    for (const auto& [fam, n] : nrows) {
+      if (fam == "all" || (fam.rfind("source ", 0) == 0) != per_source) continue;
+      rep.families.push_back({fam, n, mape(eb[fam]), mape(ef[fam]), mape(ec[fam])});
+    }
   rep.families.push_back({"all", nrows["all"], mape(eb["all"]), mape(ef["all"]), mape(ec["all"])});
   return rep;
 }
@@ -359,8 +395,10 @@ void print_calibration(const CalibrationReport& r, std::ostream& out) {
     std::snprintf(b, sizeof b, "%.1f%%", v);
     return std::string(b);
   };
+  bool first_source = true;
   for (const auto& f : r.families) {
-    if (f.family == "all") out << "\n";
+    if (f.family == "all" || (first_source && f.family.rfind("source ", 0) == 0)) out << "\n";
+    if (f.family.rfind("source ", 0) == 0) first_source = false;
     std::snprintf(line, sizeof line, "%-40s %6zu | %10s %10s %16s\n", f.family.c_str(), f.rows, pc(f.base_mape).c_str(),
                   pc(f.fitted_mape).c_str(), pc(f.cv_mape).c_str());
     out << line;

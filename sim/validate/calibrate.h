@@ -22,6 +22,7 @@ struct FitConstant {
 struct CalibrateOptions {
   std::vector<std::string> fit;   // paths; empty: the config's `calibration.fitted` list, else default_fit_paths()
   int folds = 0;                  // k-fold cross-validation (0: none)
+  bool by_source = false;         // instead, one fold per source file: each harness predicted from the others
   unsigned seed = 1;              // fold assignment
   int max_evals = 0;              // objective evaluations per fit (0: 25 per constant)
   bool warm = false;
@@ -44,6 +45,9 @@ struct CalibrationReport {
 // The constants fitted when none are named: those of the shipped configs that stand for software and physics no
 // datasheet gives (documented in models/README.md).
 const std::vector<std::string>& default_fit_paths();
+
+// The file a case row came from: its `source` up to "#section[i]" or a CSV's ":line" (a row without one: "").
+std::string source_file(const nlohmann::json& row);
 
 // Fits `opt.fit` on every row of `cases` (and, with folds, refits on each k-1 folds to predict the k-th).
 // `hw_path` and `overrides` name the base config; a fit path that does not exist is an InputError at the config.
