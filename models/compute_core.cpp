@@ -49,6 +49,9 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
              "shared-memory bytes per clock that feed one unit's matrix pipes: a GEMM tile whose operand reads (each "
              "64-row warpgroup reads the whole B slice) and bulk-copy writes need more runs below the matrix rate; 0: "
              "no limit", 0),
+      p_count("cluster_units", "1",
+              "units of a thread-block cluster: tiles in neighbouring rows of a GEMM share one cache read of their "
+              "common B panel (Hopper's TMA multicast); 1: every tile reads its own", 1, 16),
       p_qty("tile_overhead", Dim::Time, "300 ns", "fixed cost per tile: block launch, prologue set-up, epilogue"),
       p_dtype_qty_map("mac_energy", Dim::EnergyPerOp, "{bf16: 0.3 pJ/MAC}",
                       "energy per multiply-accumulate on the matrix units, by dtype"),
@@ -95,6 +98,7 @@ ComputeCore::ComputeCore(sc_core::sc_module_name name, const ParamSet& p) : Comp
   info_.local_memory = p.qty("local_memory");
   info_.load_bw_per_unit = p.real("load_bytes_per_clk") * info_.clock_hz;
   info_.operand_feed_bw = p.real("operand_feed_bytes_per_clk") * info_.clock_hz;
+  info_.cluster_units = static_cast<unsigned>(p.count("cluster_units"));
   matrix_eff_ = p.real("matrix_efficiency");
   for (const auto& [k, v] : p.dmap("matrix_efficiency_by_dtype")) {
     if (v <= 0 || v > 1)
@@ -271,7 +275,9 @@ bool ComputeCore::issue_one(uint32_t unit, uint64_t now) {
     uint64_t mem_end = start, pool_done = 0;
     if (moved > 0) {
       mem_end = std::max(mem_end, unit_port_[unit].reserve(start, moved));
-      for (DataPort* d : to_cache_) mem_end = std::max(mem_end, d->transfer(start, moved, w.access, false));
+      // A multicast reaches this unit's port but leaves the cache once for the cluster.
+      for (DataPort* d : to_cache_)
+        mem_end = std::max(mem_end, d->transfer(start, moved - w.multicast_bytes, w.access, false));
       double local_miss = w.miss_bytes;
       if (r.kernel->offload_fraction > 0 && !to_pool_.empty() && w.miss_bytes > 0) {
         const double remote = w.miss_bytes * r.kernel->offload_fraction;

@@ -27,6 +27,7 @@ struct TileWork {
   // A software-pipelined tile (a GEMM's K loop): its first stage must arrive before the first multiply, and its
   // output is stored after the last. Within a kernel the next tile's loads hide behind a tile's epilogue, so only the
   // first wave waits for its fill and only the last wave's drain ends the kernel.
+  double multicast_bytes = 0;  // part of read_bytes another unit of the cluster asked the cache for (one read, two units)
   double matrix_stall = 1;  // matrix-pipe time over matrix_flops at the rate (>= 1: operands arrive slower)
   double fill_bytes = 0;   // operand bytes of the first pipeline stage (part of read_bytes)
   double drain_bytes = 0;  // output bytes stored after the K loop (part of write_bytes or scratch_bytes)
@@ -42,6 +43,7 @@ struct UnitInfo {
   double local_memory = 0;         // scratchpad/shared memory per unit, bytes
   double load_bw_per_unit = 0;     // bytes/s between one unit and the cache level
   double operand_feed_bw = 0;      // bytes/s of shared memory feeding one unit's matrix pipes (0: no limit)
+  unsigned cluster_units = 1;      // units whose tiles share one cache read of a common operand panel (multicast)
   double cache_capacity = 0;       // usable bytes of the cache level (0 = none)
   double cache_bw = 0, mem_bw = 0; // bytes/s
   double mem_latency_s = 0, cache_latency_s = 0;

@@ -57,8 +57,8 @@ TEST_CASE("calibration: rows it cannot simulate say why instead of guessing", "[
 }
 
 TEST_CASE("calibration: a row may say which schedule its library ran", "[calibration]") {
-  // The calibration file's CUDA 13 library balances a ragged last wave (13816 x 530 x 1230 takes 151 us); whole
-  // data-parallel waves of the same tiles take far longer. A row that names a schedule gets it; a name that is not a
+  // The calibration file's CUDA 13 library balances a ragged last wave (13816 x 530 x 1230 takes 151 us); the best
+  // whole data-parallel waves take ~20 % longer. A row that names a schedule gets it; a name that is not a
   // schedule is refused for that row.
   nlohmann::json row = {{"M", 13816}, {"N", 530}, {"K", 1230}, {"dtype", "bfloat16"}, {"ms_cold", 0.151}};
   nlohmann::json rows = nlohmann::json::array();
@@ -69,7 +69,7 @@ TEST_CASE("calibration: a row may say which schedule its library ran", "[calibra
   std::ostringstream table;
   nlohmann::json out = run_validation(load_hardware("configs/h100.yaml"), {{"gemm", rows}}, ValidateOptions{}, table);
   const double sk = out["gemm"][0]["sim_ms"], dp = out["gemm"][1]["sim_ms"];
-  CHECK(dp > 1.3 * sk);
+  CHECK(dp > 1.12 * sk);
   CHECK(sk == Approx(0.151).epsilon(0.15));
   CHECK(out["gemm"][2]["sim_error"].get<std::string>().find("'gemm_schedule'") != std::string::npos);
 }

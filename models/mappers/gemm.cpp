@@ -77,6 +77,14 @@ double operand_feed_factor(int64_t tm, int64_t tn, double bytes, const UnitInfo&
   return std::max(1.0, feed_s / multiply_s);
 }
 
+// Hopper GEMMs launch thread-block clusters of tiles in neighbouring rows (cuBLAS and CUTLASS: 2 x 1): one TMA
+// multicast brings their common B panel out of the cache for all of them. Each unit still receives the whole panel;
+// the cache serves (cluster - 1) / cluster of it once for another. Only with enough tile rows to pair.
+double multicast_share(int64_t tile_rows, const UnitInfo& u) {
+  const int64_t c = std::max<int64_t>(1, u.cluster_units);
+  return c > 1 && tile_rows >= c ? double(c - 1) / double(c) : 0.0;
+}
+
 struct Plan {
   TileShape t{128, 128};
   int64_t split = 1;
@@ -161,6 +169,7 @@ class GemmKernel : public Kernel {
     }
     dtype = op.dtype;
     feed_factor_ = operand_feed_factor(p.t.m, p.t.n, pb_.in_bytes, ctx.unit, op.dtype);
+    multicast_ = ctx.unit.systolic_rows > 0 ? 0.0 : multicast_share(pb_.tm, ctx.unit);
     work_matrix_stall = feed_factor_;
     const MatmulShape& s = pb_.s;
     if (p.stream_k) {
@@ -234,6 +243,7 @@ class GemmKernel : public Kernel {
     const int64_t wave = index / wave_slots_;
     w.miss_bytes = tracker_->access_in_wave(a_panel, a, res_a_, wave) + tracker_->access_in_wave(b_panel, bb, res_b_, wave);
     w.read_bytes = a + bb;
+    w.multicast_bytes = multicast_ * bb;
     w.fill_bytes = pb_.stage_bytes(rows, cols, kk);
     w.drain_bytes = double(rows) * cols * (p_.split > 1 ? 4 : pb_.out_bytes);
     if (p_.split > 1 && partials_in_cache_) w.scratch_bytes = double(rows) * cols * 4;
@@ -270,6 +280,7 @@ class GemmKernel : public Kernel {
       size_t b_panel = size_t((a_panels_ + (pb_.s.b_shared ? 0 : b) * pb_.tn + j) * k_chunks_ + chunk);
       w.miss_bytes += tracker_->access(a_panel, a, res_a_) + tracker_->access(b_panel, bb, res_b_);
       w.read_bytes += a + bb;
+      w.multicast_bytes += multicast_ * bb;
       if (it == begin) w.fill_bytes = pb_.stage_bytes(rows, cols, kk);
       w.drain_bytes = double(rows) * cols * (last == iters_per_tile_ ? pb_.out_bytes : 4);
       // A tile split between two units: one writes fp32 partial sums that the other reads back and adds.
@@ -289,6 +300,7 @@ class GemmKernel : public Kernel {
   Problem pb_;
   Plan p_;
   double feed_factor_ = 1;  // operand_feed_factor of the chosen tile
+  double multicast_ = 0;    // share of each B panel a cluster partner's multicast brings
   int64_t sys_rows_ = 0, sys_cols_ = 0;  // the unit's systolic array (0: none)
   bool systolic_ = false;
   double k_pad_ = 1;  // padded over true K (a systolic array's passes are whole), spread over stream-K iterations
@@ -312,11 +324,6 @@ Plan choose_simt_plan(const MatmulShape& s, const UnitInfo& u, Plan fallback) {
   return fallback;
 }
 
-// What one unit can load when few others compete: its load port (or, without one, its share of the cache).
-double last_unit_bw(const UnitInfo& u) {
-  return u.load_bw_per_unit > 0 ? u.load_bw_per_unit : (u.cache_bw > 0 ? u.cache_bw / u.units : 1e30);
-}
-
 Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::string& schedule) {
   Plan best;
   double rate = std::max(1.0, u.matmul_rate(dt));
@@ -330,6 +337,14 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
     const double feed = operand_feed_factor(t.m, t.n, bytes, u, dt);
+    // Operand bytes per K element of a tile: what its unit's port receives, and what the cache serves for it (a
+    // cluster partner's multicast brings part of B).
+    const double port_bw = u.load_bw_per_unit > 0 ? u.load_bw_per_unit : 1e30;
+    const double to_port = (t.m + t.n) * bytes;
+    const double from_cache = (t.m + t.n * (1 - (sys ? 0.0 : multicast_share(ceil_div(s.m, t.m), u)))) * bytes;
+    auto load_s = [&](double k, double sharing) {
+      return std::max(to_port * k / port_bw, u.cache_bw > 0 ? from_cache * k / (u.cache_bw / sharing) : 0.0);
+    };
     if (schedule != "stream_k") {
       int64_t max_split = 1;
       if (tiles < int64_t(u.units) && s.k >= 1024) max_split = std::min<int64_t>(16, s.k / 256);
@@ -340,10 +355,9 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
                              : 2.0 * t.m * t.n * k / rate * feed;
         // Full waves share the cache bandwidth among all units; a ragged last wave among fewer, each up to its
         // own load port, so its tiles may run faster than the full waves' did.
-        const double panel = (t.m + t.n) * k * bytes;
         const int64_t jobs = tiles * split, full = jobs / int64_t(u.units), last = jobs % int64_t(u.units);
-        double est = double(full) * std::max(compute, panel / unit_bw);
-        if (last > 0) est += std::max(compute, panel / std::max(1.0, std::min(last_unit_bw(u), u.cache_bw / last)));
+        double est = double(full) * std::max(compute, load_s(double(k), double(u.units)));
+        if (last > 0) est += std::max(compute, load_s(double(k), double(last)));
         double out = double(s.batch) * s.m * s.n * (split > 1 ? 8.0 * split : bytes);
         est = std::max(est, (floor_bytes + out) / mem_bw);
         if (split > 1) {
@@ -358,7 +372,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
     if (schedule != "data_parallel" && (schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
       double work = sys ? tiles * systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), s.k) / rate / u.units
                         : 2.0 * tiles * t.m * t.n * s.k / rate / u.units * feed;
-      double traffic = double(tiles) * (t.m + t.n) * s.k * bytes / unit_bw / u.units;
+      double traffic = double(tiles) * load_s(double(s.k), double(u.units)) / u.units;
       double fixup = 2.0 * t.m * t.n * 4 / unit_bw + u.cache_latency_s;
       double est = std::max(std::max(work, traffic) + fixup, (floor_bytes + double(s.batch) * s.m * s.n * bytes) / mem_bw);
       // Prefer whole tiles when they are as good: fix-ups cost synchronisation the estimate does not see.
