@@ -177,6 +177,29 @@ TEST_CASE("cases: the H100 config on another team's profiles it was not fitted t
   CHECK(printed_mape(r.output, "ms_warm") <= 12.0);
 }
 
+TEST_CASE("calibrate: left out, another team's profiles are predicted as badly as the shipped config predicts them",
+          "[calibrate][cv]") {
+  // The honest estimate of error on an unseen harness: fit on the calibration file alone, predict Vidur's phi-2
+  // profiles. It must say what the shipped config (fitted to that file) really scores on them, within 3 points, and
+  // stay under the held-out bar.
+  const std::string dir = vidur_h100_dir();
+  if (dir.empty()) return;
+  TempDir tmp;
+  Run r = xpusim("validate --hw configs/h100.yaml --cases tests/data/calibration/h100_calibration.json --cases '" +
+                     dir + "phi-2_mlp.csv' --leave-source-out --fit gpu.matrix_efficiency_by_dtype.fp16 --max-evals 4 -q",
+                 tmp);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const size_t at = r.output.find("\nsource phi-2_mlp.csv ");
+  REQUIRE(at != std::string::npos);
+  std::istringstream line(r.output.substr(r.output.find('|', at) + 1));
+  double base = 0, fitted = 0, cv = 0;
+  char pct = 0;
+  line >> base >> pct >> fitted >> pct >> cv;
+  CHECK(std::abs(cv - base) <= 3.0);
+  CHECK(cv <= 14.0);
+}
+
 TEST_CASE("calibrate: the shipped H100 config's cross-validated error on its calibration data", "[calibrate][cv]") {
   // `validate --cv 5` on every row of tests/data/calibration/h100_calibration.json, refitting two constants that
   // carry many of its rows (bf16 matrix efficiency, the dirty share a flush leaves). The bars are where the model
