@@ -34,7 +34,8 @@ std::vector<ParamSpec> ComputeCore::param_specs() {
       p_qty("unaligned_overhead", Dim::Time, "0 s",
             "extra fixed time of those fallback kernels (set-up without tensor-memory descriptors, no prefetch)"),
       p_choice("gemm_schedule", "auto", {"auto", "data_parallel", "stream_k"},
-               "how GEMM libraries spread work: whole output tiles in waves (data_parallel), K iterations evenly "
+               "how GEMM libraries spread work: whole output tiles in waves (data_parallel; on warpgroup-MMA units "
+               "cooperative kernels, tiles of at least 128 rows), K iterations evenly "
                "over all units with partial-tile fix-ups (stream_k), or whichever is estimated faster (auto)"),
       p_qty("kernel_overhead", Dim::Time, "0 s",
             "fixed device time per kernel: grid launch, block scheduler ramp-up and the drain at its end"),

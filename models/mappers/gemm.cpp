@@ -341,8 +341,13 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
   double mem_bw = std::max(1.0, u.mem_bw);
   const bool sys = u.systolic_rows > 0;
   const int64_t step = sys ? std::max(kStepK, u.systolic_rows) : kStepK;
+  // Data-parallel kernels on warpgroup MMA units are cooperative: two consumer warpgroups split each tile's rows
+  // (CUTLASS's warp-specialized cooperative kernels require tiles of at least 128 rows); the 64-row tiles belong to
+  // the persistent ping-pong kernels of the stream-K libraries.
+  const bool cooperative = schedule == "data_parallel" && u.operand_feed_bw > 0 && !sys;
   for (const auto& t : tile_shapes(u)) {
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
+    if (cooperative && t.m < 2 * kWarpgroupRows) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
     const double feed = operand_feed_factor(t.m, t.n, bytes, u, dt);
     // Operand bytes per K element of a tile: what its unit's port receives, and what the cache serves for it (a
