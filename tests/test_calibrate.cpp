@@ -179,14 +179,15 @@ TEST_CASE("cases: the H100 config on another team's profiles it was not fitted t
 
 TEST_CASE("calibrate: left out, another team's profiles are predicted as badly as the shipped config predicts them",
           "[calibrate][cv]") {
-  // The honest estimate of error on an unseen harness: fit on the calibration file alone, predict Vidur's phi-2
-  // profiles. It must say what the shipped config (fitted to that file) really scores on them, within 3 points, and
-  // stay under the held-out bar.
+  // The honest estimate of error on an unseen harness: fit the stream rate on the calibration file alone, predict
+  // Vidur's phi-2 profiles. It must say what the shipped config (fitted to that file) really scores on them, within 3
+  // points, and stay under the held-out bar. (Refitting fp16's efficiency instead would carry the calibration
+  // harness's slow fp16 kernels over: 13.5 % against 9.8 %, which the table then shows.)
   const std::string dir = vidur_h100_dir();
   if (dir.empty()) return;
   TempDir tmp;
   Run r = xpusim("validate --hw configs/h100.yaml --cases tests/data/calibration/h100_calibration.json --cases '" +
-                     dir + "phi-2_mlp.csv' --leave-source-out --fit gpu.matrix_efficiency_by_dtype.fp16 --max-evals 4 -q",
+                     dir + "phi-2_mlp.csv' --leave-source-out --fit hbm.stream_efficiency --max-evals 4 -q",
                  tmp);
   INFO(r.output);
   REQUIRE(r.status == 0);
@@ -197,7 +198,7 @@ TEST_CASE("calibrate: left out, another team's profiles are predicted as badly a
   char pct = 0;
   line >> base >> pct >> fitted >> pct >> cv;
   CHECK(std::abs(cv - base) <= 3.0);
-  CHECK(cv <= 14.0);
+  CHECK(cv <= 12.0);
 }
 
 TEST_CASE("calibrate: the shipped H100 config's cross-validated error on its calibration data", "[calibrate][cv]") {
