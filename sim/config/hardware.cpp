@@ -122,13 +122,13 @@ HardwareConfig build_hardware(ConfigNode tree, const std::string& file) {
   }
   if (const ConfigNode* c = tree.find("calibration")) {
     if (!c->is_map()) throw InputError(c->mark, "`calibration:` must be a mapping (as `xpusim calibrate` writes it)");
-    static const std::vector<std::string> keys = {"cases", "rows", "fitted", "mape_pct"};
+    static const std::vector<std::string> keys = {"cases", "rows", "cross_validation", "fitted", "mape_pct"};
     for (const auto& [k, v] : c->map)
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) {
         std::string hint = closest_match(k, keys);
         throw InputError(v.key_mark, "unknown key 'calibration." + k + "'" +
                                          (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                         "; expected cases, rows, fitted, mape_pct");
+                                         "; expected cases, rows, cross_validation, fitted, mape_pct");
       }
     if (const ConfigNode* f = c->find("fitted"); f && !f->is_map())
       throw InputError(f->mark, "`calibration.fitted` must map each fitted path to its record");

@@ -344,6 +344,8 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
   rep.constants = consts;
   for (size_t i = 0; i < consts.size(); ++i) rep.constants[i].fitted = x[i];
   rep.evaluations = fitter.evaluations;
+  if (opt.by_source) rep.cross_validation = "leave one source out (" + std::to_string(sources.size()) + " sources)";
+  else if (opt.folds >= 2) rep.cross_validation = std::to_string(opt.folds) + "-fold, seed " + std::to_string(opt.seed);
   std::map<std::string, std::vector<double>> eb, ef, ec;
   std::map<std::string, size_t> nrows;
   auto rel = [](double sim, double meas) { return std::fabs(sim - meas) / meas; };
@@ -427,7 +429,9 @@ std::string calibration_overlay(const CalibrationReport& r, const std::string& b
   y << "extends: " << q(base) << "\n";
   y << "calibration:\n  cases: [";
   for (size_t i = 0; i < case_files.size(); ++i) y << (i ? ", " : "") << q(case_files[i]);
-  y << "]\n  rows: " << r.rows << "\n  fitted:\n";
+  y << "]\n  rows: " << r.rows << "\n";
+  if (!r.cross_validation.empty()) y << "  cross_validation: " << q(r.cross_validation) << "\n";
+  y << "  fitted:\n";
   for (const auto& c : r.constants)
     y << "    " << c.path << ": {base: " << num(c.base) << ", value: " << num(c.fitted) << ", range: [" << num(c.lo)
       << ", " << num(c.hi) << "]" << (c.unit.empty() ? "" : ", unit: " + q(c.unit)) << "}\n";

@@ -40,6 +40,7 @@ struct CalibrationReport {
   std::vector<FamilyError> families;  // the last entry is "all"
   size_t rows = 0, failed = 0;
   int evaluations = 0;
+  std::string cross_validation;  // how the cross-validated errors were made ("" when none was)
 };
 
 // The constants fitted when none are named: those of the shipped configs that stand for software and physics no
