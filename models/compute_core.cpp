@@ -373,7 +373,8 @@ double ComputeCore::clock_ratio(const Running& r) const {
   const Kernel& k = *r.kernel;
   if (tdp_w_ <= 0 || (k.work_matrix_flops <= 0 && k.work_vector_flops <= 0)) return 1;
   const double units = info_.units;
-  const double compute_s = (k.work_matrix_flops > 0 ? k.work_matrix_flops * r.s_per_matrix_flop * k.work_matrix_stall / units : 0) +
+  const double matrix_s = k.work_matrix_flops > 0 ? k.work_matrix_flops * r.s_per_matrix_flop * k.work_matrix_stall : 0;
+  const double compute_s = matrix_s / units +
                            (k.work_vector_flops > 0 ? k.work_vector_flops * r.s_per_vector_flop / units : 0) +
                            (k.work_special_ops > 0 ? k.work_special_ops * r.s_per_special_op / units : 0);
   const double memory_s = info_.mem_bw > 0 ? k.work_bytes / info_.mem_bw : 0;

@@ -24,11 +24,11 @@ struct TileWork {
   double scratch_bytes = 0; // short-lived bytes (partial sums) written and read back within the cache only
   double serial_s = 0;      // dependent-latency chain inside the tile (a warp walking a bag's indices, each load
                             // waiting for the one before): the tile lasts at least this long after it starts
+  double multicast_bytes = 0;  // part of read_bytes a cluster partner asked the cache for (one read, two units)
+  double matrix_stall = 1;     // matrix-pipe time over matrix_flops at the rate (>= 1: operands arrive slower)
   // A software-pipelined tile (a GEMM's K loop): its first stage must arrive before the first multiply, and its
   // output is stored after the last. Within a kernel the next tile's loads hide behind a tile's epilogue, so only the
   // first wave waits for its fill and only the last wave's drain ends the kernel.
-  double multicast_bytes = 0;  // part of read_bytes another unit of the cluster asked the cache for (one read, two units)
-  double matrix_stall = 1;  // matrix-pipe time over matrix_flops at the rate (>= 1: operands arrive slower)
   double fill_bytes = 0;   // operand bytes of the first pipeline stage (part of read_bytes)
   double drain_bytes = 0;  // output bytes stored after the K loop (part of write_bytes or scratch_bytes)
   Access access = Access::stream;

@@ -91,7 +91,8 @@ double multicast_share(int64_t tile_rows, const UnitInfo& u) {
 // gemv kernel, which has no such needs.
 bool bulk_copies_aligned(const MatmulShape& s, double in_bytes, double out_bytes) {
   if (s.m == 1 || s.n == 1) return true;
-  return std::fmod(s.k * in_bytes, 16) == 0 && std::fmod(s.n * in_bytes, 16) == 0 && std::fmod(s.n * out_bytes, 16) == 0;
+  return std::fmod(s.k * in_bytes, 16) == 0 && std::fmod(s.n * in_bytes, 16) == 0 &&
+         std::fmod(s.n * out_bytes, 16) == 0;
 }
 
 struct Plan {

@@ -355,7 +355,8 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
     std::vector<std::string> fams = {e.family, "all"};
     if (sources.size() > 1) {
       const std::string& src = row_source[fit_s.row_of[j]];
-      fams.push_back("source " + (src.empty() ? std::string("(unnamed)") : std::filesystem::path(src).filename().string()));
+      const std::string name = src.empty() ? std::string("(unnamed)") : std::filesystem::path(src).filename().string();
+      fams.push_back("source " + name);
     }
     for (const std::string& fam : fams) {
       ++nrows[fam];
