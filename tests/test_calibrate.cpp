@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <cmath>
 
 #include "sim/config/errors.h"
 #include "sim/validate/cases_file.h"
@@ -37,6 +38,18 @@ double printed_mape(const std::string& output, const std::string& metric) {
   double pct = 100;
   line >> pct;
   return pct;
+}
+
+// The three percentages of a family's line in a cross-validation table ("family  rows |  base  fitted  cross-
+// validated"), or NaNs where the table has no such line.
+std::array<double, 3> cv_figures(const std::string& output, const std::string& family) {
+  const size_t at = output.find("\n" + family + " ");
+  if (at == std::string::npos) return {NAN, NAN, NAN};
+  std::istringstream line(output.substr(output.find('|', at) + 1));
+  double base = NAN, fitted = NAN, cv = NAN;
+  char pct = 0;
+  line >> base >> pct >> fitted >> pct >> cv;
+  return {base, fitted, cv};
 }
 
 // Vidur's H100 profiles under ../shared (or $XPUSIM_SHARED); empty, with a warning, where they are absent.
@@ -191,12 +204,9 @@ TEST_CASE("calibrate: left out, another team's profiles are predicted as badly a
                  tmp);
   INFO(r.output);
   REQUIRE(r.status == 0);
-  const size_t at = r.output.find("\nsource phi-2_mlp.csv ");
-  REQUIRE(at != std::string::npos);
-  std::istringstream line(r.output.substr(r.output.find('|', at) + 1));
-  double base = 0, fitted = 0, cv = 0;
-  char pct = 0;
-  line >> base >> pct >> fitted >> pct >> cv;
+  const auto phi = cv_figures(r.output, "source phi-2_mlp.csv");
+  const double base = phi[0], cv = phi[2];
+  REQUIRE_FALSE(std::isnan(cv));
   CHECK(std::abs(cv - base) <= 3.0);
   CHECK(cv <= 12.0);
 }
@@ -212,15 +222,10 @@ TEST_CASE("calibrate: the shipped H100 config's cross-validated error on its cal
                  dir);
   INFO(r.output);
   REQUIRE(r.status == 0);
-  // "family  rows |  base MAPE  fitted  cross-validated": the last three percentages of a family's line.
   auto figures = [&](const std::string& family) {
-    const size_t at = r.output.find("\n" + family + " ");
-    REQUIRE(at != std::string::npos);
-    std::istringstream line(r.output.substr(r.output.find('|', at) + 1));
-    double base = 0, fitted = 0, cv = 0;
-    char pct = 0;
-    line >> base >> pct >> fitted >> pct >> cv;
-    return std::array<double, 3>{base, fitted, cv};
+    const auto f = cv_figures(r.output, family);
+    REQUIRE_FALSE(std::isnan(f[2]));
+    return f;
   };
   const auto all = figures("all");
   CHECK(all[2] <= 9.0);
@@ -249,11 +254,9 @@ TEST_CASE("calibrate: leaving one source out predicts each harness from the othe
     CHECK(r.output.find("Cross-validation by source") != std::string::npos);
     CHECK(r.output.find("\nsource " + fs::path(a).filename().string()) != std::string::npos);
     CHECK(r.output.find("\nsource " + fs::path(b).filename().string()) != std::string::npos);
-    std::istringstream line(r.output.substr(r.output.find('|', r.output.find("\nall ")) + 1));
-    double base = 0, fitted = 0, cv = 0;
-    char pct = 0;
-    line >> base >> pct >> fitted >> pct >> cv;
-    return std::array<double, 2>{fitted, cv};
+    const auto all = cv_figures(r.output, "all");
+    REQUIRE_FALSE(std::isnan(all[2]));
+    return std::array<double, 2>{all[1], all[2]};
   };
   const auto agree = cv_all(slow, again), disagree = cv_all(slow, fast);
   CHECK(agree[1] < 2.0);

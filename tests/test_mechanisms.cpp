@@ -6,10 +6,11 @@ using namespace xpu::test;
 
 namespace {
 
-// Each op's duration (seconds) when the ops run one after another with the cache flushed before each.
-std::vector<double> op_times(const std::string& ops_yaml, const TempDir& dir) {
+// Each op's duration (seconds) when the ops run one after another with the cache flushed before each; `flags` go to
+// `run` as well (hardware overrides).
+std::vector<double> op_times(const std::string& ops_yaml, const TempDir& dir, const std::string& flags = "") {
   std::string w = dir.write("w.yaml", "name: shapes\nops:\n" + ops_yaml);
-  nlohmann::json r = run_json("run --hw configs/h100.yaml -w '" + w + "' --cold", dir);
+  nlohmann::json r = run_json("run --hw configs/h100.yaml -w '" + w + "' --cold " + flags, dir);
   std::vector<double> t;
   for (const auto& op : r["ops"]) t.push_back(op["duration_s"].get<double>());
   return t;
@@ -152,15 +153,9 @@ TEST_CASE("mechanisms: shared memory feeds 128 x 256 tiles at the matrix rate an
   // B slice per K step while the bulk copies write both panels in. 128 x 256 tiles need exactly that bandwidth at the
   // matrix rate; 64 x 64 tiles need twice it. Halving the feed must slow the large tiles too.
   TempDir dir;
-  std::string w = dir.write("w.yaml", "name: feed\nops:\n"
-                                      "  - {name: big, kind: matmul, dtype: bf16, m: 8192, n: 8192, k: 8192}\n"
-                                      "  - {name: small, kind: matmul, dtype: bf16, m: 2048, n: 192, k: 1024}\n");
-  auto times = [&](const std::string& feed) {
-    nlohmann::json r = run_json("run --hw configs/h100.yaml -w '" + w + "' --cold -p gpu.operand_feed_bytes_per_clk=" + feed, dir);
-    std::vector<double> t;
-    for (const auto& op : r["ops"]) t.push_back(op["duration_s"].get<double>());
-    return t;
-  };
+  const std::string ops = "  - {name: big, kind: matmul, dtype: bf16, m: 8192, n: 8192, k: 8192}\n"
+                          "  - {name: small, kind: matmul, dtype: bf16, m: 2048, n: 192, k: 1024}\n";
+  auto times = [&](const std::string& feed) { return op_times(ops, dir, "-p gpu.operand_feed_bytes_per_clk=" + feed); };
   auto fed = times("128"), unlimited = times("0"), halved = times("64");
   REQUIRE(fed.size() == 2);
   INFO("big " << fed[0] * 1e6 << " / " << unlimited[0] * 1e6 << " / " << halved[0] * 1e6 << " us; small " << fed[1] * 1e6

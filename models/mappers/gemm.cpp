@@ -178,7 +178,6 @@ class GemmKernel : public Kernel {
       res_b_ = ctx.cache->resident_fraction(op.reads[1].name, op.reads[1].bytes);
     }
     dtype = op.dtype;
-    multicast_ = ctx.unit.systolic_rows > 0 ? 0.0 : multicast_share(pb_.tm, ctx.unit);
     const MatmulShape& s = pb_.s;
     if (p.stream_k) {
       iters_per_tile_ = ceil_div(s.k, kStepK);
@@ -204,7 +203,7 @@ class GemmKernel : public Kernel {
     if (!aligned) rate_scale = ctx.unit.unaligned_efficiency;
     // The fallback kernels (Ampere-style, no bulk copies) neither multicast nor feed warpgroup MMAs from bulk-copied
     // shared memory: their element loads at `unaligned_efficiency` are the limit.
-    if (!aligned) multicast_ = 0;
+    multicast_ = aligned && !systolic_ ? multicast_share(pb_.tm, ctx.unit) : 0.0;
     feed_factor_ = operand_feed_factor(p.t.m, p.t.n, pb_.in_bytes, ctx.unit, op.dtype, rate_scale);
     work_matrix_stall = feed_factor_;
     if (!gemv && std::fmod(s.k * pb_.in_bytes, 4) != 0) start_delay_s += ctx.unit.unaligned_overhead_s;

@@ -52,10 +52,12 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& a) {
                 "gpu.matrix_efficiency, l2.flush_dirty, hbm.stream_efficiency, gpu.tile_overhead, "
                 "gpu.kernel_overhead)");
   c->add_option("--out", a.out, "write the fitted overlay (extends: the base) here")->required();
-  c->add_option("--folds", a.folds, "k of the k-fold cross-validation (0: none)")->check(CLI::Range(0, 1000));
+  auto* folds =
+      c->add_option("--folds", a.folds, "k of the k-fold cross-validation (0: none)")->check(CLI::Range(0, 1000));
   c->add_flag("--leave-source-out", a.leave_source_out,
               "cross-validate by source instead of k folds: each --cases file (or `source` of a row) predicted by the "
-              "constants fitted on the others, i.e. a harness the fit never saw");
+              "constants fitted on the others, i.e. a harness the fit never saw")
+      ->excludes(folds);
   c->add_option("--seed", a.seed, "seed of the fold assignment");
   c->add_option("--max-evals", a.max_evals, "objective evaluations per fit (default 25 per constant)")
       ->check(CLI::Range(1, 100000));
@@ -95,12 +97,12 @@ CLI::App* add_validate_command(CLI::App& app, ValidateArgs& a) {
       ->check(CLI::Range(2, 1000))
       ->excludes(out)
       ->excludes(rows);
-  auto* lso = v->add_flag("--leave-source-out", a.leave_source_out,
-                          "cross-validation by source: each --cases file (or `source` of a row) predicted by the "
-                          "constants refitted on the others, a harness the fit never saw")
-                  ->excludes(cv)
-                  ->excludes(out)
-                  ->excludes(rows);
+  v->add_flag("--leave-source-out", a.leave_source_out,
+              "cross-validation by source: each --cases file (or `source` of a row) predicted by the constants "
+              "refitted on the others, a harness the fit never saw")
+      ->excludes(cv)
+      ->excludes(out)
+      ->excludes(rows);
   v->add_option("--fit", a.fit, "with --cv or --leave-source-out: the constants to refit (comma-separated paths)");
   v->add_option("--max-evals", a.max_evals, "with --cv or --leave-source-out: objective evaluations per fit")
       ->check(CLI::Range(1, 100000));

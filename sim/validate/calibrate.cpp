@@ -244,6 +244,9 @@ double mape(const std::vector<double>& e) {
 
 }  // namespace
 
+// Families that group rows by the file they came from are named with this prefix.
+const std::string kSourceFamily = "source ";
+
 std::string source_file(const nlohmann::json& row) {
   if (!row.is_object() || !row.contains("source") || !row["source"].is_string()) return "";
   std::string s = row["source"].get<std::string>();
@@ -356,7 +359,7 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
     if (sources.size() > 1) {
       const std::string& src = row_source[fit_s.row_of[j]];
       const std::string name = src.empty() ? std::string("(unnamed)") : std::filesystem::path(src).filename().string();
-      fams.push_back("source " + name);
+      fams.push_back(kSourceFamily + name);
     }
     for (const std::string& fam : fams) {
       ++nrows[fam];
@@ -372,7 +375,7 @@ CalibrationReport calibrate(const std::string& hw_path, const std::vector<std::s
   // Shape families, then each source, then all.
   for (bool per_source : {false, true})
     for (const auto& [fam, n] : nrows) {
-      if (fam == "all" || (fam.rfind("source ", 0) == 0) != per_source) continue;
+      if (fam == "all" || (fam.rfind(kSourceFamily, 0) == 0) != per_source) continue;
       rep.families.push_back({fam, n, mape(eb[fam]), mape(ef[fam]), mape(ec[fam])});
     }
   rep.families.push_back({"all", nrows["all"], mape(eb["all"]), mape(ef["all"]), mape(ec["all"])});
@@ -400,8 +403,9 @@ void print_calibration(const CalibrationReport& r, std::ostream& out) {
   };
   bool first_source = true;
   for (const auto& f : r.families) {
-    if (f.family == "all" || (first_source && f.family.rfind("source ", 0) == 0)) out << "\n";
-    if (f.family.rfind("source ", 0) == 0) first_source = false;
+    const bool by_source = f.family.rfind(kSourceFamily, 0) == 0;
+    if (f.family == "all" || (first_source && by_source)) out << "\n";
+    if (by_source) first_source = false;
     std::snprintf(line, sizeof line, "%-40s %6zu | %10s %10s %16s\n", f.family.c_str(), f.rows, pc(f.base_mape).c_str(),
                   pc(f.fitted_mape).c_str(), pc(f.cv_mape).c_str());
     out << line;
