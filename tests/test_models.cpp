@@ -273,6 +273,25 @@ TEST_CASE("gemm: rows that are not 16-byte aligned run the slower fallback", "[m
   CHECK(op_time(odd, 0) > 3 * op_time(aligned, 0));
 }
 
+TEST_CASE("gemm: the fallback kernels for unaligned rows split K instead of streaming it", "[models][gemm]") {
+  // Two output tiles over a long K: the aligned kernel spreads its K iterations over every unit (stream-K); the
+  // fallback runs whole tiles in at most 16 K slices, so its slow element loads occupy 32 units, not 132.
+  auto with = [](const std::string& schedule) {
+    return machine({"core.unaligned_efficiency=0.16", "core.gemm_schedule=" + schedule});
+  };
+  auto wl = [](int n) {
+    return ops("name: g\nops:\n  - {name: mm, kind: matmul, m: 24, n: " + std::to_string(n) + ", k: 16384}\n");
+  };
+  auto aligned = simulate_in_child(with("auto"), wl(128));
+  auto odd = simulate_in_child(with("auto"), wl(127));
+  auto odd_streamed = simulate_in_child(with("stream_k"), wl(127));
+  CHECK(aligned["ops"][0]["mapping"].get<std::string>().find("stream-k") != std::string::npos);
+  const std::string m = odd["ops"][0]["mapping"].get<std::string>();
+  CHECK(m.find("unaligned") != std::string::npos);
+  CHECK(m.find("split-k 16") != std::string::npos);
+  CHECK(op_time(odd, 0) > 1.5 * op_time(odd_streamed, 0));
+}
+
 TEST_CASE("attention: exponentials on the special-function units slow long prefills", "[models][attention]") {
   auto wl = ops(R"(
 name: attn

@@ -330,9 +330,11 @@ Plan choose_simt_plan(const MatmulShape& s, const UnitInfo& u, Plan fallback) {
 }
 
 // The planner ranks tiles as the aligned kernels would run them, whatever the operands' alignment: the fallback
-// kernels' own choices are not modelled (making the ranking alignment-aware put the calibration file's odd shapes at
-// 10.5 % against 9.1 %; `unaligned_efficiency` was measured with this planner).
-Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::string& schedule) {
+// kernels' own tile choices are not modelled (making the ranking alignment-aware put the calibration file's odd shapes
+// at 10.5 % against 9.1 %; `unaligned_efficiency` was measured with this planner). Their schedule is: stream-K
+// belongs to the libraries' vectorized-load kernels, and the fallback kernels (`aligned` false) are the classic
+// data-parallel ones with split-K (the calibration file's odd bf16 shapes: 14.1 -> 13.2 %, the worst 40 -> 33 %).
+Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::string& schedule, bool aligned) {
   Plan best;
   double rate = std::max(1.0, u.matmul_rate(dt));
   double bytes = dtype_bytes(dt);
@@ -344,7 +346,7 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
   // Data-parallel kernels on warpgroup MMA units are cooperative: two consumer warpgroups split each tile's rows
   // (CUTLASS's warp-specialized cooperative kernels require tiles of at least 128 rows); the 64-row tiles belong to
   // the persistent ping-pong kernels of the stream-K libraries.
-  const bool cooperative = schedule == "data_parallel" && u.operand_feed_bw > 0 && !sys;
+  const bool cooperative = schedule == "data_parallel" && aligned && u.operand_feed_bw > 0 && !sys;
   for (const auto& t : tile_shapes(u)) {
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     if (cooperative && t.m < 2 * kWarpgroupRows) continue;
@@ -380,9 +382,9 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
         if (est < best.estimate * 0.98) best = Plan{t, split, false, est};
       }
     }
-    // Stream-K belongs to the matrix-unit kernels; matmuls on the vector units (fp32 without tf32) run the classic
-    // data-parallel SIMT kernels with split-K.
-    if (schedule != "data_parallel" && (schedule == "stream_k" || u.matrix_rate(dt) > 0)) {
+    // Stream-K belongs to the matrix-unit kernels with vectorized loads; matmuls on the vector units (fp32 without
+    // tf32) and the fallback kernels run the classic data-parallel ones with split-K.
+    if (schedule == "stream_k" || (schedule == "auto" && aligned && u.matrix_rate(dt) > 0)) {
       double work = sys ? tiles * systolic_flops(u, std::min(t.m, s.m), std::min(t.n, s.n), s.k) / rate / u.units
                         : 2.0 * tiles * t.m * t.n * s.k / rate / u.units * feed;
       double traffic = double(tiles) * load_s(double(s.k), double(u.units)) / u.units;
@@ -405,7 +407,8 @@ std::unique_ptr<Kernel> map_matmul(const Op& op, const MapContext& ctx) {
                                   ") needs more than 1e8 output tiles; xpusim simulates at most 1e8 tiles per op: split "
                                   "the op or shrink its shape");
   const std::string& schedule = op.gemm_schedule.empty() ? ctx.unit.gemm_schedule : op.gemm_schedule;
-  Plan p = choose_plan(s, op.dtype, ctx.unit, schedule);
+  Plan p = choose_plan(s, op.dtype, ctx.unit, schedule,
+                       bulk_copies_aligned(s, dtype_bytes(op.dtype), dtype_bytes(op.out_dtype)));
   if (ctx.unit.matrix_rate(op.dtype) <= 0 && schedule == "auto") p = choose_simt_plan(s, ctx.unit, p);
   auto k = std::make_unique<GemmKernel>(op, p, ctx);
   // Every output tile reads its A and B panels over K through the cache: what the power governor counts as traffic.
