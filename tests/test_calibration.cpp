@@ -95,3 +95,18 @@ TEST_CASE("calibration: attention kinds with suffixes are read from the row's he
   CHECK(a[3]["sim_error"].get<std::string>().find("multi-query") != std::string::npos);
   CHECK(a[4]["sim_error"].get<std::string>().find("'sliding'") != std::string::npos);
 }
+
+TEST_CASE("calibration: each simulated row says how its kernel was lowered and at what clock", "[calibration]") {
+  nlohmann::json cases = {{"gemm", {{{"M", 4096}, {"N", 4096}, {"K", 4096}, {"dtype", "bfloat16"}, {"ms_cold", 0.2}},
+                                    {{"M", 19}, {"N", 127}, {"K", 14455}, {"dtype", "bfloat16"}, {"ms_cold", 0.02}}}}};
+  std::ostringstream table;
+  ValidateOptions opt;
+  opt.rows = true;
+  nlohmann::json out = run_validation(load_hardware("configs/h100.yaml"), cases, opt, table);
+  const std::string big = out["gemm"][0]["sim_mapping"], odd = out["gemm"][1]["sim_mapping"];
+  CHECK(big.find("tile 128x") != std::string::npos);
+  CHECK(big.find(" GHz") != std::string::npos);
+  CHECK(odd.find("unaligned") != std::string::npos);
+  CHECK(odd.find("split-k") != std::string::npos);
+  CHECK(table.str().find("[" + odd + "]") != std::string::npos);
+}

@@ -164,6 +164,18 @@ nlohmann::json simulate_cases(const HardwareConfig& hw, const nlohmann::json& ca
         } else {
           row["sim_ms"] = (kernel_time ? r["gpu_busy_s"].get<double>() : span_s(r, gap)) * 1e3;
           row["roofline_ms"] = roof * 1e3;
+          // How the row's kernels were lowered and at what clock: why a row lands where it does.
+          std::string how;
+          for (const auto& op : r["ops"]) {
+            if (!how.empty()) how += "; ";
+            how += op.value("mapping", std::string("?"));
+            if (op.contains("clock_hz")) {
+              char c[32];
+              std::snprintf(c, sizeof c, " at %.2f GHz", op["clock_hz"].get<double>() * 1e-9);
+              how += c;
+            }
+          }
+          row["sim_mapping"] = how;
         }
         if (s == "attention" && cases[s][i].contains("ms_fwd_bwd_cold")) {
           Workload fb = attention_fwd_bwd_workload(cases[s][i]);
@@ -268,9 +280,12 @@ nlohmann::json run_validation(const HardwareConfig& hw, const nlohmann::json& ca
         }
         if (!row.contains(m.predicted)) continue;
         double meas = row[m.measured].get<double>(), sim = row[m.predicted].get<double>();
-        std::snprintf(line, sizeof line, "%-14s %-18s meas %10.4f sim %10.4f err %+7.1f%%  %s\n", m.section.c_str(),
+        std::snprintf(line, sizeof line, "%-14s %-18s meas %10.4f sim %10.4f err %+7.1f%%  %s", m.section.c_str(),
                       m.measured.c_str(), meas, sim, 100 * (sim - meas) / meas, shape.c_str());
         out << line;
+        if (row.contains("sim_mapping") && m.predicted == "sim_ms")
+          out << " [" << row["sim_mapping"].get<std::string>() << "]";
+        out << "\n";
       }
     }
     out << "\n";
