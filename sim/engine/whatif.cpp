@@ -91,9 +91,9 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
                                   bool quiet) {
   const HardwareConfig base = load_hardware(hw_path, overrides);
   std::vector<Scenario> sc;
-  sc.push_back({"baseline", {}});
+  sc.push_back({"baseline", {}, ""});
   auto add = [&](const std::string& name, std::vector<std::string> o) {
-    if (!o.empty()) sc.push_back({name, std::move(o)});
+    if (!o.empty()) sc.push_back({name, std::move(o), ""});
   };
   {
     // A matrix unit twice as fast is fed twice as fast: scaling only its MACs would measure the operand path.
@@ -127,7 +127,7 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
   // The software beside the hardware: the same step compiled, and replayed as a CUDA graph.
   if (wl.stack == "eager") sc.push_back({"stack: compiled", {}, "compiled"});
   if (wl.stack != "graphs") sc.push_back({"stack: CUDA graphs", {}, "graphs"});
-  for (const auto& e : extra) sc.push_back({"-p " + e, {e}});
+  for (const auto& e : extra) sc.push_back({"-p " + e, {e}, ""});
 
   std::vector<WhatIfRow> rows;
   for (size_t i = 0; i < sc.size(); ++i) {
