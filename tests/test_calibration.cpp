@@ -2,6 +2,7 @@
 // measurements in ../shared/calibration/h100/, whose `method` field says how they were taken).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -109,4 +110,28 @@ TEST_CASE("calibration: each simulated row says how its kernel was lowered and a
   CHECK(odd.find("unaligned") != std::string::npos);
   CHECK(odd.find("split-k") != std::string::npos);
   CHECK(table.str().find("[" + odd + "]") != std::string::npos);
+}
+
+TEST_CASE("calibration: the A100, never fitted, misses a published benchmark as the fitted H100 does", "[calibration]") {
+  // ml-engineering's best-of-search matmul rates (tests/data/calibration/mamf_*.json): the same harness on both
+  // chips. The A100 config carries only its datasheet and the H100's mechanisms; its error against the harness's bf16
+  // v2 row must be the H100's within a few points (both slower than a best-of-search shape, which selects for luck).
+  auto bf16_v2_error = [](const std::string& chip) {
+    std::ifstream in("tests/data/calibration/mamf_" + chip + ".json");
+    REQUIRE(in);
+    nlohmann::json cases = nlohmann::json::parse(in);
+    std::ostringstream table;
+    nlohmann::json out = run_validation(load_hardware("configs/" + chip + ".yaml"), cases, ValidateOptions{}, table);
+    INFO(table.str());
+    for (const auto& row : out["gemm"])
+      if (row["dtype"] == "bfloat16" && row.contains("ms_cold"))
+        return 100 * (row["sim_ms"].get<double>() / row["ms_cold"].get<double>() - 1);
+    FAIL("no bf16 v2 row");
+    return 0.0;
+  };
+  const double a100 = bf16_v2_error("a100"), h100 = bf16_v2_error("h100");
+  INFO("A100 " << a100 << " %, H100 " << h100 << " %");
+  CHECK(std::abs(a100 - h100) <= 4.0);
+  CHECK(a100 > 0);
+  CHECK(a100 < 20);
 }
