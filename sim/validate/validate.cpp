@@ -168,8 +168,9 @@ nlohmann::json simulate_cases(const HardwareConfig& hw, const nlohmann::json& ca
           std::string how;
           for (const auto& op : r["ops"]) {
             if (!how.empty()) how += "; ";
-            how += op.value("mapping", std::string("?"));
-            if (op.contains("clock_hz")) {
+            const std::string mapping = op.value("mapping", std::string());
+            how += mapping.empty() ? op.value("name", std::string("op")) + " (no lowering recorded)" : mapping;
+            if (op.value("clock_hz", 0.0) > 0) {
               char c[32];
               std::snprintf(c, sizeof c, " at %.2f GHz", op["clock_hz"].get<double>() * 1e-9);
               how += c;
