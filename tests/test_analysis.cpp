@@ -17,8 +17,8 @@ TEST_CASE("analysis: the time split covers the run and the critical path ends wi
   double sum = 0;
   for (const auto& [k, v] : a["time_by_bound_s"].items()) sum += v.get<double>();
   CHECK(sum == Approx(j["total_time_s"].get<double>()).epsilon(1e-9));
-  // Decode at batch 16 waits on HBM most of the time.
-  CHECK(a["time_by_bound_s"]["memory"].get<double>() > 0.8 * j["total_time_s"].get<double>());
+  // Decode at batch 16 waits on HBM most of the time (the rest on the eager host's launches and on latency).
+  CHECK(a["time_by_bound_s"]["memory"].get<double>() > 0.7 * j["total_time_s"].get<double>());
   const auto& path = a["critical_path"];
   REQUIRE(path.size() > 0);
   double last_end = 0;

@@ -81,8 +81,10 @@ TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams an
           "[stack][validation]") {
   TempDir dir;
   nlohmann::json data = nlohmann::json::parse(read_file("tests/data/gpt_fast_a100.json"));
+  // gpt-fast's own model code (tests/data/gpt_fast_a100.json: "model_code").
   const std::string base = "run --hw configs/a100.yaml -p gpu.tdp=330W -w workloads/llama2-7b.yaml "
-                           "--set mode=decode,batch=1,kv=256,";
+                           "--set mode=decode,batch=1,kv=256,fuse_qkv=true,layer_code=tensor_ops,sdpa=math,"
+                           "sampler=true,";
   std::vector<double> sim;
   std::vector<nlohmann::json> runs;
   for (const auto& row : data["rows"]) {
@@ -93,9 +95,11 @@ TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams an
                 row["name"].get<std::string>().c_str(), meas, tps, 100 * (tps / meas - 1));
     sim.push_back(tps);
     runs.push_back(r);
-    // The compiled rows within 15 %; eager (gpt-fast's Python model, far more host work per token than the
-    // calibration's eager harness) is only required in order.
+    // The compiled rows within 15 %. Eager is host-bound: its ~1,700 framework ops per token at the calibration
+    // machine's per-op CPU costs come out faster than the blog's machine ran them (whose CPU nothing published
+    // gives); held to its present error so that a change of the host model shows.
     if (row["name"] != "eager") CHECK(tps == Approx(meas).epsilon(0.15));
+    else CHECK(tps == Approx(meas).epsilon(0.5));
   }
   REQUIRE(sim.size() == 4);
   for (size_t i = 1; i < sim.size(); ++i) CHECK(sim[i] > sim[i - 1]);
@@ -111,4 +115,51 @@ TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams an
   Run train = xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=train,weights=int8 -q", dir);
   CHECK(train.status == 2);
   CHECK(train.output.find("weight-only quantization is for inference") != std::string::npos);
+}
+
+TEST_CASE("stack: gpt-fast's tensor-op model code launches four times the kernels in eager and fuses back when "
+          "compiled",
+          "[stack]") {
+  TempDir dir;
+  const std::string decode = "run --hw configs/a100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=256,"
+                             "fuse_qkv=true";
+  const std::string code = ",layer_code=tensor_ops,sdpa=math";
+  nlohmann::json lib = run_json(decode, dir), ops = run_json(decode + code, dir);
+  nlohmann::json lib_c = run_json(decode + " --stack compiled", dir), ops_c = run_json(decode + code + " --stack compiled", dir);
+  // Per layer: two RMSNorms of 8 ops, two rotary embeddings of 9, two cache writes, the math attention's 8 (no
+  // grouped heads: no copies), the projections and the MLP's 6, two residual adds: 53 against the library's 13;
+  // outside the layers the final norm's 7 more and the lookups of the rotary table's and the mask's rows.
+  const double lib_k = lib["stack"]["kernels"], ops_k = ops["stack"]["kernels"];
+  CHECK(ops_k - lib_k == 32 * (53 - 13) + 7 + 2);
+  // Eager pays for every one of them on the host: at batch 1 the step is host-bound and takes far longer.
+  CHECK(ops["total_time_s"].get<double>() > 2 * lib["total_time_s"].get<double>());
+  CHECK(ops["gpu_active_s"].get<double>() < 0.5 * ops["total_time_s"].get<double>());
+  // Compiled fuses each norm and each rotary chain back into one kernel, so the count falls to under twice the
+  // library's (the math attention keeps its two batched GEMMs, its softmax and its mask), and no more bytes move
+  // than eager moves.
+  const double lib_ck = lib_c["stack"]["kernels"], ops_ck = ops_c["stack"]["kernels"];
+  CHECK(ops_ck < 0.3 * ops_k);
+  CHECK(ops_ck < 2 * lib_ck);
+  CHECK(ops_c["hbm_bytes"].get<double>() <= ops["hbm_bytes"].get<double>() * 1.0001);
+  CHECK(ops_c["total_time_s"].get<double>() < 1.25 * lib_c["total_time_s"].get<double>());
+  // The model code is llama's; refused elsewhere, with the line that asked.
+  Run gpt2 = xpusim("run --hw configs/h100.yaml -w workloads/gpt2-small.yaml --set layer_code=tensor_ops -q", dir);
+  CHECK(gpt2.status == 2);
+  CHECK(gpt2.output.find("layer_code tensor_ops writes llama's layers") != std::string::npos);
+  Run prefill = xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=prefill,sampler=true -q", dir);
+  CHECK(prefill.status == 2);
+  CHECK(prefill.output.find("sampler samples the next token of a decode step") != std::string::npos);
+}
+
+TEST_CASE("host: framework calls that launch nothing cost eager host time, and compiled code has none", "[stack]") {
+  TempDir dir;
+  // Batch-1 decode is host-bound in eager: each layer's 8 views (q, k, v split into heads and transposed, the
+  // output merged back) add 8 x view_overhead per layer to the step; compiled code makes none of those calls.
+  const std::string decode = "run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set mode=decode,batch=1,kv=256";
+  const double with = run_json(decode, dir)["total_time_s"];
+  const double without = run_json(decode + " -p host.view_overhead=0s", dir)["total_time_s"];
+  CHECK(with - without == Approx(32 * 8 * 6e-6).epsilon(0.05));
+  const double c_with = run_json(decode + " --stack compiled", dir)["total_time_s"];
+  const double c_without = run_json(decode + " --stack compiled -p host.view_overhead=0s", dir)["total_time_s"];
+  CHECK(c_with == Approx(c_without).epsilon(1e-9));
 }

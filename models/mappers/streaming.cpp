@@ -135,6 +135,10 @@ std::unique_ptr<Kernel> map_rows(const Op& op, const MapContext& ctx) {
   double x = op.reads.empty() ? 0 : op.reads[0].bytes;  // the row data; a norm's weight vector follows it
   std::string how = op.kind == OpKind::norm ? "row-norm" : "row-softmax";
   double passes = op.kind == OpKind::norm ? kNormPasses : kSoftmaxPasses;
+  if (plain_reduction(op)) {
+    passes = 1;  // torch.mean, topk, argmax: one read of each row, a few values written
+    how = "row-reduce";
+  }
   bool one_block_per_row = false;  // short rows share a tile (as a block moves about kBlockBytes)
   if (op.kind == OpKind::softmax) {
     if (s.cols <= kWarpSoftmaxMaxCols && row_bytes <= kWarpSoftmaxMaxRowBytes) {

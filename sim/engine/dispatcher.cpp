@@ -93,7 +93,7 @@ void Dispatcher::init(const Workload& wl, uint64_t at_ps) {
     if (eager) {
       if (order[i] == wl.backward_start) host_s += host_.autograd_overhead_s();
       const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
-      host_s += backward ? host_.backward_dispatch_s(op_kind_name(op.kind)) : host_.dispatch_s(op_kind_name(op.kind));
+      host_s += backward ? host_.backward_dispatch_s(op_kind_name(op.kind)) : host_.eager_dispatch_s(op);
     } else if (!graph) {
       host_s += host_.compiled_launch_s();
     }

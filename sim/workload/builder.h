@@ -38,6 +38,7 @@ class WorkloadBuilder {
   // C = A x B (+ bias when `bias` is named); B is a weight unless the shape says otherwise.
   // An op already added, to refine it (its variant, say).
   Op& op(size_t index) { return w_.ops[index]; }
+  size_t size() const { return w_.ops.size(); }  // ops so far: the last added is size() - 1
   size_t matmul(const std::string& name, MatmulShape s, const std::string& a, const std::string& b,
                 const std::string& c, const std::string& bias = "");
 

@@ -110,6 +110,10 @@ std::string shape_number(double v) {
 }
 }  // namespace
 
+bool plain_reduction(const Op& op) {
+  return op.kind == OpKind::norm && (op.variant == "mean" || op.variant == "topk" || op.variant == "argmax");
+}
+
 std::string shape_text(const OpShape& shape) {
   std::vector<double> v;
   std::string head;

@@ -84,6 +84,9 @@ struct Op {
   // The schedule of the GEMM library that ran a matmul ("data_parallel", "stream_k"; empty: the device's
   // `gemm_schedule`): which kernels a library version picks is software, so a measurement says which it saw.
   std::string gemm_schedule;
+  // Framework calls that launch nothing, made on the host just before this op (views, transposes, splits, tensor
+  // indexing in the model code): eager mode pays `host.view_overhead` for each; compiled code has none.
+  int host_calls = 0;
   double measured_us = -1;        // from traces: measured duration, used when the op is not modelled
   SourceMark mark;                // where it was defined (workload file line), for errors
 
@@ -115,6 +118,10 @@ struct Workload {
 // The shape's fields as a comma-separated list in their struct's order (a collective's op name first): how the Chakra
 // export writes it and the kernel memo keys it.
 std::string shape_text(const OpShape& shape);
+
+// A norm-kind op that is a plain reduction of the model code (torch.mean, topk, argmax): one pass over each row,
+// dispatched like any tensor op rather than as a library normalization.
+bool plain_reduction(const Op& op);
 
 // Checks deps (in range, no cycles through Boost.Graph topological sort) and returns ops in a valid issue order.
 // Throws InputError naming an op of the cycle.

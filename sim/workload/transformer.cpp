@@ -15,6 +15,7 @@
 
 #include "sim/workload/autograd.h"
 #include "sim/workload/quantize.h"
+#include "sim/workload/tensor_ops.h"
 #include "sim/workload/builder.h"
 #include "sim/workload/generator.h"
 
@@ -57,6 +58,19 @@ std::vector<ParamSpec> transformer_specs() {
       p_choice("norm", "auto", {"auto", "layernorm", "rmsnorm"}, "normalization; auto: rmsnorm for llama, layernorm for gpt2"),
       p_bool("rope", "true", "rotary embedding kernel on q and k (llama only)"),
       p_bool("fuse_gate_up", "false", "one matmul producing gate and up side by side (llama only)"),
+      p_choice("layer_code", "library", {"library", "tensor_ops"},
+               "how the model code writes its layers (llama only): library: one fused framework kernel per norm and "
+               "per rotary embedding (torch rms_norm, a fused rotary kernel), as HuggingFace and vLLM run them; "
+               "tensor_ops: as tensor expressions, gpt-fast's model.py: RMSNorm as 8 ops, the rotary embedding as 9 "
+               "per q and k, the KV cache written by index_put, with the views between them (eager only: "
+               "stack compiled fuses them back)"),
+      p_choice("sdpa", "flash", {"flash", "math"},
+               "attention kernel: flash: one fused kernel (SDPA's flash or cuDNN backend); math: SDPA's math fallback "
+               "(scale q and k, batched q k^T, an additive mask, softmax, batched product with v), as gpt-fast's "
+               "decode asks for"),
+      p_bool("sampler", "false",
+             "decode: gpt-fast's sampler after the logits (temperature, top-k, softmax, exponential race, argmax) and "
+             "its loop's bookkeeping"),
       p_bool("embed", "true", "token (and position) embedding lookup before the first block"),
       p_count("tp", "1", "tensor parallel ranks: heads, FFN and vocabulary split Megatron-style (all-reduces)", 1, 4096),
       p_count("dp", "1", "train: data parallel ranks (a gradient all-reduce per layer before the update)", 1, 1e6),
@@ -80,6 +94,7 @@ struct Dims {
   int64_t d, hq, hkv, hd, ffn, vocab, batch, seq_q, seq_kv, tokens;
   std::vector<AttentionGroup> groups;  // a serving iteration's requests (empty: `batch` alike sequences)
   bool gpt2, fuse, rope, fuse_gate_up;
+  bool tensor_ops = false, math_sdpa = false, sampler = false;
   int64_t experts, top_k;
   double imbalance;
   int64_t tp = 1, ep = 1;
@@ -114,6 +129,20 @@ Dims resolve(const ParamSet& p) {
   x.rope = !x.gpt2 && p.flag("rope");
   x.fuse_gate_up = !x.gpt2 && p.flag("fuse_gate_up");
   x.norm = p.str("norm") != "auto" ? p.str("norm") : (x.gpt2 ? "layernorm" : "rmsnorm");
+  x.tensor_ops = p.str("layer_code") == "tensor_ops";
+  if (x.tensor_ops && (x.gpt2 || x.norm != "rmsnorm"))
+    throw InputError(p.at("layer_code").mark, "layer_code tensor_ops writes llama's layers (rmsnorm); this model has " +
+                                                  std::string(x.gpt2 ? "arch gpt2" : "norm " + x.norm));
+  if (x.tensor_ops && mode == "train")
+    throw InputError(p.at("layer_code").mark, "layer_code tensor_ops is modelled for inference (mode is train)");
+  x.math_sdpa = p.str("sdpa") == "math";
+  if (x.math_sdpa && mode == "train")
+    throw InputError(p.at("sdpa").mark, "sdpa math is modelled for inference (mode is train)");
+  x.sampler = p.flag("sampler");
+  if (x.sampler && !p.flag("lm_head"))
+    throw InputError(p.at("sampler").mark, "sampler samples from the logits: it needs lm_head: true");
+  if (x.sampler && mode != "decode")
+    throw InputError(p.at("sampler").mark, "sampler samples the next token of a decode step (mode is " + mode + ")");
   // Tensor parallelism: this device holds 1/tp of the heads, of the FFN and of the vocabulary; KV heads fewer than
   // the ranks are replicated.
   x.tp = int64_t(p.count("tp"));
@@ -167,8 +196,9 @@ void add_mlp(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
       column_parallel(b, b.matmul(P + "up_proj", mm(x.tokens, x.d, x.ffn), h2, P + "w_up", up), x);
     }
     // Eager silu(gate) * up is two kernels: silu (exp, add, divide: ~4 flops) then the product.
-    b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
-          {b.t(gate, T * x.ffn)}, {b.t(P + "silu", T * x.ffn)});
+    const size_t silu = b.add(P + "silu", OpKind::elementwise, "silu" + variant, ElementwiseShape{x.tokens * x.ffn, 1, 4},
+                              {b.t(gate, T * x.ffn)}, {b.t(P + "silu", T * x.ffn)});
+    if (x.fuse_gate_up) b.op(silu).host_calls += 1;  // the chunk into gate and up
     b.add(P + "mul", OpKind::elementwise, "mul" + variant, ElementwiseShape{x.tokens * x.ffn, 2, 1},
           {b.t(P + "silu", T * x.ffn), b.t(up, T * x.ffn)}, {b.t(P + "act", T * x.ffn)});
   } else {
@@ -227,23 +257,60 @@ void add_moe(WorkloadBuilder& b, const Dims& x, const std::string& P, const std:
           {b.t(P + "mlp", T * x.d)});
 }
 
+// A norm over the residual stream: one library kernel, or the model code's tensor ops.
+void add_norm(WorkloadBuilder& b, const Dims& x, const std::string& name, const std::string& in, const std::string& out) {
+  const double T = double(x.tokens);
+  if (x.tensor_ops) add_rmsnorm_ops(b, name, x.tokens, x.d, in, out);
+  else
+    b.add(name, OpKind::norm, x.norm, RowShape{x.tokens, x.d}, {b.t(in, T * x.d), b.t(name + ".w", x.d)},
+          {b.t(out, T * x.d)});
+}
+
 // One decoder block; `in` is the residual stream entering it. Returns the name of the stream leaving it.
 std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::string& in) {
   const std::string L = "L" + std::to_string(layer), P = L + ".";
   b.set_layer(L);
   const double T = double(x.tokens), qdim = double(x.hq * x.hd), kvdim = double(x.hkv * x.hd);
-  const std::string& norm = x.norm;
   auto bias = [&](const std::string& n) { return x.gpt2 ? P + n : std::string(); };
   auto mm = [&](int64_t m, int64_t k, int64_t n) { return MatmulShape{1, m, n, k, true}; };
 
-  b.add(P + "attn_norm", OpKind::norm, norm, RowShape{x.tokens, x.d}, {b.t(in, T * x.d), b.t(P + "attn_norm.w", x.d)},
-        {b.t(P + "attn_norm.out", T * x.d)});
+  add_norm(b, x, P + "attn_norm", in, P + "attn_norm.out");
   const std::string h = P + "attn_norm.out";
+  // The framework calls between kernels that launch nothing: splitting heads (a view and a transpose each of q, k
+  // and v, a split of a fused qkv output), merging them back (a transpose and a view), a chunk of a fused gate/up.
+  // gpt-fast's model code makes more: its rotary embedding reshapes, views and indexes pairs (11 calls per tensor),
+  // and repeat_interleave makes two more.
+  const int head_views = x.tensor_ops ? (x.hq == x.hkv ? 2 : 0) : 6 + (x.fuse ? 1 : 0);
+  const int merge_views = x.tensor_ops ? 3 : 2;
 
   // Rope rewrites q and k; without rope, k goes straight into the cache. New keys/values are appended to
   // L.k_cache / L.v_cache, which attention then reads whole (kv + new tokens).
   std::string q_name, k_name = P + "k_cache", v_name = P + "v_cache";
-  if (x.fuse) {
+  if (x.tensor_ops) {
+    // gpt-fast: q, k, v (views of one fused output, or three projections), the rotary embedding of q and of k, and
+    // KVCache.update's index_put of k and v into the cache.
+    std::string qs = P + "qkv", ks = P + "qkv", vs = P + "qkv";
+    if (x.fuse) {
+      column_parallel(b, b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv",
+                                  P + "qkv"), x);
+    } else {
+      qs = P + "q", ks = P + "k", vs = P + "v";
+      column_parallel(b, b.matmul(P + "q_proj", mm(x.tokens, x.d, int64_t(qdim)), h, P + "wq", qs), x);
+      column_parallel(b, b.matmul(P + "k_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wk", ks), x);
+      column_parallel(b, b.matmul(P + "v_proj", mm(x.tokens, x.d, int64_t(kvdim)), h, P + "wv", vs), x);
+    }
+    // Each rotary embedding makes 11 calls of its own (a reshape, a view of the table, eight pair selections, a
+    // flatten); the split and the three views come before the first, the three transposes before the cache write.
+    b.op(add_rotary_ops(b, P + "rope_q", x.tokens, x.hq * x.hd, x.hd, qs, P + "q_rot")).host_calls +=
+        11 + 3 + (x.fuse ? 1 : 0);
+    b.op(add_rotary_ops(b, P + "rope_k", x.tokens, x.hkv * x.hd, x.hd, ks, P + "k_rot")).host_calls += 11;
+    b.op(b.add(P + "k_store", OpKind::elementwise, "index_put", ElementwiseShape{int64_t(T * kvdim), 1, 0},
+               {b.t(P + "k_rot", T * kvdim)}, {b.t(P + "k_cache", T * kvdim)}))
+        .host_calls += 3;
+    b.add(P + "v_store", OpKind::elementwise, "index_put", ElementwiseShape{int64_t(T * kvdim), 1, 0},
+          {b.t(vs, T * kvdim)}, {b.t(P + "v_cache", T * kvdim)});
+    q_name = P + "q_rot";
+  } else if (x.fuse) {
     column_parallel(b, b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv",
                                 bias("bqkv")), x);
     if (x.rope) {
@@ -283,9 +350,13 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   if (x.groups.empty()) {
     AttentionShape a{x.batch, x.hq, x.hkv, x.seq_q, x.seq_kv, x.hd, true, false};
     const double kv_cache = double(x.batch) * x.seq_kv * kvdim;
-    b.add(P + "attn", OpKind::attention, "", a,
-          {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
-          {b.t(P + "attn.out", T * qdim)});
+    if (x.math_sdpa)
+      b.op(add_math_attention(b, P + "attn", a, q_name, k_name, v_name, P + "attn.out")).host_calls += head_views;
+    else
+      b.op(b.add(P + "attn", OpKind::attention, "", a,
+                 {b.t(q_name, T * qdim), b.t(k_name, kv_cache), b.t(v_name, kv_cache)},
+                 {b.t(P + "attn.out", T * qdim)}))
+          .host_calls += head_views;
   } else {
     // A serving iteration: one attention kernel per group of alike requests (the decodes, each prefill chunk), each
     // reading its own slice of q and its own KV cache (the tokens cached before plus the new ones).
@@ -293,14 +364,19 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
       const AttentionGroup& G = x.groups[g];
       const std::string sfx = x.groups.size() > 1 ? ".g" + std::to_string(g) : "";
       const double q_bytes = double(G.batch) * G.seq_q * qdim, kv_cache = double(G.batch) * G.seq_kv * kvdim;
-      attention_ops.push_back(b.add(P + "attn" + sfx, OpKind::attention, "",
-                                    AttentionShape{G.batch, x.hq, x.hkv, G.seq_q, G.seq_kv, x.hd, true, false},
-                                    {b.t(q_name, q_bytes), b.t(k_name + sfx, kv_cache), b.t(v_name + sfx, kv_cache)},
-                                    {b.t(P + "attn.out", q_bytes)}));
+      const AttentionShape a{G.batch, x.hq, x.hkv, G.seq_q, G.seq_kv, x.hd, true, false};
+      const size_t first =
+          x.math_sdpa ? add_math_attention(b, P + "attn" + sfx, a, q_name, k_name + sfx, v_name + sfx, P + "attn.out")
+                      : b.add(P + "attn" + sfx, OpKind::attention, "", a,
+                              {b.t(q_name, q_bytes), b.t(k_name + sfx, kv_cache), b.t(v_name + sfx, kv_cache)},
+                              {b.t(P + "attn.out", q_bytes)});
+      if (g == 0) b.op(first).host_calls += head_views;
+      attention_ops.push_back(b.size() - 1);
     }
   }
   const size_t o_proj =
       b.matmul(P + "o_proj", mm(x.tokens, int64_t(qdim), x.d), P + "attn.out", P + "wo", P + "o", bias("bo"));
+  b.op(o_proj).host_calls += merge_views;
   // Every group's output feeds the projection, not only the last writer of attn.out.
   for (size_t a : attention_ops) {
     auto& deps = b.op(o_proj).deps;
@@ -310,8 +386,7 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
   b.add(P + "attn_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
         {b.t(in, T * x.d), b.t(P + "o", T * x.d)}, {b.t(P + "resid", T * x.d)});
 
-  b.add(P + "mlp_norm", OpKind::norm, norm, RowShape{x.tokens, x.d},
-        {b.t(P + "resid", T * x.d), b.t(P + "mlp_norm.w", x.d)}, {b.t(P + "mlp_norm.out", T * x.d)});
+  add_norm(b, x, P + "mlp_norm", P + "resid", P + "mlp_norm.out");
   const std::string h2 = P + "mlp_norm.out";
   if (x.experts) add_moe(b, x, P, h2);
   else add_mlp(b, x, P, h2);
@@ -339,11 +414,22 @@ std::string add_forward(WorkloadBuilder& b, const Dims& x, const std::string& mo
     b.add("embed_add", OpKind::elementwise, "add", ElementwiseShape{x.tokens * x.d, 2, 1},
           {b.t("embed.tok", T * x.d), b.t("embed.pos", T * x.d)}, {b.t(stream, T * x.d)});
   }
+  if (x.tensor_ops && x.rope) {
+    // gpt-fast's forward looks up the rotary table's rows for the positions in use (freqs_cis[input_pos]), and
+    // the causal mask's rows when attention takes the mask (mask = causal_mask[None, None, input_pos]).
+    const double table = T * double(x.hd);
+    b.add("rope_table", OpKind::elementwise, "index", ElementwiseShape{int64_t(table), 1, 0},
+          {b.t("rope_table.all", table)}, {b.t("freqs_cis", table)});
+  }
+  if (x.tensor_ops && x.math_sdpa) {
+    const double mask = double(x.seq_q) * double(x.seq_kv);
+    b.add("mask_rows", OpKind::elementwise, "index", ElementwiseShape{int64_t(mask), 1, 0}, {{"causal_mask", mask}},
+          {{"attn_mask", mask}});
+  }
   for (int i = 0; i < layers; ++i) stream = add_layer(b, x, i, stream);
   if (lm_head) {
     b.set_layer("head");
-    b.add("final_norm", OpKind::norm, x.gpt2 ? "layernorm" : "rmsnorm", RowShape{x.tokens, x.d},
-          {b.t(stream, T * x.d), b.t("final_norm.w", x.d)}, {b.t("final_norm.out", T * x.d)});
+    add_norm(b, x, "final_norm", stream, "final_norm.out");
     // Inference needs logits only for the last token of each sequence (HF logits_to_keep=1, vLLM); training needs
     // them for every token, followed by the cross-entropy's softmax. GPT-2 ties the projection to the embedding.
     const bool train = mode == "train";
@@ -354,6 +440,10 @@ std::string add_forward(WorkloadBuilder& b, const Dims& x, const std::string& mo
       b.add("cross_entropy", OpKind::softmax, "log_softmax", RowShape{rows, x.vocab},
             {b.t("logits", double(rows) * x.vocab)}, {b.t("loss.grad_in", double(rows) * x.vocab)});
     stream = train ? "loss.grad_in" : "logits";
+    if (x.sampler) {
+      b.set_layer("sample");
+      add_sampler_ops(b, x.batch, x.vocab, "logits");
+    }
   }
   return stream;
 }
