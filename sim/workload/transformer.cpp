@@ -301,15 +301,20 @@ std::string add_layer(WorkloadBuilder& b, const Dims& x, int layer, const std::s
     }
     // Each rotary embedding makes 11 calls of its own (a reshape, a view of the table, eight pair selections, a
     // flatten); the split and the three views come before the first, the three transposes before the cache write.
-    b.op(add_rotary_ops(b, P + "rope_q", x.tokens, x.hq * x.hd, x.hd, qs, P + "q_rot")).host_calls +=
-        11 + 3 + (x.fuse ? 1 : 0);
-    b.op(add_rotary_ops(b, P + "rope_k", x.tokens, x.hkv * x.hd, x.hd, ks, P + "k_rot")).host_calls += 11;
+    const int head_split = 3 + (x.fuse ? 1 : 0);
+    std::string k_new = ks;
+    q_name = qs;
+    if (x.rope) {
+      b.op(add_rotary_ops(b, P + "rope_q", x.tokens, x.hq * x.hd, x.hd, qs, P + "q_rot")).host_calls += 11 + head_split;
+      b.op(add_rotary_ops(b, P + "rope_k", x.tokens, x.hkv * x.hd, x.hd, ks, P + "k_rot")).host_calls += 11;
+      q_name = P + "q_rot";
+      k_new = P + "k_rot";
+    }
     b.op(b.add(P + "k_store", OpKind::elementwise, "index_put", ElementwiseShape{int64_t(T * kvdim), 1, 0},
-               {b.t(P + "k_rot", T * kvdim)}, {b.t(P + "k_cache", T * kvdim)}))
-        .host_calls += 3;
+               {b.t(k_new, T * kvdim)}, {b.t(P + "k_cache", T * kvdim)}))
+        .host_calls += 3 + (x.rope ? 0 : head_split);
     b.add(P + "v_store", OpKind::elementwise, "index_put", ElementwiseShape{int64_t(T * kvdim), 1, 0},
           {b.t(vs, T * kvdim)}, {b.t(P + "v_cache", T * kvdim)});
-    q_name = P + "q_rot";
   } else if (x.fuse) {
     column_parallel(b, b.matmul(P + "qkv_proj", mm(x.tokens, x.d, int64_t(qdim + 2 * kvdim)), h, P + "wqkv", P + "qkv",
                                 bias("bqkv")), x);
