@@ -162,4 +162,18 @@ TEST_CASE("host: framework calls that launch nothing cost eager host time, and c
   const double c_with = run_json(decode + " --stack compiled", dir)["total_time_s"];
   const double c_without = run_json(decode + " --stack compiled -p host.view_overhead=0s", dir)["total_time_s"];
   CHECK(c_with == Approx(c_without).epsilon(1e-9));
+  // An explicit workload declares them per op.
+  const std::string wl = dir.write("views.yaml", R"(name: views
+ops:
+  - {name: a, kind: elementwise, variant: add, elements: 1024, inputs: [x, y]}
+  - {name: b, kind: elementwise, variant: mul, elements: 1024, inputs: [a.out, y], host_calls: 40}
+)");
+  const double t0 = run_json("run --hw configs/h100.yaml -w " + wl + " -p host.view_overhead=0s", dir)["total_time_s"];
+  const double t40 = run_json("run --hw configs/h100.yaml -w " + wl, dir)["total_time_s"];
+  CHECK(t40 - t0 == Approx(40 * 6e-6).epsilon(0.02));
+  Run bad = xpusim("run --hw configs/h100.yaml -w " + dir.write("bad.yaml", R"(name: views
+ops:
+  - {name: a, kind: elementwise, variant: add, elements: 1024, inputs: [x, y], host_calls: -1}
+)") + " -q", dir);
+  CHECK(bad.status == 2);
 }

@@ -86,7 +86,7 @@ bool describe(std::ostream& out, const std::string& what) {
   }
   for (const auto& k : op_kind_names()) {
     if (k != what) continue;
-    out << what << " (op kind in an explicit workload): besides name, kind, variant, dtype, layer, after, inputs:\n";
+    out << what << " (op kind in an explicit workload): besides name, kind, variant, dtype, layer, host_calls, after, inputs:\n";
     print_specs(out, op_param_specs(parse_op_kind(k)));
     return true;
   }

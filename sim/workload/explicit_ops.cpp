@@ -26,7 +26,11 @@ std::vector<ParamSpec> common_specs() {
           p_choice("kind", "", op_kind_names(), "op kind"),
           optional(p_string("variant", "", "finer kind: gelu, silu_mul, add, rmsnorm, layernorm, rope, ...")),
           p_choice("dtype", "bf16", dtype_choices(), "element type"),
-          optional(p_string("layer", "", "grouping label for reports"))};
+          optional(p_string("layer", "", "grouping label for reports")),
+          p_count("host_calls", "0",
+                  "framework calls made just before this op that launch nothing (views, transposes, splits): an "
+                  "eager host pays host.view_overhead for each",
+                  0, 1e6)};
 }
 
 std::vector<ParamSpec> kind_specs(OpKind k) {
@@ -160,6 +164,7 @@ void parse_explicit_ops(const ConfigNode& list, Workload& w) {
     op.kind = kind;
     op.variant = p.has("variant") ? p.str("variant") : "";
     op.layer = p.has("layer") ? p.str("layer") : "";
+    op.host_calls = int(p.count("host_calls"));
     op.dtype = parse_dtype(p.str("dtype"));
     op.out_dtype = p.has("out_dtype") ? parse_dtype(p.str("out_dtype")) : op.dtype;
     op.shape = make_shape(kind, p);
