@@ -544,6 +544,7 @@ void add_pipeline_stage(Workload& w, const ParamSet& p, Dims x) {
       size_t i = wb.add(op.name + sfx, op.kind, op.variant, op.shape, rename(op.reads), rename(op.writes));
       wb.op(i).dtype = op.dtype;
       wb.op(i).out_dtype = op.out_dtype;
+      wb.op(i).host_calls = op.host_calls;
       if (k == 0 && mb.backward_start < mb.ops.size() && &op == &mb.ops[mb.backward_start]) w.backward_start = i;
     }
   }
