@@ -82,9 +82,7 @@ TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams an
   TempDir dir;
   nlohmann::json data = nlohmann::json::parse(read_file("tests/data/gpt_fast_a100.json"));
   // gpt-fast's own model code (tests/data/gpt_fast_a100.json: "model_code").
-  const std::string base = "run --hw configs/a100.yaml -p gpu.tdp=330W -w workloads/llama2-7b.yaml "
-                           "--set mode=decode,batch=1,kv=256,fuse_qkv=true,layer_code=tensor_ops,sdpa=math,"
-                           "sampler=true,";
+  const std::string base = "run --hw configs/a100.yaml -p gpu.tdp=330W -w workloads/llama2-7b-gpt-fast.yaml --set ";
   std::vector<double> sim;
   std::vector<nlohmann::json> runs;
   for (const auto& row : data["rows"]) {
