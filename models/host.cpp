@@ -45,14 +45,6 @@ double HostModule::dispatch_s(const std::string& op_kind) const {
   return it == m.end() ? launch_overhead_s() : it->second;
 }
 
-double HostModule::eager_dispatch_s(const Op& op) const {
-  const double reduction = params().qty("reduction_overhead");
-  const double kernel = !plain_reduction(op) ? dispatch_s(op_kind_name(op.kind))
-                        : reduction > 0     ? reduction
-                                            : launch_overhead_s();
-  return kernel + op.host_calls * params().qty("view_overhead");
-}
-
 HostModule::HostModule(sc_core::sc_module_name name, const ParamSet& p) : Component(name, "host", p) {}
 
 // The software that drives the device is part of the machine a config describes. `eager_pytorch` is PyTorch eager

@@ -2,7 +2,6 @@
 // The host CPU that launches kernels. It runs ahead of the device: each op costs it `launch_overhead` of CPU time
 // (framework dispatch plus the driver call), and a kernel cannot start before its launch has reached the device.
 #include "sim/component/component.h"
-#include "sim/workload/op.h"
 
 namespace xpu {
 
@@ -14,10 +13,13 @@ class HostModule : public Component {
   double launch_overhead_s() const { return params().qty("launch_overhead"); }
   // Host time to dispatch one op of this kind: its entry in `op_overhead`, else `launch_overhead`.
   double dispatch_s(const std::string& op_kind) const;
-  // Host time of one eager op: its kind's dispatch (a plain reduction of the model code, torch.mean, costs
-  // `reduction_overhead`, not its kind's library norm) plus its framework calls that launch nothing (`view_overhead`
-  // each).
-  double eager_dispatch_s(const Op& op) const;
+  // Eager: host time of a plain reduction of the model code (torch.mean: `reduction_overhead`, not its kind's library
+  // norm; launch_overhead when that is 0), and of one framework call that launches nothing (`view_overhead`).
+  double reduction_dispatch_s() const {
+    const double r = params().qty("reduction_overhead");
+    return r > 0 ? r : launch_overhead_s();
+  }
+  double view_overhead_s() const { return params().qty("view_overhead"); }
   double launch_latency_s() const { return params().qty("launch_latency"); }
   double autograd_overhead_s() const { return params().qty("autograd_overhead"); }
   // Host time of one op of a backward pass (an optimizer update is not one: it is dispatched like a forward op).

@@ -93,7 +93,12 @@ void Dispatcher::init(const Workload& wl, uint64_t at_ps) {
     if (eager) {
       if (order[i] == wl.backward_start) host_s += host_.autograd_overhead_s();
       const bool backward = order[i] >= wl.backward_start && op.variant != "adamw" && op.variant != "sgd";
-      host_s += backward ? host_.backward_dispatch_s(op_kind_name(op.kind)) : host_.eager_dispatch_s(op);
+      // A forward op: its kind's dispatch (a plain reduction of the model code as a tensor op, not a library norm)
+      // and the framework calls before it that launch nothing.
+      if (backward) host_s += host_.backward_dispatch_s(op_kind_name(op.kind));
+      else
+        host_s += (plain_reduction(op) ? host_.reduction_dispatch_s() : host_.dispatch_s(op_kind_name(op.kind))) +
+                  op.host_calls * host_.view_overhead_s();
     } else if (!graph) {
       host_s += host_.compiled_launch_s();
     }
