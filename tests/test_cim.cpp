@@ -162,7 +162,7 @@ TEST_CASE("cim: the digital SRAM-CIM macro at full load reproduces its published
   CHECK(j["components"]["cim"]["area_mm2"].get<double>() == Approx(pub["area_mm2"].get<double>()).epsilon(0.01));
 }
 
-TEST_CASE("cim: weights that fit stay; spare arrays hold replicas that cut a prefill's time", "[cim]") {
+TEST_CASE("cim: weights that fit stay, spare arrays hold replicas that cut a prefill's time", "[cim]") {
   TempDir dir;
   const std::string wl = "-w workloads/llama2-7b.yaml --set mode=prefill,batch=1,seq=512,layers=2";
   auto rep = run_json("run --hw configs/cim-rram.yaml " + wl, dir);

@@ -56,7 +56,7 @@ TEST_CASE("hostile CLI: a 2,000,000-digit value is not echoed whole", "[cli]") {
   CHECK(p.output.size() < 2000);
 }
 
-TEST_CASE("hostile CLI: a sweep's --out that is a file is an input error; a killed run's leftovers are removed",
+TEST_CASE("hostile CLI: a sweep's --out that is a file is an input error, a killed run's leftovers are removed",
           "[cli][sweep]") {
   TempDir dir;
   const std::string file = dir.write("f.txt", "not a directory\n");
@@ -89,7 +89,7 @@ TEST_CASE("hostile CLI: a trace whose tile slices hit the cap says so, and --tra
   CHECK(all.output.find("holds the first") == std::string::npos);
 }
 
-TEST_CASE("hostile CLI: a sweep whose points fail says which and why; --dry-run checks without running",
+TEST_CASE("hostile CLI: a sweep whose points fail says which and why, --dry-run checks without running",
           "[cli][sweep]") {
   TempDir dir;
   const std::string spec = one_layer_spec(dir, "[3 TB/s, 0 TB/s]");

@@ -136,7 +136,7 @@ TEST_CASE("cost: TCO is capex amortised plus energy at the PUE and price, per st
   CHECK(parse_tco_options("pue=1.1,usd_per_kwh=0.05").pue == 1.1);
 }
 
-TEST_CASE("cost: run and cost commands report area, price and TCO; every node parses", "[cost][cli]") {
+TEST_CASE("cost: run and cost commands report area, price and TCO, every node parses", "[cost][cli]") {
   for (const auto& [node, figures] : technology_nodes()) {
     ConfigNode n = parse_yaml(node, "test");
     Technology t = parse_technology(n);
@@ -170,7 +170,7 @@ TEST_CASE("cost: run and cost commands report area, price and TCO; every node pa
   CHECK(bad.output.find("--tco") != std::string::npos);
 }
 
-TEST_CASE("cost: CIM tile area from crossbars, converters and buffers; a written tile or array area wins", "[cost][cim]") {
+TEST_CASE("cost: CIM tile area from crossbars, converters and buffers, a written tile or array area wins", "[cost][cim]") {
   test::TempDir dir;
   auto cim = [&](const std::string& extra) {
     const std::string f = dir.write("cim.yaml", "technology: n7\ncomponents:\n  cim:\n    type: cim_tile\n    tiles: 16\n"

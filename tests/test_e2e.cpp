@@ -93,7 +93,7 @@ TEST_CASE("e2e: cold caches make a run slower or equal, never faster", "[e2e]") 
   CHECK(cold_t >= warm_t);
 }
 
-TEST_CASE("e2e: llama3-405b decodes in fp8 on one DGX H100 with TP 8; in bf16 it does not fit one H100", "[e2e]") {
+TEST_CASE("e2e: llama3-405b decodes in fp8 on one DGX H100 with TP 8, in bf16 it does not fit one H100", "[e2e]") {
   test::TempDir dir;
   test::Run r = test::xpusim("run --hw configs/dgx-h100.yaml -w workloads/llama3-405b.yaml --set dtype=fp8,tp=8,kv=4096 -q",
                              dir);

@@ -15,7 +15,7 @@ TEST_CASE("footprint: llama2-7b decode holds its weights and the KV cache", "[fo
   CHECK(f.optimizer == 0);
 }
 
-TEST_CASE("footprint: training holds optimizer state; recomputation shrinks peak activations", "[footprint]") {
+TEST_CASE("footprint: training holds optimizer state, recomputation shrinks peak activations", "[footprint]") {
   std::vector<std::string> base = {"mode=train", "batch=2", "seq=2048", "layers=6"};
   Footprint plain = memory_footprint(load_workload("workloads/llama2-7b.yaml", base));
   base.push_back("recompute=true");

@@ -78,7 +78,7 @@ TEST_CASE("layers: workloads know no hardware, engine or report", "[layers]") {
                    R"(^systemc|^models/|^sim/(component|engine|report|cli|trace|sweep|validate|network)/)"));
 }
 
-TEST_CASE("layers: hardware blocks read no op IR; only mappers and op engines do", "[layers]") {
+TEST_CASE("layers: hardware blocks read no op IR, only mappers and op engines do", "[layers]") {
   // The exemptions are the mappers (models/mappers/) and the op engines (the OpEngine interface and cim_tile).
   auto v = violations("models", R"(^sim/workload/)", R"(^models/(mappers/|op_engine\.h|cim_tile\.))");
   check_none(v);
@@ -87,7 +87,7 @@ TEST_CASE("layers: hardware blocks read no op IR; only mappers and op engines do
   check_none(w);
 }
 
-TEST_CASE("layers: the engine knows no report or command line; reports know no SystemC or model", "[layers]") {
+TEST_CASE("layers: the engine knows no report or command line, reports know no SystemC or model", "[layers]") {
   auto e = violations("sim/engine", R"(^sim/(report|cli|trace|sweep|validate)/)");
   check_none(e);
   auto r = violations("sim/report", R"(^systemc|^models/|^sim/(component|cli|trace|sweep|validate)/)");

@@ -81,7 +81,7 @@ TEST_CASE("limits: shapes past 2^40 bytes are refused clearly, with and without 
   CHECK(over.output.find("at most") != std::string::npos);
 }
 
-TEST_CASE("limits: a zero-capacity cache runs and reads everything from HBM; zero bandwidth is refused", "[limits]") {
+TEST_CASE("limits: a zero-capacity cache runs and reads everything from HBM, zero bandwidth is refused", "[limits]") {
   TempDir dir;
   const std::string json = (dir.path / "r.json").string();
   Run r = xpusim("run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --set layers=2 -p l2.capacity=0B -q --top 0 "

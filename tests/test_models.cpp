@@ -90,7 +90,7 @@ TEST_CASE("bandwidth server: two streams arriving together each get half the ban
   CHECK(s.reserve(5000000, 1e6) == 6000000);  // an idle server serves at full rate again
 }
 
-TEST_CASE("hbm: one channel shared by two streams; many channels spread a large transfer", "[models][hbm]") {
+TEST_CASE("hbm: one channel shared by two streams, many channels spread a large transfer", "[models][hbm]") {
   ConfigNode one = parse_yaml(
       "{capacity: 1 GB, bandwidth: 100 GB/s, stacks: 1, channels_per_stack: 1, stream_efficiency: 1, latency: 0 s}",
       "hbm.yaml");

@@ -41,7 +41,7 @@ TEST_CASE("scopes: energy per token counts every replica's tokens, and idle devi
   }
 }
 
-TEST_CASE("scopes: GPU busy never exceeds the run; overlapping streams are reported as such", "[scopes]") {
+TEST_CASE("scopes: GPU busy never exceeds the run, overlapping streams are reported as such", "[scopes]") {
   TempDir dir;
   auto r = run_json("run --hw configs/dgx-h100.yaml -w workloads/llama2-7b.yaml "
                     "--set mode=train,batch=8,seq=1024,layers=2,dp=8",

@@ -159,7 +159,7 @@ TEST_CASE("serve: at a low rate TTFT is the prefill and TBT the decode step that
   CHECK(s["energy_per_token_j"].get<double>() > 0);
 }
 
-TEST_CASE("serve: the Perfetto trace has a track per replica and one per request; the HTML report", "[serve][e2e]") {
+TEST_CASE("serve: the Perfetto trace has a track per replica and one per request, the HTML report", "[serve][e2e]") {
   TempDir dir;
   const std::string model = dir.write("tiny.yaml", kTinyModel);
   const std::string trace = (dir.path / "serve.trace.json").string();
@@ -214,7 +214,7 @@ TEST_CASE("serve: one server without batching is an M/D/1 queue (Pollaczek-Khinc
   CHECK(L == Approx(rho + rho * rho / (2 * (1 - rho))).epsilon(0.06));  // M/D/1: L = rho + rho^2 / (2 (1 - rho))
 }
 
-TEST_CASE("serve: a small KV cache preempts and rejects; replicas share the load", "[serve][e2e]") {
+TEST_CASE("serve: a small KV cache preempts and rejects, replicas share the load", "[serve][e2e]") {
   TempDir dir;
   const std::string model = dir.write("tiny.yaml", kTinyModel);
   const std::string base = "serve --hw configs/h100.yaml -w '" + model + "'";

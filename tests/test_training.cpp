@@ -59,7 +59,7 @@ TEST_CASE("training: residual branches accumulate their gradients", "[training]"
   CHECK(acc >= 2);
 }
 
-TEST_CASE("training: AdamW moves 28 bytes per parameter; recompute re-runs the forward", "[training]") {
+TEST_CASE("training: AdamW moves 28 bytes per parameter, recompute re-runs the forward", "[training]") {
   Workload w = load_workload("workloads/llama2-7b.yaml", {"mode=train", "batch=1", "seq=512", "layers=1",
                                                          "lm_head=false", "embed=false"});
   double params = 0, bytes = 0;
@@ -83,7 +83,7 @@ TEST_CASE("training: AdamW moves 28 bytes per parameter; recompute re-runs the f
   CHECK(fr < 1.4 * fp);
 }
 
-TEST_CASE("moe: mixtral routes each token to 2 of 8 experts; imbalance slows prefill", "[workload][moe]") {
+TEST_CASE("moe: mixtral routes each token to 2 of 8 experts, imbalance slows prefill", "[workload][moe]") {
   Workload w = load_workload("workloads/mixtral-8x7b.yaml", {"mode=prefill", "batch=1", "seq=4096", "layers=1",
                                                             "embed=false", "lm_head=false"});
   double expert_tokens = 0, expert_matmuls = 0;

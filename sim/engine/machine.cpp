@@ -315,7 +315,8 @@ void collect_memory_record(const Footprint& need, const Machine& m, RunResult& r
   res.memory = {{"weights_bytes", need.weights},          {"kv_cache_bytes", need.kv_cache},
                 {"optimizer_bytes", need.optimizer},      {"activations_peak_bytes", need.activations},
                 {"total_bytes", need.total()},            {"capacity_bytes", m.memory().capacity_bytes()},
-                {"embeddings_bytes", need.embeddings},    {"offloaded_bytes", m.offloaded_bytes},
+                {"embeddings_bytes", need.embeddings},    {"gradients_bytes", need.gradients},
+                {"offloaded_bytes", m.offloaded_bytes},
                 {"in_engine_bytes", m.in_engine_bytes}};
 }
 

@@ -16,7 +16,7 @@ struct TrainingOptions {
 // Whether `op` produces a weight's gradient (wgrad GEMMs, norm weight gradients, embedding backward).
 bool is_weight_grad(const Op& op);
 
-// `w` holds a forward pass in issue order; its last op's outputs are seeded with gradients (the loss).
+// `w` holds a forward pass in issue order; the loss's backward kernel writes the gradient of its last op's output.
 void append_training_step(Workload& w, const TrainingOptions& opt);
 
 // The end of a training step: per layer, the data-parallel all-reduce of the weight gradients (dp > 1) and the AdamW

@@ -13,8 +13,9 @@ struct Footprint {
   double kv_cache = 0;     // K and V read by attention that no op of this run produced (earlier steps' cache)
   double optimizer = 0;    // master weights and moments of the optimizer
   double embeddings = 0;   // embedding tables (whole tables stay resident though a lookup reads a few rows)
+  double gradients = 0;    // weight gradients: produced by the backward pass, alive until the update reads them
   double activations = 0;  // peak of produced tensors alive at once
-  double total() const { return weights + kv_cache + optimizer + embeddings + activations; }
+  double total() const { return weights + kv_cache + optimizer + embeddings + gradients + activations; }
   double of_class(const std::string& c) const {
     return c == "weights" ? weights : c == "kv_cache" ? kv_cache : c == "optimizer" ? optimizer
          : c == "embeddings" ? embeddings : 0;
