@@ -69,6 +69,10 @@ class PrefillKernel : public Kernel {
     w.miss_bytes = pass_ * (q + tracker_.access(size_t(b * s_.heads_kv + hkv), kv, res_kv_));
     w.write_bytes = pass_ * rows * d * eb_;
     if (s_.backward) w.scratch_bytes = double(ceil_div(visible, kKvBlock)) * rows * d * 4 * 2;
+    // Pipelined like a GEMM's K loop: the first key block (with the query block, and dO in the backward) must
+    // arrive before the first product, and the output block is stored after the last.
+    w.fill_bytes = (s_.backward ? 2 : 1) * q + 2.0 * std::min(visible, kKvBlock) * d * eb_;
+    w.drain_bytes = rows * d * eb_;
   }
 
  private:
@@ -119,6 +123,8 @@ class DecodeKernel : public Kernel {
     w.read_bytes = kv + q;
     w.miss_bytes = kv * (1 - res_kv_) + q;
     w.write_bytes = qrows * d * (splits_ > 1 ? 4.0 : eb_);
+    w.fill_bytes = q + 2.0 * std::min(keys, kKvBlock) * d * eb_;
+    w.drain_bytes = w.write_bytes;
   }
 
  private:
