@@ -17,7 +17,7 @@ bool reduction(const Op& o) { return o.kind == OpKind::norm || o.kind == OpKind:
 // into its epilogue (Inductor's GEMM templates: a bias, an activation, a residual add, the other half of a gated
 // activation) when nothing else reads that output, unless it is a weight-only quantized matmul (an extern kernel,
 // tinygemm's or a custom one, that Inductor calls as a library); never two reductions in one kernel, never into
-// attention, an embedding, a collective or the optimizer's fused update.
+// attention, an embedding, a collective or the optimizer's fused update, never across the forward/backward boundary.
 bool fusible(const Op& producer, const Op& consumer) {
   if (pointwise(producer)) return pointwise(consumer) || reduction(consumer);
   if (reduction(producer)) return pointwise(consumer);
@@ -74,6 +74,8 @@ void apply_stack(Workload& w, Stack s) {
         if (it == producer.end()) continue;
         const size_t p = find(it->second);
         if (p == e || !alive[p] || !fusible(w.ops[p], E)) continue;
+        // AOTAutograd compiles the forward and the backward as two graphs: no kernel spans both.
+        if (p < w.backward_start && e >= w.backward_start) continue;
         // Whoever else needs the producer must come after the fused kernel, or fusing would make a cycle.
         bool ok = true;
         for (size_t u : users[p]) ok &= find(u) == e || u > e;
