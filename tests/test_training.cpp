@@ -83,6 +83,39 @@ TEST_CASE("training: AdamW moves 28 bytes per parameter, recompute re-runs the f
   CHECK(fr < 1.4 * fp);
 }
 
+TEST_CASE("training: the loss backward is a kernel, embeddings get dense gradients, no fusion spans fwd and bwd",
+          "[training]") {
+  const std::vector<std::string> p = {"mode=train", "batch=1", "seq=512", "layers=1"};
+  Workload w = load_workload("workloads/llama2-7b.yaml", p);
+  const double logits = 512.0 * 32000 * 2, table = 32000.0 * 4096 * 2;
+  int loss = 0;
+  for (size_t i = 0; i < w.ops.size(); ++i) {
+    const Op& op = w.ops[i];
+    if (op.variant == "loss_bwd") {
+      ++loss;
+      CHECK(i == w.backward_start);  // the first kernel of the backward writes the first gradient
+      REQUIRE(op.writes.size() == 1);
+      CHECK(op.writes[0].bytes == Approx(logits));
+    }
+    if (op.variant == "embedding_bwd") CHECK(op.writes.at(0).bytes == Approx(table));  // the whole table
+    if (op.name == "embed.adamw") CHECK(std::get<ElementwiseShape>(op.shape).elements == Approx(table / 2));
+  }
+  CHECK(loss == 1);
+
+  std::vector<std::string> pc = p;
+  pc.push_back("stack=compiled");
+  Workload c = load_workload("workloads/llama2-7b.yaml", pc);
+  bool loss_fused_back = false;
+  for (size_t i = 0; i < c.ops.size(); ++i) {
+    const std::string& n = c.ops[i].name;
+    if (n.find("loss.bwd") == std::string::npos) continue;
+    CHECK(i >= c.backward_start);
+    CHECK(n.find("cross_entropy+") == std::string::npos);  // the forward's log-softmax stays in the forward graph
+    loss_fused_back |= n.find("cross_entropy.bwd") != std::string::npos;
+  }
+  CHECK(loss_fused_back);  // Inductor's backward graph fuses it into the log-softmax backward
+}
+
 TEST_CASE("moe: mixtral routes each token to 2 of 8 experts, imbalance slows prefill", "[workload][moe]") {
   Workload w = load_workload("workloads/mixtral-8x7b.yaml", {"mode=prefill", "batch=1", "seq=4096", "layers=1",
                                                             "embed=false", "lm_head=false"});
