@@ -26,7 +26,8 @@ class DataPort {
 class CacheLevel : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
-  // Fraction (0..1) of the tensor's bytes resident now.
+  // Fraction (0..1) of the tensor's bytes a read of it in its streaming order finds resident now (a partly evicted
+  // tensor can lose the rest of it to its own misses).
   virtual double resident_fraction(const std::string& tensor, double bytes) const = 0;
   // Marks the tensor as most recently used (allocating it, evicting the least recently used bytes).
   virtual void touch(const std::string& tensor, double bytes) = 0;

@@ -55,7 +55,15 @@ uint64_t SramModule::transfer(uint64_t now_ps, double bytes, Access, bool write)
 double SramModule::resident_fraction(const std::string& tensor, double bytes) const {
   auto it = index_.find(tensor);
   if (it == index_.end() || bytes <= 0) return 0;
-  return std::min(1.0, it->second->bytes / bytes);
+  const double held = it->second->bytes;
+  if (held >= bytes) return 1;
+  // Part of it was evicted: its head, streamed first. Read again in the same order, the head's fills take free
+  // space and lines older than it first, then its own oldest resident lines, which are the very ones it needs next:
+  // every later access misses too (LRU's cliff under a cyclic stream, e.g. a weight larger than the cache read once
+  // per CUDA-graph replay). So its resident tail survives only if what is free or older can absorb the head.
+  double absorb = std::max(0.0, usable_ - resident_);
+  for (auto j = std::next(it->second); j != lru_.end(); ++j) absorb += j->bytes;
+  return bytes - held <= absorb ? held / bytes : 0;
 }
 
 void SramModule::touch(const std::string& tensor, double bytes) {

@@ -53,13 +53,11 @@ class GatherKernel : public Kernel {
     double cap = ctx.cache ? u.cache_capacity : 0;
     double resident = 0;
     if (ctx.cache && !op.reads.empty()) resident = ctx.cache->resident_fraction(op.reads[0].name, op.reads[0].bytes);
-    double miss_rows;
-    if (table_bytes <= cap) {
-      miss_rows = distinct * (1 - resident);
-    } else {
-      double hit = cap > 0 ? cap / table_bytes : 0;
-      miss_rows = distinct + (lookups - distinct) * (1 - hit);
-    }
+    // `resident`: the share of the rows it gathers already on chip (a replay of the same indices, as a CUDA graph
+    // does, finds the rows the last call gathered). A repeated row hits if the table fits, else with the share of the
+    // table the cache holds, or as a row the last call gathered.
+    const double repeat_hit = table_bytes <= cap ? 1 : std::max(resident, cap > 0 ? cap / table_bytes : 0);
+    const double miss_rows = distinct * (1 - resident) + (lookups - distinct) * (1 - repeat_hit);
     double miss_share = lookups > 0 ? miss_rows / lookups : 0;
 
     // Concurrency: the resident warps of the fixed grid, one (bag, chunk) each.
