@@ -26,6 +26,8 @@ class DataPort {
 class CacheLevel : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
+  // What holds reusable data (set conflicts and partitioning lose the rest).
+  virtual double usable_bytes() const { return capacity_bytes(); }
   // Fraction (0..1) of the tensor's bytes a read of it in its streaming order finds resident now (a partly evicted
   // tensor can lose the rest of it to its own misses).
   virtual double resident_fraction(const std::string& tensor, double bytes) const = 0;
@@ -49,6 +51,8 @@ class CacheLevel : public DataPort {
 class MainMemory : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
+  // What holds reusable data (set conflicts and partitioning lose the rest).
+  virtual double usable_bytes() const { return capacity_bytes(); }
 };
 
 // A memory tier beside the device's own (a CXL memory pool): it holds whole classes of resident tensors (weights,
@@ -56,6 +60,8 @@ class MainMemory : public DataPort {
 class OffloadTier : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
+  // What holds reusable data (set conflicts and partitioning lose the rest).
+  virtual double usable_bytes() const { return capacity_bytes(); }
   virtual bool holds(const std::string& tensor_class) const = 0;
 };
 

@@ -23,6 +23,7 @@ class SramModule : public Component, public CacheLevel {
   double peak_bandwidth() const override { return bw_; }
   double energy_per_byte() const override { return pj_read_ * 8; }
   double capacity_bytes() const override { return capacity_; }
+  double usable_bytes() const override { return usable_; }
   double resident_fraction(const std::string& tensor, double bytes) const override;
   void touch(const std::string& tensor, double bytes) override;
   void flush() override;

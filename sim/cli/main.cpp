@@ -186,7 +186,8 @@ int main(int argc, char** argv) {
   auto* cold = r->add_flag("--cold", run.cold, "flush the cache before every kernel (default: keep what earlier kernels left)");
   r->add_flag("--warm", run.warm,
               "start with what the workload reads but never writes (weights, inputs) in the cache, as in a steady "
-              "state where the previous step left it there; it stays only while it fits")->excludes(cold);
+              "state where the previous step left it there; only when the run's whole footprint fits the cache (a replay "
+              "loop is a cyclic stream over it: under LRU one larger than the cache finds nothing)")->excludes(cold);
   r->add_flag("--no-memory-check", run.no_memory_check,
               "simulate even when the workload's footprint exceeds the device memory (timing studies)");
   r->add_flag("--no-memo", run.no_memo,

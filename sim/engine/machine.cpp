@@ -187,9 +187,21 @@ void warm_cache_with_inputs(const Workload& wl, Machine& m) {
   // What existed before the run (weights, inputs, a KV cache the step appends to) is what is read beyond what the
   // workload itself writes, as in CUDA-graph timing loops or a decode step after the one before.
   if (!m.cache) return;
-  std::map<std::string, double> produced;
-  for (const auto& op : wl.ops)
+  std::map<std::string, double> produced, touched;
+  double unnamed = 0;
+  for (const auto& op : wl.ops) {
     for (const auto& t : op.writes) produced[t.name] = std::max(produced[t.name], t.bytes);
+    for (const auto* list : {&op.reads, &op.writes})
+      for (const auto& t : *list)
+        if (t.name.empty()) unnamed += t.bytes;
+        else touched[t.name] = std::max(touched[t.name], t.bytes);
+  }
+  // The run before this one touched the whole footprint in the same order: a cyclic stream. Under LRU, one larger
+  // than the cache leaves nothing the next pass reaches before evicting it (an add of two 16 MB inputs into a 16 MB
+  // output replays at the HBM rate on a 50 MB L2).
+  double footprint = unnamed;
+  for (const auto& [name, bytes] : touched) footprint += bytes;
+  if (footprint > m.cache->usable_bytes()) return;
   for (const auto& op : wl.ops)
     for (const auto& t : op.reads) {
       auto it = produced.find(t.name);
