@@ -206,6 +206,7 @@ void ComputeCore::launch(std::unique_ptr<Kernel> k, uint32_t op_index,
     r.j_per_vector_op *= energy_scale;
     r.report.clock_hz = info_.clock_hz * r.clock_ratio;
   }
+  if (r.kernel->before.any()) r.start_ps = side_pass(r.start_ps, r.kernel->before, r.report);
   unsigned tpu = std::max(1u, std::min(r.kernel->tiles_per_unit, info_.max_tiles_per_unit));
   r.kernel->tiles_per_unit = tpu;
   r.report.waves = (r.kernel->num_tiles + uint64_t(info_.units) * tpu - 1) / (uint64_t(info_.units) * tpu);
@@ -350,8 +351,10 @@ void ComputeCore::on_event() {
     if (tile_sink_ && tile_sink_->size() < tile_limit_)
       tile_sink_->push_back({r.op, p.unit, p.start_ps * 1e-12, p.finish_ps * 1e-12});
     if (++r.completed == r.kernel->num_tiles) {
-      if (r.kernel->fixed_s > 0) {
-        pending_.push({now + ps_from_seconds(r.kernel->fixed_s, "kernel fixed times"), UINT32_MAX, p.slot, now});
+      uint64_t end = now + (r.kernel->fixed_s > 0 ? ps_from_seconds(r.kernel->fixed_s, "kernel fixed times") : 0);
+      if (r.kernel->after.any()) end = side_pass(end, r.kernel->after, r.report);
+      if (end > now) {
+        pending_.push({end, UINT32_MAX, p.slot, now});
       } else {
         complete(p.slot, now);
       }
@@ -360,6 +363,29 @@ void ComputeCore::on_event() {
   for (uint32_t u : freed)
     while (active_[u] < info_.max_tiles_per_unit && issue_one(u, now)) {}
   schedule_wake(now);
+}
+
+uint64_t ComputeCore::side_pass(uint64_t at, const SidePass& pass, KernelReport& rep) {
+  const uint64_t start = at + kernel_overhead_ps_;
+  uint64_t end = start;
+  const double moved = pass.read_bytes + pass.write_bytes;
+  for (DataPort* d : to_cache_) end = std::max(end, d->transfer(start, moved, Access::stream, false));
+  const bool from_memory = !to_memory_.empty();
+  for (DataPort* d : to_memory_) {
+    if (pass.read_bytes > 0) end = std::max(end, d->transfer(start, pass.read_bytes, Access::stream, false));
+    if (pass.write_bytes > 0 && !keep_writes_)
+      end = std::max(end, d->transfer(start, pass.write_bytes, Access::stream, true));
+  }
+  end += from_memory ? memory_latency_ps_ : cache_latency_ps_;
+  if (from_memory) {
+    rep.miss_bytes += pass.read_bytes;
+    if (cache_) cache_->count_hits(0, pass.read_bytes);
+  } else {
+    rep.cache_read_bytes += pass.read_bytes;
+  }
+  if (keep_writes_ || !from_memory) rep.cache_read_bytes += pass.write_bytes;
+  else rep.write_bytes += pass.write_bytes;
+  return end;
 }
 
 void ComputeCore::schedule_wake(uint64_t now) {

@@ -81,6 +81,7 @@ class ComputeCore : public Component {
   bool issue_one(uint32_t unit, uint64_t now_ps);
   void complete(uint32_t slot, uint64_t now_ps);
   void schedule_wake(uint64_t now_ps);
+  uint64_t side_pass(uint64_t at_ps, const SidePass& pass, KernelReport& rep);
 
   UnitInfo info_;
   std::vector<DataPort*> to_cache_, to_memory_, to_pool_;

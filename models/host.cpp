@@ -71,7 +71,7 @@ XPU_REGISTER_COMPONENT_WITH_PRESETS(
            "{matmul: 26 us, norm: 53 us, attention: 45 us, elementwise: 10 us, softmax: 10 us, embedding_bag: 25 us}"},
           {"reduction_overhead", "22 us"},
           {"view_overhead", "6 us"},
-          {"autograd_overhead", "107 us"},
+          {"autograd_overhead", "88 us"},
           {"backward_op_overhead", "69 us"}}},
         {"lean",
          {{"launch_overhead", "5 us"},

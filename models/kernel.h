@@ -72,6 +72,14 @@ struct UnitInfo {
 // refuse such shapes before allocating it; the dispatcher refuses any kernel above it.
 constexpr uint64_t kMaxTilesPerOp = 100000000;
 
+// A small streaming kernel an op launches before or after its tiled one (an attention backward's dO.O row sums with
+// the zeroing of its fp32 dQ accumulator; the conversion of that accumulator to dQ): its own start-up, then its bytes
+// through main memory at whatever share of its bandwidth is free.
+struct SidePass {
+  double read_bytes = 0, write_bytes = 0;
+  bool any() const { return read_bytes > 0 || write_bytes > 0; }
+};
+
 class Kernel {
  public:
   virtual ~Kernel() = default;
@@ -86,6 +94,7 @@ class Kernel {
   double fixed_s = 0;           // time after the last tile (e.g. a split-K reduction) or the whole time if no tiles
   double rate_scale = 1;        // multiplier on the matrix rate (e.g. the unaligned-operand fallback)
   double start_delay_s = 0;     // extra wait before the first tile (e.g. refilling TLBs after a cache flush)
+  SidePass before, after;       // streaming kernels launched before the first tile and after the last
   bool overhead_included = false;  // a measured or empty kernel: no launch/drain overhead on top
   // The op's useful work (set by whoever launches the kernel): what the unit's power governor estimates the kernel's
   // draw from, before any tile runs, as a driver's clock governor sees a kernel that repeats.

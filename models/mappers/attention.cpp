@@ -41,6 +41,16 @@ class PrefillKernel : public Kernel {
     work_special_ops = scores;
     mapping = std::string(s.backward ? "flash-attention backward" : "flash-attention") + ", q-block 128, " +
               std::to_string(num_tiles) + " tiles";
+    if (s.backward) {
+      // Flash-attention backwards (FA2, FA3, cuDNN) launch two streaming kernels around the tiled one: the row sums
+      // D = rowsum(dO o O) (reading dO and O, writing D in fp32) with the zeroing of the fp32 dQ accumulator the
+      // tiles add into, and after them the conversion of that accumulator to dQ.
+      const double rows = double(s.batch) * s.heads_q * s.seq_q;
+      const double q = rows * s.head_dim * eb_, acc = rows * s.head_dim * 4;
+      before = {2 * q, rows * 4 + acc};
+      after = {acc, q};
+      mapping += " (+ dO.O row sums and dQ conversion)";
+    }
   }
 
   void tile(uint64_t index, TileWork& w) override {
@@ -67,7 +77,8 @@ class PrefillKernel : public Kernel {
     double q = rows * d * eb_;
     w.read_bytes = pass_ * (q + kv);
     w.miss_bytes = pass_ * (q + tracker_.access(size_t(b * s_.heads_kv + hkv), kv, res_kv_));
-    w.write_bytes = pass_ * rows * d * eb_;
+    // The backward's tiles store dK and dV; dQ goes through the accumulator (the conversion pass stores it).
+    w.write_bytes = (s_.backward ? 2 : 1) * rows * d * eb_;
     if (s_.backward) w.scratch_bytes = double(ceil_div(visible, kKvBlock)) * rows * d * 4 * 2;
     // Pipelined like a GEMM's K loop: the first key block (with the query block, and dO in the backward) must
     // arrive before the first product, and the output block is stored after the last.
