@@ -51,8 +51,6 @@ class CacheLevel : public DataPort {
 class MainMemory : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
-  // What holds reusable data (set conflicts and partitioning lose the rest).
-  virtual double usable_bytes() const { return capacity_bytes(); }
 };
 
 // A memory tier beside the device's own (a CXL memory pool): it holds whole classes of resident tensors (weights,
@@ -60,8 +58,6 @@ class MainMemory : public DataPort {
 class OffloadTier : public DataPort {
  public:
   virtual double capacity_bytes() const = 0;
-  // What holds reusable data (set conflicts and partitioning lose the rest).
-  virtual double usable_bytes() const { return capacity_bytes(); }
   virtual bool holds(const std::string& tensor_class) const = 0;
 };
 
