@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "sim/config/hardware.h"
 #include "sim/validate/validate.h"
+#include "test_support.h"
 
 using namespace xpu;
 
@@ -134,4 +136,46 @@ TEST_CASE("calibration: the A100, never fitted, misses a published benchmark as 
   CHECK(std::abs(a100 - h100) <= 4.0);
   CHECK(a100 > 0);
   CHECK(a100 < 20);
+}
+
+// scripts/device/measure_gpu.py is run on a GPU when a session has one: what it plans must be rows `validate` reads and
+// simulates (a schema drift would waste the device time), and its GEMMs must be shapes the calibration was not fitted to.
+TEST_CASE("calibration: the device measurement script plans held-out rows that validate simulates", "[calibration]") {
+  test::TempDir dir;
+  const std::string plan_path = (dir.path / "plan.json").string();
+  test::Run r = test::shell("python3 scripts/device/measure_gpu.py --out unused.json --plan > '" + plan_path + "'", dir);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const nlohmann::json plan = nlohmann::json::parse(test::read_file(plan_path));
+  for (const char* s : {"gemm", "attention", "elementwise", "models"}) {
+    INFO(s);
+    REQUIRE(plan.contains(s));
+    CHECK(plan[s].size() >= 5);
+  }
+
+  std::ifstream in("tests/data/calibration/h100_calibration.json");
+  REQUIRE(in);
+  const nlohmann::json fitted = nlohmann::json::parse(in);
+  std::set<std::string> seen;
+  auto key = [](const nlohmann::json& g) {
+    return std::to_string(g["M"].get<int64_t>()) + "x" + std::to_string(g["N"].get<int64_t>()) + "x" +
+           std::to_string(g["K"].get<int64_t>()) + " " + g["dtype"].get<std::string>();
+  };
+  for (const auto& g : fitted["gemm"]) seen.insert(key(g));
+  for (const auto& g : plan["gemm"]) {
+    INFO(key(g));
+    CHECK(seen.count(key(g)) == 0);
+  }
+
+  std::ostringstream table;
+  const nlohmann::json out = run_validation(load_hardware("configs/h200.yaml"), plan, ValidateOptions{}, table);
+  size_t rows = 0;
+  for (const char* s : {"gemm", "attention", "elementwise", "models"})
+    for (const auto& row : out[s]) {
+      INFO(s << " " << row.dump());
+      CHECK_FALSE(row.contains("sim_error"));
+      CHECK((row.contains("sim_ms") || row.contains("sim_gpu_busy_us")));
+      ++rows;
+    }
+  CHECK(rows == plan["gemm"].size() + plan["attention"].size() + plan["elementwise"].size() + plan["models"].size());
 }
