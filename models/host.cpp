@@ -33,6 +33,11 @@ std::vector<ParamSpec> HostModule::param_specs() {
       p_qty("graph_launch", Dim::Time, "10 us",
             "stack graphs: host time to launch the whole step as one CUDA graph (one cudaGraphLaunch)"),
       p_qty("kernel_gap", Dim::Time, "1 us", "idle gap between back-to-back kernels on one stream"),
+      p_qty("graph_kernel_gap", Dim::Time, "1 us",
+            "idle gap between back-to-back kernels of one CUDA graph (stack graphs, and the graph replays of "
+            "`validate --warm`); a stream's by default: gpt-fast's graph-replayed decode steps (A100) hold 1 us, while "
+            "gpu-benches' ~1.4 us per small kernel in a graph (~2.5 us in a stream) and the H100 file's warm replays "
+            "of tiny kernels would leave none (models/README.md)"),
       p_count("streams", "1", "compute ops that may run concurrently on the device (CUDA streams)", 1, 1024),
       p_count("comm_streams", "1", "collectives that may run at once, beside the compute streams (NCCL's own)", 1,
               1024),

@@ -28,6 +28,7 @@ class HostModule : public Component {
     return b > 0 ? b : dispatch_s(op_kind);
   }
   double kernel_gap_s() const { return params().qty("kernel_gap"); }
+  double graph_kernel_gap_s() const { return params().qty("graph_kernel_gap"); }
   // Compiled stacks (sim/workload/stack.h): host time per kernel launched from generated code, and per CUDA graph.
   double compiled_launch_s() const { return params().qty("compiled_launch_overhead"); }
   double graph_launch_s() const { return params().qty("graph_launch"); }

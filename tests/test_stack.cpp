@@ -77,6 +77,36 @@ TEST_CASE("stack: compiled never moves more HBM bytes than eager, and graphs rem
   CHECK(wi.output.find("stack: CUDA graphs") != std::string::npos);
 }
 
+TEST_CASE("stack: a CUDA graph's kernels follow each other without a stream's launch gap", "[stack]") {
+  // The graph's own gap (host.graph_kernel_gap) sets how its kernels follow each other, not the stream's.
+  TempDir dir;
+  const std::string decode =
+      "run --hw configs/h100.yaml -w workloads/llama2-7b.yaml --stack graphs --set mode=decode,batch=1,kv=256";
+  nlohmann::json g0 = run_json(decode + " -p host.graph_kernel_gap=0us -p host.kernel_gap=3us", dir);
+  nlohmann::json g1 = run_json(decode + " -p host.graph_kernel_gap=1us -p host.kernel_gap=3us", dir);
+  const double kernels = g0["stack"]["kernels"].get<double>();
+  REQUIRE(kernels > 100);
+  // The step's kernels run one after another: each gap of 1 us adds 1 us (the last kernel's none).
+  CHECK((g1["total_time_s"].get<double>() - g0["total_time_s"].get<double>()) == Approx((kernels - 1) * 1e-6).epsilon(0.02));
+  // Without gaps the device is busy for all of the step but the graph launch before its first kernel.
+  CHECK(g0["gpu_active_s"].get<double>() > 0.97 * g0["total_time_s"].get<double>());
+  // A warm calibration row is a graph replay: its two kernels (eager silu, then mul) follow without the stream gap,
+  // a cold row's do not.
+  const std::string cases = dir.write("c.json", R"({"elementwise": [{"op": "silu_mul", "rows": 64, "cols": 4096,
+    "dtype": "bfloat16", "ms_cold": 0.01, "ms_warm": 0.005}]})");
+  auto sim_ms = [&](const std::string& extra) {
+    const std::string out = (dir.path / "v.json").string();
+    Run r = xpusim("validate --hw configs/h100.yaml --cases " + cases + " -q --out " + out + extra, dir);
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(read_file(out))["elementwise"][0]["sim_ms"].get<double>();
+  };
+  const double warm0 = sim_ms(" --warm -p host.graph_kernel_gap=0us"), warm1 = sim_ms(" --warm -p host.graph_kernel_gap=1us");
+  CHECK((warm1 - warm0) == Approx(2e-3).epsilon(0.02));  // one gap between the kernels, one after the replayed call
+  const double cold0 = sim_ms(" -p host.graph_kernel_gap=0us"), cold1 = sim_ms(" -p host.graph_kernel_gap=1us");
+  CHECK(cold1 == Approx(cold0));
+}
+
 TEST_CASE("stack: weight-only int8 and int4 shrink the weights decode streams and reproduce gpt-fast on an A100",
           "[stack][validation]") {
   TempDir dir;

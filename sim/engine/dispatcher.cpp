@@ -170,9 +170,11 @@ void Dispatcher::step() {
     }
     if (!posted_receive(op)) --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
-    if (!on_comm_stream(op))
-      stream_free_ps_ = std::max(
-          stream_free_ps_, now + (wl_->host_dispatch ? ps_from_seconds(host_.kernel_gap_s(), "the host's kernel gaps") : 0));
+    if (!on_comm_stream(op)) {
+      const double gap = wl_->stack == "graphs" ? host_.graph_kernel_gap_s() : host_.kernel_gap_s();
+      stream_free_ps_ =
+          std::max(stream_free_ps_, now + (wl_->host_dispatch ? ps_from_seconds(gap, "the host's kernel gaps") : 0));
+    }
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_->ops.size());
