@@ -139,11 +139,13 @@ TEST_CASE("calibration: the A100, never fitted, misses a published benchmark as 
 }
 
 // scripts/device/measure_gpu.py is run on a GPU when a session has one: what it plans must be rows `validate` reads and
-// simulates (a schema drift would waste the device time), and its GEMMs must be shapes the calibration was not fitted to.
+// simulates (a schema drift would waste the device time), and its GEMMs must be shapes the calibration was not fitted
+// to.
 TEST_CASE("calibration: the device measurement script plans held-out rows that validate simulates", "[calibration]") {
   test::TempDir dir;
   const std::string plan_path = (dir.path / "plan.json").string();
-  test::Run r = test::shell("python3 scripts/device/measure_gpu.py --out unused.json --plan > '" + plan_path + "'", dir);
+  test::Run r =
+      test::shell("python3 scripts/device/measure_gpu.py --out unused.json --plan > '" + plan_path + "'", dir);
   INFO(r.output);
   REQUIRE(r.status == 0);
   const nlohmann::json plan = nlohmann::json::parse(test::read_file(plan_path));

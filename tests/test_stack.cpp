@@ -87,7 +87,8 @@ TEST_CASE("stack: a CUDA graph's kernels follow each other without a stream's la
   const double kernels = g0["stack"]["kernels"].get<double>();
   REQUIRE(kernels > 100);
   // The step's kernels run one after another: each gap of 1 us adds 1 us (the last kernel's none).
-  CHECK((g1["total_time_s"].get<double>() - g0["total_time_s"].get<double>()) == Approx((kernels - 1) * 1e-6).epsilon(0.02));
+  const double added = g1["total_time_s"].get<double>() - g0["total_time_s"].get<double>();
+  CHECK(added == Approx((kernels - 1) * 1e-6).epsilon(0.02));
   // Without gaps the device is busy for all of the step but the graph launch before its first kernel.
   CHECK(g0["gpu_active_s"].get<double>() > 0.97 * g0["total_time_s"].get<double>());
   // A warm calibration row is a graph replay: its two kernels (eager silu, then mul) follow without the stream gap,
@@ -101,7 +102,8 @@ TEST_CASE("stack: a CUDA graph's kernels follow each other without a stream's la
     REQUIRE(r.status == 0);
     return nlohmann::json::parse(read_file(out))["elementwise"][0]["sim_ms"].get<double>();
   };
-  const double warm0 = sim_ms(" --warm -p host.graph_kernel_gap=0us"), warm1 = sim_ms(" --warm -p host.graph_kernel_gap=1us");
+  const double warm0 = sim_ms(" --warm -p host.graph_kernel_gap=0us");
+  const double warm1 = sim_ms(" --warm -p host.graph_kernel_gap=1us");
   CHECK((warm1 - warm0) == Approx(2e-3).epsilon(0.02));  // one gap between the kernels, one after the replayed call
   const double cold0 = sim_ms(" -p host.graph_kernel_gap=0us"), cold1 = sim_ms(" -p host.graph_kernel_gap=1us");
   CHECK(cold1 == Approx(cold0));

@@ -114,8 +114,8 @@ std::vector<WhatIfRow> run_whatif(const std::string& hw_path, const std::vector<
   }
   {
     std::vector<std::string> o;
-    for (const char* k : {"launch_overhead", "view_overhead", "launch_latency", "kernel_gap", "autograd_overhead",
-                          "backward_op_overhead"}) {
+    for (const char* k : {"launch_overhead", "view_overhead", "launch_latency", "kernel_gap", "graph_kernel_gap",
+                          "autograd_overhead", "backward_op_overhead"}) {
       auto v = scale_overrides(base.tree, {"host"}, k, 0);
       o.insert(o.end(), v.begin(), v.end());
     }
