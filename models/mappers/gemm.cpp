@@ -345,11 +345,14 @@ Plan choose_plan(const MatmulShape& s, DType dt, const UnitInfo& u, const std::s
   const int64_t step = sys ? std::max(kStepK, u.systolic_rows) : kStepK;
   // Data-parallel kernels on warpgroup MMA units are cooperative: two consumer warpgroups split each tile's rows
   // (CUTLASS's warp-specialized cooperative kernels require tiles of at least 128 rows); the 64-row tiles belong to
-  // the persistent ping-pong kernels of the stream-K libraries.
+  // the persistent ping-pong kernels of the stream-K libraries. Beyond one warpgroup's 64 rows of M the library's
+  // cooperative kernels are also at least 128 columns wide (those of the calibration traces: 128-256 x 128-256); a
+  // narrower tile is a skinny problem's, whose weight-side tiles are narrow (nvjet 64x16) for more of them to stream.
   const bool cooperative = schedule == "data_parallel" && aligned && u.operand_feed_bw > 0 && !sys;
   for (const auto& t : tile_shapes(u)) {
     if ((t.m + t.n) * step * bytes * 2 > u.local_memory && u.local_memory > 0) continue;
     if (cooperative && t.m < 2 * kWarpgroupRows) continue;
+    if (cooperative && s.m > kWarpgroupRows && t.n < 2 * kWarpgroupRows) continue;
     int64_t tiles = s.batch * ceil_div(s.m, t.m) * ceil_div(s.n, t.n);
     const double feed = operand_feed_factor(t.m, t.n, bytes, u, dt);
     // Operand bytes per K element of a tile: what its unit's port receives, and what the cache serves for it (a
