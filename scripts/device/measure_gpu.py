@@ -20,7 +20,10 @@ back-to-back calls, divided by that count. Model rows: ms_per_iter_events is CUD
 kernel's start to the last one's end.
 
 Device time is short: the script writes the file after every section, prints progress on stderr, and stops starting
-new sections once `--budget` seconds have passed. `--plan` prints what it would measure and exits (no GPU needed).
+new rows once `--budget` seconds have passed. `--plan` prints what it would measure and exits (no GPU needed). On a
+lent device (the session's `run` tool): `python3 scripts/device/measure_gpu.py --out $OUT/h200_measured.json
+--budget 360` with a timeout of ~480 s, then copy the file under tests/data/calibration/ and predict it with
+configs/h200.yaml before fitting anything.
 """
 import argparse
 import json
