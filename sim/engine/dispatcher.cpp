@@ -87,6 +87,9 @@ void Dispatcher::init(const Workload& wl, uint64_t at_ps) {
   // too: it is compiled ahead of time, no autograd engine); graphs: the step launched once as a CUDA graph.
   const bool eager = wl.stack == "eager", graph = wl.stack == "graphs";
   double host_s = graph ? host_.graph_launch_s() : 0;
+  kernel_gap_ps_ = wl.host_dispatch ? ps_from_seconds(graph ? host_.graph_kernel_gap_s() : host_.kernel_gap_s(),
+                                                      "the host's kernel gaps")
+                                    : 0;
   for (size_t i = 0; i < n; ++i) {
     rank_[order[i]] = i;
     const Op& op = wl.ops[order[i]];
@@ -170,11 +173,7 @@ void Dispatcher::step() {
     }
     if (!posted_receive(op)) --(on_comm_stream(op) ? inflight_comm_ : inflight_);
     ++done_count_;
-    if (!on_comm_stream(op)) {
-      const double gap = wl_->stack == "graphs" ? host_.graph_kernel_gap_s() : host_.kernel_gap_s();
-      stream_free_ps_ =
-          std::max(stream_free_ps_, now + (wl_->host_dispatch ? ps_from_seconds(gap, "the host's kernel gaps") : 0));
-    }
+    if (!on_comm_stream(op)) stream_free_ps_ = std::max(stream_free_ps_, now + kernel_gap_ps_);
     for (size_t u2 : users_[op])
       if (--waiting_[u2] == 0) ready_[on_comm_stream(u2)].push({rank_[u2], u2});
     if (opt_.progress) opt_.progress(done_count_, wl_->ops.size());

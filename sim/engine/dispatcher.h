@@ -79,6 +79,7 @@ class Dispatcher : public sc_core::sc_module {
   std::vector<std::pair<size_t, KernelReport>> finished_;
   std::vector<OpRecord> records_;
   uint64_t stream_free_ps_ = 0;
+  uint64_t kernel_gap_ps_ = 0;  // idle time after a compute kernel on its stream (a graph's own gap in a graph)
   unsigned inflight_ = 0, inflight_comm_ = 0;
   bool launched_any_ = false;
   size_t done_count_ = 0;
