@@ -1,5 +1,8 @@
 // Mechanisms with a physical expectation (issue 17): each checks a trend the hardware shows, on shapes no constant
 // was fitted to, rather than a number.
+#include <cmath>
+#include <random>
+
 #include "test_support.h"
 
 using namespace xpu::test;
@@ -163,4 +166,64 @@ TEST_CASE("mechanisms: shared memory feeds 128 x 256 tiles at the matrix rate an
   CHECK(fed[0] == Approx(unlimited[0]).epsilon(0.005));
   CHECK(halved[0] > 1.25 * fed[0]);
   CHECK(fed[1] > 1.02 * unlimited[1]);
+}
+
+TEST_CASE("mechanisms: no GEMM beats the tensor peak or the HBM, and a larger M is never faster", "[mechanisms]") {
+  // The planner ranks tiles with rough times and the modules then time the chosen plan: if the two disagreed, or a
+  // reuse or multicast account gave bytes away, some shape would run faster than physics allows or faster than a
+  // smaller problem of the same N and K. Seeded random shapes (aligned and odd, bf16, fp16, fp8) under both library
+  // schedules, cold (every operand from HBM at least once), and sweeps of M over the LLM layers' N and K.
+  std::mt19937 rng(20261204);
+  auto log_uniform = [&](int lo_bits, int hi_bits) {
+    return int(std::lround(std::exp2(std::uniform_real_distribution<double>(lo_bits, hi_bits)(rng))));
+  };
+  struct Shape {
+    long m, n, k;
+    std::string dtype;
+  };
+  std::vector<Shape> shapes;
+  const char* dtypes[] = {"bf16", "fp16", "fp8"};
+  while (shapes.size() < 120) {
+    Shape s{log_uniform(3, 14), log_uniform(3, 14), log_uniform(3, 14), dtypes[shapes.size() % 3]};
+    if (s.dtype == "fp8" || shapes.size() % 2 == 0)
+      for (long* d : {&s.m, &s.n, &s.k}) *d = std::max(16L, *d / 16 * 16);
+    if (double(s.m) * s.n * s.k > 6.9e10) continue;
+    shapes.push_back(s);
+  }
+  const std::vector<std::pair<long, long>> layers = {{4096, 4096}, {11008, 4096}, {4096, 14336}, {2560, 10240}};
+  std::vector<long> ms;
+  for (long m = 16; m <= 4096; m = m < 256 ? m + 16 : m + 128) ms.push_back(m);
+  for (const auto& [n, k] : layers)
+    for (long m : ms) shapes.push_back({m, n, k, "bf16"});
+  std::string ops;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    ops += "  - {name: g" + std::to_string(i) + ", kind: matmul, dtype: " + shapes[i].dtype +
+           ", m: " + std::to_string(shapes[i].m) + ", n: " + std::to_string(shapes[i].n) +
+           ", k: " + std::to_string(shapes[i].k) + "}\n";
+  for (const std::string schedule : {"auto", "data_parallel"}) {
+    TempDir dir;
+    auto t = op_times(ops, dir, "-p gpu.gemm_schedule=" + schedule);
+    REQUIRE(t.size() == shapes.size());
+    // configs/h100.yaml: 132 SMs x 4096 (fp8 8192) FLOP/clk at the 1.98 GHz maximum clock; 3.35 TB/s of HBM.
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const Shape& s = shapes[i];
+      const double bytes = s.dtype == "fp8" ? 1 : 2;
+      const double peak = 132.0 * (s.dtype == "fp8" ? 8192 : 4096) * 1.98e9;
+      INFO(schedule << " " << s.m << " x " << s.n << " x " << s.k << " " << s.dtype << ": " << t[i] * 1e6 << " us");
+      CHECK(t[i] >= 2.0 * s.m * s.n * s.k / peak);
+      CHECK(t[i] >= (double(s.m) * s.k + double(s.k) * s.n) * bytes / 3.35e12);
+    }
+    // Over a sweep of M, no shape runs more than 5 % faster than any smaller one (waves make the time step, never
+    // fall).
+    for (size_t l = 0; l < layers.size(); ++l) {
+      const size_t first = 120 + l * ms.size();
+      double slowest = 0;
+      for (size_t j = 0; j < ms.size(); ++j) {
+        INFO(schedule << " N = " << layers[l].first << ", K = " << layers[l].second << ", M = " << ms[j] << ": "
+                      << t[first + j] * 1e6 << " us after " << slowest * 1e6 << " us");
+        CHECK(t[first + j] >= 0.95 * slowest);
+        slowest = std::max(slowest, t[first + j]);
+      }
+    }
+  }
 }
