@@ -181,9 +181,10 @@ TEST_CASE("mechanisms: no GEMM beats the tensor peak or the HBM, and a larger M 
     long m, n, k;
     std::string dtype;
   };
+  constexpr size_t kRandomShapes = 120;  // the sweeps follow them in `shapes`
   std::vector<Shape> shapes;
   const char* dtypes[] = {"bf16", "fp16", "fp8"};
-  while (shapes.size() < 120) {
+  while (shapes.size() < kRandomShapes) {
     Shape s{log_uniform(3, 14), log_uniform(3, 14), log_uniform(3, 14), dtypes[shapes.size() % 3]};
     if (s.dtype == "fp8" || shapes.size() % 2 == 0)
       for (long* d : {&s.m, &s.n, &s.k}) *d = std::max(16L, *d / 16 * 16);
@@ -216,7 +217,7 @@ TEST_CASE("mechanisms: no GEMM beats the tensor peak or the HBM, and a larger M 
     // Over a sweep of M, no shape runs more than 5 % faster than any smaller one (waves make the time step, never
     // fall).
     for (size_t l = 0; l < layers.size(); ++l) {
-      const size_t first = 120 + l * ms.size();
+      const size_t first = kRandomShapes + l * ms.size();
       double slowest = 0;
       for (size_t j = 0; j < ms.size(); ++j) {
         INFO(schedule << " N = " << layers[l].first << ", K = " << layers[l].second << ", M = " << ms[j] << ": "
