@@ -406,7 +406,12 @@ TraceWorkload read_chakra(const std::string& path, int64_t ranks_hint) {
             ++merged;
             continue;
           }
-          framework = kernel_op(n, parent_name, why);
+          try {
+            framework = kernel_op(n, parent_name, why);
+          } catch (const InputError& err) {  // a corrupt size among the inputs the converter copied
+            throw InputError(SourceMark{path, 0, 0}, "node " + std::to_string(n.id()) + " ('" + n.name() +
+                                                         "'): an input " + std::string(err.what()).substr(7));
+          }
         }
         if (framework) {
           op = std::move(*framework);

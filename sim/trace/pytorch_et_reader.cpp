@@ -3,6 +3,8 @@
 // subtree is not looked at again; dependencies come from tensor storage: an op depends on the last op that wrote
 // any storage it reads.
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 
@@ -27,13 +29,24 @@ bool is_tensor_value(const json& v) {
          v[4].is_number();
 }
 
+// A size is a whole number from 0 that fits int64 (a float such as 5e30 has no int64 value: converting it is
+// undefined). The caller names the file and the node.
+int64_t tensor_dim(const json& d) {
+  if (d.is_number_unsigned() && d.get<uint64_t>() <= uint64_t(INT64_MAX)) return int64_t(d.get<uint64_t>());
+  if (d.is_number_integer() && !d.is_number_unsigned() && d.get<int64_t>() >= 0) return d.get<int64_t>();
+  const double f = d.is_number_float() ? d.get<double>() : -1;
+  if (f >= 0 && f < 9.2e18 && f == std::floor(f)) return int64_t(f);
+  throw InputError("tensor has a dimension of " + d.dump() +
+                   "; sizes are whole numbers from 0 (the trace is corrupt)");
+}
+
 // Flattens a value (tensor, list of tensors, nested lists) with its shape into tensor args.
 void collect_tensors(const json& v, const json& shape, std::vector<TensorArg>& out) {
   if (is_tensor_value(v)) {
     TensorArg t;
     if (shape.is_array())
       for (const auto& d : shape)
-        if (d.is_number()) t.dims.push_back(d.get<int64_t>());
+        if (d.is_number()) t.dims.push_back(tensor_dim(d));
     t.id = "s" + v[1].dump();
     t.elem_bytes = v[4].get<double>();
     if (v.size() > 5 && v[5].is_string()) t.device = v[5].get<std::string>();
@@ -94,18 +107,16 @@ EtNode et_node(const json& n, size_t index, const std::string& path) {
   e.parent = n.contains("ctrl_deps") ? need_int(n, "ctrl_deps", index, path)
              : n.contains("parent")  ? need_int(n, "parent", index, path)
                                      : -1;
-  e.inputs = et_io_args(n, "inputs");
-  e.outputs = et_io_args(n, "outputs");
-  // A negative size is a corrupt trace: mapping around it would give shapes it does not have.
-  for (const auto* side : {&e.inputs, &e.outputs})
-    for (const auto& a : *side)
-      for (const auto& t : a.tensors)
-        for (int64_t d : t.dims)
-          if (d < 0)
-            throw InputError(SourceMark{path, 0, 0}, "node id " + std::to_string(e.id) + " ('" + e.name + "'): " +
-                                                         (side == &e.inputs ? "an input" : "an output") +
-                                                         " tensor has a dimension of " + std::to_string(d) +
-                                                         "; sizes are whole numbers from 0 (the trace is corrupt)");
+  // A negative or non-whole size is a corrupt trace: mapping around it would give shapes it does not have.
+  for (const char* io : {"inputs", "outputs"}) {
+    try {
+      (io[0] == 'i' ? e.inputs : e.outputs) = et_io_args(n, io);
+    } catch (const InputError& err) {
+      throw InputError(SourceMark{path, 0, 0}, "node id " + std::to_string(e.id) + " ('" + e.name + "'): " +
+                                                   (io[0] == 'i' ? "an input " : "an output ") +
+                                                   std::string(err.what()).substr(7));  // past "error: "
+    }
+  }
   return e;
 }
 
